@@ -1,0 +1,44 @@
+# The few commands people type.  README and CI call these.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup setup-browser run ingest test lint eval bench clean
+
+setup: $(BIN)/qbank ## create .venv: CPU torch first, then qbank with its test extras
+
+$(BIN)/qbank: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# torch 2.13.0 first: the CPU build from local disk. Any other request pulls multi-GB CUDA wheels.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup-browser: ## Debian's Chromium for the browser tests (needs root or sudo)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+run: setup ## serve the shipped bank on http://localhost:8000 (builds the index on first start)
+	$(BIN)/qbank serve --host 0.0.0.0 --port 8000
+
+ingest: setup
+	$(BIN)/qbank ingest
+
+test: setup setup-browser ## the full test suite, slow and browser tests included
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+eval: setup
+	$(BIN)/qbank eval
+
+bench: setup
+	$(BIN)/qbank bench
+
+clean:
+	rm -rf $(VENV) .qbank *.egg-info

@@ -1,0 +1,107 @@
+"""Build an ``IndexArtifact`` from an ingested ``Corpus``.
+
+Embeddings are cached by the hash of the embedded text: a rebuild after a
+content change re-embeds only the chunks whose text changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.dense import DenseIndex
+from index.embed import Embedder, text_hash
+from index.query import mine_acronyms
+from index.sparse import SparseIndex
+from index.store import FORMAT_VERSION, IndexArtifact, Manifest, content_hash
+from index.tokenize import tokenize
+from ingest.pipeline import Corpus
+
+log = logging.getLogger(__name__)
+
+HNSW_THRESHOLD = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class BuildStats:
+    chunks: int
+    embedded: int
+    reused: int
+    seconds: float
+
+
+def choose_dense_kind(n_chunks: int, setting: str = "auto", threshold: int = HNSW_THRESHOLD) -> str:
+    if setting == "auto":
+        return "hnsw" if n_chunks >= threshold else "flat"
+    if setting not in ("flat", "hnsw"):
+        raise ValueError(f"dense index kind must be auto, flat or hnsw, not {setting!r}")
+    return setting
+
+
+def build_artifact(
+    corpus: Corpus,
+    embedder: Embedder,
+    previous: IndexArtifact | None = None,
+    dense_kind: str = "auto",
+    progress: bool = False,
+) -> tuple[IndexArtifact, BuildStats]:
+    if not corpus.chunks:
+        raise ValueError("nothing to index: the content folder yielded no questions or quick-reference rows")
+    start = time.perf_counter()
+    hashes = [text_hash(c.text) for c in corpus.chunks]
+    cache: dict[str, np.ndarray] = {}
+    if previous is not None and previous.manifest.model == embedder.model_name:
+        cache = {h: previous.embeddings[i] for i, h in enumerate(previous.chunk_hashes)}
+    missing = [i for i, h in enumerate(hashes) if h not in cache]
+    log.info("embedding %d of %d chunks (%d cached)", len(missing), len(hashes), len(hashes) - len(missing))
+    fresh = embedder.encode([corpus.chunks[i].text for i in missing], progress=progress)
+    dim = embedder.dimension
+    vectors = np.zeros((len(hashes), dim), dtype=np.float32)
+    for row, i in enumerate(missing):
+        vectors[i] = fresh[row]
+    for i, h in enumerate(hashes):
+        if h in cache:
+            vectors[i] = cache[h]
+
+    kind = choose_dense_kind(len(hashes), dense_kind)
+    dense = DenseIndex.build(vectors, kind=kind)
+    sparse_index = SparseIndex.build([tokenize(c.text) for c in corpus.chunks])
+    acronyms = mine_acronyms(
+        [q.title for q in corpus.questions]
+        + [r.title for r in corpus.quick_refs]
+        + [c.text for c in corpus.chunks if c.kind != "quick_reference"]
+    )
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        model=embedder.model_name,
+        dimension=dim,
+        counts={
+            "questions": len(corpus.questions),
+            "quick_refs": len(corpus.quick_refs),
+            "chunks": len(corpus.chunks),
+            "code_blocks": sum(len(q.code_blocks) for q in corpus.questions),
+            "banks": len({q.bank_slug for q in corpus.questions} | {r.bank_slug for r in corpus.quick_refs}),
+        },
+        content_hash=content_hash(hashes),
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        dense_kind=kind,
+        files={},
+    )
+    artifact = IndexArtifact(
+        manifest=manifest,
+        questions=corpus.questions,
+        quick_refs=corpus.quick_refs,
+        chunks=corpus.chunks,
+        chunk_hashes=tuple(hashes),
+        embeddings=vectors,
+        dense=dense,
+        sparse=sparse_index,
+        acronyms=acronyms,
+    )
+    stats = BuildStats(
+        chunks=len(hashes), embedded=len(missing), reused=len(hashes) - len(missing), seconds=time.perf_counter() - start
+    )
+    return artifact, stats

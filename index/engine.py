@@ -1,0 +1,66 @@
+"""Ingest-and-build, and load-or-build: the two entry points the CLI and the
+service share."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.build import BuildStats, build_artifact
+from index.embed import Embedder
+from index.search import SearchConfig, Searcher
+from index.store import IndexArtifact, IndexLoadError, load_artifact, read_manifest, save_artifact
+from ingest.pipeline import Corpus, ingest_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    corpus: Corpus
+    artifact: IndexArtifact
+    stats: BuildStats
+    path: Path
+
+
+def ingest(
+    content_dir: Path, index_dir: Path, embedder: Embedder, dense_kind: str = "auto", progress: bool = False
+) -> IngestReport:
+    """Parse ``content_dir`` and write a new index version at ``index_dir``.
+
+    The previous index (if readable and built with the same model) serves as
+    the embedding cache, so only changed chunks are embedded again.
+    """
+    corpus = ingest_dir(content_dir)
+    previous = None
+    if (index_dir / "manifest.json").exists():
+        try:
+            previous = load_artifact(index_dir, expect_model=embedder.model_name)
+        except IndexLoadError as exc:
+            log.warning("previous index not reused: %s", exc)
+    artifact, stats = build_artifact(corpus, embedder, previous=previous, dense_kind=dense_kind, progress=progress)
+    save_artifact(artifact, index_dir)
+    return IngestReport(corpus=corpus, artifact=load_artifact(index_dir), stats=stats, path=index_dir)
+
+
+def load_or_build(
+    index_dir: Path, content_dir: Path, embedder: Embedder, dense_kind: str = "auto", progress: bool = False
+) -> IndexArtifact:
+    """Load the index; build it from ``content_dir`` first if there is none.
+
+    An index that exists but is damaged or built for another model is an
+    error (never silently rebuilt over, never served).
+    """
+    try:
+        read_manifest(index_dir)
+    except IndexLoadError:
+        if (index_dir / "manifest.json").exists():
+            raise
+        log.info("no index at %s: building it from %s", index_dir, content_dir)
+        return ingest(content_dir, index_dir, embedder, dense_kind=dense_kind, progress=progress).artifact
+    return load_artifact(index_dir, expect_model=embedder.model_name, expect_dimension=embedder.dimension)
+
+
+def make_searcher(artifact: IndexArtifact, embedder: Embedder, config: SearchConfig | None = None) -> Searcher:
+    return Searcher(artifact, embedder, config)

@@ -1,0 +1,176 @@
+"""Query understanding, all mined from the corpus itself (no hand-written lists
+about particular questions): acronym expansion, typo correction against the
+corpus vocabulary, company detection, and follow-up rewriting."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from index.tokenize import STOP_WORDS, tokenize
+
+_LONG_THEN_SHORT = re.compile(r"((?:[A-Za-z][\w'-]*\s+){0,7}[A-Za-z][\w'-]*)\s*\(\s*([A-Za-z][A-Za-z0-9-]{1,9})\s*\)")
+_SHORT_THEN_LONG = re.compile(r"\b([A-Z][A-Za-z0-9]{1,8})\s*\(\s*([A-Za-z][^()]{3,80})\)")
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_MINOR = frozenset("a an and the of in on for to with by vs".split())
+
+# Words that carry no topic in a question about interviews.
+GENERIC = frozenset(
+    """ask asks asked asking interview interviews question questions qs common typical usually frequently
+    does do did what which kind kinds type types they them topic topics about top list get got""".split()
+)
+FOLLOWUP_START = re.compile(r"^(and|but|also|so|then|ok|okay|what about|how about|compared|versus|vs\.?)\b", re.I)
+ANAPHORA = re.compile(r"\b(it|its|it's|that|this|these|those|they|them|their|one|same|above|previous)\b", re.I)
+
+
+def _initials(words: Sequence[str]) -> str:
+    out = []
+    for w in words:
+        for part in re.split(r"[-]", w):
+            if part:
+                out.append(part[0].lower())
+    return "".join(out)
+
+
+def mine_acronyms(texts: Iterable[str]) -> dict[str, str]:
+    """Find 'Long Form (LF)' and 'LF (Long Form)' definitions whose initials match."""
+    found: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        for long_form, short in _LONG_THEN_SHORT.findall(text):
+            acr = short.rstrip("s") if short.endswith("s") and len(short) > 2 else short
+            letters = re.sub(r"[^a-z]", "", acr.lower())
+            if len(letters) < 2:
+                continue
+            words = long_form.split()
+            for n in range(1, len(words) + 1):
+                tail = words[-n:]
+                content = [w for w in tail if w.lower() not in _MINOR]
+                if _initials(tail) == letters or (content and content[0] == tail[0] and _initials(content) == letters):
+                    found[(letters, " ".join(tail).lower())] += 1
+                    break
+        for short, long_form in _SHORT_THEN_LONG.findall(text):
+            letters = re.sub(r"[^a-z]", "", short.lower().rstrip("s"))
+            words = long_form.split()
+            content = [w for w in words if w.lower() not in _MINOR]
+            if len(letters) >= 2 and (_initials(words) == letters or _initials(content) == letters):
+                found[(letters, long_form.lower())] += 1
+    best: dict[str, tuple[int, str]] = {}
+    for (acr, long_form), n in found.items():
+        if acr not in best or n > best[acr][0]:
+            best[acr] = (n, long_form)
+    return {acr: long_form for acr, (_, long_form) in sorted(best.items())}
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class SpellCorrector:
+    """Corrects words that are not in the corpus vocabulary to the most frequent
+    corpus word within edit distance 1 (2 for words of 8+ letters)."""
+
+    def __init__(self, corpus_texts: Iterable[str], min_count: int = 2) -> None:
+        counts: Counter[str] = Counter()
+        for text in corpus_texts:
+            counts.update(_WORD.findall(text.lower()))
+        self.counts = counts
+        self.known = {w for w, n in counts.items() if n >= min_count and w.isalpha() and len(w) >= 3}
+        self._by_delete: dict[str, set[str]] = {}
+        for w in self.known:
+            self._by_delete.setdefault(w, set()).add(w)
+            for d in _deletes(w):
+                self._by_delete.setdefault(d, set()).add(w)
+
+    def correct_word(self, word: str) -> str:
+        if len(word) < 4 or not word.isalpha() or word in self.counts or word in STOP_WORDS:
+            return word
+        candidates: set[str] = set(self._by_delete.get(word, ()))
+        for d in _deletes(word):
+            candidates |= self._by_delete.get(d, set())
+        limit = 2 if len(word) >= 8 else 1
+        scored = [(_distance(word, c), -self.counts[c], c) for c in candidates]
+        scored = [s for s in scored if s[0] <= limit]
+        return min(scored)[2] if scored else word
+
+    def correct(self, text: str) -> str:
+        return _WORD.sub(lambda m: self.correct_word(m.group(0)), text.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzedQuery:
+    original: str
+    text: str
+    companies: tuple[str, ...]
+    topic_terms: tuple[str, ...]
+    expansions: tuple[str, ...]
+
+    @property
+    def company_only(self) -> bool:
+        return bool(self.companies) and not self.topic_terms
+
+
+class QueryAnalyzer:
+    def __init__(self, acronyms: dict[str, str], corrector: SpellCorrector, companies: Iterable[str]) -> None:
+        self.acronyms = acronyms
+        self.corrector = corrector
+        self.companies = {c.lower(): c for c in companies if len(c) >= 2}
+        names = sorted(self.companies, key=len, reverse=True)
+        self._company_re = (
+            re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")(?:'s)?\b", re.I) if names else None
+        )
+
+    def analyze(self, query: str) -> AnalyzedQuery:
+        companies: list[str] = []
+        text = query
+        if self._company_re is not None:
+            for m in self._company_re.finditer(query):
+                name = self.companies[m.group(1).lower()]
+                if name not in companies:
+                    companies.append(name)
+            text = self._company_re.sub(" ", text)
+        corrected = self.corrector.correct(text)
+        words = _WORD.findall(corrected)
+        expansions = []
+        for w in words:
+            key = re.sub(r"[^a-z]", "", w.rstrip("s") if len(w) > 3 else w)
+            if key in self.acronyms and self.acronyms[key] not in corrected:
+                expansions.append(self.acronyms[key])
+            elif w in self.acronyms and self.acronyms[w] not in corrected:
+                expansions.append(self.acronyms[w])
+        full = " ".join([corrected, *[f"({e})" for e in expansions]])
+        topic = tuple(t for t in tokenize(corrected) if t not in GENERIC and t not in {"ml", "machine", "learn"})
+        return AnalyzedQuery(
+            original=query, text=full, companies=tuple(companies), topic_terms=topic, expansions=tuple(expansions)
+        )
+
+
+def is_followup(message: str) -> bool:
+    msg = message.strip()
+    content = [t for t in tokenize(msg) if t not in GENERIC]
+    if FOLLOWUP_START.match(msg):
+        return True
+    return bool(ANAPHORA.search(msg)) and len(content) <= 4
+
+
+def rewrite_followup(message: str, history: Sequence[str]) -> str:
+    """Make a follow-up standalone by prefixing the previous user turn's topic."""
+    if not history or not is_followup(message):
+        return message
+    previous = history[-1].strip()
+    return f"{previous} {message.strip()}"

@@ -1,0 +1,225 @@
+"""The index on disk: a directory of plain files plus ``manifest.json``.
+
+    manifest.json      model, dimension, counts, content hash, format version,
+                       build time, and a sha256 of every other file
+    records.json       questions and quick-reference rows
+    chunks.json        chunks, with the hash of their embedded text
+    embeddings.npy     one float32 row per chunk (the embedding cache)
+    dense.faiss        the FAISS index
+    bm25.npz, bm25_vocab.txt   the BM25 weight matrix and its vocabulary
+    acronyms.json      acronym -> expansion, mined from the corpus
+
+No pickle.  ``save`` writes a fresh versioned directory beside the target and
+atomically repoints the target (a symlink) at it, so a crash never leaves a
+half-written index and readers see either the old or the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.dense import DenseIndex
+from index.sparse import SparseIndex
+from ingest.models import Chunk, Question, QuickRef
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+DATA_FILES = ("records.json", "chunks.json", "embeddings.npy", "dense.faiss", "bm25.npz", "bm25_vocab.txt", "acronyms.json")
+KEEP_VERSIONS = 2
+
+
+class IndexLoadError(RuntimeError):
+    """The index on disk is missing, damaged or built for something else."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    model: str
+    dimension: int
+    counts: dict[str, int]
+    content_hash: str
+    built_at: str
+    dense_kind: str
+    files: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": self.format_version,
+            "model": self.model,
+            "dimension": self.dimension,
+            "counts": self.counts,
+            "content_hash": self.content_hash,
+            "built_at": self.built_at,
+            "dense_kind": self.dense_kind,
+            "files": self.files,
+        }
+
+
+@dataclass(frozen=True)
+class IndexArtifact:
+    """Everything the searcher needs, loaded into memory."""
+
+    manifest: Manifest
+    questions: tuple[Question, ...]
+    quick_refs: tuple[QuickRef, ...]
+    chunks: tuple[Chunk, ...]
+    chunk_hashes: tuple[str, ...]
+    embeddings: np.ndarray
+    dense: DenseIndex
+    sparse: SparseIndex
+    acronyms: dict[str, str]
+    path: Path | None = None
+
+    @property
+    def records(self) -> dict[str, Question | QuickRef]:
+        return {r.id: r for r in (*self.questions, *self.quick_refs)}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def content_hash(chunk_hashes: list[str] | tuple[str, ...]) -> str:
+    return hashlib.sha256("\n".join(chunk_hashes).encode()).hexdigest()
+
+
+def save_artifact(artifact: IndexArtifact, target: Path) -> Path:
+    """Write ``artifact`` as a new version and point ``target`` at it atomically."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    version_dir = target.parent / f".{target.name}-{stamp}"
+    tmp_dir = target.parent / f".{target.name}-{stamp}.tmp"
+    tmp_dir.mkdir()
+    try:
+        records = {
+            "questions": [q.to_dict() for q in artifact.questions],
+            "quick_refs": [r.to_dict() for r in artifact.quick_refs],
+        }
+        (tmp_dir / "records.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+        chunks = [dict(c.to_dict(), text_hash=h) for c, h in zip(artifact.chunks, artifact.chunk_hashes, strict=True)]
+        (tmp_dir / "chunks.json").write_text(json.dumps(chunks, ensure_ascii=False), encoding="utf-8")
+        np.save(tmp_dir / "embeddings.npy", artifact.embeddings, allow_pickle=False)
+        artifact.dense.save(tmp_dir)
+        artifact.sparse.save(tmp_dir)
+        (tmp_dir / "acronyms.json").write_text(json.dumps(artifact.acronyms, ensure_ascii=False), encoding="utf-8")
+        files = {name: _sha256(tmp_dir / name) for name in DATA_FILES}
+        manifest = Manifest(**{**artifact.manifest.to_dict(), "files": files})
+        (tmp_dir / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2), encoding="utf-8")
+        for name in (*DATA_FILES, "manifest.json"):
+            with (tmp_dir / name).open("rb") as f:
+                os.fsync(f.fileno())
+        os.rename(tmp_dir, version_dir)
+    except BaseException:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        raise
+    _point(target, version_dir)
+    _prune(target)
+    return version_dir
+
+
+def _point(target: Path, version_dir: Path) -> None:
+    if target.exists() and not target.is_symlink():
+        # A plain directory from elsewhere: move it aside, keep it as a version.
+        os.rename(target, target.parent / f".{target.name}-legacy-{int(time.time())}")
+    link_tmp = target.parent / f".{target.name}.link-{os.getpid()}"
+    if link_tmp.is_symlink() or link_tmp.exists():
+        link_tmp.unlink()
+    os.symlink(version_dir.name, link_tmp)
+    os.replace(link_tmp, target)
+
+
+def _prune(target: Path) -> None:
+    current = target.resolve()
+    versions = sorted(
+        (p for p in target.parent.glob(f".{target.name}-*") if p.is_dir() and not p.name.endswith(".tmp")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in [v for v in versions if v.resolve() != current][KEEP_VERSIONS - 1 :]:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in target.parent.glob(f".{target.name}-*.tmp"):
+        if time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def read_manifest(path: Path) -> Manifest:
+    manifest_path = Path(path) / "manifest.json"
+    if not manifest_path.is_file():
+        raise IndexLoadError(f"no index at {path} (manifest.json missing): run `qbank ingest --index {path}` to build it")
+    try:
+        data = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return Manifest(**data)
+    except (ValueError, TypeError) as exc:
+        raise IndexLoadError(f"{manifest_path} is unreadable ({exc}): rebuild with `qbank ingest --index {path}`") from exc
+
+
+def load_artifact(path: Path, expect_model: str | None = None, expect_dimension: int | None = None) -> IndexArtifact:
+    """Load and verify an index directory.  Any mismatch is an ``IndexLoadError``
+    that says what is wrong and how to rebuild."""
+    path = Path(path)
+    rebuild = f"rebuild it with `qbank ingest --index {path}`"
+    manifest = read_manifest(path)
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexLoadError(
+            f"index at {path} has format version {manifest.format_version}, this qbank reads {FORMAT_VERSION}: {rebuild}"
+        )
+    if expect_model and manifest.model != expect_model:
+        raise IndexLoadError(f"index at {path} was built with model {manifest.model!r}, not {expect_model!r}: {rebuild}")
+    if expect_dimension and manifest.dimension != expect_dimension:
+        raise IndexLoadError(
+            f"index at {path} has dimension {manifest.dimension}, the model gives {expect_dimension}: {rebuild}"
+        )
+    for name in DATA_FILES:
+        f = path / name
+        if not f.is_file():
+            raise IndexLoadError(f"index file {f} is missing: {rebuild}")
+        if manifest.files.get(name) != _sha256(f):
+            raise IndexLoadError(f"index file {f} is damaged (checksum mismatch): {rebuild}")
+    try:
+        records = json.loads((path / "records.json").read_text(encoding="utf-8"))
+        questions = tuple(Question.from_dict(d) for d in records["questions"])
+        quick_refs = tuple(QuickRef.from_dict(d) for d in records["quick_refs"])
+        raw_chunks = json.loads((path / "chunks.json").read_text(encoding="utf-8"))
+        hashes = tuple(c.pop("text_hash") for c in raw_chunks)
+        chunks = tuple(Chunk.from_dict(c) for c in raw_chunks)
+        embeddings = np.load(path / "embeddings.npy", allow_pickle=False)
+        dense = DenseIndex.load(path)
+        sparse_index = SparseIndex.load(path)
+        acronyms = json.loads((path / "acronyms.json").read_text(encoding="utf-8"))
+    except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
+        raise IndexLoadError(f"index at {path} cannot be read ({exc}): {rebuild}") from exc
+    n = len(chunks)
+    if not (embeddings.shape == (n, manifest.dimension) and dense.size == n and sparse_index.size == n):
+        raise IndexLoadError(
+            f"index at {path} is inconsistent: {n} chunks, embeddings {embeddings.shape}, "
+            f"FAISS {dense.size}, BM25 {sparse_index.size}: {rebuild}"
+        )
+    return IndexArtifact(
+        manifest=manifest,
+        questions=questions,
+        quick_refs=quick_refs,
+        chunks=chunks,
+        chunk_hashes=hashes,
+        embeddings=embeddings,
+        dense=dense,
+        sparse=sparse_index,
+        acronyms=acronyms,
+        path=path.resolve(),
+    )

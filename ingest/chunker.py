@@ -1,0 +1,161 @@
+"""Section-aware chunking of records.
+
+Every chunk carries its question's id, title and section heading, and the
+text that is embedded and BM25-indexed starts with them.  A code block is
+never split; a long section is split at paragraph boundaries so the embedded
+text fits the model's 256-token window.  The title, the insight box and each
+quick-reference row get chunks of their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from ingest.models import Chunk, Question, QuickRef
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_FENCE_OPEN = re.compile(r"^\s*(`{3,}|~{3,})")
+
+
+def estimate_tokens(text: str) -> int:
+    """Rough word-piece count: words and punctuation, long words counted twice."""
+    return sum(2 if len(t) > 8 else 1 for t in _TOKEN.findall(text))
+
+
+def paragraphs(markdown: str) -> list[str]:
+    """Split at blank lines, keeping each fenced code block whole."""
+    out: list[str] = []
+    buf: list[str] = []
+    fence: str | None = None
+    for line in markdown.split("\n"):
+        m = _FENCE_OPEN.match(line)
+        if m:
+            if fence is None:
+                if buf:
+                    out.append("\n".join(buf))
+                    buf = []
+                fence = m.group(1)
+                buf.append(line)
+                continue
+            if line.strip().startswith(fence):
+                buf.append(line)
+                out.append("\n".join(buf))
+                buf, fence = [], None
+                continue
+        if fence is None and not line.strip():
+            if buf:
+                out.append("\n".join(buf))
+                buf = []
+            continue
+        buf.append(line)
+    if buf:
+        out.append("\n".join(buf))
+    return [p for p in out if p.strip()]
+
+
+class Chunker:
+    """Turns records into chunks.  ``max_tokens`` bounds the estimated size."""
+
+    def __init__(self, max_tokens: int = 200) -> None:
+        if max_tokens < 32:
+            raise ValueError(f"max_tokens must be at least 32, got {max_tokens}")
+        self.max_tokens = max_tokens
+
+    def run(self, questions: Iterable[Question], quick_refs: Iterable[QuickRef]) -> list[Chunk]:
+        chunks: list[Chunk] = []
+        for q in questions:
+            chunks.extend(self._question(q))
+        for ref in quick_refs:
+            chunks.append(self._quick_ref(ref))
+        return chunks
+
+    def _question(self, q: Question) -> Iterator[Chunk]:
+        meta = {"bank": q.bank_slug}
+        tags = ", ".join(q.tags)
+        yield Chunk(
+            id=f"{q.id}#title",
+            doc_id=q.id,
+            record_id=q.id,
+            kind="title",
+            title=q.title,
+            heading=None,
+            text=f"{q.title}\n{tags}".strip(),
+            meta=meta,
+        )
+        for s_idx, section in enumerate(q.sections):
+            header = f"{q.title}\n{section.heading}" if section.heading else q.title
+            for p_idx, piece in enumerate(self._pack(paragraphs(section.markdown), header)):
+                yield Chunk(
+                    id=f"{q.id}#s{s_idx}.{p_idx}",
+                    doc_id=q.id,
+                    record_id=q.id,
+                    kind="section",
+                    title=q.title,
+                    heading=section.heading,
+                    text=f"{header}\n{piece}",
+                    section_index=s_idx,
+                    meta=meta,
+                )
+        if q.insight:
+            header = f"{q.title}\nInterviewer's Insight"
+            for p_idx, piece in enumerate(self._pack(paragraphs(q.insight), header)):
+                yield Chunk(
+                    id=f"{q.id}#insight.{p_idx}",
+                    doc_id=q.id,
+                    record_id=q.id,
+                    kind="insight",
+                    title=q.title,
+                    heading="Interviewer's Insight",
+                    text=f"{header}\n{piece}",
+                    meta=meta,
+                )
+
+    def _quick_ref(self, ref: QuickRef) -> Chunk:
+        topics = ", ".join(ref.topics)
+        return Chunk(
+            id=f"{ref.id}#row",
+            doc_id=ref.question_id or ref.id,
+            record_id=ref.id,
+            kind="quick_reference",
+            title=ref.title,
+            heading="Quick reference",
+            text=f"{ref.title}\n{topics}".strip(),
+            meta={"bank": ref.bank_slug},
+        )
+
+    def _pack(self, paras: list[str], header: str) -> list[str]:
+        """Greedily pack paragraphs into pieces that fit the token budget."""
+        budget = max(16, self.max_tokens - estimate_tokens(header))
+        pieces: list[str] = []
+        buf: list[str] = []
+        size = 0
+        for para in paras:
+            n = estimate_tokens(para)
+            if buf and size + n > budget:
+                pieces.append("\n\n".join(buf))
+                buf, size = [], 0
+            if n > budget and not _FENCE_OPEN.match(para):
+                pieces.extend(self._split_long(para, budget))
+                continue
+            buf.append(para)
+            size += n
+        if buf:
+            pieces.append("\n\n".join(buf))
+        return pieces
+
+    @staticmethod
+    def _split_long(para: str, budget: int) -> list[str]:
+        """A prose paragraph longer than the budget: split at line, then sentence ends."""
+        units = [u for line in para.split("\n") for u in re.split(r"(?<=[.!?])\s+", line) if u.strip()]
+        pieces, buf, size = [], [], 0
+        for unit in units:
+            n = estimate_tokens(unit)
+            if buf and size + n > budget:
+                pieces.append("\n".join(buf))
+                buf, size = [], 0
+            buf.append(unit)
+            size += n
+        if buf:
+            pieces.append("\n".join(buf))
+        return pieces

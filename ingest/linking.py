@@ -1,0 +1,124 @@
+"""Link quick-reference rows and company lists to the full questions they name.
+
+The method is general title similarity, never a hand-written map: titles are
+reduced to sets of content words (lowercased, light suffix stemming, stop and
+question words removed, acronyms in parentheses kept), and a row links to the
+full question whose title covers its words best, above a threshold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from ingest.models import Question, QuickRef
+from ingest.textutil import stem
+
+_WORD = re.compile(r"[a-z0-9]+")
+_FILLER = frozenset(
+    """a an and are as at be by can compare difference different do does explain for from give how in into is
+    it its of on or the their them to use used using vs versus what when which why with work works you your
+    example examples basics basic interview question questions ml machine learning model models technique
+    techniques method methods type types concept concepts""".split()
+)
+
+
+def title_terms(title: str) -> frozenset[str]:
+    words = _WORD.findall(title.lower().replace("-", " "))
+    return frozenset(stem(w) for w in words if w not in _FILLER)
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Share of the smaller title's terms found in the other (overlap coefficient),
+    damped by the Dice coefficient so one shared word between long titles is weak."""
+    if not a or not b:
+        return 0.0
+    shared = len(a & b)
+    overlap = shared / min(len(a), len(b))
+    dice = 2 * shared / (len(a) + len(b))
+    return 0.5 * overlap + 0.5 * dice
+
+
+def _common_terms(questions: Sequence[Question], share: float = 0.2) -> dict[str, frozenset[str]]:
+    """Per bank, title words so frequent they say nothing ('pandas' in the Pandas bank)."""
+    by_bank: dict[str, list[frozenset[str]]] = {}
+    for q in questions:
+        by_bank.setdefault(q.bank_slug, []).append(title_terms(q.title))
+    out: dict[str, frozenset[str]] = {}
+    for bank, term_sets in by_bank.items():
+        counts = Counter(t for terms in term_sets for t in terms)
+        limit = max(3, share * len(term_sets))
+        out[bank] = frozenset(t for t, n in counts.items() if n > limit)
+    return out
+
+
+def best_match(
+    title: str,
+    candidates: Sequence[tuple[str, frozenset[str]]],
+    threshold: float,
+    ignore: frozenset[str] = frozenset(),
+) -> str | None:
+    terms = title_terms(title) - ignore
+    scored = sorted(((similarity(terms, t), cid) for cid, t in candidates), reverse=True)
+    if scored and scored[0][0] >= threshold:
+        return scored[0][1]
+    return None
+
+
+LINK_THRESHOLD = 0.6
+
+
+def link_quick_refs(
+    questions: Sequence[Question], quick_refs: Sequence[QuickRef], threshold: float = LINK_THRESHOLD
+) -> tuple[list[Question], list[QuickRef]]:
+    """Return copies with ``QuickRef.question_id`` and ``Question.quick_ref_ids`` set."""
+    common = _common_terms(questions)
+    candidates = [(q.id, title_terms(q.title) - common[q.bank_slug]) for q in questions]
+    linked_refs: list[QuickRef] = []
+    by_question: dict[str, list[QuickRef]] = {}
+    for ref in quick_refs:
+        same_bank = [c for c, q in zip(candidates, questions, strict=True) if q.bank_slug == ref.bank_slug]
+        qid = best_match(ref.title, same_bank, threshold, ignore=common.get(ref.bank_slug, frozenset()))
+        ref = replace(ref, question_id=qid)
+        linked_refs.append(ref)
+        if qid:
+            by_question.setdefault(qid, []).append(ref)
+    linked_questions = []
+    for q in questions:
+        refs = by_question.get(q.id, [])
+        practice = next((r.practice_url for r in refs if r.practice_url), None)
+        linked_questions.append(replace(q, quick_ref_ids=tuple(r.id for r in refs), practice_url=practice))
+    return linked_questions, linked_refs
+
+
+def attach_companies(
+    questions: Sequence[Question],
+    quick_refs: Sequence[QuickRef],
+    company_lists: Iterable[tuple[str, str, Sequence[str]]],
+    threshold: float = 0.75,
+) -> tuple[list[Question], list[QuickRef]]:
+    """Add each listed company to the records its list names.
+
+    ``company_lists`` yields (bank_slug, company, titles).  A listed title is
+    matched against quick-reference titles first (the lists are built from
+    that table), then against full-question titles; a matched row also passes
+    the company on to its linked question.
+    """
+    q_extra: dict[str, list[str]] = {}
+    r_extra: dict[str, list[str]] = {}
+    for bank_slug, company, titles in company_lists:
+        ref_cands = [(r.id, title_terms(r.title)) for r in quick_refs if r.bank_slug == bank_slug]
+        q_cands = [(q.id, title_terms(q.title)) for q in questions if q.bank_slug == bank_slug]
+        ref_by_id = {r.id: r for r in quick_refs}
+        for title in titles:
+            if rid := best_match(title, ref_cands, threshold):
+                r_extra.setdefault(rid, []).append(company)
+                if (qid := ref_by_id[rid].question_id) is not None:
+                    q_extra.setdefault(qid, []).append(company)
+            elif qid := best_match(title, q_cands, threshold):
+                q_extra.setdefault(qid, []).append(company)
+    new_q = [replace(q, companies=tuple(dict.fromkeys([*q.companies, *q_extra.get(q.id, [])]))) for q in questions]
+    new_r = [replace(r, companies=tuple(dict.fromkeys([*r.companies, *r_extra.get(r.id, [])]))) for r in quick_refs]
+    return new_q, new_r

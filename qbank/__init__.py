@@ -1,0 +1,3 @@
+"""qbank: retrieval question answering over interview question banks."""
+
+__version__ = "0.1.0"

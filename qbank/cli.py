@@ -1,0 +1,131 @@
+"""The ``qbank`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qbank.settings import get_settings
+
+app = typer.Typer(help="qbank: search interview question banks and serve answers.", no_args_is_help=True)
+
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (default: QBANK_INDEX_DIR).")]
+ContentOpt = Annotated[Path | None, typer.Option("--content", help="Content folder (default: QBANK_CONTENT_DIR).")]
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def ingest(
+    content: ContentOpt = None,
+    index: IndexOpt = None,
+    dense_index: Annotated[str | None, typer.Option(help="FAISS index kind: auto, flat or hnsw.")] = None,
+) -> None:
+    """Parse the question banks in the content folder and build the index."""
+    from index.embed import Embedder
+    from index.engine import ingest as run_ingest
+
+    settings = get_settings()
+    _setup_logging("WARNING")
+    content_dir, index_dir = content or settings.content_dir, index or settings.index_dir
+    try:
+        embedder = Embedder(settings.model).load()
+        report = run_ingest(content_dir, index_dir, embedder, dense_kind=dense_index or settings.dense_index, progress=True)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    corpus = report.corpus
+    typer.echo(f"{'bank':<40} {'questions':>9} {'quick-ref':>9} {'chunks':>7} {'code':>5} {'warnings':>8}")
+    for b in corpus.banks:
+        typer.echo(f"{b.bank[:40]:<40} {b.questions:>9} {b.quick_refs:>9} {b.chunks:>7} {b.code_blocks:>5} {b.warnings:>8}")
+    for w in corpus.warnings:
+        typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
+    s = report.stats
+    size = sum(f.stat().st_size for f in report.path.resolve().iterdir())
+    typer.echo(
+        f"indexed {s.chunks} chunks ({s.embedded} embedded, {s.reused} reused) in {s.seconds:.1f}s; "
+        f"{size / 1e6:.1f} MB at {index_dir}"
+    )
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Free-text question.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Number of results.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+    company: Annotated[str | None, typer.Option(help="Only questions asked by this company.")] = None,
+    difficulty: Annotated[str | None, typer.Option(help="Easy, Medium or Hard.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only questions with this tag.")] = None,
+    bank: Annotated[str | None, typer.Option(help="Only this bank (slug or title).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    index: IndexOpt = None,
+) -> None:
+    """Search the index and print ranked questions with their best section and code."""
+    from index.embed import Embedder
+    from index.engine import make_searcher
+    from index.search import Filters
+    from index.store import IndexLoadError, load_artifact
+
+    settings = get_settings()
+    _setup_logging("WARNING")
+    if not query.strip():
+        raise _fail("the query is empty: pass the question to search for")
+    index_dir = index or settings.index_dir
+    try:
+        embedder = Embedder(settings.model).load()
+        artifact = load_artifact(index_dir, expect_model=embedder.model_name, expect_dimension=embedder.dimension)
+        result = make_searcher(artifact, embedder).search(
+            query, k=k, mode=mode, filters=Filters(company, difficulty, tag, bank)
+        )
+    except (IndexLoadError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        from service.schemas import hit_public
+
+        payload = {
+            "query": query,
+            "mode": mode,
+            "answerable": result.answerable,
+            "took_ms": result.took_ms,
+            "hits": [hit_public(h, settings.public_url).model_dump() for h in result.hits],
+        }
+        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    if not result.answerable:
+        typer.secho("(nothing in the bank clears the relevance floor; closest matches:)", fg=typer.colors.YELLOW)
+    for rank, hit in enumerate(result.hits, 1):
+        r = hit.record
+        typer.secho(f"{rank}. {r.title}", bold=True)
+        meta = [f"score {hit.score:.3f}", r.difficulty or "-", ", ".join(r.companies) or "-", r.id]
+        typer.echo("   " + " | ".join(meta))
+        if hit.section:
+            typer.echo(f"   section: {hit.section}")
+        if hit.snippet:
+            typer.echo(f"   {hit.snippet}")
+        if getattr(r, "practice_url", None):
+            typer.echo(f"   practice: {r.practice_url}")
+        if rank == 1 and hit.code:
+            block = hit.code[0]
+            typer.echo(f"   ```{block.language}")
+            for line in block.code.splitlines()[:40]:
+                typer.echo(f"   {line}")
+            typer.echo("   ```")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

