@@ -123,6 +123,42 @@ def search(
             typer.echo("   ```")
 
 
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default: QBANK_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port (default: QBANK_PORT).")] = None,
+    index: IndexOpt = None,
+    content: ContentOpt = None,
+    workers: Annotated[int | None, typer.Option(min=1, max=64, help="uvicorn worker processes.")] = None,
+) -> None:
+    """Start the API, chat UI and Slack endpoint with uvicorn (builds the index on first start)."""
+    import os
+
+    import uvicorn
+
+    settings = get_settings()
+    # Workers are separate processes: pass overrides the way Settings reads them.
+    if index is not None:
+        os.environ["QBANK_INDEX_DIR"] = str(index.resolve())
+    if content is not None:
+        os.environ["QBANK_CONTENT_DIR"] = str(content.resolve())
+    get_settings.cache_clear()
+    try:
+        settings = get_settings()
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    _setup_logging(settings.log_level)
+    uvicorn.run(
+        "service.app:app_factory",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=5,
+    )
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,69 @@
+"""Optional answer generation through an OpenAI-compatible chat endpoint.
+
+Off unless ``QBANK_LLM_BASE_URL`` and ``QBANK_LLM_MODEL`` are set.  The model
+sees only the retrieved sections and must cite them; any failure (connect,
+timeout, bad status, malformed stream) raises ``LLMError`` and the caller
+falls back to the extractive answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+
+SYSTEM_PROMPT = (
+    "You are qbank, an interview-preparation assistant. Answer ONLY from the numbered sources given. "
+    "Cite sources as [1], [2]. If the sources do not answer the question, say so. Keep code exactly as given."
+)
+
+
+class LLMError(RuntimeError):
+    pass
+
+
+class LLMClient:
+    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 20.0) -> None:
+        if timeout_s <= 0:
+            raise ValueError("timeout_s must be positive")
+        self.url = base_url.rstrip("/") + "/chat/completions"
+        self.model = model
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.timeout = httpx.Timeout(timeout_s, connect=min(5.0, timeout_s))
+
+    @staticmethod
+    def build_messages(question: str, sources: list[tuple[str, str]]) -> list[dict[str, str]]:
+        context = "\n\n".join(f"[{i}] {title}\n{text}" for i, (title, text) in enumerate(sources, 1))
+        return [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": f"Sources:\n\n{context}\n\nQuestion: {question}"},
+        ]
+
+    async def stream(self, question: str, sources: list[tuple[str, str]]) -> AsyncIterator[str]:
+        payload = {"model": self.model, "stream": True, "messages": self.build_messages(question, sources)}
+        try:
+            async with (
+                httpx.AsyncClient(timeout=self.timeout) as client,
+                client.stream("POST", self.url, json=payload, headers=self.headers) as resp,
+            ):
+                if resp.status_code != 200:
+                    raise LLMError(f"LLM endpoint answered HTTP {resp.status_code}")
+                got_any = False
+                async for line in resp.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    try:
+                        delta = json.loads(data)["choices"][0].get("delta", {}).get("content")
+                    except (ValueError, KeyError, IndexError, TypeError) as exc:
+                        raise LLMError(f"malformed stream chunk from LLM endpoint: {data[:80]!r}") from exc
+                    if delta:
+                        got_any = True
+                        yield delta
+                if not got_any:
+                    raise LLMError("LLM endpoint streamed no content")
+        except httpx.HTTPError as exc:
+            raise LLMError(f"LLM endpoint failed: {type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,49 @@
+"""Semantic search API: GET (query string) and POST (JSON, for long queries)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from index.search import Filters
+from service.deps import EngineDep, SettingsDep
+from service.schemas import Mode, SearchRequest, SearchResponse, clean_text, hit_public
+
+router = APIRouter(prefix="/api", tags=["search"])
+
+
+def run_search(engine: EngineDep, settings: SettingsDep, req: SearchRequest) -> SearchResponse:
+    try:
+        q = clean_text(req.q, settings.max_query_chars)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    result = engine.searcher.search(q, k=req.k, mode=req.mode, filters=Filters(req.company, req.difficulty, req.tag, req.bank))
+    return SearchResponse(
+        query=q,
+        mode=req.mode,
+        took_ms=round(result.took_ms, 3),
+        answerable=result.answerable,
+        hits=[hit_public(h, settings.public_url) for h in result.hits],
+    )
+
+
+@router.get("/search", response_model=SearchResponse, summary="Search questions by free text")
+def search_get(
+    engine: EngineDep,
+    settings: SettingsDep,
+    q: Annotated[str, Query(description="Free-text query.", max_length=100_000)],
+    k: Annotated[int, Query(ge=1, le=50)] = 10,
+    mode: Mode = "hybrid",
+    company: Annotated[str | None, Query(max_length=100)] = None,
+    difficulty: Annotated[str | None, Query(max_length=20)] = None,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+    bank: Annotated[str | None, Query(max_length=200)] = None,
+) -> SearchResponse:
+    req = SearchRequest(q=q, k=k, mode=mode, company=company, difficulty=difficulty, tag=tag, bank=bank)
+    return run_search(engine, settings, req)
+
+
+@router.post("/search", response_model=SearchResponse, summary="Search questions (JSON body, for long queries)")
+def search_post(engine: EngineDep, settings: SettingsDep, req: SearchRequest) -> SearchResponse:
+    return run_search(engine, settings, req)

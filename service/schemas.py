@@ -1,0 +1,242 @@
+"""API request and response models, kept apart from the internal dataclasses.
+
+The search hit shape is the contract the chat UI and the Slack bot build on.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from index.search import SearchHit
+from ingest.models import Question, QuickRef
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+Mode = Literal["hybrid", "bm25", "dense"]
+
+
+def clean_text(value: str, max_chars: int, what: str = "query") -> str:
+    """Strip, reject control characters, empty and over-long text."""
+    if _CONTROL.search(value):
+        raise ValueError(f"{what} contains control characters; send plain text")
+    value = value.strip()
+    if not value:
+        raise ValueError(f"{what} is empty; type a question")
+    if len(value) > max_chars:
+        raise ValueError(f"{what} is {len(value)} characters; the limit is {max_chars}")
+    return value
+
+
+class CodePublic(BaseModel):
+    language: str
+    code: str
+
+
+class HitPublic(BaseModel):
+    id: str
+    title: str
+    bank: str
+    kind: Literal["question", "quick_reference"]
+    score: float
+    difficulty: str | None
+    companies: list[str]
+    tags: list[str]
+    section: str | None
+    snippet: str
+    code: list[CodePublic]
+    practice_url: str | None
+    url: str
+
+
+def question_url(base_url: str, record_id: str) -> str:
+    return f"{base_url.rstrip('/')}/q/{record_id}"
+
+
+def hit_public(hit: SearchHit, base_url: str = "") -> HitPublic:
+    r = hit.record
+    return HitPublic(
+        id=r.id,
+        title=r.title,
+        bank=r.bank,
+        kind=r.kind,
+        score=round(hit.score, 6),
+        difficulty=r.difficulty,
+        companies=list(r.companies),
+        tags=list(r.tags),
+        section=hit.section,
+        snippet=hit.snippet,
+        code=[CodePublic(language=c.language, code=c.code) for c in hit.code],
+        practice_url=r.practice_url,
+        url=question_url(base_url, r.id),
+    )
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company: str | None = Field(None, max_length=100)
+    difficulty: str | None = Field(None, max_length=20)
+    tag: str | None = Field(None, max_length=100)
+    bank: str | None = Field(None, max_length=200)
+
+
+class SearchRequest(FiltersIn):
+    q: str = Field(..., description="Free-text query.")
+    k: int = Field(10, ge=1, le=50)
+    mode: Mode = "hybrid"
+
+
+class SearchResponse(BaseModel):
+    query: str
+    mode: str
+    took_ms: float
+    answerable: bool
+    hits: list[HitPublic]
+
+
+class QuickRefPublic(BaseModel):
+    id: str
+    number: int
+    title: str
+    practice_url: str | None
+    practice_label: str | None
+    companies: list[str]
+    difficulty: str | None
+    topics: list[str]
+    question_id: str | None
+
+
+class SectionPublic(BaseModel):
+    heading: str | None
+    markdown: str
+    code: list[CodePublic]
+
+
+class QuestionSummary(BaseModel):
+    id: str
+    kind: Literal["question", "quick_reference"]
+    title: str
+    bank: str
+    bank_slug: str
+    difficulty: str | None
+    companies: list[str]
+    tags: list[str]
+    practice_url: str | None
+    url: str
+
+
+class QuestionDetail(QuestionSummary):
+    answer_markdown: str | None
+    sections: list[SectionPublic]
+    code: list[CodePublic]
+    formulas: list[str]
+    insight: str | None
+    quick_reference: list[QuickRefPublic]
+    linked_question_id: str | None
+    related: list[QuestionSummary]
+
+
+class QuestionsPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[QuestionSummary]
+
+
+class FacetCount(BaseModel):
+    value: str
+    count: int
+
+
+class Facets(BaseModel):
+    companies: list[FacetCount]
+    difficulties: list[FacetCount]
+    tags: list[FacetCount]
+    banks: list[FacetCount]
+
+
+def quick_ref_public(r: QuickRef) -> QuickRefPublic:
+    return QuickRefPublic(
+        id=r.id,
+        number=r.number,
+        title=r.title,
+        practice_url=r.practice_url,
+        practice_label=r.practice_label,
+        companies=list(r.companies),
+        difficulty=r.difficulty,
+        topics=list(r.topics),
+        question_id=r.question_id,
+    )
+
+
+def summary(record: Question | QuickRef, base_url: str = "") -> QuestionSummary:
+    return QuestionSummary(
+        id=record.id,
+        kind=record.kind,
+        title=record.title,
+        bank=record.bank,
+        bank_slug=record.bank_slug,
+        difficulty=record.difficulty,
+        companies=list(record.companies),
+        tags=list(record.tags),
+        practice_url=record.practice_url,
+        url=question_url(base_url, record.id),
+    )
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str = Field(..., max_length=20000)
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=50)
+    filters: FiltersIn | None = None
+    stream: bool = False
+
+    @field_validator("messages")
+    @classmethod
+    def _last_is_user(cls, v: list[ChatMessage]) -> list[ChatMessage]:
+        if v[-1].role != "user":
+            raise ValueError("the last message must be the user's question (role 'user')")
+        return v
+
+
+class ChatResponse(BaseModel):
+    answer: str
+    abstained: bool
+    sources: list[HitPublic]
+    suggestions: list[str]
+    rewritten_query: str
+    message_id: str
+    generated_by: Literal["extractive", "llm"] = "extractive"
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message_id: str | None = Field(None, max_length=100)
+    query: str | None = Field(None, max_length=2000)
+    question_id: str = Field(..., min_length=1, max_length=300)
+    helpful: bool
+    comment: str | None = Field(None, max_length=2000)
+    source: Literal["web", "slack", "api"] = "api"
+
+    @field_validator("query", "comment", "message_id")
+    @classmethod
+    def _no_control(cls, v: str | None) -> str | None:
+        if v is not None and _CONTROL.search(v):
+            raise ValueError("contains control characters; send plain text")
+        return v
+
+
+class FeedbackResponse(BaseModel):
+    id: int
+    stored: bool = True
+
+
+class ErrorResponse(BaseModel):
+    detail: str

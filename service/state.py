@@ -1,0 +1,98 @@
+"""The loaded, swappable service state.
+
+``ServiceState`` holds the immutable ``Engine`` (index + searcher + composer).
+A reload builds a complete new ``Engine`` and swaps one reference, so every
+request sees either the old index or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.embed import Embedder
+from index.engine import load_or_build
+from index.search import Searcher
+from index.store import IndexArtifact, load_artifact
+from qbank.settings import Settings
+from service.compose import AnswerComposer
+from service.feedback import FeedbackStore
+from service.llm import LLMClient
+from service.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Engine:
+    artifact: IndexArtifact
+    searcher: Searcher
+    composer: AnswerComposer
+
+
+class ServiceState:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.embedder = Embedder(settings.model, query_cache_size=settings.query_cache_size)
+        self.feedback = FeedbackStore(settings.feedback_file)
+        self.engine: Engine | None = None
+        self.error: str | None = None
+        self.llm: LLMClient | None = None
+        if settings.llm_base_url and settings.llm_model:
+            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+            self.llm = LLMClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout_s)
+        self._reload_lock = asyncio.Lock()
+
+    @property
+    def ready(self) -> bool:
+        return self.engine is not None
+
+    def _make_engine(self, artifact: IndexArtifact) -> Engine:
+        searcher = Searcher(artifact, self.embedder)
+        return Engine(artifact=artifact, searcher=searcher, composer=AnswerComposer(searcher, self.embedder))
+
+    def _publish(self, engine: Engine) -> None:
+        self.engine = engine
+        self.error = None
+        m = engine.artifact.manifest
+        self.metrics.index_chunks.set(m.counts.get("chunks", 0))
+        self.metrics.index_records.set(m.counts.get("questions", 0) + m.counts.get("quick_refs", 0))
+        self.metrics.model.info({"model": m.model, "dimension": str(m.dimension), "built_at": m.built_at})
+        self.metrics.ready.set(1)
+
+    def load(self) -> None:
+        """Load the model and the index (building it first if there is none)."""
+        self.feedback.open()
+        self.embedder.load()
+        artifact = load_or_build(
+            Path(self.settings.index_dir), Path(self.settings.content_dir), self.embedder, self.settings.dense_index
+        )
+        engine = self._make_engine(artifact)
+        engine.searcher.search("warm up", k=1)  # first-query costs paid before /readyz says yes
+        self.embedder.clear_cache()
+        self._publish(engine)
+        log.info("index ready: %s", artifact.manifest.counts)
+
+    async def reload(self) -> dict[str, object]:
+        """Load the index currently at ``index_dir`` and swap it in atomically.
+
+        A bad index is refused and the old one keeps serving."""
+        async with self._reload_lock:
+            try:
+                artifact = await asyncio.to_thread(
+                    load_artifact, Path(self.settings.index_dir), self.embedder.model_name, self.embedder.dimension
+                )
+                engine = await asyncio.to_thread(self._make_engine, artifact)
+            except Exception:
+                self.metrics.reloads.labels("failed").inc()
+                raise
+            self.embedder.clear_cache()
+            self._publish(engine)
+            self.metrics.reloads.labels("ok").inc()
+            return {"reloaded": True, "counts": artifact.manifest.counts, "built_at": artifact.manifest.built_at}
+
+    def close(self) -> None:
+        self.feedback.close()
