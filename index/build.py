@@ -102,6 +102,9 @@ def build_artifact(
         acronyms=acronyms,
     )
     stats = BuildStats(
-        chunks=len(hashes), embedded=len(missing), reused=len(hashes) - len(missing), seconds=time.perf_counter() - start
+        chunks=len(hashes),
+        embedded=len(missing),
+        reused=len(hashes) - len(missing),
+        seconds=time.perf_counter() - start,
     )
     return artifact, stats

@@ -34,14 +34,19 @@ def text_hash(text: str) -> str:
 class Embedder:
     """Encodes texts into L2-normalised float32 vectors."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32, query_cache_size: int = 2048) -> None:
+    def __init__(
+        self, model: str = DEFAULT_MODEL, batch_size: int = 32, query_cache_size: int = 2048, threads: int = 0
+    ) -> None:
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if query_cache_size < 0:
             raise ValueError(f"query_cache_size must be >= 0, got {query_cache_size}")
+        if threads < 0:
+            raise ValueError(f"threads must be >= 0 (0 = torch's default), got {threads}")
         self.model_name = model
         self.batch_size = batch_size
         self.query_cache_size = query_cache_size
+        self.threads = threads
         self._model: Any = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -56,8 +61,13 @@ class Embedder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            import torch
             from sentence_transformers import SentenceTransformer
 
+            if self.threads:
+                # Process-wide.  One thread per encode keeps concurrent requests
+                # from oversubscribing the cores (see BENCHMARKS.md).
+                torch.set_num_threads(self.threads)
             path = packaged_model_path(self.model_name) if "/" not in self.model_name else self.model_name
             log.info("loading embedding model from %s", path)
             self._model = SentenceTransformer(path, device="cpu")

@@ -14,13 +14,53 @@ from index.tokenize import STOP_WORDS, tokenize
 _LONG_THEN_SHORT = re.compile(r"((?:[A-Za-z][\w'-]*\s+){0,7}[A-Za-z][\w'-]*)\s*\(\s*([A-Za-z][A-Za-z0-9-]{1,9})\s*\)")
 _SHORT_THEN_LONG = re.compile(r"\b([A-Z][A-Za-z0-9]{1,8})\s*\(\s*([A-Za-z][^()]{3,80})\)")
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-_MINOR = frozenset("a an and the of in on for to with by vs".split())
+_MINOR = frozenset(["a", "an", "and", "the", "of", "in", "on", "for", "to", "with", "by", "vs"])
 
 # Words that carry no topic in a question about interviews.
 GENERIC = frozenset(
-    """ask asks asked asking interview interviews question questions qs common typical usually frequently
-    does do did what which kind kinds type types they them topic topics about top list get got""".split()
+    [
+        "ask",
+        "asks",
+        "asked",
+        "asking",
+        "interview",
+        "interviews",
+        "question",
+        "questions",
+        "qs",
+        "common",
+        "typical",
+        "usually",
+        "frequently",
+        "does",
+        "do",
+        "did",
+        "what",
+        "which",
+        "kind",
+        "kinds",
+        "type",
+        "types",
+        "they",
+        "them",
+        "topic",
+        "topics",
+        "about",
+        "top",
+        "list",
+        "get",
+        "got",
+        "anything",
+        "stuff",
+        "prep",
+        "round",
+        "rounds",
+        "come",
+        "comes",
+        "up",
+    ]
 )
+GENERIC_TERMS = frozenset(tokenize(" ".join(GENERIC))) | GENERIC
 FOLLOWUP_START = re.compile(r"^(and|but|also|so|then|ok|okay|what about|how about|compared|versus|vs\.?)\b", re.I)
 ANAPHORA = re.compile(r"\b(it|its|it's|that|this|these|those|they|them|their|one|same|above|previous)\b", re.I)
 
@@ -98,7 +138,7 @@ class SpellCorrector:
                 self._by_delete.setdefault(d, set()).add(w)
 
     def correct_word(self, word: str) -> str:
-        if len(word) < 4 or not word.isalpha() or word in self.counts or word in STOP_WORDS:
+        if len(word) < 5 or not word.isalpha() or word in self.counts or word in STOP_WORDS:
             return word
         candidates: set[str] = set(self._by_delete.get(word, ()))
         for d in _deletes(word):
@@ -132,7 +172,9 @@ class QueryAnalyzer:
         self.companies = {c.lower(): c for c in companies if len(c) >= 2}
         names = sorted(self.companies, key=len, reverse=True)
         self._company_re = (
-            re.compile(r"\b(" + "|".join(re.escape(n) for n in names) + r")(?:'s)?\b", re.I) if names else None
+            re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?:'s)?(?![\w-])", re.I)
+            if names
+            else None
         )
 
     def analyze(self, query: str) -> AnalyzedQuery:
@@ -154,7 +196,7 @@ class QueryAnalyzer:
             elif w in self.acronyms and self.acronyms[w] not in corrected:
                 expansions.append(self.acronyms[w])
         full = " ".join([corrected, *[f"({e})" for e in expansions]])
-        topic = tuple(t for t in tokenize(corrected) if t not in GENERIC and t not in {"ml", "machine", "learn"})
+        topic = tuple(t for t in tokenize(corrected) if t not in GENERIC_TERMS and t not in {"ml", "machine", "learn"})
         return AnalyzedQuery(
             original=query, text=full, companies=tuple(companies), topic_terms=topic, expansions=tuple(expansions)
         )
@@ -162,9 +204,11 @@ class QueryAnalyzer:
 
 def is_followup(message: str) -> bool:
     msg = message.strip()
-    content = [t for t in tokenize(msg) if t not in GENERIC]
+    content = [t for t in tokenize(msg) if t not in GENERIC_TERMS]
     if FOLLOWUP_START.match(msg):
         return True
+    if len(content) <= 2:
+        return True  # "any downsides?", "how do i pick p and q": too little to stand alone
     return bool(ANAPHORA.search(msg)) and len(content) <= 4
 
 

@@ -56,14 +56,17 @@ class SearchConfig:
 
     dense_weight: float = 0.55
     bm25_weight: float = 0.45
+    bm25_norm: str = "saturate"
+    bm25_saturation: float = 15.0
     dense_candidates: int = 300
     kind_boost: dict[str, float] = field(
         default_factory=lambda: {"title": 1.0, "quick_reference": 1.0, "section": 1.0, "insight": 0.95}
     )
     second_chunk_weight: float = 0.0
-    abstain_dense_floor: float = 0.38
-    abstain_bm25_floor: float = 6.0
-    abstain_dense_low: float = 0.28
+    abstain_dense_floor: float = 0.39
+    abstain_bm25_floor: float = 7.5
+    abstain_dense_low: float = 0.17
+    abstain_min_idf: float = 3.5
 
     def __post_init__(self) -> None:
         if self.dense_weight < 0 or self.bm25_weight < 0 or self.dense_weight + self.bm25_weight == 0:
@@ -186,7 +189,9 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             dense_doc, dense_best = self._aggregate(self._dense_chunks(analyzed, use_cache))
 
-        allowed = np.asarray([filters.matches(self.records[d]) for d in self.doc_ids]) if not filters.is_empty() else None
+        allowed = (
+            np.asarray([filters.matches(self.records[d]) for d in self.doc_ids]) if not filters.is_empty() else None
+        )
         pool = np.flatnonzero(allowed) if allowed is not None else np.arange(n_docs)
         bm25_max = float(bm25_doc[pool].max()) if len(pool) else 0.0
         if mode == "bm25":
@@ -194,7 +199,10 @@ class Searcher:
         elif mode == "dense":
             fused, best_chunk = dense_doc, dense_best
         else:
-            bm25_norm = bm25_doc / bm25_max if bm25_max > 0 else bm25_doc
+            if self.config.bm25_norm == "saturate":
+                bm25_norm = bm25_doc / (bm25_doc + self.config.bm25_saturation)
+            else:
+                bm25_norm = bm25_doc / bm25_max if bm25_max > 0 else bm25_doc
             fused = self.config.dense_weight * dense_doc + self.config.bm25_weight * bm25_norm
             dense_part = self.config.dense_weight * dense_doc
             best_chunk = np.where(dense_part >= fused - dense_part, dense_best, bm25_best)
@@ -203,11 +211,17 @@ class Searcher:
             # "what does Uber ask?": every record the company is named on answers it;
             # full questions first, most specific companies lists first.
             fused = np.asarray(
-                [1.0 + (self.records[d].kind == "question") - 0.01 * len(self.records[d].companies) for d in self.doc_ids],
+                [
+                    1.0 + (self.records[d].kind == "question") - 0.01 * len(self.records[d].companies)
+                    for d in self.doc_ids
+                ],
                 dtype=np.float32,
             )
         order = pool[np.argsort(-fused[pool], kind="stable")][:k]
-        hits = tuple(self._hit(int(i), float(fused[i]), float(dense_doc[i]), float(bm25_doc[i]), int(best_chunk[i])) for i in order)
+        hits = tuple(
+            self._hit(int(i), float(fused[i]), float(dense_doc[i]), float(bm25_doc[i]), int(best_chunk[i]))
+            for i in order
+        )
         answerable = self._answerable(analyzed, hits, mode, dense_doc, bm25_doc)
         return SearchResult(
             query=query,
@@ -233,9 +247,22 @@ class Searcher:
             return top_bm25 >= cfg.abstain_bm25_floor
         if mode == "dense":
             return top_dense >= cfg.abstain_dense_floor
-        return top_dense >= cfg.abstain_dense_floor or (
-            top_dense >= cfg.abstain_dense_low and top_bm25 >= cfg.abstain_bm25_floor
-        )
+        if top_dense >= cfg.abstain_dense_floor:
+            return True
+        if top_dense < cfg.abstain_dense_low:
+            return False
+        return top_bm25 >= cfg.abstain_bm25_floor or self._in_vocabulary(analyzed)
+
+    def _in_vocabulary(self, analyzed: AnalyzedQuery) -> bool:
+        """Every topic word is corpus vocabulary and one of them is distinctive:
+        short in-domain queries ('bn before relu') that score low on both sides."""
+        sparse_index = self.artifact.sparse
+        terms = analyzed.topic_terms
+        if not terms or any(t not in sparse_index.term_ids for t in terms):
+            return False
+        n = sparse_index.size
+        best_idf = max(float(np.log(n / sparse_index.doc_freq[sparse_index.term_ids[t]])) for t in terms)
+        return best_idf >= self.config.abstain_min_idf
 
     def _hit(self, doc: int, score: float, dense: float, bm25: float, chunk_pos: int) -> SearchHit:
         record = self.records[self.doc_ids[doc]]

@@ -43,9 +43,7 @@ class SparseIndex:
                 rows.append(d)
                 cols.append(term_ids[term])
                 vals.append(okapi.idf[term] * tf * (k1 + 1) / (tf + norm))
-        matrix = sparse.csc_matrix(
-            (np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(len(safe), len(vocab))
-        )
+        matrix = sparse.csc_matrix((np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(len(safe), len(vocab)))
         return cls(vocab, matrix, k1, b)
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:

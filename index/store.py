@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,15 @@ from ingest.models import Chunk, Question, QuickRef
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-DATA_FILES = ("records.json", "chunks.json", "embeddings.npy", "dense.faiss", "bm25.npz", "bm25_vocab.txt", "acronyms.json")
+DATA_FILES = (
+    "records.json",
+    "chunks.json",
+    "embeddings.npy",
+    "dense.faiss",
+    "bm25.npz",
+    "bm25_vocab.txt",
+    "acronyms.json",
+)
 KEEP_VERSIONS = 2
 
 
@@ -162,12 +171,16 @@ def _prune(target: Path) -> None:
 def read_manifest(path: Path) -> Manifest:
     manifest_path = Path(path) / "manifest.json"
     if not manifest_path.is_file():
-        raise IndexLoadError(f"no index at {path} (manifest.json missing): run `qbank ingest --index {path}` to build it")
+        raise IndexLoadError(
+            f"no index at {path} (manifest.json missing): run `qbank ingest --index {path}` to build it"
+        )
     try:
         data = json.loads(manifest_path.read_text(encoding="utf-8"))
         return Manifest(**data)
     except (ValueError, TypeError) as exc:
-        raise IndexLoadError(f"{manifest_path} is unreadable ({exc}): rebuild with `qbank ingest --index {path}`") from exc
+        raise IndexLoadError(
+            f"{manifest_path} is unreadable ({exc}): rebuild with `qbank ingest --index {path}`"
+        ) from exc
 
 
 def load_artifact(path: Path, expect_model: str | None = None, expect_dimension: int | None = None) -> IndexArtifact:
@@ -181,7 +194,9 @@ def load_artifact(path: Path, expect_model: str | None = None, expect_dimension:
             f"index at {path} has format version {manifest.format_version}, this qbank reads {FORMAT_VERSION}: {rebuild}"
         )
     if expect_model and manifest.model != expect_model:
-        raise IndexLoadError(f"index at {path} was built with model {manifest.model!r}, not {expect_model!r}: {rebuild}")
+        raise IndexLoadError(
+            f"index at {path} was built with model {manifest.model!r}, not {expect_model!r}: {rebuild}"
+        )
     if expect_dimension and manifest.dimension != expect_dimension:
         raise IndexLoadError(
             f"index at {path} has dimension {manifest.dimension}, the model gives {expect_dimension}: {rebuild}"
@@ -203,7 +218,7 @@ def load_artifact(path: Path, expect_model: str | None = None, expect_dimension:
         dense = DenseIndex.load(path)
         sparse_index = SparseIndex.load(path)
         acronyms = json.loads((path / "acronyms.json").read_text(encoding="utf-8"))
-    except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
+    except (ValueError, KeyError, TypeError, RuntimeError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise IndexLoadError(f"index at {path} cannot be read ({exc}): {rebuild}") from exc
     n = len(chunks)
     if not (embeddings.shape == (n, manifest.dimension) and dense.size == n and sparse_index.size == n):

@@ -89,10 +89,18 @@ def _code_blocks(lines: list[str]) -> tuple[list[tuple[int, int, CodeBlock]], in
             j += 1
         if j >= len(lines):
             return blocks, i
-        code = "\n".join(line[indent:] if line[:indent].isspace() else line.lstrip() for line in lines[i + 1 : j])
+        code = "\n".join(_strip_indent(line, indent) for line in lines[i + 1 : j])
         blocks.append((i, j, CodeBlock(language=language or "text", code=code)))
         i = j + 1
     return blocks, None
+
+
+def _strip_indent(line: str, width: int) -> str:
+    """Remove at most ``width`` leading blanks (the fence's own indentation)."""
+    i = 0
+    while i < width and i < len(line) and line[i] in " \t":
+        i += 1
+    return line[i:]
 
 
 def _tables(lines: list[str], in_code: set[int]) -> list[Table]:

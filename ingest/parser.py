@@ -16,7 +16,6 @@ and line; everything else in the file is kept.
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass, field, replace
 
 from ingest.answer import AnswerError, parse_answer
@@ -60,7 +59,8 @@ def _dedent_body(lines: list[str]) -> str:
     """Remove the admonition's indentation (the common prefix, at most 4 columns)."""
     indents = [len(ln) - len(ln.lstrip(" ")) for ln in lines if ln.strip() and ln[:1] == " "]
     width = min([*indents, 4]) if indents else 0
-    return textwrap.dedent("\n".join(ln[width:] if ln[:width].isspace() else ln for ln in lines))
+    # Not textwrap.dedent: it would also blank whitespace-only lines inside code.
+    return "\n".join(ln[width:] if ln[:width].isspace() else ln.lstrip(" ") for ln in lines)
 
 
 def _front_matter_title(text: str) -> str | None:
@@ -173,7 +173,7 @@ class BankParser:
             if m:
                 if fence is None:
                     fence = m.group(1)
-                elif m.group(1).startswith(fence) and not line.strip()[len(m.group(1)):].strip():
+                elif m.group(1).startswith(fence) and not line.strip()[len(m.group(1)) :].strip():
                     fence = None
             elif fence is not None and not indented and line.startswith("#"):
                 # No closing fence before the next heading: fall back to indentation.
@@ -272,7 +272,11 @@ class BankParser:
                 continue
             cells = [c.strip() for c in row.strip().strip("|").split("|")]
             if len(cells) != len(columns):
-                warnings.append(ParseWarning(path, line_no, f"quick-reference row has {len(cells)} cells, expected {len(columns)}; skipped"))
+                warnings.append(
+                    ParseWarning(
+                        path, line_no, f"quick-reference row has {len(cells)} cells, expected {len(columns)}; skipped"
+                    )
+                )
                 continue
 
             def cell(key: str, cells: list[str] = cells) -> str:

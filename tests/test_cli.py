@@ -1,0 +1,237 @@
+"""The ``qbank`` command line against real indexes.
+
+The main paths run the installed script as a subprocess.  Each subprocess that
+loads the model costs several seconds of CPU, so option plumbing and error
+branches run the same Typer app in-process (``CliRunner``), where the model
+loads from the already imported libraries in well under a second.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from conftest import MINI_BANK, ML_BANK, REPO
+from typer.testing import CliRunner
+
+from index.engine import IngestReport
+from index.search import Searcher
+from ingest.pipeline import ingest_dir
+from qbank.cli import app
+from qbank.settings import get_settings
+
+QBANK = REPO / ".venv" / "bin" / "qbank"
+DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
+LASSO_QUERY = "why does lasso zero out weights"
+Invoke = Callable[..., Result]
+COMMANDS = [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands]
+
+
+def qbank(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``qbank`` script hermetically: no QBANK_* variables, no .env."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QBANK_")}
+    env["NO_COLOR"] = "1"
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [str(QBANK), *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Invoke]:
+    """Invoke the Typer app in-process with hermetic settings (no QBANK_*, no .env)."""
+    for key in [k for k in os.environ if k.startswith("QBANK_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def invoke(*args: str | Path) -> Result:
+        return runner.invoke(app, [str(a) for a in args])
+
+    yield invoke
+    get_settings.cache_clear()
+
+
+def result_blocks(stdout: str) -> list[tuple[str, str]]:
+    """(title, id) of each ranked result in the plain-text output."""
+    lines = stdout.split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        if m := re.match(r"^(\d+)\. (.+)$", line):
+            assert int(m.group(1)) == len(out) + 1
+            out.append((m.group(2), lines[i + 1].rsplit(" | ", 1)[-1].strip()))
+    return out
+
+
+def test_the_script_is_installed() -> None:
+    assert QBANK.is_file()
+    assert {"ingest", "search"} <= set(COMMANDS)
+
+
+def test_top_level_help_lists_every_command(tmp_path: Path) -> None:
+    proc = qbank("--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage: qbank" in proc.stdout
+    for command in COMMANDS:
+        assert re.search(rf"^\W*{command}\s", proc.stdout, re.M), (command, proc.stdout)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(tmp_path: Path, command: str) -> None:
+    proc = qbank(command, "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert f"Usage: qbank {command}" in proc.stdout
+    assert "--help" in proc.stdout
+
+
+def test_ingest_prints_per_bank_counts(built: IngestReport, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(ML_BANK, content / ML_BANK.name)
+    (content / "git.md").write_text(MINI_BANK, encoding="utf-8")
+    (content / "empty.md").write_text("", encoding="utf-8")
+    # Start from a copy of the session index so only the new bank is embedded.
+    shutil.copytree(built.path.resolve(), tmp_path / ".index-v0")
+    (tmp_path / "index").symlink_to(".index-v0")
+    git_chunks = len(ingest_dir(content).chunks) - 429
+
+    proc = qbank("ingest", "--content", content, "--index", tmp_path / "index", cwd=tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    rows = [ln.split() for ln in proc.stdout.split("\n") if ln.startswith(("Git ", "Machine "))]
+    assert rows == [
+        ["Git", "Interview", "Questions", "2", "0", str(git_chunks), "1", "0"],
+        ["Machine", "Learning", "Interview", "Questions", "49", "100", "429", "85", "0"],
+    ]
+    assert proc.stdout.split("\n")[0].split() == ["bank", "questions", "quick-ref", "chunks", "code", "warnings"]
+    assert re.search(rf"indexed {429 + git_chunks} chunks \({git_chunks} embedded, 429 reused\)", proc.stdout)
+    assert f"warning: {content / 'empty.md'}:0: empty file; skipped" in proc.stderr
+    assert (tmp_path / "index").resolve().name != ".index-v0"
+
+
+def test_ingest_of_a_missing_folder_fails_cleanly(cli: Invoke, tmp_path: Path) -> None:
+    result = cli("ingest", "--content", tmp_path / "nope", "--index", tmp_path / "index")
+    assert result.exit_code == 1
+    assert "error: content folder" in result.output and "does not exist" in result.output
+    assert not (tmp_path / "index").exists()
+
+
+def test_search_prints_the_best_question_with_its_code(built: IngestReport, tmp_path: Path) -> None:
+    proc = qbank("search", "randomly turning off neurons during training", "--index", built.path, cwd=tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.split("\n")
+    assert lines[0] == "1. What is Dropout and Why Does It Work?"
+    assert lines[1].startswith("   score ") and lines[1].endswith(f"| {DROPOUT}")
+    assert "| Medium |" in lines[1]
+    assert "   practice: https://towardsdatascience.com/understanding-dropout-in-neural-networks-3c5da7a57f86" in lines
+    assert "   ```python" in lines
+    assert any(ln.strip() == "self.dropout1 = nn.Dropout(p=0.5)  # 50% dropout" for ln in lines)
+    assert len(result_blocks(proc.stdout)) == 5
+
+
+def test_search_output_follows_the_engine_ranking(cli: Invoke, built: IngestReport, searcher: Searcher) -> None:
+    result = cli("search", LASSO_QUERY, "--index", built.path, "-k", "5")
+
+    assert result.exit_code == 0, result.output
+    expected = [(h.record.title, h.record.id) for h in searcher.search(LASSO_QUERY, k=5).hits]
+    assert result_blocks(result.stdout) == expected
+    assert "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization" in {i for _, i in expected[:2]}
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (
+            ["--company", "Uber", "-k", "10"],
+            {
+                "machine-learning--how-does-gradient-descent-work",
+                "machine-learning--how-do-you-deploy-ml-models-to-production",
+                "machine-learning--qr-20",
+                "machine-learning--qr-33",
+            },
+        ),
+        (["--company", "Uber", "--difficulty", "Medium"], {"machine-learning--how-does-gradient-descent-work"}),
+        (["--tag", "Feature Selection", "-k", "1"], {"machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"}),
+        (["--bank", "cooking"], set()),
+    ],
+)
+def test_search_options_reach_the_filters(
+    cli: Invoke, built: IngestReport, options: list[str], expected: set[str]
+) -> None:
+    result = cli("search", "lasso weights machine learning", *options, "--index", built.path)
+    assert result.exit_code == 0, result.output
+    assert {i for _, i in result_blocks(result.stdout)} == expected
+
+
+def test_search_mode_option(cli: Invoke, built: IngestReport, searcher: Searcher) -> None:
+    result = cli("search", "dropout", "--mode", "bm25", "-k", "3", "--index", built.path)
+    assert result.exit_code == 0, result.output
+    assert [i for _, i in result_blocks(result.stdout)] == [
+        h.record.id for h in searcher.search("dropout", k=3, mode="bm25").hits
+    ]
+
+
+def test_search_json(built: IngestReport, searcher: Searcher, tmp_path: Path) -> None:
+    if importlib.util.find_spec("service.schemas") is None:
+        pytest.skip("service.schemas (hit_public) is not written yet; --json depends on it")
+    proc = qbank("search", LASSO_QUERY, "--index", built.path, "--json", cwd=tmp_path)
+
+    assert proc.returncode == 0, proc.stderr
+    payload = json.loads(proc.stdout)
+    assert (payload["query"], payload["mode"]) == (LASSO_QUERY, "hybrid")
+    assert payload["answerable"] is True
+    expected = searcher.search(LASSO_QUERY, k=5).hits
+    assert [h["id"] for h in payload["hits"]] == [h.record.id for h in expected]
+    top = payload["hits"][0]
+    assert top["title"] == expected[0].record.title
+    assert top["url"].endswith(f"/q/{expected[0].record.id}")
+    assert [c["language"] for c in top["code"]] == [c.language for c in expected[0].code]
+
+
+@pytest.mark.parametrize("query", ["", "   "])
+def test_empty_query_is_an_error(built: IngestReport, tmp_path: Path, query: str) -> None:
+    proc = qbank("search", query, "--index", built.path, cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "error: the query is empty" in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_missing_index_points_to_qbank_ingest(tmp_path: Path) -> None:
+    proc = qbank("search", "dropout", "--index", tmp_path / "no-index", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "error: no index at" in proc.stderr
+    assert "qbank ingest" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_invalid_mode_is_an_error(cli: Invoke, built: IngestReport) -> None:
+    result = cli("search", "dropout", "--mode", "fuzzy", "--index", built.path)
+    assert result.exit_code == 1
+    assert "unknown mode 'fuzzy'" in result.output
+
+
+def test_damaged_index_is_an_error_not_a_crash(cli: Invoke, built: IngestReport, tmp_path: Path) -> None:
+    shutil.copytree(built.path.resolve(), tmp_path / "index")
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    manifest["model"] = "another-model"
+    (tmp_path / "index" / "manifest.json").write_text(json.dumps(manifest))
+    result = cli("search", "dropout", "--index", tmp_path / "index")
+    assert result.exit_code == 1
+    assert "built with model 'another-model'" in result.output
+    assert "qbank ingest --index" in result.output
+
+
+def test_k_out_of_range_is_a_usage_error(built: IngestReport, tmp_path: Path) -> None:
+    proc = qbank("search", "dropout", "-k", "0", "--index", built.path, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Invalid value" in proc.stderr

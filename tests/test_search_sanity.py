@@ -1,0 +1,232 @@
+"""Search over the real index: natural queries worded unlike the titles find the
+right question, filters restrict, bad arguments are refused.  Also the BM25
+tokenizer the lexical side depends on."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import MINI_BANK, ML_BANK
+
+from index.embed import Embedder
+from index.engine import IngestReport, ingest, make_searcher
+from index.search import Filters, SearchConfig, Searcher
+from index.tokenize import tokenize
+from ingest.models import Question
+from ingest.textutil import stem
+
+L1L2 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
+DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
+IMBALANCED = {
+    "machine-learning--how-do-you-handle-imbalanced-datasets",
+    "machine-learning--what-is-imbalanced-data-how-do-you-handle-it-in-classification",
+}
+CROSS_VALIDATION = "machine-learning--what-is-cross-validation-and-why-is-it-important"
+OPTIMIZERS = "machine-learning--what-is-neural-network-optimization-explain-adam-and-learning-rate-schedules"
+OVERFITTING = "machine-learning--what-is-overfitting-and-how-do-you-prevent-it"
+GRADIENT_DESCENT = "machine-learning--how-does-gradient-descent-work"
+DEPLOY = "machine-learning--how-do-you-deploy-ml-models-to-production"
+
+
+# -- tokenizer --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cross_val_score", ["cross_val_score", stem("cross"), "val", stem("score")]),
+        ("StratifiedKFold", ["stratifiedkfold", stem("stratified"), "fold"]),  # the lone 'K' is too short
+        ("t-SNE", [stem("tsne"), "sne"]),
+        (
+            "what is the difference between bagging and boosting",
+            [stem("difference"), stem("bagging"), stem("boosting")],
+        ),
+        ("Why does it work?", [stem("work")]),
+        ("the of and is a", []),
+    ],
+)
+def test_tokenizer(text: str, expected: list[str]) -> None:
+    assert tokenize(text) == expected
+
+
+def test_identifiers_match_their_words_and_themselves() -> None:
+    doc = tokenize("scores = cross_val_score(model, X, y, cv=StratifiedKFold(5))")
+    for query in ("cross_val_score", "cross validation score", "stratified k fold", "StratifiedKFold"):
+        assert set(tokenize(query)) & set(doc), query
+    assert "cross_val_score" in doc and "stratifiedkfold" in doc
+
+
+# -- natural queries ---------------------------------------------------------------
+
+NATURAL = [
+    # (query worded unlike any title, acceptable top-1 ids)
+    ("why does lasso zero out weights", {L1L2}),
+    ("penalty that makes coefficients sparse", {L1L2}),
+    ("randomly turning off neurons during training", {DROPOUT}),
+    ("ignoring some units at random to regularize a network", {DROPOUT}),
+    ("my classifier only predicts the majority class", IMBALANCED),
+    ("fake minority samples by interpolation", IMBALANCED),
+    ("splitting data into k folds to estimate performance", {CROSS_VALIDATION}),
+    ("tuning the learning rate of the adam optimizer", {OPTIMIZERS}),
+    ("model does great on train data but badly on test data", {OVERFITTING}),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), NATURAL, ids=[q for q, _ in NATURAL])
+def test_natural_query_ranks_the_right_question_first(searcher: Searcher, query: str, expected: set[str]) -> None:
+    result = searcher.search(query, k=5, mode="hybrid")
+    ranked = [h.record.id for h in result.hits]
+    assert ranked[0] in expected, ranked
+    assert result.answerable
+
+
+def test_hit_carries_the_best_section_and_code(searcher: Searcher) -> None:
+    hit = searcher.search("randomly turning off neurons during training", k=1).hits[0]
+    assert isinstance(hit.record, Question) and hit.record.id == DROPOUT
+    assert hit.chunk is not None and hit.chunk.doc_id == DROPOUT
+    assert hit.section == hit.chunk.heading
+    assert hit.snippet and "```" not in hit.snippet
+    assert [c.language for c in hit.code] == ["python"]
+    assert "nn.Dropout(p=0.5)" in hit.code[0].code
+    # The fused score is the configured blend of the two evidence scores (BM25 saturated as x / (x + K)).
+    cfg = searcher.config
+    assert cfg.bm25_norm == "saturate"
+    bm25_part = hit.bm25_score / (hit.bm25_score + cfg.bm25_saturation)
+    assert hit.score == pytest.approx(cfg.dense_weight * hit.dense_score + cfg.bm25_weight * bm25_part)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
+def test_every_mode_returns_k_distinct_records_in_score_order(searcher: Searcher, mode: str) -> None:
+    result = searcher.search("gradient descent", k=7, mode=mode)
+    ids = [h.record.id for h in result.hits]
+    assert len(ids) == 7 == len(set(ids))
+    assert ids[0] == GRADIENT_DESCENT
+    scores = [h.score for h in result.hits]
+    assert scores == sorted(scores, reverse=True)
+    assert result.mode == mode
+
+
+def test_nonsense_is_not_answerable(searcher: Searcher) -> None:
+    result = searcher.search("qwzx plorf vungle", k=3)
+    assert not result.answerable
+
+
+# -- filters -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filters", "check"),
+    [
+        (Filters(company="Uber"), lambda r: "Uber" in r.companies),
+        (Filters(company="netflix"), lambda r: "Netflix" in r.companies),  # case-insensitive
+        (Filters(difficulty="Hard"), lambda r: r.difficulty == "Hard"),
+        (Filters(tag="Regularization"), lambda r: "Regularization" in r.tags),
+        (
+            Filters(company="Uber", difficulty="Medium"),
+            lambda r: "Uber" in r.companies and r.difficulty == "Medium",
+        ),
+    ],
+)
+def test_filters_restrict_results(searcher: Searcher, filters: Filters, check) -> None:  # noqa: ANN001
+    result = searcher.search("regularization to prevent overfitting", k=200, filters=filters)
+    allowed = {r.id for r in searcher.records.values() if check(r) and r.id in searcher.doc_ids}
+    assert allowed  # the filter matches something, so this is a real restriction
+    assert len(allowed) < len(searcher.doc_ids)
+    assert {h.record.id for h in result.hits} == allowed
+
+
+@pytest.fixture(scope="module")
+def two_banks(built: IngestReport, embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> Searcher:
+    """The shipped bank plus a small second bank, built incrementally on a copy
+    of the session index (only the new bank's chunks are embedded)."""
+    root = tmp_path_factory.mktemp("two-banks")
+    shutil.copytree(built.path.resolve(), root / ".index-v0")
+    (root / "index").symlink_to(".index-v0")
+    content = root / "content"
+    content.mkdir()
+    shutil.copy(ML_BANK, content / ML_BANK.name)
+    (content / "git.md").write_text(MINI_BANK, encoding="utf-8")
+    report = ingest(content, root / "index", embedder)
+    assert report.stats.reused == 429
+    return make_searcher(report.artifact, embedder)
+
+
+@pytest.mark.parametrize(
+    ("bank", "slug"),
+    [
+        ("git", "git"),
+        ("Git Interview Questions", "git"),
+        ("machine-learning", "machine-learning"),
+        ("MACHINE-LEARNING", "machine-learning"),
+    ],
+)
+def test_bank_filter_restricts_to_one_bank(two_banks: Searcher, bank: str, slug: str) -> None:
+    everything = two_banks.search("how do I undo a mistake", k=500).hits
+    assert {h.record.bank_slug for h in everything} == {"git", "machine-learning"}
+    result = two_banks.search("how do I undo a mistake", k=500, filters=Filters(bank=bank))
+    assert {h.record.id for h in result.hits} == {h.record.id for h in everything if h.record.bank_slug == slug}
+
+
+def test_second_bank_is_searchable(two_banks: Searcher) -> None:
+    result = two_banks.search("replay my commits onto another branch", k=3)
+    assert result.hits[0].record.id == "git--what-is-a-rebase"
+    stripe = two_banks.search("what does Stripe ask", k=10)
+    assert {h.record.id for h in stripe.hits} == {"git--what-is-a-rebase", "git--how-do-you-undo-a-pushed-commit"}
+
+
+def test_uber_filter_returns_exactly_its_records(searcher: Searcher) -> None:
+    result = searcher.search("machine learning", k=50, filters=Filters(company="Uber"))
+    assert {h.record.id for h in result.hits} == {
+        GRADIENT_DESCENT,
+        DEPLOY,
+        "machine-learning--qr-20",
+        "machine-learning--qr-33",
+    }  # qr-29 and qr-54 score for the questions they link to
+
+
+def test_tag_filter_ranks_within_the_tag(searcher: Searcher) -> None:
+    result = searcher.search("why does lasso zero out weights", k=10, filters=Filters(tag="Feature Selection"))
+    assert [h.record.id for h in result.hits][0] == L1L2
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(company="Initech"), Filters(difficulty="Impossible"), Filters(tag="Astrology"), Filters(bank="cooking")],
+)
+def test_unknown_filter_value_returns_no_hits(searcher: Searcher, filters: Filters) -> None:
+    result = searcher.search("dropout", k=10, filters=filters)
+    assert result.hits == ()
+    assert not result.answerable
+
+
+def test_company_named_in_the_query_becomes_a_filter(searcher: Searcher) -> None:
+    result = searcher.search("what does Uber ask", k=10)
+    assert result.filters.company == "Uber"
+    assert result.analyzed.company_only
+    assert [h.record.id for h in result.hits][:2] == [GRADIENT_DESCENT, DEPLOY]
+    assert all("Uber" in h.record.companies for h in result.hits)
+
+
+# -- refused arguments -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [0, -1])
+def test_non_positive_k_is_refused(searcher: Searcher, k: int) -> None:
+    with pytest.raises(ValueError, match="k must be positive"):
+        searcher.search("dropout", k=k)
+
+
+@pytest.mark.parametrize("mode", ["sparse", "HYBRID", ""])
+def test_unknown_mode_is_refused(searcher: Searcher, mode: str) -> None:
+    with pytest.raises(ValueError, match="unknown mode"):
+        searcher.search("dropout", mode=mode)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"dense_weight": -0.1}, {"dense_weight": 0.0, "bm25_weight": 0.0}, {"dense_candidates": 0}],
+)
+def test_invalid_search_config_is_refused(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        SearchConfig(**kwargs)
