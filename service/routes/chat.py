@@ -1,7 +1,8 @@
 """Chat: the curated answer for a conversation, as JSON or Server-Sent Events.
 
 SSE framing: ``event: sources`` (the hits), then ``event: delta`` pieces of
-the markdown answer, then ``event: done`` with the whole ``ChatResponse``.
+the markdown answer, then ``event: done`` with the whole ``ChatResponse``
+plus ``answer_html`` (the answer rendered as the web UI shows it).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from service.compose import ComposedAnswer
 from service.deps import EngineDep, StateDep
 from service.llm import LLMError
 from service.ratelimit import check_rate
+from service.render import render_markdown
 from service.schemas import ChatRequest, ChatResponse, clean_text, hit_public
 from service.state import Engine, ServiceState
 
@@ -30,7 +32,11 @@ log = logging.getLogger(__name__)
 
 def _compose(engine: Engine, state: ServiceState, req: ChatRequest) -> ComposedAnswer:
     try:
-        messages = [(m.role, clean_text(m.content, state.settings.max_query_chars, "message")) for m in req.messages]
+        # Only user turns are searched, so only they are held to the query limit.
+        messages = [
+            (m.role, clean_text(m.content, state.settings.max_query_chars, "message") if m.role == "user" else m.content)
+            for m in req.messages
+        ]
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     f = req.filters
@@ -92,7 +98,7 @@ async def _stream(state: ServiceState, composed: ComposedAnswer, request: Reques
             yield _sse("delta", {"text": piece})
             await asyncio.sleep(0)
     final = base.model_copy(update={"answer": text, "generated_by": "llm" if llm_used else "extractive"})
-    yield _sse("done", final.model_dump())
+    yield _sse("done", final.model_dump() | {"answer_html": await asyncio.to_thread(render_markdown, text)})
 
 
 async def _answer(state: ServiceState, composed: ComposedAnswer) -> ChatResponse:

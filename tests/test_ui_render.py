@@ -1,0 +1,210 @@
+"""The UI without a browser: markdown rendering, and the pages through TestClient."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from service_support import parse_sse, service_settings
+
+from index.engine import IngestReport
+from service.app import create_app
+from service.render import code_css, render_markdown
+
+PRF1 = "machine-learning--explain-precision-recall-and-f1-score"
+BIAS_VARIANCE = "machine-learning--what-is-the-bias-variance-tradeoff-in-machine-learning"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+# -- render_markdown ----------------------------------------------------------------
+
+
+def test_table_becomes_an_html_table() -> None:
+    out = render_markdown("| Technique | When |\n|---|---|\n| SMOTE | Moderate imbalance |\n")
+    assert "<table>" in out
+    assert "<th>Technique</th>" in out and "<td>SMOTE</td>" in out
+
+
+def test_code_is_highlighted_with_its_language_and_a_copy_button() -> None:
+    out = render_markdown("```python\nfrom imblearn.over_sampling import SMOTE\nx = 1\n```\n")
+    assert '<span class="lang">python</span>' in out
+    assert '<button type="button" class="copy"' in out
+    assert '<pre class="highlight"><code class="language-python">' in out
+    assert '<span class="kn">from</span>' in out  # a Pygments keyword token
+    assert '<span class="n">SMOTE</span>' in out
+
+
+@pytest.mark.parametrize(
+    ("info", "label"),
+    [("", "text"), ("not-a-language", "not-a-language"), ('py"><script>', "pyscript")],
+)
+def test_code_without_a_known_language_is_plain_and_its_label_escaped(info: str, label: str) -> None:
+    out = render_markdown(f"```{info}\na < b\n```\n")
+    assert f'<span class="lang">{label}</span>' in out
+    assert "a &lt; b" in out and "<script>" not in out
+
+
+@pytest.mark.parametrize(
+    ("md", "display", "element"),
+    [
+        ("$$x^2$$", "block", "<msup><mi>x</mi><mn>2</mn></msup>"),
+        ("where $w_t$ is the weight", "inline", "<msub><mi>w</mi><mi>t</mi></msub>"),
+        (r"$$\text{Precision} = \frac{TP}{TP + FP}$$", "block", "<mfrac>"),
+    ],
+)
+def test_latex_becomes_mathml(md: str, display: str, element: str) -> None:
+    out = render_markdown(md)
+    assert f'<math display="{display}">' in out
+    assert element in out
+    assert "$" not in out
+
+
+def test_markdown_syntax_inside_formulas_is_left_to_the_math() -> None:
+    out = render_markdown(r"$a_1 * b_2 * c_3$ and $x_i$ then $y_i$")
+    assert "<em>" not in out and out.count("<math") == 3
+
+
+def test_pipes_inside_a_formula_do_not_split_a_table_cell() -> None:
+    out = render_markdown("| Name | Formula |\n|---|---|\n| Penalty | $\\lambda \\sum |w_i|$ |\n")
+    row = re.search(r"<tr>\s*<td>Penalty</td>\s*<td>(.*?)</td>\s*</tr>", out, re.S)
+    assert row is not None and row.group(1).startswith("<math") and "<mo stretchy" in row.group(1)
+
+
+@pytest.mark.parametrize(
+    "md",
+    ["Costs $5 and $10 today.", "`echo $HOME $PATH`", "```bash\necho $HOME and $PATH\n```", r"A \$5 note and $ alone"],
+)
+def test_dollars_that_are_not_math_stay_dollars(md: str) -> None:
+    out = render_markdown(md)
+    assert "<math" not in out and "$" in out
+
+
+def test_raw_html_in_markdown_is_escaped() -> None:
+    out = render_markdown(f"Before {XSS} after\n\n<script>alert(1)</script>\n")
+    assert "<img" not in out and "<script" not in out
+    assert "&lt;img src=x onerror=alert(1)&gt;" in out
+
+
+def test_html_smuggled_through_latex_text_is_not_rendered() -> None:
+    """latex2mathml copies \\text{...} through unescaped; the renderer must not."""
+    for tex in (r"$\text{<img src=x onerror=alert(1)>}$", r"$$\text{<b onmouseover=alert(1)>x</b>}$$"):
+        out = render_markdown(tex)
+        assert "<img" not in out and "<b " not in out and "onerror=alert(1)>" not in out.replace("&gt;", "")
+
+
+def test_unconvertible_latex_falls_back_to_the_escaped_source() -> None:
+    out = render_markdown(r"$$\frac{1}{$$")
+    assert out.strip() == r'<p><code class="math-source">$$\frac{1}{$$</code></p>'
+
+
+def test_links_relative_kept_external_new_tab_javascript_dropped() -> None:
+    out = render_markdown("[Full answer](/q/abc) [Practice](https://example.com/p) [x](javascript:alert(1))")
+    assert '<a href="/q/abc">Full answer</a>' in out
+    assert '<a href="https://example.com/p" rel="noopener noreferrer" target="_blank">Practice</a>' in out
+    assert 'href="javascript' not in out
+
+
+def test_code_css_has_light_and_dark_token_colours() -> None:
+    css = code_css()
+    light, dark = css.split("@media (prefers-color-scheme: dark)")
+    assert ".highlight .k {" in light and ".highlight .k {" in dark
+
+
+# -- the pages ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = service_settings(built.path, tmp_path_factory.mktemp("ui-pages"))
+    with TestClient(create_app(settings, background_load=False)) as c:
+        yield c
+
+
+def test_chat_page_is_served_with_its_assets(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert '<textarea id="message"' in html
+    assert ">How do I handle class imbalance?</button>" in html
+    for asset in re.findall(r'(?:href|src)="(/[^"]+)"', html):
+        got = client.get(asset)
+        assert got.status_code == 200, asset
+    assert "http://" not in re.sub(r'xmlns="http://www.w3.org/2000/svg"', "", html)  # nothing from elsewhere
+    assert client.get("/favicon.ico").headers["content-type"] == "image/svg+xml"
+
+
+def test_question_page_renders_the_whole_curated_answer(client: TestClient) -> None:
+    api = client.get(f"/api/questions/{BIAS_VARIANCE}").json()
+    r = client.get(f"/q/{BIAS_VARIANCE}")
+    assert r.status_code == 200
+    html = r.text
+    assert f"<h1>{api['title']}</h1>" in html
+    assert html.count('<math display="block">') >= len(api["formulas"]) == 2
+    assert html.count('<div class="code">') == len(api["code"])
+    assert "<table>" in html
+    assert '<h2 id="insight-title">Interviewer\'s insight</h2>' in html
+    assert render_markdown(api["insight"]) in html
+    assert render_markdown(api["answer_markdown"]) in html
+    for related in api["related"]:
+        assert f'href="/q/{related["id"]}"' in html
+
+
+def test_quick_reference_page_links_to_its_full_answer(client: TestClient) -> None:
+    ref = client.get(f"/api/questions/{PRF1}").json()["quick_reference"][0]
+    html = client.get(f"/q/{ref['id']}").text
+    assert f'href="/q/{PRF1}"' in html and "quick-reference entry" in html
+
+
+def test_unknown_question_is_a_404_page(client: TestClient) -> None:
+    r = client.get("/q/no-such-question")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "Question not found" in r.text
+
+
+@pytest.mark.parametrize("params", [{}, {"difficulty": "Hard"}, {"company": "Netflix", "tag": "Classification"}])
+def test_browse_lists_what_the_questions_api_lists(client: TestClient, params: dict[str, str]) -> None:
+    api = client.get("/api/questions", params=params | {"limit": 50}).json()
+    html = client.get("/browse", params=params).text
+    assert f"{api['total']} question" in html
+    ids = re.findall(r'<a class="title" href="/q/([^"]+)"', html)
+    assert ids == [item["id"] for item in api["items"]]
+
+
+def test_browse_search_shows_the_search_api_ranking(client: TestClient) -> None:
+    api = client.get("/api/search", params={"q": "gradient descent", "k": 50}).json()
+    html = client.get("/browse", params={"q": "gradient descent"}).text
+    ids = re.findall(r'<a class="title" href="/q/([^"]+)"', html)
+    assert ids == [h["id"] for h in api["hits"]]
+    assert ids[0] == "machine-learning--how-does-gradient-descent-work"
+
+
+def test_browse_escapes_the_query_and_explains_a_bad_one(client: TestClient) -> None:
+    html = client.get("/browse", params={"q": XSS}).text
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    bad = client.get("/browse", params={"q": "a\x01b"}).text
+    assert "query contains control characters" in bad
+
+
+def test_done_event_carries_the_rendered_answer(client: TestClient) -> None:
+    body = {"messages": [{"role": "user", "content": "explain precision recall and f1"}]}
+    events = parse_sse(client.post("/api/chat/stream", json=body).text)
+    done = events[-1]
+    assert done.event == "done"
+    assert done.data["answer_html"] == render_markdown(done.data["answer"])
+    assert "<math" in done.data["answer_html"] and '<div class="code">' in done.data["answer_html"]
+    json.dumps(done.data)  # still plain JSON
+
+
+def test_pages_say_not_ready_while_the_index_is_missing(tmp_path: Path) -> None:
+    empty = tmp_path / "content"
+    empty.mkdir()
+    settings = service_settings(tmp_path / "index", tmp_path, content_dir=empty)
+    with TestClient(create_app(settings, background_load=False)) as c:
+        assert c.get("/").status_code == 200  # the chat page itself needs no index
+        for path in ("/q/anything", "/browse"):
+            r = c.get(path)
+            assert r.status_code == 503 and "Not ready yet" in r.text
