@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from index.query import mine_acronyms
 from index.sparse import SparseIndex
 from index.store import FORMAT_VERSION, IndexArtifact, Manifest, content_hash
 from index.tokenize import tokenize
+from ingest.linking import refine_links
 from ingest.pipeline import Corpus
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,21 @@ def choose_dense_kind(n_chunks: int, setting: str = "auto", threshold: int = HNS
     if setting not in ("flat", "hnsw"):
         raise ValueError(f"dense index kind must be auto, flat or hnsw, not {setting!r}")
     return setting
+
+
+def _relink(corpus: Corpus, vectors: np.ndarray) -> Corpus:
+    """Final quick-reference links from title words and embeddings together;
+    chunks of a linked row then score for its question."""
+    pos = {c.id: i for i, c in enumerate(corpus.chunks)}
+
+    def cosine(row_id: str, question_id: str) -> float:
+        a, b = pos.get(f"{row_id}#row"), pos.get(f"{question_id}#title")
+        return float(vectors[a] @ vectors[b]) if a is not None and b is not None else 0.0
+
+    questions, refs = refine_links(corpus.questions, corpus.quick_refs, cosine)
+    owner = {r.id: (r.question_id or r.id) for r in refs}
+    chunks = tuple(replace(c, doc_id=owner[c.record_id]) if c.kind == "quick_reference" else c for c in corpus.chunks)
+    return replace(corpus, questions=tuple(questions), quick_refs=tuple(refs), chunks=chunks)
 
 
 def build_artifact(
@@ -66,6 +82,7 @@ def build_artifact(
         if h in cache:
             vectors[i] = cache[h]
 
+    corpus = _relink(corpus, vectors)
     kind = choose_dense_kind(len(hashes), dense_kind)
     dense = DenseIndex.build(vectors, kind=kind)
     sparse_index = SparseIndex.build([tokenize(c.text) for c in corpus.chunks])

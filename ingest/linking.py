@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from ingest.models import Question, QuickRef
@@ -186,3 +186,49 @@ def attach_companies(
     new_q = [replace(q, companies=tuple(dict.fromkeys([*q.companies, *q_extra.get(q.id, [])]))) for q in questions]
     new_r = [replace(r, companies=tuple(dict.fromkeys([*r.companies, *r_extra.get(r.id, [])]))) for r in quick_refs]
     return new_q, new_r
+
+
+def refine_links(
+    questions: Sequence[Question],
+    quick_refs: Sequence[QuickRef],
+    cosine: Callable[[str, str], float],
+    lexical_alone: float = LINK_THRESHOLD,
+    lexical_with_meaning: float = 0.35,
+    meaning_floor: float = 0.5,
+    meaning_strong: float = 0.64,
+) -> tuple[list[Question], list[QuickRef]]:
+    """Decide links on two kinds of evidence once embeddings exist.
+
+    A row links to its best-matching full question when the titles share
+    enough words and mean roughly the same (``meaning_floor``), or share some
+    words and mean clearly the same (``meaning_strong``).  ``cosine(row_id,
+    question_id)`` compares the row's embedding with the question title's.
+    """
+    common = _common_terms(questions)
+    links: dict[str, str | None] = {}
+    for ref in quick_refs:
+        ignore = common.get(ref.bank_slug, frozenset())
+        terms = title_terms(ref.title) - ignore
+        best: tuple[float, float, str] | None = None
+        for q in questions:
+            if q.bank_slug != ref.bank_slug:
+                continue
+            lex = similarity(terms, title_terms(q.title) - ignore)
+            if lex < lexical_with_meaning:
+                continue
+            sem = cosine(ref.id, q.id)
+            linked = (lex >= lexical_alone and sem >= meaning_floor) or sem >= meaning_strong
+            if linked and (best is None or (sem + lex) > best[0] + best[1]):
+                best = (sem, lex, q.id)
+        links[ref.id] = best[2] if best else None
+    new_refs = [replace(r, question_id=links[r.id]) for r in quick_refs]
+    by_question: dict[str, list[QuickRef]] = {}
+    for r in new_refs:
+        if r.question_id:
+            by_question.setdefault(r.question_id, []).append(r)
+    new_questions = []
+    for q in questions:
+        refs = by_question.get(q.id, [])
+        practice = next((r.practice_url for r in refs if r.practice_url), None)
+        new_questions.append(replace(q, quick_ref_ids=tuple(r.id for r in refs), practice_url=practice))
+    return new_questions, new_refs

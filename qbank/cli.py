@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from eval.cli import eval_command
 from qbank.settings import get_settings
 
 app = typer.Typer(help="qbank: search interview question banks and serve answers.", no_args_is_help=True)
@@ -157,6 +158,9 @@ def serve(
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=5,
     )
+
+
+app.command("eval")(eval_command)
 
 
 def main() -> None:

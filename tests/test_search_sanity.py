@@ -12,8 +12,9 @@ from conftest import MINI_BANK, ML_BANK
 from index.embed import Embedder
 from index.engine import IngestReport, ingest, make_searcher
 from index.search import Filters, SearchConfig, Searcher
+from index.store import IndexArtifact
 from index.tokenize import tokenize
-from ingest.models import Question
+from ingest.models import Question, QuickRef
 from ingest.textutil import stem
 
 L1L2 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
@@ -230,3 +231,25 @@ def test_unknown_mode_is_refused(searcher: Searcher, mode: str) -> None:
 def test_invalid_search_config_is_refused(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         SearchConfig(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("number", "question_slug"),
+    [
+        (4, "what-is-overfitting-and-how-do-you-prevent-it"),  # titles share one word; the meaning decides
+        (51, "how-do-you-handle-missing-data"),  # "Data Imputation Techniques": no shared topic word but 'data'
+        (52, "how-do-you-handle-imbalanced-datasets"),
+        (67, None),  # "Multi-Task Learning in Neural Networks": shares words, not meaning
+        (96, None),  # Hidden Markov Models: nothing close
+    ],
+)
+def test_build_links_rows_on_words_and_meaning(artifact: IndexArtifact, number: int, question_slug: str | None) -> None:
+    row = artifact.records[f"machine-learning--qr-{number}"]
+    assert isinstance(row, QuickRef)
+    expected = f"machine-learning--{question_slug}" if question_slug else None
+    assert row.question_id == expected
+    row_chunk = next(c for c in artifact.chunks if c.record_id == row.id)
+    assert row_chunk.doc_id == (expected or row.id)
+    if expected:
+        question = artifact.records[expected]
+        assert isinstance(question, Question) and row.id in question.quick_ref_ids
