@@ -25,7 +25,7 @@ from ingest.pipeline import Corpus
 REPO = Path(__file__).resolve().parent.parent
 CONTENT = REPO / "content"
 ML_BANK = CONTENT / "machine-learning.md"
-CORPUS_EXTRA = Path("/work/shared/corpus-extra")
+CORPUS_EXTRA = Path(__file__).resolve().parent / "fixtures" / "corpus-extra"
 EXTRA_BANKS = ("NumPy.md", "Pandas.md", "Python.md")
 
 # The two-entry bank used by the CLI and load-or-build tests: small enough to
