@@ -1,0 +1,91 @@
+"""The Slack surface: ``POST /slack/events`` for slash commands, events and
+button clicks, served by a slack-bolt app on the service's own FastAPI app.
+
+``mount(app, settings)`` is called by ``service.app`` when
+``QBANK_SLACK_BOT_TOKEN`` and ``QBANK_SLACK_SIGNING_SECRET`` are both set.
+With ``QBANK_SLACK_APP_TOKEN`` also set, the bot connects to Slack over Socket
+Mode as the app starts (for workspaces that cannot reach a public URL); the
+HTTP endpoint stays mounted either way.  See service/slack/README.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from slack_bolt import BoltRequest
+from slack_bolt.adapter.starlette.handler import to_starlette_response
+
+from qbank.settings import Settings
+from service.slack.bot import SlackBot
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+log = logging.getLogger(__name__)
+
+DRAIN_S = 10.0  # at shutdown, how long answers being written may take to finish
+
+router = APIRouter(tags=["slack"], include_in_schema=False)
+
+
+@router.post("/slack/events")
+async def slack_events(request: Request) -> Response:
+    """Hand the raw request to bolt, which checks the signature first (401 if it
+    is missing, wrong or over five minutes old).  ``dispatch`` runs in a worker
+    thread: it blocks on the first request's ``auth.test`` and on the ack."""
+    bot: SlackBot = request.app.state.slack
+    body = (await request.body()).decode("utf-8", errors="replace")  # bad bytes fail the signature check
+    headers: dict[str, str | Sequence[str]] = {name: request.headers.getlist(name) for name in request.headers}
+    bolt_request = BoltRequest(body=body, query=request.url.query, headers=headers)
+    return to_starlette_response(await asyncio.to_thread(bot.app.dispatch, bolt_request))
+
+
+def socket_mode_handler(bot: SlackBot) -> SocketModeHandler:
+    """The Socket Mode connection for ``bot`` (not yet connected)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    token = bot.settings.slack_app_token
+    if token is None:
+        raise ValueError("Socket Mode needs QBANK_SLACK_APP_TOKEN")
+    return SocketModeHandler(bot.app, token.get_secret_value())
+
+
+def _connect(bot: SlackBot) -> SocketModeHandler | None:
+    try:
+        handler = socket_mode_handler(bot)
+        handler.connect()
+    except Exception:
+        log.exception("Socket Mode connection failed; Slack reaches the bot only through /slack/events")
+        return None
+    log.info("connected to Slack over Socket Mode")
+    return handler
+
+
+def mount(app: FastAPI, settings: Settings) -> SlackBot:
+    bot = SlackBot(settings, lambda: app.state.qbank)
+    app.state.slack = bot
+    app.include_router(router)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(fastapi_app: FastAPI) -> AsyncIterator[Any]:
+        async with inner(fastapi_app) as maybe_state:
+            socket = await asyncio.to_thread(_connect, bot) if bot.uses_socket_mode else None
+            try:
+                yield maybe_state
+            finally:
+                if socket is not None:
+                    await asyncio.to_thread(socket.close)
+                if not await asyncio.to_thread(bot.pool.wait_idle, DRAIN_S):
+                    log.warning("shutting down with %d Slack answers unfinished", bot.pool.in_flight)
+
+    app.router.lifespan_context = lifespan
+    return bot
+
+
+__all__ = ["SlackBot", "mount", "router", "socket_mode_handler"]

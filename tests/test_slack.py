@@ -1,0 +1,862 @@
+"""The Slack bot end to end: signed requests to the running app, Slack faked at the transport.
+
+Slack's servers cannot be reached from here, so ``FakeSlack`` plays them on
+loopback: the Web API methods the bot calls (``auth.test``,
+``chat.postMessage``, ``chat.postEphemeral``, ``conversations.replies``),
+answered the way Slack answers them (bearer token checked, Block Kit limits
+enforced with ``invalid_blocks``, threads kept so ``conversations.replies``
+returns what was posted), and the ``response_url`` endpoint.  The bot's
+``WebClient`` is pointed at it with ``QBANK_SLACK_API_URL``.  Requests are
+signed with slack-sdk's ``SignatureVerifier`` and the test signing secret.
+
+Lazy answers are awaited by polling the fake with a deadline; "nothing was
+posted" is asserted after the bot's job pool is idle (every lazy job a request
+starts is submitted before its HTTP response returns).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+import yaml
+from browser_support import REPO, qbank_command
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from service_support import CONTENT, free_port, service_settings
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.signature import SignatureVerifier
+
+from index.engine import IngestReport
+from qbank.settings import Settings
+from service.app import create_app
+from service.slack import SlackBot, socket_mode_handler
+from service.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, LOADING_TEXT, USAGE_TEXT
+
+SECRET = "test-secret"
+TOKEN = "xoxb-test"
+PUBLIC_URL = "https://qbank.example.com"
+BOT_USER, BOT_ID, TEAM = "UQBANK0001", "BQBANK0001", "T0000TEST"
+DROPOUT_TITLE = "What is Dropout and Why Does It Work?"
+DROPOUT_ID = "machine-learning--what-is-dropout-and-why-does-it-work"
+ABSTAIN_START = "I couldn't find that in the question banks"
+
+# Slack's Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks).
+LIMITS = {"blocks": 50, "section": 3000, "header": 150, "context": 3000, "button_text": 75, "value": 2000, "url": 3000}
+_SLACK_ANGLE = re.compile(r"<(?:https?://|mailto:|@|#|!)[^<>]*>")
+
+
+def block_problems(blocks: list[dict[str, Any]]) -> list[str]:
+    """Where ``blocks`` break Slack's limits or its escaping rules (empty if none)."""
+    problems = []
+    if not blocks or len(blocks) > LIMITS["blocks"]:
+        problems.append(f"{len(blocks)} blocks")
+    texts: list[tuple[str, int]] = []
+    for b in blocks:
+        if b["type"] == "section":
+            texts.append((b["text"]["text"], LIMITS["section"]))
+        elif b["type"] == "header":
+            texts.append((b["text"]["text"], LIMITS["header"]))
+            if b["text"]["type"] != "plain_text":
+                problems.append("header text must be plain_text")
+        elif b["type"] == "context":
+            if not 1 <= len(b["elements"]) <= 10:
+                problems.append("context elements")
+            texts.extend((e["text"], LIMITS["context"]) for e in b["elements"])
+        elif b["type"] == "actions":
+            for e in b["elements"]:
+                texts.append((e["text"]["text"], LIMITS["button_text"]))
+                if len(e.get("value", "")) > LIMITS["value"] or len(e.get("url", "")) > LIMITS["url"]:
+                    problems.append(f"button {e['action_id']} value/url too long")
+        else:
+            problems.append(f"unexpected block type {b['type']}")
+    for text, limit in texts:
+        if not text.strip() or len(text) > limit:
+            problems.append(f"text of {len(text)} characters (limit {limit}): {text[:60]!r}")
+    return problems
+
+
+def unescaped(blocks: list[dict[str, Any]]) -> list[str]:
+    """mrkdwn texts with a raw ``<`` or ``>`` outside Slack's own <link>/<@mention> syntax."""
+    out = []
+    for b in blocks:
+        items = [b.get("text") or {}, *b.get("elements", [])] if b["type"] in ("section", "context") else []
+        for item in items:
+            if item.get("type") == "mrkdwn":
+                rest = _SLACK_ANGLE.sub("", item["text"]).replace("\n>", "\n").removeprefix(">")
+                if "<" in rest or re.search(r"(?<!^)(?<!\n)>", rest):
+                    out.append(item["text"][:80])
+    return out
+
+
+# -- the fake Slack ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str  # Web API method, or "response_url"
+    payload: dict[str, Any]
+    at: float
+
+
+class FakeSlack:
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.channels: dict[str, list[dict[str, Any]]] = {}
+        self.lock = threading.Lock()
+        self._ts = 1_700_000_000
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                url = urllib.parse.urlsplit(self.path)
+                fake._api(self, url.path, dict(urllib.parse.parse_qsl(url.query)))
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                url = urllib.parse.urlsplit(self.path)
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    payload = json.loads(raw or "{}")
+                else:
+                    payload = dict(urllib.parse.parse_qsl(raw))
+                    payload |= dict(urllib.parse.parse_qsl(url.query))
+                if isinstance(payload.get("blocks"), str):
+                    payload["blocks"] = json.loads(payload["blocks"])
+                if url.path.startswith("/response_url/"):
+                    fake._response_url(self, payload)
+                else:
+                    fake._api(self, url.path, payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # -- what tests use
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"{self.base}/response_url/{name}"
+
+    def posts(self, method: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return [c.payload for c in self.calls if c.method == method]
+
+    def answers(self) -> list[Call]:
+        """Everything the bot said: messages and response_url posts."""
+        with self.lock:
+            return [c for c in self.calls if c.method in ("chat.postMessage", "chat.postEphemeral", "response_url")]
+
+    def wait_for(self, method: str, count: int = 1, timeout_s: float = 30.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            found = self.posts(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"{count} {method} call(s) expected within {timeout_s}s; got {self.posts(method)}")
+
+    def add_message(self, channel: str, **message: Any) -> None:
+        with self.lock:
+            self.channels.setdefault(channel, []).append({"type": "message", **message})
+
+    def reset(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.channels.clear()
+
+    # -- Slack's side
+
+    def _next_ts(self) -> str:
+        self._ts += 1
+        return f"{self._ts}.000100"
+
+    def _reply(self, handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any] | str) -> None:
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "text/plain" if isinstance(body, str) else "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _response_url(self, handler: BaseHTTPRequestHandler, payload: dict[str, Any]) -> None:
+        if payload.get("blocks") and block_problems(payload["blocks"]):
+            self._reply(handler, 400, "invalid_blocks")
+            return
+        with self.lock:
+            self.calls.append(Call("response_url", payload | {"_path": handler.path}, time.monotonic()))
+        self._reply(handler, 200, "ok")
+
+    def _api(self, handler: BaseHTTPRequestHandler, path: str, payload: dict[str, Any]) -> None:
+        method = path.removeprefix("/api/")
+        with self.lock:
+            self.calls.append(Call(method, payload, time.monotonic()))
+        if handler.headers.get("Authorization") != f"Bearer {self.token}":
+            self._reply(handler, 200, {"ok": False, "error": "invalid_auth"})
+            return
+        if method == "auth.test":
+            body = {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "qbank"}
+            self._reply(handler, 200, body | {"team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID})
+        elif method in ("chat.postMessage", "chat.postEphemeral"):
+            if payload.get("blocks") and block_problems(payload["blocks"]):
+                self._reply(handler, 200, {"ok": False, "error": "invalid_blocks"})
+                return
+            ts = self._next_ts()
+            message = {"user": BOT_USER, "bot_id": BOT_ID, "text": payload.get("text", ""), "ts": ts}
+            message |= {k: payload[k] for k in ("blocks", "thread_ts") if payload.get(k)}
+            if method == "chat.postMessage":
+                self.add_message(payload["channel"], **message)
+                self._reply(handler, 200, {"ok": True, "channel": payload["channel"], "ts": ts, "message": message})
+            else:
+                self._reply(handler, 200, {"ok": True, "message_ts": ts})
+        elif method == "conversations.replies":
+            with self.lock:
+                thread = [
+                    m
+                    for m in self.channels.get(payload.get("channel", ""), [])
+                    if payload.get("ts") in (m["ts"], m.get("thread_ts"))
+                ]
+            if not thread:
+                self._reply(handler, 200, {"ok": False, "error": "thread_not_found"})
+                return
+            thread.sort(key=lambda m: float(m["ts"]))
+            self._reply(handler, 200, {"ok": True, "messages": thread, "has_more": False})
+        else:
+            self._reply(handler, 200, {"ok": False, "error": "unknown_method"})
+
+
+# -- signed requests ----------------------------------------------------------------------
+
+
+def sign(body: str, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+def command_body(text: str, response_url: str, channel: str = "C0000ASK") -> tuple[str, str]:
+    fields = {
+        "token": "legacy-verification-token",
+        "team_id": TEAM,
+        "channel_id": channel,
+        "channel_name": "interview-prep",
+        "user_id": "U0000USER",
+        "user_name": "ada",
+        "command": "/ask",
+        "text": text,
+        "api_app_id": "A0000QBANK",
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
+    }
+    return urllib.parse.urlencode(fields), "application/x-www-form-urlencoded"
+
+
+def event_body(event: dict[str, Any], event_id: str) -> tuple[str, str]:
+    body = {
+        "token": "legacy-verification-token",
+        "team_id": TEAM,
+        "api_app_id": "A0000QBANK",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True, "is_enterprise_install": False}],
+    }
+    return json.dumps(body), "application/json"
+
+
+def action_body(
+    action_id: str, value: str, response_url: str, message_ts: str = "1700000001.000100"
+) -> tuple[str, str]:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U0000USER", "team_id": TEAM},
+        "api_app_id": "A0000QBANK",
+        "team": {"id": TEAM},
+        "channel": {"id": "C0000ASK"},
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": "C0000ASK"},
+        "message": {"type": "message", "ts": message_ts, "user": BOT_USER, "bot_id": BOT_ID},
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
+        "actions": [{"action_id": action_id, "block_id": "qbank_actions", "value": value, "type": "button"}],
+    }
+    return urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+
+
+_ts_counter = iter(range(1, 1_000_000))
+
+
+def new_ts() -> str:
+    return f"1710000000.{next(_ts_counter):06d}"
+
+
+def mention(text: str, channel: str = "C0000CHAN", **extra: Any) -> dict[str, Any]:
+    ts = new_ts()
+    return {"type": "app_mention", "user": "U0000USER", "text": f"<@{BOT_USER}> {text}", "ts": ts, "channel": channel,
+            "event_ts": ts} | extra  # fmt: skip
+
+
+def message(text: str, channel: str = "D0000DM", channel_type: str = "im", **extra: Any) -> dict[str, Any]:
+    ts = new_ts()
+    return {"type": "message", "user": "U0000USER", "text": text, "ts": ts, "channel": channel,
+            "channel_type": channel_type, "event_ts": ts} | extra  # fmt: skip
+
+
+# -- fixtures --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeSlack]:
+    slack = FakeSlack(TOKEN)
+    slack.thread.start()
+    yield slack
+    slack.server.shutdown()
+    slack.server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_fake(fake: FakeSlack) -> None:
+    fake.reset()
+
+
+def slack_settings(built: IngestReport, fake: FakeSlack, tmp: Path, **extra: Any) -> Settings:
+    return service_settings(
+        built.path,
+        tmp,
+        slack_bot_token=TOKEN,
+        slack_signing_secret=SECRET,
+        slack_api_url=fake.api_url,
+        public_url=PUBLIC_URL,
+        **extra,
+    )
+
+
+@pytest.fixture(scope="module")
+def client(built: IngestReport, fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = slack_settings(built, fake, tmp_path_factory.mktemp("slack"))
+    with TestClient(create_app(settings, background_load=False)) as c:
+        yield c
+
+
+@pytest.fixture
+def bot(client: TestClient) -> SlackBot:
+    b: SlackBot = client.app.state.slack  # type: ignore[attr-defined]
+    return b
+
+
+def send(client: TestClient, body: tuple[str, str], headers: dict[str, str] | None = None) -> httpx.Response:
+    content, content_type = body
+    headers = sign(content) if headers is None else headers
+    return client.post("/slack/events", content=content, headers=headers | {"Content-Type": content_type})
+
+
+def settle(bot: SlackBot) -> None:
+    assert bot.pool.wait_idle(30), "the bot's lazy jobs did not finish"
+
+
+def only_answer(fake: FakeSlack, bot: SlackBot, method: str) -> dict[str, Any]:
+    fake.wait_for(method)
+    settle(bot)
+    answers = fake.answers()
+    assert [c.method for c in answers] == [method], answers
+    return answers[0].payload
+
+
+def blocks_of(type_: str, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [b for b in blocks if b["type"] == type_]
+
+
+def assert_dropout_answer(blocks: list[dict[str, Any]]) -> None:
+    assert block_problems(blocks) == []
+    assert unescaped(blocks) == []
+    assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": DROPOUT_TITLE, "emoji": True}}
+    assert "*Difficulty:* Medium" in blocks[1]["elements"][0]["text"]
+    code = [b["text"]["text"] for b in blocks_of("section", blocks) if "```" in b["text"]["text"]]
+    assert code and "self.dropout1 = nn.Dropout(p=0.5)" in code[0]
+    (buttons,) = blocks_of("actions", blocks)
+    assert [e["action_id"] for e in buttons["elements"]] == ["qbank_open", FEEDBACK_UP, FEEDBACK_DOWN]
+    assert buttons["elements"][0]["url"] == f"{PUBLIC_URL}/q/{DROPOUT_ID}"
+    assert json.loads(buttons["elements"][1]["value"])["question_id"] == DROPOUT_ID
+    assert blocks[-1] is buttons
+
+
+# -- security ---------------------------------------------------------------------------
+
+
+def _forgeries(body: str) -> dict[str, dict[str, str]]:
+    return {
+        "unsigned": {},
+        "wrong secret": sign(body, secret="not-the-secret"),
+        "other body": sign(body + "&text=tampered"),
+        "stale": sign(body, timestamp=int(time.time()) - 6 * 60),
+        "timestamp only": {"X-Slack-Request-Timestamp": str(int(time.time()))},
+    }
+
+
+@pytest.mark.parametrize("forgery", list(_forgeries("")))
+@pytest.mark.parametrize("kind", ["command", "event", "action"])
+def test_forged_requests_get_401_and_nothing_happens(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, kind: str, forgery: str
+) -> None:
+    event = mention("how does dropout work")
+    body = {
+        "command": command_body("how does dropout work", fake.response_url("forged")),
+        "event": event_body(event, event_id=f"EvForged{kind}{forgery}"),
+        "action": action_body(
+            FEEDBACK_UP, json.dumps({"question_id": DROPOUT_ID, "query": "x"}), fake.response_url("f")
+        ),
+    }[kind]
+    feedback_before = len(client.app.state.qbank.feedback.all())  # type: ignore[attr-defined]
+    response = send(client, body, _forgeries(body[0])[forgery])
+    assert response.status_code == 401
+    assert bot.pool.in_flight == 0
+    settle(bot)
+    assert fake.calls == []
+    assert len(client.app.state.qbank.feedback.all()) == feedback_before  # type: ignore[attr-defined]
+    if kind == "event":  # the forged event_id was not remembered: the real delivery is answered
+        assert send(client, event_body(event, event_id=f"EvForged{kind}{forgery}")).status_code == 200
+        assert only_answer(fake, bot, "chat.postMessage")["thread_ts"] == event["ts"]
+
+
+def test_url_verification_challenge_is_answered_when_signed(client: TestClient) -> None:
+    body = (json.dumps({"token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+                        "type": "url_verification"}), "application/json")  # fmt: skip
+    assert send(client, body, {}).status_code == 401
+    response = send(client, body)
+    assert response.status_code == 200
+    assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+# -- questions and answers ---------------------------------------------------------------
+
+
+def test_ask_command_posts_one_block_kit_answer(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    response = send(client, command_body("how does dropout work", fake.response_url("ask1")))
+    assert response.status_code == 200
+    assert response.text == ""  # acknowledged at once; the answer comes through response_url
+    answer = only_answer(fake, bot, "response_url")
+    assert answer["_path"] == "/response_url/ask1"
+    assert answer["response_type"] == "in_channel"
+    assert answer["text"] == DROPOUT_TITLE
+    assert_dropout_answer(answer["blocks"])
+
+
+def test_empty_ask_gets_usage_help(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    response = send(client, command_body("   ", fake.response_url("empty")))
+    assert response.status_code == 200
+    assert response.text == USAGE_TEXT
+    settle(bot)
+    assert fake.answers() == []
+
+
+def test_empty_mention_gets_usage_help_in_its_thread(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    event = mention("")
+    assert send(client, event_body(event, "EvEmptyMention")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert (posted["thread_ts"], posted["text"]) == (event["ts"], USAGE_TEXT)
+
+
+def test_over_long_question_is_answered_with_the_limit(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    assert send(client, command_body("why " * 600, fake.response_url("long"))).status_code == 200
+    assert only_answer(fake, bot, "response_url")["text"] == "question is 2399 characters; the limit is 2000"
+
+
+def test_mention_is_answered_in_a_thread_under_it(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    event = mention("how does dropout work")
+    assert send(client, event_body(event, "EvMention1")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert (posted["channel"], posted["thread_ts"]) == ("C0000CHAN", event["ts"])
+    assert_dropout_answer(posted["blocks"])
+    assert posted["unfurl_links"] is False
+
+
+def test_direct_message_is_answered_in_a_thread(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    event = message("How do I handle class imbalance?")
+    assert send(client, event_body(event, "EvDm1")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert (posted["channel"], posted["thread_ts"]) == ("D0000DM", event["ts"])
+    assert posted["blocks"][0]["text"]["text"] == "What is Imbalanced Data? How Do You Handle It in Classification?"
+    assert block_problems(posted["blocks"]) == []
+
+
+def test_thread_follow_up_is_answered_with_the_thread_as_history(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    follow_up = "show me the code for it"
+    composer = client.app.state.qbank.engine.composer  # type: ignore[attr-defined]
+    alone = composer.compose([("user", follow_up)])
+    assert alone.abstained or alone.result.hits[0].record.id != DROPOUT_ID  # the history is what makes it dropout
+
+    first = mention("how does dropout work")
+    fake.add_message("C0000CHAN", user="U0000USER", text=first["text"], ts=first["ts"])
+    assert send(client, event_body(first, "EvThread1")).status_code == 200
+    fake.wait_for("chat.postMessage")
+    settle(bot)
+
+    reply = message(follow_up, channel="C0000CHAN", channel_type="channel", thread_ts=first["ts"])
+    fake.add_message("C0000CHAN", user="U0000USER", text=follow_up, ts=reply["ts"], thread_ts=first["ts"])
+    assert send(client, event_body(reply, "EvThread2")).status_code == 200
+    posted = fake.wait_for("chat.postMessage", count=2)[1]
+    settle(bot)
+    assert [p["channel"] for p in fake.posts("conversations.replies")] == ["C0000CHAN"]
+    assert posted["thread_ts"] == first["ts"]
+    assert posted["blocks"][0]["text"]["text"] == DROPOUT_TITLE
+    assert "```" in posted["blocks"][2]["text"]["text"]  # asked for code: the code comes first
+    value = json.loads(posted["blocks"][-1]["elements"][1]["value"])
+    assert value["query"] == f"how does dropout work {follow_up}"
+
+
+def test_follow_up_to_an_ask_answer_reads_the_question_from_it(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    """An /ask answer starts no thread of user messages: the question is read back from our own answer."""
+    assert send(client, command_body("how does dropout work", fake.response_url("ask2"))).status_code == 200
+    blocks = only_answer(fake, bot, "response_url")["blocks"]
+    parent_ts = new_ts()
+    fake.add_message("C0000ASK", user=BOT_USER, bot_id=BOT_ID, text=DROPOUT_TITLE, blocks=blocks, ts=parent_ts)
+    reply = message("what about its code", channel="C0000ASK", channel_type="channel", thread_ts=parent_ts)
+    assert send(client, event_body(reply, "EvAskThread")).status_code == 200
+    posted = fake.wait_for("chat.postMessage")[0]
+    assert posted["thread_ts"] == parent_ts
+    assert posted["blocks"][0]["text"]["text"] == DROPOUT_TITLE
+
+
+def test_thread_between_people_is_left_alone(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    parent = new_ts()
+    fake.add_message("C0000CHAN", user="U0000OTHER", text="lunch?", ts=parent)
+    reply = message("how does dropout work", channel="C0000CHAN", channel_type="channel", thread_ts=parent)
+    assert send(client, event_body(reply, "EvPeople")).status_code == 200
+    settle(bot)
+    assert [c.method for c in fake.calls] == ["conversations.replies"]
+
+
+def test_a_retried_event_is_answered_once(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    body = event_body(mention("how does dropout work"), "EvRetried")
+    assert send(client, body).status_code == 200
+    for retry in ("1", "2"):
+        headers = sign(body[0]) | {"X-Slack-Retry-Num": retry, "X-Slack-Retry-Reason": "http_timeout"}
+        assert send(client, body, headers).status_code == 200
+    only_answer(fake, bot, "chat.postMessage")
+
+
+def test_a_retry_whose_first_delivery_never_came_is_answered(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    body = event_body(mention("how does dropout work"), "EvLostFirst")
+    headers = sign(body[0]) | {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    assert send(client, body, headers).status_code == 200
+    assert only_answer(fake, bot, "chat.postMessage")["blocks"][0]["text"]["text"] == DROPOUT_TITLE
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        message("how does dropout work", user=BOT_USER, bot_id=BOT_ID),  # our own answer
+        message("how does dropout work", user="U0000BOT2", bot_id="B0000OTHER", subtype="bot_message"),
+        message("how does dropout work", bot_id="B0000OTHER", subtype="bot_message") | {"user": None},
+        message("how does dropout work", subtype="message_changed"),
+        mention("how does dropout work", user="U0000BOT2", bot_id="B0000OTHER"),  # another bot mentioning us
+        message("how does dropout work", channel="C0000CHAN", channel_type="channel"),  # channel chatter, no thread
+    ],
+    ids=["own message", "other bot", "bot without user", "edit", "bot mention", "channel message"],
+)
+def test_bots_and_chatter_are_ignored(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, event: dict[str, Any]
+) -> None:
+    assert send(client, event_body(event, f"EvIgnored{event['ts']}")).status_code == 200
+    settle(bot)
+    assert fake.answers() == []
+
+
+def test_off_topic_question_gets_the_abstain_message(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    assert send(client, event_body(mention("what is the best pizza in naples"), "EvPizza")).status_code == 200
+    blocks = only_answer(fake, bot, "chat.postMessage")["blocks"]
+    assert block_problems(blocks) == []
+    assert blocks[0]["type"] == "section" and blocks[0]["text"]["text"].startswith(ABSTAIN_START)
+    assert not blocks_of("header", blocks) and not blocks_of("actions", blocks)
+
+
+def test_question_while_the_index_loads_gets_a_retry_message(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client.app.state.qbank, "engine", None)  # type: ignore[attr-defined]
+    assert send(client, command_body("how does dropout work", fake.response_url("loading"))).status_code == 200
+    answer = only_answer(fake, bot, "response_url")
+    assert answer["text"] == LOADING_TEXT and not answer.get("blocks")
+
+
+@pytest.mark.parametrize(("action_id", "helpful"), [(FEEDBACK_UP, True), (FEEDBACK_DOWN, False)])
+def test_feedback_button_is_stored_with_the_web_ui_feedback(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, action_id: str, helpful: bool
+) -> None:
+    state = client.app.state.qbank  # type: ignore[attr-defined]
+    assert send(client, command_body("how does dropout work", fake.response_url("fb"))).status_code == 200
+    (buttons,) = blocks_of("actions", only_answer(fake, bot, "response_url")["blocks"])
+    value = next(e["value"] for e in buttons["elements"] if e["action_id"] == action_id)
+    fake.reset()
+    before = len(state.feedback.all())
+    response = send(client, action_body(action_id, value, fake.response_url("click")))
+    assert response.status_code == 200
+    thanks = only_answer(fake, bot, "response_url")
+    assert thanks["response_type"] == "ephemeral" and thanks["replace_original"] is False
+    assert thanks["text"] == "Thanks for the feedback!"
+    rows = state.feedback.all()
+    assert len(rows) == before + 1
+    row = rows[-1]
+    assert (row.source, row.question_id, row.helpful, row.query) == (
+        "slack",
+        DROPOUT_ID,
+        helpful,
+        "how does dropout work",
+    )
+    assert row.message_id == "C0000ASK:1700000001.000100"
+    assert state.metrics.feedback.labels("slack", str(helpful).lower())._value.get() >= 1
+
+
+def test_feedback_for_an_unknown_question_is_not_stored(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    state = client.app.state.qbank  # type: ignore[attr-defined]
+    before = len(state.feedback.all())
+    value = json.dumps({"question_id": "no-such-question", "query": "q"})
+    assert send(client, action_body(FEEDBACK_UP, value, fake.response_url("bad"))).status_code == 200
+    assert only_answer(fake, bot, "response_url")["text"] == "Sorry, I couldn't record that feedback."
+    assert len(state.feedback.all()) == before
+
+
+# -- a real server ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(built: IngestReport, fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+    """The app under uvicorn on a loopback port, its lifespan run by uvicorn."""
+    app = create_app(slack_settings(built, fake, tmp_path_factory.mktemp("slack-uv")), background_load=False)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not uv.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    port = uv.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}", app
+    uv.should_exit = True
+    thread.join(timeout=30)
+
+
+def post(url: str, body: tuple[str, str], headers: dict[str, str] | None = None) -> httpx.Response:
+    content, content_type = body
+    headers = sign(content) if headers is None else headers
+    return httpx.post(f"{url}/slack/events", content=content, headers=headers | {"Content-Type": content_type})
+
+
+def test_real_server_answers_ask_how_does_dropout_work(server: tuple[str, Any], fake: FakeSlack) -> None:
+    url, app = server
+    body = command_body("how does dropout work", fake.response_url("uv-ask"))
+    assert post(url, body, sign(body[0], secret="forged")).status_code == 401
+    response = post(url, body)
+    assert response.status_code == 200
+    answer = fake.wait_for("response_url")[0]
+    assert app.state.slack.pool.wait_idle(30)
+    assert len(fake.answers()) == 1
+    assert answer["response_type"] == "in_channel"
+    assert_dropout_answer(answer["blocks"])
+
+
+def test_real_server_acknowledges_a_slow_search_within_3_seconds(
+    server: tuple[str, Any], fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, app = server
+    composer = app.state.qbank.engine.composer
+    compose = composer.compose
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(4)
+        return compose(*args, **kwargs)
+
+    monkeypatch.setattr(composer, "compose", slow)
+    event = mention("how does dropout work")
+    start = time.monotonic()
+    response = post(url, event_body(event, "EvSlow"))
+    acked = time.monotonic()
+    assert response.status_code == 200
+    assert acked - start < 3.0
+    assert fake.answers() == []
+    posted = fake.wait_for("chat.postMessage", timeout_s=60)[0]
+    answered_at = fake.answers()[0].at
+    assert answered_at - start >= 4.0  # the search really ran after the acknowledgement
+    assert posted["thread_ts"] == event["ts"]
+    assert posted["blocks"][0]["text"]["text"] == DROPOUT_TITLE
+
+
+# -- configuration ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_slack_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BOT_TOKEN", "SIGNING_SECRET", "APP_TOKEN"):
+        monkeypatch.delenv(f"QBANK_SLACK_{name}", raising=False)
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"slack_bot_token": TOKEN}, "QBANK_SLACK_SIGNING_SECRET"),
+        ({"slack_signing_secret": SECRET}, "QBANK_SLACK_BOT_TOKEN"),
+    ],
+)
+def test_half_configured_slack_fails_naming_the_missing_variable(
+    no_slack_env: None, given: dict[str, str], missing: str
+) -> None:
+    with pytest.raises(ValidationError, match=missing):
+        Settings(_env_file=None, **given)  # type: ignore[call-arg]
+
+
+def test_half_configured_slack_from_the_environment_fails(no_slack_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QBANK_SLACK_BOT_TOKEN", TOKEN)
+    with pytest.raises(ValueError, match="QBANK_SLACK_SIGNING_SECRET is missing"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_without_slack_settings_the_route_is_not_mounted(
+    no_slack_env: None, built: IngestReport, tmp_path: Path
+) -> None:
+    app = create_app(service_settings(built.path, tmp_path), background_load=False)
+    with TestClient(app) as c:
+        body = command_body("how does dropout work", "http://127.0.0.1:9/none")
+        assert c.post("/slack/events", content=body[0], headers=sign(body[0])).status_code == 404
+        assert c.get("/api/search", params={"q": "dropout"}).json()["hits"][0]["id"] == DROPOUT_ID
+    assert not hasattr(app.state, "slack")
+
+
+def test_app_token_chooses_socket_mode_without_connecting(built: IngestReport, fake: FakeSlack, tmp_path: Path) -> None:
+    settings = slack_settings(built, fake, tmp_path, slack_app_token="xapp-1-test")
+    bot: SlackBot = create_app(settings).state.slack
+    assert bot.uses_socket_mode
+    handler = socket_mode_handler(bot)
+    try:
+        assert isinstance(handler, SocketModeHandler)
+        assert handler.app is bot.app and handler.app_token == "xapp-1-test"
+        assert handler.client.web_client.base_url == fake.api_url
+        assert not handler.client.is_connected()
+    finally:
+        handler.close()
+    assert fake.calls == []
+    plain: SlackBot = create_app(slack_settings(built, fake, tmp_path)).state.slack
+    assert not plain.uses_socket_mode
+    with pytest.raises(ValueError, match="QBANK_SLACK_APP_TOKEN"):
+        socket_mode_handler(plain)
+
+
+# -- the README's run command, and the manifest ---------------------------------------------
+
+
+def serve_env(built: IngestReport, fake: FakeSlack, tmp: Path, **slack: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QBANK_")}
+    return (
+        env
+        | {
+            "QBANK_INDEX_DIR": str(built.path),
+            "QBANK_CONTENT_DIR": str(CONTENT),
+            "QBANK_FEEDBACK_PATH": str(tmp / "feedback.sqlite3"),
+            "QBANK_SLACK_API_URL": fake.api_url,
+            "QBANK_PUBLIC_URL": PUBLIC_URL,
+            "QBANK_LOG_LEVEL": "WARNING",
+        }
+        | slack
+    )
+
+
+@pytest.mark.server
+def test_qbank_serve_with_the_two_env_vars_serves_slack_events(
+    built: IngestReport, fake: FakeSlack, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = serve_env(built, fake, tmp_path, QBANK_SLACK_BOT_TOKEN=TOKEN, QBANK_SLACK_SIGNING_SECRET=SECRET)
+    command = [*qbank_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, log_path.read_text()[-3000:]
+            assert time.monotonic() < deadline, f"not ready in 120 s:\n{log_path.read_text()[-3000:]}"
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.25)
+        body = command_body("how does dropout work", fake.response_url("serve"))
+        assert post(url, body, {}).status_code == 401
+        assert post(url, body, sign(body[0], secret="forged")).status_code == 401
+        assert post(url, body).status_code == 200
+        answer = fake.wait_for("response_url")[0]
+        assert_dropout_answer(answer["blocks"])
+        assert len(fake.answers()) == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize(("given", "missing"), [("BOT_TOKEN", "SIGNING_SECRET"), ("SIGNING_SECRET", "BOT_TOKEN")])
+def test_qbank_serve_refuses_half_configured_slack(
+    built: IngestReport, fake: FakeSlack, tmp_path: Path, given: str, missing: str
+) -> None:
+    env = serve_env(built, fake, tmp_path, **{f"QBANK_SLACK_{given}": "xoxb-1-only-one"})
+    done = subprocess.run(
+        [*qbank_command(), "serve", "--port", str(free_port())],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert f"QBANK_SLACK_{missing} is missing" in done.stderr
+
+
+def test_manifest_asks_for_what_the_bot_uses() -> None:
+    manifest = yaml.safe_load((REPO / "service" / "slack" / "manifest.yml").read_text())
+    (ask,) = manifest["features"]["slash_commands"]
+    assert ask["command"] == "/ask" and ask["url"].endswith("/slack/events")
+    settings = manifest["settings"]
+    assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": ask["url"]}
+    assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_mention",
+        "message.im",
+        "message.channels",
+        "message.groups",
+    }
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {
+        "app_mentions:read",
+        "chat:write",
+        "commands",
+        "im:history",
+        "channels:history",
+        "groups:history",
+    }

@@ -1,0 +1,257 @@
+"""The Slack reply's pieces without Slack: markdown → mrkdwn, Block Kit within
+Slack's limits (on real answers from the session index, and on copies made huge
+with ``dataclasses.replace``), thread history, and the dedup/job helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+
+import pytest
+from test_slack import DROPOUT_ID, DROPOUT_TITLE, block_problems, blocks_of, unescaped
+
+from index.embed import Embedder
+from index.search import Searcher
+from ingest.models import Section
+from service.compose import AnswerComposer, ComposedAnswer
+from service.slack.blocks import (
+    CODE_CHARS,
+    FEEDBACK_UP,
+    MAX_BLOCKS,
+    MESSAGE_CHARS,
+    SECTION_CHARS,
+    answer_blocks,
+    asked_query,
+    fallback_text,
+    feedback_value,
+    parse_feedback_value,
+    size,
+)
+from service.slack.bot import thread_history
+from service.slack.jobs import JobPool, Seen
+from service.slack.mrkdwn import from_slack, split_mrkdwn, to_mrkdwn
+
+BASE = "https://qbank.example.com"
+BOT_USER, BOT_ID = "UQBANK0001", "BQBANK0001"
+
+
+@pytest.fixture(scope="module")
+def composer(searcher: Searcher, embedder: Embedder) -> AnswerComposer:
+    return AnswerComposer(searcher, embedder)
+
+
+@pytest.fixture(scope="module")
+def dropout(composer: AnswerComposer) -> ComposedAnswer:
+    return composer.compose([("user", "how does dropout work")])
+
+
+# -- markdown → mrkdwn ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("markdown", "mrkdwn"),
+    [
+        ("### Bias and Variance", "*Bias and Variance*"),
+        ("## **Bold** header", "*Bold header*"),
+        ("**Definition:** a *rebase* replays ~~merges~~", "*Definition:* a _rebase_ replays ~merges~"),
+        ("see [the answer](/q/abc) and [docs](https://x.org/a?b=1&c=2)",
+         f"see <{BASE}/q/abc|the answer> and <https://x.org/a?b=1&amp;c=2|docs>"),
+        ("[anchor](#top) and [js](javascript:alert(1))", "anchor and js"),
+        ("if a < b && c > d", "if a &lt; b &amp;&amp; c &gt; d"),
+        ("use `x<y` and $\\frac{1}{1-p}$", "use `x&lt;y` and `\\frac{1}{1-p}`"),
+        ("- one\n    - nested\n* two", "• one\n    ◦ nested\n• two"),
+        ("> **Testing:** depth\n>\n> - a", "> *Testing:* depth\n> \n> • a"),
+        ("| Level | Technique |\n|---|---|\n| Data | SMOTE |\n| **Algo** | Class <weights> |",
+         "• *Data* — SMOTE\n• *Algo* — Class &lt;weights&gt;"),
+        ("| A | B | C |\n|:-|:-:|-:|\n| x | y | z |", "• *x* — B: y; C: z"),
+        ("    ```python\n    def f(x):\n        return x < 1\n    ```", "```\ndef f(x):\n    return x &lt; 1\n```"),
+        ("text\n\n\n\nmore\n---", "text\n\nmore\n──────────"),
+    ],
+    ids=["header", "bold header", "emphasis", "links", "unsafe links", "escaping", "code and math", "bullets",
+         "quote", "table", "wide table", "indented fence", "blank lines and rule"],
+)  # fmt: skip
+def test_markdown_becomes_slack_mrkdwn(markdown: str, mrkdwn: str) -> None:
+    assert to_mrkdwn(markdown, BASE + "/") == mrkdwn
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        (f"<@{BOT_USER}> how does dropout work", "how does dropout work"),
+        (f"<@{BOT_USER}|qbank> what is &lt;p&gt; &amp; why", "what is <p> & why"),
+        ("see <https://x.org/a|this page> in <#C01|ml> <!here>", "see this page in #ml"),
+        ("<mailto:a@b.c>", "mailto:a@b.c"),
+    ],
+)
+def test_slack_text_becomes_the_plain_question(text: str, plain: str) -> None:
+    assert from_slack(text, BOT_USER) == plain
+
+
+def test_split_keeps_every_line_and_reopens_cut_code_blocks() -> None:
+    code = "\n".join(f"x_{i} = {i}  # {'pad ' * 8}" for i in range(300))
+    text = f"*Intro*\n{'word ' * 700}\n```\n{code}\n```\nafter"
+    pieces = split_mrkdwn(text, 3000)
+    assert len(pieces) > 3
+    assert all(len(p) <= 3000 for p in pieces)
+    assert all(p.count("```") % 2 == 0 for p in pieces)
+    joined = "\n".join(pieces)
+    assert all(f"x_{i} = {i}" in joined for i in range(300))
+    assert pieces[-1].endswith("after")
+    assert split_mrkdwn("short", 3000) == ["short"] and split_mrkdwn("  ", 3000) == []
+    with pytest.raises(ValueError, match="at least 40"):
+        split_mrkdwn(text, 10)
+
+
+# -- Block Kit ---------------------------------------------------------------------------
+
+
+def test_dropout_answer_blocks(dropout: ComposedAnswer) -> None:
+    blocks = answer_blocks(dropout, BASE, "how does dropout work")
+    assert block_problems(blocks) == [] and unescaped(blocks) == []
+    assert [b["type"] for b in blocks] == ["header", "context", "section", "section", "section", "context", "actions"]
+    assert blocks[0]["text"]["text"] == DROPOUT_TITLE
+    assert blocks[1]["elements"][0]["text"].startswith("*Difficulty:* Medium · *Asked by:* Amazon, Meta")
+    prose, code, insight = (b["text"]["text"] for b in blocks[2:5])
+    assert prose.startswith("*How Dropout Works*\nDuring training") and "```" not in prose
+    assert "• *Ensemble* — Training many sub-networks" in prose  # the table, as rows
+    assert code.startswith("*Code* (`python`)\n```\nimport torch.nn as nn")
+    assert "    def __init__(self):" in code  # indentation kept
+    assert insight.startswith("*Interviewer's insight*\n> *What they're testing:*")
+    assert f"<{BASE}/q/machine-learning--what-is-regularization" in blocks[5]["elements"][0]["text"]
+    assert parse_feedback_value(blocks[-1]["elements"][1]["value"]) == parse_feedback_value(
+        json.dumps({"question_id": DROPOUT_ID, "query": "how does dropout work"})
+    )
+    assert asked_query(blocks) == "how does dropout work"
+    assert fallback_text(dropout) == DROPOUT_TITLE
+
+
+def test_code_comes_first_when_code_is_asked_for(composer: AnswerComposer) -> None:
+    composed = composer.compose([("user", "show me pytorch code for dropout")])
+    blocks = answer_blocks(composed, BASE, "show me pytorch code for dropout")
+    assert blocks[0]["text"]["text"] == DROPOUT_TITLE
+    assert blocks[2]["text"]["text"].startswith("*Code*")
+
+
+def test_huge_answer_is_split_and_cut_within_slack_limits(dropout: ComposedAnswer) -> None:
+    long_code = "\n".join(f"weights_{i} = layer_{i}(inputs) < threshold" for i in range(400))
+    huge = dataclasses.replace(
+        dropout,
+        answer=f"```python\n{long_code}\n```\n" + dropout.answer,
+        sections=tuple(Section(f"Part {i}", "A long paragraph & more. " * 400) for i in range(30)),
+    )
+    blocks = answer_blocks(huge, BASE, "how does dropout work")
+    assert block_problems(blocks) == [] and unescaped(blocks) == []
+    assert len(blocks) <= MAX_BLOCKS and MESSAGE_CHARS - 1500 < size(blocks) <= MESSAGE_CHARS
+    assert blocks[0]["type"] == "header" and blocks[-1]["type"] == "actions"
+    note = f"_Answer shortened for Slack: <{BASE}/q/{DROPOUT_ID}|open the full answer>_"
+    texts = [b["text"]["text"] if b["type"] == "section" else b["elements"][0]["text"] for b in blocks[2:-1]]
+    cut = texts.index(note)  # the prose is cut; code, insight and related questions stay
+    assert cut >= 2 and texts[0].startswith("*Part 0*\nA long paragraph &amp; more.")
+    assert texts[cut - 1].endswith(" long …")  # the last prose block is cut at a word, and says so
+    assert texts[cut + 1].startswith("*Code*") and texts[cut + 2].startswith("*Interviewer's insight*")
+    assert texts[cut + 3].startswith("*Related:*") and cut + 4 == len(texts)
+    (code,) = [b["text"]["text"] for b in blocks_of("section", blocks) if b["text"]["text"].startswith("*Code*")]
+    assert "weights_0 = layer_0(inputs) &lt; threshold" in code and "weights_399" not in code
+    assert code.endswith(f"…\n```\n_Code shortened for Slack: <{BASE}/q/{DROPOUT_ID}|see the full answer>_")
+    assert len(code) <= SECTION_CHARS and CODE_CHARS < SECTION_CHARS
+
+
+def test_off_topic_answer_has_no_title_or_buttons(composer: AnswerComposer) -> None:
+    composed = composer.compose([("user", "what is the best pizza in naples")])
+    assert composed.abstained
+    blocks = answer_blocks(composed, BASE, "what is the best pizza in naples")
+    assert block_problems(blocks) == []
+    assert [b["type"] for b in blocks] == ["section", "context"]
+    assert "• How do I handle class imbalance?" in blocks[0]["text"]["text"]
+    assert asked_query(blocks) is None
+
+
+def test_quick_reference_answer(composer: AnswerComposer) -> None:
+    composed = composer.compose([("user", "explain word2vec")])
+    record = composed.result.hits[0].record
+    assert record.kind == "quick_reference"
+    blocks = answer_blocks(composed, BASE, "explain word2vec")
+    assert block_problems(blocks) == []
+    assert blocks[0]["text"]["text"] == record.title
+    assert "quick-reference list" in blocks_of("section", blocks)[0]["text"]["text"]
+    assert blocks[-1]["elements"][0]["url"] == f"{BASE}/q/{record.id}"
+
+
+def test_feedback_value_fits_a_button() -> None:
+    value = feedback_value("q-" * 900, "why " * 1000)
+    assert len(value) <= 2000
+    parsed = parse_feedback_value(value)
+    assert parsed is not None and parsed.question_id == "q-" * 900 and parsed.query.startswith("why why")
+    assert len(parse_feedback_value(feedback_value("q", "why " * 1000)).query) == 500  # type: ignore[union-attr]
+    assert parse_feedback_value("not json") is None
+    assert parse_feedback_value(json.dumps({"query": "no id"})) is None
+
+
+# -- thread history ------------------------------------------------------------------------
+
+
+def test_thread_history_turns() -> None:
+    ours = {
+        "ts": "3.0",
+        "user": BOT_USER,
+        "bot_id": BOT_ID,
+        "text": DROPOUT_TITLE,
+        "blocks": [
+            {
+                "type": "actions",
+                "block_id": "qbank_actions",
+                "elements": [{"action_id": FEEDBACK_UP, "value": feedback_value(DROPOUT_ID, "how does dropout work")}],
+            }
+        ],
+    }
+    messages = [
+        {"ts": "5.0", "user": "U1", "text": "and the code?"},  # the current message: left out
+        ours,
+        {"ts": "1.0", "user": "U1", "text": f"<@{BOT_USER}> how does dropout work"},
+        {"ts": "4.0", "bot_id": "BOTHER", "subtype": "bot_message", "text": "beep"},
+        {"ts": "4.5", "user": "U2", "text": "nice &amp; clear"},
+    ]
+    assert thread_history(messages, "5.0", BOT_USER, BOT_ID) == [
+        ("user", "how does dropout work"),
+        ("assistant", DROPOUT_TITLE),
+        ("user", "nice & clear"),
+    ]
+    # an /ask answer at the top of a thread: its question is read back from its buttons
+    assert thread_history([ours], "9.0", BOT_USER, BOT_ID) == [
+        ("user", "how does dropout work"),
+        ("assistant", DROPOUT_TITLE),
+    ]
+
+
+# -- jobs ---------------------------------------------------------------------------------------
+
+
+def test_seen_is_once_per_key_within_its_ttl_and_bounded() -> None:
+    now = [0.0]
+    seen = Seen(ttl_s=60, max_items=3, clock=lambda: now[0])
+    assert seen.first("Ev1") and not seen.first("Ev1") and seen.first("Ev2")
+    now[0] = 61.0
+    assert seen.first("Ev1")  # expired
+    for key in ("a", "b", "c", "d"):
+        assert seen.first(key)
+    assert seen.first("a")  # the oldest was dropped to stay within max_items
+    with pytest.raises(ValueError, match="positive"):
+        Seen(ttl_s=0)
+
+
+def test_job_pool_waits_for_jobs_started_by_jobs() -> None:
+    pool = JobPool(2)
+    gate, done = threading.Event(), []
+
+    def child() -> None:
+        gate.wait(5)
+        done.append("child")
+
+    pool.submit(lambda: pool.submit(child))
+    assert not pool.wait_idle(0.1)
+    gate.set()
+    assert pool.wait_idle(5) and done == ["child"] and pool.in_flight == 0
+    with pytest.raises(ValueError, match="positive"):
+        JobPool(0)
+    pool.shutdown()
