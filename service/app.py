@@ -9,12 +9,16 @@ the index is in.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -22,15 +26,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from index.store import IndexLoadError
 from qbank import __version__
 from qbank.settings import Settings, get_settings
+from service.metrics import Metrics
 from service.ratelimit import RateLimiter
 from service.routes import chat, feedback, health, questions, search
+from service.schemas import ErrorResponse
 from service.state import ServiceState
 
 log = logging.getLogger(__name__)
 
 
 class BodyLimitMiddleware:
-    """Reject request bodies over ``max_bytes`` with 413, by header or as they stream."""
+    """Reject request bodies over ``max_bytes`` with 413, by header or as they stream.
+
+    The body (at most ``max_bytes``) is read before the app runs and replayed
+    to it, so a streamed body that overruns is answered here, not as an error
+    raised inside the app's body parsing (which FastAPI turns into a bare 400).
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -49,25 +60,71 @@ class BodyLimitMiddleware:
         if length is not None and (not length.isdigit() or int(length) > limit):
             await too_big(scope, receive, send)
             return
+        chunks: list[bytes] = []
         received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                return  # the client went away before sending the whole body
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > limit:
+                await too_big(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay_receive() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay_receive, send)
+
+
+class ObserveMiddleware:
+    """Count requests and time them per route template and status.
+
+    Plain ASGI rather than ``@app.middleware("http")``, whose per-request task
+    and stream plumbing cost more than the search itself on a cached query.
+    The time runs to the end of the response body (a whole SSE stream)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
 
         try:
-            await self.app(scope, limited_receive, send)
-        except _BodyTooLarge:
-            await too_big(scope, receive, send)
+            await self.app(scope, receive, observed_send)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.metrics.requests.labels(method, path, str(status)).inc()
+            self.metrics.latency.labels(method, path).observe(time.perf_counter() - start)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _AsciiJSONResponse(JSONResponse):
+    """JSON with non-ASCII escaped: a validation error echoes the input, which may
+    hold an unpaired surrogate (a legal JSON escape) that UTF-8 cannot encode."""
+
+    def render(self, content: object) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def create_app(settings: Settings | None = None, background_load: bool = True) -> FastAPI:
@@ -106,20 +163,13 @@ def create_app(settings: Settings | None = None, background_load: bool = True) -
     for router in (health.router, search.router, questions.router, chat.router, feedback.router):
         app.include_router(router)
     _mount_optional(app, settings)
+    _document_plain_422(app)
 
-    @app.middleware("http")
-    async def observe(request: Request, call_next):  # type: ignore[no-untyped-def]
-        start = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            state.metrics.requests.labels(request.method, path, str(status)).inc()
-            state.metrics.latency.labels(request.method, path).observe(time.perf_counter() - start)
+    app.add_middleware(ObserveMiddleware, metrics=state.metrics)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -132,6 +182,23 @@ def create_app(settings: Settings | None = None, background_load: bool = True) -
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]
         )
     return app
+
+
+def _document_plain_422(app: FastAPI) -> None:
+    """Besides FastAPI's list of field errors, routes answer 422 with a plain
+    ``{"detail": message}`` (an empty or over-long query, say): the OpenAPI
+    schema says so, so that clients and schema checks expect both."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            for operation in (op for path in build().get("paths", {}).values() for op in path.values()):
+                body = operation.get("responses", {}).get("422", {}).get("content", {}).get("application/json", {})
+                if "schema" in body:
+                    body["schema"] = {"anyOf": [body["schema"], ErrorResponse.model_json_schema()]}
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _mount_optional(app: FastAPI, settings: Settings) -> None:
@@ -149,5 +216,12 @@ def _mount_optional(app: FastAPI, settings: Settings) -> None:
 
 
 def app_factory() -> FastAPI:
-    """uvicorn --factory entry point."""
-    return create_app()
+    """uvicorn --factory entry point.
+
+    With ``--workers N`` each worker is a fresh process that does not inherit
+    the CLI's logging setup, so set it up here (a no-op where it already is):
+    otherwise a worker's index-build progress and load errors are never logged.
+    """
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return create_app(settings)

