@@ -12,6 +12,16 @@ import faiss
 import numpy as np
 
 
+def set_search_threads(threads: int) -> None:
+    """Threads FAISS may use for one search, process-wide (0 leaves its default,
+    every core).  On a small shared machine a team of threads per query spins
+    against the other requests' work; one thread per query scales better."""
+    if threads < 0:
+        raise ValueError(f"threads must be >= 0, got {threads}")
+    if threads:
+        faiss.omp_set_num_threads(threads)
+
+
 class DenseIndex:
     def __init__(self, index: faiss.Index) -> None:
         self.index = index

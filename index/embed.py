@@ -66,7 +66,7 @@ class Embedder:
 
             if self.threads:
                 # Process-wide.  One thread per encode keeps concurrent requests
-                # from oversubscribing the cores (see BENCHMARKS.md).
+                # from oversubscribing a small machine's cores (BENCHMARKS.md).
                 torch.set_num_threads(self.threads)
             path = packaged_model_path(self.model_name) if "/" not in self.model_name else self.model_name
             log.info("loading embedding model from %s", path)

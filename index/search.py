@@ -113,6 +113,16 @@ def make_snippet(chunk: Chunk | None, limit: int = 320) -> str:
     return text
 
 
+def top_positions(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest values, largest first, ties in position
+    order (what a stable descending sort gives), without sorting them all."""
+    candidates = np.arange(len(values))
+    if len(values) > 4 * k:
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        candidates = np.flatnonzero(values >= kth)
+    return candidates[np.argsort(-values[candidates], kind="stable")][:k]
+
+
 class Searcher:
     """Searches one loaded ``IndexArtifact``."""
 
@@ -124,6 +134,11 @@ class Searcher:
         self.doc_ids: list[str] = sorted({c.doc_id for c in artifact.chunks})
         self._doc_pos = {d: i for i, d in enumerate(self.doc_ids)}
         self._chunk_doc = np.asarray([self._doc_pos[c.doc_id] for c in artifact.chunks], dtype=np.int64)
+        # Chunk positions grouped by doc (ascending within a doc) and where each doc's group
+        # starts: per-doc maxima are then one pass (reduceat), not a sort per query.
+        self._by_doc = np.argsort(self._chunk_doc, kind="stable")
+        self._grouped_doc = self._chunk_doc[self._by_doc]
+        self._doc_starts = np.flatnonzero(np.r_[True, self._grouped_doc[1:] != self._grouped_doc[:-1]])
         boosts = self.config.kind_boost
         self._chunk_boost = np.asarray([boosts.get(c.kind, 1.0) for c in artifact.chunks], dtype=np.float32)
         companies = {c for r in self.records.values() for c in r.companies}
@@ -133,9 +148,20 @@ class Searcher:
     # -- scoring ----------------------------------------------------------------
 
     def _aggregate(self, chunk_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Best (boosted) chunk score per doc and which chunk gave it."""
-        n_docs = len(self.doc_ids)
+        """Best (boosted) chunk score per doc and which chunk gave it (on a tie,
+        the doc's last such chunk)."""
         boosted = chunk_scores * self._chunk_boost
+        if self.config.second_chunk_weight:
+            return self._aggregate_two(boosted)
+        grouped = boosted[self._by_doc]
+        best = np.maximum.reduceat(grouped, self._doc_starts)
+        is_best = grouped == best[self._grouped_doc]
+        last_best = np.maximum.reduceat(np.where(is_best, np.arange(len(grouped)), -1), self._doc_starts)
+        return best.astype(np.float32, copy=False), self._by_doc[last_best]
+
+    def _aggregate_two(self, boosted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``_aggregate`` plus ``second_chunk_weight`` times each doc's second-best chunk."""
+        n_docs = len(self.doc_ids)
         order = np.lexsort((boosted, self._chunk_doc))  # by doc, then score ascending
         docs_sorted = self._chunk_doc[order]
         last = np.r_[docs_sorted[1:] != docs_sorted[:-1], True]
@@ -143,12 +169,10 @@ class Searcher:
         best_chunk[docs_sorted[last]] = order[last]
         best = np.zeros(n_docs, dtype=np.float32)
         best[docs_sorted[last]] = boosted[order[last]]
-        if self.config.second_chunk_weight:
-            second_mask = np.r_[last[1:], False] & ~last
-            second = np.zeros(n_docs, dtype=np.float32)
-            second[docs_sorted[second_mask]] = boosted[order[second_mask]]
-            best = best + self.config.second_chunk_weight * second
-        return best, best_chunk
+        second_mask = np.r_[last[1:], False] & ~last
+        second = np.zeros(n_docs, dtype=np.float32)
+        second[docs_sorted[second_mask]] = boosted[order[second_mask]]
+        return best + self.config.second_chunk_weight * second, best_chunk
 
     def _bm25_chunks(self, analyzed: AnalyzedQuery) -> np.ndarray:
         return self.artifact.sparse.scores(tokenize(analyzed.text))
@@ -217,7 +241,7 @@ class Searcher:
                 ],
                 dtype=np.float32,
             )
-        order = pool[np.argsort(-fused[pool], kind="stable")][:k]
+        order = pool[top_positions(fused[pool], k)]
         hits = tuple(
             self._hit(int(i), float(fused[i]), float(dense_doc[i]), float(bm25_doc[i]), int(best_chunk[i]))
             for i in order

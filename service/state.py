@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.dense import set_search_threads
 from index.embed import Embedder
 from index.engine import load_or_build
 from index.search import Searcher
@@ -36,7 +37,9 @@ class ServiceState:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.embedder = Embedder(settings.model, query_cache_size=settings.query_cache_size)
+        self.embedder = Embedder(
+            settings.model, query_cache_size=settings.query_cache_size, threads=settings.query_threads
+        )
         self.feedback = FeedbackStore(settings.feedback_file)
         self.engine: Engine | None = None
         self.error: str | None = None
@@ -67,6 +70,7 @@ class ServiceState:
         """Load the model and the index (building it first if there is none)."""
         self.feedback.open()
         self.embedder.load()
+        set_search_threads(self.settings.query_threads)
         artifact = load_or_build(
             Path(self.settings.index_dir), Path(self.settings.content_dir), self.embedder, self.settings.dense_index
         )
