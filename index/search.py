@@ -42,9 +42,7 @@ class Filters:
             return False
         if self.tag and self.tag.lower() not in {t.lower() for t in record.tags}:
             return False
-        if self.bank and self.bank.lower() not in (record.bank_slug.lower(), record.bank.lower()):
-            return False
-        return True
+        return not self.bank or self.bank.lower() in (record.bank_slug.lower(), record.bank.lower())
 
     def is_empty(self) -> bool:
         return not (self.company or self.difficulty or self.tag or self.bank)

@@ -191,7 +191,8 @@ def load_artifact(path: Path, expect_model: str | None = None, expect_dimension:
     manifest = read_manifest(path)
     if manifest.format_version != FORMAT_VERSION:
         raise IndexLoadError(
-            f"index at {path} has format version {manifest.format_version}, this qbank reads {FORMAT_VERSION}: {rebuild}"
+            f"index at {path} has format version {manifest.format_version}, "
+            f"this qbank reads {FORMAT_VERSION}: {rebuild}"
         )
     if expect_model and manifest.model != expect_model:
         raise IndexLoadError(

@@ -55,15 +55,15 @@ def _split_insight(lines: list[str]) -> tuple[list[str], str | None]:
         fence = FENCE.match(line)
         if fence and (in_fence is None or fence.group("fence").startswith(in_fence)):
             in_fence = None if in_fence else fence.group("fence")[0] * 3
-        if in_fence is None and (m := NESTED_ADMONITION.match(line)):
-            if _is_insight(m.group("title"), m.group("type")):
-                body: list[str] = []
+        m = NESTED_ADMONITION.match(line) if in_fence is None else None
+        if m and _is_insight(m.group("title"), m.group("type")):
+            body: list[str] = []
+            i += 1
+            while i < len(lines) and (not lines[i].strip() or lines[i].startswith("    ")):
+                body.append(lines[i])
                 i += 1
-                while i < len(lines) and (not lines[i].strip() or lines[i].startswith("    ")):
-                    body.append(lines[i])
-                    i += 1
-                insight_parts.append(textwrap.dedent("\n".join(body)).strip())
-                continue
+            insight_parts.append(textwrap.dedent("\n".join(body)).strip())
+            continue
         kept.append(line)
         i += 1
     insight = "\n\n".join(p for p in insight_parts if p) or None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from ingest.answer import AnswerError, parse_answer
+from ingest.answer import AnswerError, ParsedAnswer, parse_answer
 from ingest.models import ParsedBank, ParseWarning, Question, QuickRef, SourceRef
 from ingest.textutil import question_id, quick_ref_id, slugify
 
@@ -53,6 +53,35 @@ class _Entry:
     meta_lines: list[str] = field(default_factory=list)
     answer_line: int | None = None
     answer_lines: list[str] = field(default_factory=list)
+
+
+def _question(
+    qid: str,
+    bank: str,
+    bank_slug: str,
+    title: str,
+    answer: ParsedAnswer,
+    source: SourceRef,
+    difficulty: str | None = None,
+    companies: tuple[str, ...] = (),
+    tags: tuple[str, ...] = (),
+) -> Question:
+    return Question(
+        id=qid,
+        bank=bank,
+        bank_slug=bank_slug,
+        title=title,
+        difficulty=difficulty,
+        companies=companies,
+        tags=tags,
+        answer_markdown=answer.markdown,
+        sections=answer.sections,
+        code_blocks=answer.code_blocks,
+        tables=answer.tables,
+        formulas=answer.formulas,
+        insight=answer.insight,
+        source=source,
+    )
 
 
 def _dedent_body(lines: list[str]) -> str:
@@ -223,21 +252,16 @@ class BankParser:
         if not answer.markdown.strip():
             warnings.append(ParseWarning(path, entry.answer_line, f"empty answer block for {title!r}; skipped"))
             return None
-        return Question(
-            id=question_id(bank_slug, title),
-            bank=bank,
-            bank_slug=bank_slug,
-            title=title,
+        return _question(
+            question_id(bank_slug, title),
+            bank,
+            bank_slug,
+            title,
+            answer,
+            SourceRef(path=path, line=entry.line),
             difficulty=difficulty,
             companies=tuple(dict.fromkeys(heading_companies + asked_by)),
             tags=tuple(dict.fromkeys(t.strip() for t in tags if t.strip())),
-            answer_markdown=answer.markdown,
-            sections=answer.sections,
-            code_blocks=answer.code_blocks,
-            tables=answer.tables,
-            formulas=answer.formulas,
-            insight=answer.insight,
-            source=SourceRef(path=path, line=entry.line),
         )
 
     def _quick_refs(
@@ -342,22 +366,5 @@ class BankParser:
             if qid in seen:
                 qid = f"{qid}-{line_no}"
             seen.add(qid)
-            out.append(
-                Question(
-                    id=qid,
-                    bank=bank,
-                    bank_slug=bank_slug,
-                    title=heading,
-                    difficulty=None,
-                    companies=(),
-                    tags=(),
-                    answer_markdown=answer.markdown,
-                    sections=answer.sections,
-                    code_blocks=answer.code_blocks,
-                    tables=answer.tables,
-                    formulas=answer.formulas,
-                    insight=answer.insight,
-                    source=SourceRef(path=path, line=line_no),
-                )
-            )
+            out.append(_question(qid, bank, bank_slug, heading, answer, SourceRef(path=path, line=line_no)))
         return out

@@ -58,13 +58,17 @@ def ingest(
     content_dir, index_dir = content or settings.content_dir, index or settings.index_dir
     try:
         embedder = Embedder(settings.model).load()
-        report = run_ingest(content_dir, index_dir, embedder, dense_kind=dense_index or settings.dense_index, progress=True)
+        report = run_ingest(
+            content_dir, index_dir, embedder, dense_kind=dense_index or settings.dense_index, progress=True
+        )
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     corpus = report.corpus
     typer.echo(f"{'bank':<40} {'questions':>9} {'quick-ref':>9} {'chunks':>7} {'code':>5} {'warnings':>8}")
     for b in corpus.banks:
-        typer.echo(f"{b.bank[:40]:<40} {b.questions:>9} {b.quick_refs:>9} {b.chunks:>7} {b.code_blocks:>5} {b.warnings:>8}")
+        typer.echo(
+            f"{b.bank[:40]:<40} {b.questions:>9} {b.quick_refs:>9} {b.chunks:>7} {b.code_blocks:>5} {b.warnings:>8}"
+        )
     for w in corpus.warnings:
         typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
     s = report.stats

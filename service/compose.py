@@ -14,7 +14,7 @@ import numpy as np
 
 from index.embed import Embedder
 from index.query import rewrite_followup
-from index.search import Filters, SearchHit, SearchResult, Searcher
+from index.search import Filters, Searcher, SearchHit, SearchResult
 from index.tokenize import tokenize
 from ingest.models import Question, QuickRef, Section
 
@@ -158,7 +158,11 @@ class AnswerComposer:
             out.append(f"Practice it here: [{r.practice_label or r.practice_url}]({r.practice_url})")
         related = [h for h in result.hits[1 : 1 + self.related] if h.record.kind == "question"]
         if related:
-            out += ["", "**Related answered questions:** " + " · ".join(f"[{h.record.title}](/q/{h.record.id})" for h in related)]
+            out += [
+                "",
+                "**Related answered questions:** "
+                + " · ".join(f"[{h.record.title}](/q/{h.record.id})" for h in related),
+            ]
         return "\n".join(out).strip() + "\n"
 
     @staticmethod

@@ -80,12 +80,19 @@ class FeedbackStore:
 
     def all(self) -> list[FeedbackRecord]:
         with self._lock:
-            rows = self._db().execute(
-                "SELECT id, created_at, source, message_id, query, question_id, helpful, comment FROM feedback ORDER BY id"
-            ).fetchall()
+            rows = (
+                self._db()
+                .execute(
+                    "SELECT id, created_at, source, message_id, query, question_id, helpful, comment"
+                    " FROM feedback ORDER BY id"
+                )
+                .fetchall()
+            )
         return [FeedbackRecord(*row[:6], bool(row[6]), row[7]) for row in rows]
 
     def counts(self) -> dict[tuple[str, bool], int]:
         with self._lock:
-            rows = self._db().execute("SELECT source, helpful, COUNT(*) FROM feedback GROUP BY source, helpful").fetchall()
+            rows = (
+                self._db().execute("SELECT source, helpful, COUNT(*) FROM feedback GROUP BY source, helpful").fetchall()
+            )
         return {(s, bool(h)): n for s, h, n in rows}

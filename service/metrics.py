@@ -21,8 +21,12 @@ class Metrics:
             registry=self.registry,
         )
         self.index_chunks = Gauge("qbank_index_chunks", "Chunks in the loaded index", registry=self.registry)
-        self.index_records = Gauge("qbank_index_records", "Questions and rows in the loaded index", registry=self.registry)
+        self.index_records = Gauge(
+            "qbank_index_records", "Questions and rows in the loaded index", registry=self.registry
+        )
         self.ready = Gauge("qbank_ready", "1 when the index is loaded", registry=self.registry)
         self.model = Info("qbank_model", "Embedding model of the loaded index", registry=self.registry)
-        self.feedback = Counter("qbank_feedback_total", "Feedback received", ["source", "helpful"], registry=self.registry)
+        self.feedback = Counter(
+            "qbank_feedback_total", "Feedback received", ["source", "helpful"], registry=self.registry
+        )
         self.reloads = Counter("qbank_index_reloads_total", "Index reloads", ["outcome"], registry=self.registry)

@@ -34,7 +34,10 @@ def _compose(engine: Engine, state: ServiceState, req: ChatRequest) -> ComposedA
     try:
         # Only user turns are searched, so only they are held to the query limit.
         messages = [
-            (m.role, clean_text(m.content, state.settings.max_query_chars, "message") if m.role == "user" else m.content)
+            (
+                m.role,
+                clean_text(m.content, state.settings.max_query_chars, "message") if m.role == "user" else m.content,
+            )
             for m in req.messages
         ]
     except ValueError as exc:
@@ -44,11 +47,15 @@ def _compose(engine: Engine, state: ServiceState, req: ChatRequest) -> ComposedA
     return engine.composer.compose(messages, filters=filters)
 
 
-def _response(composed: ComposedAnswer, state: ServiceState, answer: str | None = None, llm: bool = False) -> ChatResponse:
+def _response(
+    composed: ComposedAnswer, state: ServiceState, answer: str | None = None, llm: bool = False
+) -> ChatResponse:
     return ChatResponse(
         answer=answer if answer is not None else composed.answer,
         abstained=composed.abstained,
-        sources=[] if composed.abstained else [hit_public(h, state.settings.public_url) for h in composed.result.hits[:4]],
+        sources=[]
+        if composed.abstained
+        else [hit_public(h, state.settings.public_url) for h in composed.result.hits[:4]],
         suggestions=list(composed.suggestions),
         rewritten_query=composed.rewritten_query,
         message_id=uuid.uuid4().hex,
@@ -119,11 +126,15 @@ async def _answer(state: ServiceState, composed: ComposedAnswer) -> ChatResponse
     responses={200: {"content": {"text/event-stream": {}}}, 429: {"description": "Rate limited"}},
     summary="Answer a conversation from the curated bank (set stream=true for SSE)",
 )
-async def chat(req: ChatRequest, request: Request, engine: EngineDep, state: StateDep) -> ChatResponse | StreamingResponse:
+async def chat(
+    req: ChatRequest, request: Request, engine: EngineDep, state: StateDep
+) -> ChatResponse | StreamingResponse:
     check_rate(request, state)
     composed = await asyncio.to_thread(_compose, engine, state, req)
     if req.stream:
-        return StreamingResponse(_stream(state, composed, request), media_type="text/event-stream", headers=_SSE_HEADERS)
+        return StreamingResponse(
+            _stream(state, composed, request), media_type="text/event-stream", headers=_SSE_HEADERS
+        )
     return await _answer(state, composed)
 
 

@@ -57,7 +57,9 @@ def list_questions(
 def get_question(record_id: str, engine: EngineDep, settings: SettingsDep) -> QuestionDetail:
     record = engine.searcher.records.get(record_id)
     if record is None:
-        raise HTTPException(status_code=404, detail=f"no question with id {record_id!r}; search or browse /api/questions")
+        raise HTTPException(
+            status_code=404, detail=f"no question with id {record_id!r}; search or browse /api/questions"
+        )
     base = summary(record, settings.public_url).model_dump()
     related_hits = engine.searcher.search(record.title, k=6).hits
     related = [summary(h.record, settings.public_url) for h in related_hits if h.record.id != record.id][:5]

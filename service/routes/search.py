@@ -18,7 +18,9 @@ def run_search(engine: EngineDep, settings: SettingsDep, req: SearchRequest) -> 
         q = clean_text(req.q, settings.max_query_chars)
     except ValueError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    result = engine.searcher.search(q, k=req.k, mode=req.mode, filters=Filters(req.company, req.difficulty, req.tag, req.bank))
+    result = engine.searcher.search(
+        q, k=req.k, mode=req.mode, filters=Filters(req.company, req.difficulty, req.tag, req.bank)
+    )
     return SearchResponse(
         query=q,
         mode=req.mode,
