@@ -44,9 +44,10 @@ class DenseIndex:
             raise ValueError(f"need a non-empty 2-D array of vectors, got shape {vectors.shape}")
         dim = int(vectors.shape[1])
         if kind == "hnsw":
-            index: faiss.Index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
-            index.hnsw.efSearch = 128
+            hnsw = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
+            hnsw.hnsw.efConstruction = 80
+            hnsw.hnsw.efSearch = 128
+            index: faiss.Index = hnsw
         elif kind == "flat":
             index = faiss.IndexFlatIP(dim)
         else:

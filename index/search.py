@@ -222,7 +222,7 @@ class Searcher:
             fused, best_chunk = dense_doc, dense_best
         else:
             if self.config.bm25_norm == "saturate":
-                bm25_norm = bm25_doc / (bm25_doc + self.config.bm25_saturation)
+                bm25_norm = (bm25_doc / (bm25_doc + self.config.bm25_saturation)).astype(np.float32)
             else:
                 bm25_norm = bm25_doc / bm25_max if bm25_max > 0 else bm25_doc
             fused = self.config.dense_weight * dense_doc + self.config.bm25_weight * bm25_norm

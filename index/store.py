@@ -93,7 +93,8 @@ class IndexArtifact:
 
     @property
     def records(self) -> dict[str, Question | QuickRef]:
-        return {r.id: r for r in (*self.questions, *self.quick_refs)}
+        records: list[Question | QuickRef] = [*self.questions, *self.quick_refs]
+        return {r.id: r for r in records}
 
 
 def _sha256(path: Path) -> str:

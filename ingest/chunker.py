@@ -148,7 +148,9 @@ class Chunker:
     def _split_long(para: str, budget: int) -> list[str]:
         """A prose paragraph longer than the budget: split at line, then sentence ends."""
         units = [u for line in para.split("\n") for u in re.split(r"(?<=[.!?])\s+", line) if u.strip()]
-        pieces, buf, size = [], [], 0
+        pieces: list[str] = []
+        buf: list[str] = []
+        size = 0
         for unit in units:
             n = estimate_tokens(unit)
             if buf and size + n > budget:

@@ -30,19 +30,20 @@ def _repair_run(run: str) -> str:
         raw = run.encode("mac_roman")
     except UnicodeEncodeError:
         # Mixed run: repair the encodable stretches separately.
-        out, stretch = [], []
+        parts: list[str] = []
+        stretch: list[str] = []
         for ch in run:
             try:
                 ch.encode("mac_roman")
                 stretch.append(ch)
             except UnicodeEncodeError:
                 if stretch:
-                    out.append(_repair_run("".join(stretch)))
+                    parts.append(_repair_run("".join(stretch)))
                     stretch = []
-                out.append(ch)
+                parts.append(ch)
         if stretch:
-            out.append(_repair_run("".join(stretch)))
-        return "".join(out)
+            parts.append(_repair_run("".join(stretch)))
+        return "".join(parts)
 
     out: list[str] = []
     i = 0

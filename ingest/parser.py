@@ -227,7 +227,9 @@ class BankParser:
             heading_companies = split_companies(m.group("companies"))
         else:
             title = NUMBERED.sub("", entry.heading).strip()
-        difficulty, tags, asked_by = None, [], []
+        difficulty: str | None = None
+        tags: list[str] = []
+        asked_by: list[str] = []
         meta_text = " ".join(entry.meta_lines)
         for fm in META_FIELD.finditer(meta_text):
             key, value = fm.group("key").strip().lower(), fm.group("value").strip()

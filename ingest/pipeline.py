@@ -44,7 +44,8 @@ class Corpus:
 
     @property
     def records(self) -> dict[str, Question | QuickRef]:
-        return {r.id: r for r in (*self.questions, *self.quick_refs)}
+        records: list[Question | QuickRef] = [*self.questions, *self.quick_refs]
+        return {r.id: r for r in records}
 
 
 def read_bank_file(path: Path) -> tuple[str | None, ParseWarning | None]:
@@ -112,18 +113,18 @@ def ingest_dir(content_dir: Path, chunker: Chunker | None = None) -> Corpus:
     chunks = chunker.run(linked_q, linked_r)
 
     stats = []
-    for path, bank_title, slug in parsed_paths:
+    for bank_path, bank_title, slug in parsed_paths:
         qs = [q for q in linked_q if q.bank_slug == slug]
         stats.append(
             BankStats(
-                path=path,
+                path=bank_path,
                 bank=bank_title,
                 bank_slug=slug,
                 questions=len(qs),
                 quick_refs=sum(r.bank_slug == slug for r in linked_r),
                 chunks=sum(c.meta.get("bank") == slug for c in chunks),
                 code_blocks=sum(len(q.code_blocks) for q in qs),
-                warnings=sum(w.path == path for w in warnings),
+                warnings=sum(w.path == bank_path for w in warnings),
             )
         )
     return Corpus(

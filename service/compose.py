@@ -8,6 +8,7 @@ insight, and links to the full answer and the next-best related questions.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,12 +61,14 @@ class AnswerComposer:
         self.max_sections = max_sections
         self.related = related
 
-    def rewrite(self, messages: list[tuple[str, str]]) -> str:
+    def rewrite(self, messages: Sequence[tuple[str, str]]) -> str:
         """Standalone query for the last user message, using earlier user turns."""
         users = [content for role, content in messages if role == "user"]
         return rewrite_followup(users[-1], users[:-1])
 
-    def compose(self, messages: list[tuple[str, str]], filters: Filters | None = None, k: int = 5) -> ComposedAnswer:
+    def compose(
+        self, messages: Sequence[tuple[str, str]], filters: Filters | None = None, k: int = 5
+    ) -> ComposedAnswer:
         query = self.rewrite(messages)
         result = self.searcher.search(query, k=max(k, self.related + 1), mode="hybrid", filters=filters)
         if not result.answerable or not result.hits:
@@ -80,7 +83,7 @@ class AnswerComposer:
         best = result.hits[0]
         record = best.record
         if isinstance(record, QuickRef):
-            answer, sections = self._quick_ref_answer(record, result), ()
+            answer, sections = self._quick_ref_answer(record, result), tuple[Section, ...]()
         else:
             sections = self.relevant_sections(record, query, best)
             answer = self._question_answer(record, sections, best, result, wants_code(messages[-1][1]))

@@ -88,7 +88,19 @@ class FeedbackStore:
                 )
                 .fetchall()
             )
-        return [FeedbackRecord(*row[:6], bool(row[6]), row[7]) for row in rows]
+        return [
+            FeedbackRecord(
+                id=r[0],
+                created_at=r[1],
+                source=r[2],
+                message_id=r[3],
+                query=r[4],
+                question_id=r[5],
+                helpful=bool(r[6]),
+                comment=r[7],
+            )
+            for r in rows
+        ]
 
     def counts(self) -> dict[tuple[str, bool], int]:
         with self._lock:
