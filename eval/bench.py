@@ -118,6 +118,8 @@ def run_bench(
     workers: list[int],
     work: Path,
 ) -> dict[str, Any]:
+    import torch
+
     from eval.bench_ingest import ingest_section
     from eval.bench_inprocess import cold_first_query, encoder_threads, floor_and_search
     from eval.bench_stats import bench_queries, machine_info, spread, timed
@@ -125,6 +127,7 @@ def run_bench(
     from index.embed import Embedder
     from index.search import MODES, Searcher
     from qbank.settings import get_settings
+    from service.state import settle_heap
 
     report: dict[str, Any] = {"machine": machine_info(), "sections": sorted(sections), "quick": quick}
     queries = bench_queries(queries_path)
@@ -135,11 +138,12 @@ def run_bench(
         "used": len(queries),
         "answerable": sum(q.answerable for q in queries),
     }
-    threads = get_settings().query_threads  # as the service runs
-    embedder, model_ms = timed(lambda: Embedder(threads=threads).load())
-    set_search_threads(threads)
-    report["query_threads"] = threads
+    # Ingest runs with the libraries' default threads, as `qbank ingest` does; queries
+    # with the service's `query_threads`, as `qbank serve` does.
+    embedder, model_ms = timed(lambda: Embedder().load())
     report["model_load_s"] = round(model_ms / 1000, 3)
+    threads = get_settings().query_threads
+    report["threads"] = {"ingest": torch.get_num_threads(), "queries": threads or torch.get_num_threads()}
 
     use_extra = not quick and bool({"ingest", "scale"} & sections)
     _say("ingest")
@@ -147,7 +151,11 @@ def run_bench(
     if "ingest" in sections:
         report["ingest"] = {name: run.figures for name, run in runs.items()}
     shipped = runs["shipped"]
+    if threads:
+        torch.set_num_threads(threads)
+        set_search_threads(threads)
     searcher = Searcher(shipped.artifact, embedder)
+    settle_heap()  # as the service does once its index is loaded
 
     if "inprocess" in sections:
         _say("in-process search")
@@ -179,7 +187,7 @@ def run_bench(
         _say(f"scale: {scale_chunks} chunks from {base.name}")
         del searcher
         report["scale"] = scale_section(
-            base.corpus, base.artifact.embeddings, embedder, queries, scale_chunks, work
+            base.corpus, base.artifact.embeddings, embedder, queries, scale_chunks, work, threads
         ) | {"base_corpus": base.name, "base_chunks": len(base.corpus.chunks)}
     report["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     report["targets"] = check_targets(report)
@@ -251,7 +259,7 @@ def bench_command(
     scale_chunks: Annotated[int | None, typer.Option(min=1000, help="Chunks in the scale corpus (100000).")] = None,
     seconds: Annotated[float | None, typer.Option(min=1, help="Seconds per HTTP load run (10).")] = None,
     workers: Annotated[
-        list[int] | None, typer.Option("--workers", min=1, max=8, help="uvicorn workers (repeat).")
+        list[int] | None, typer.Option("--workers", min=1, max=8, help="uvicorn workers (repeat; 1 and 2).")
     ] = None,
     content: Annotated[Path | None, typer.Option("--content", help="Shipped content (QBANK_CONTENT_DIR).")] = None,
     extra: Annotated[Path, typer.Option("--extra", help="Extra banks, used if present.")] = DEFAULT_EXTRA,
@@ -284,13 +292,13 @@ def bench_command(
             queries,
             scale_chunks or (10_000 if quick else 100_000),
             seconds or (3.0 if quick else 10.0),
-            workers or [1],
+            workers or [1, 2],
             work,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report["date"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    report["command"] = "qbank bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 1 else "qbank bench"
+    report["command"] = " ".join(["qbank bench", *sys.argv[2:]])
     report["wall_s"] = round(time.perf_counter() - started, 1)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -42,7 +42,7 @@ def combined_content(content_dir: Path, extra_dir: Path, into: Path) -> Path:
     return into
 
 
-def run_ingest(name: str, content_dir: Path, index_dir: Path, embedder: Embedder) -> IngestRun:
+def run_ingest(name: str, content_dir: Path, index_dir: Path, embedder: Embedder, shown: str = "") -> IngestRun:
     corpus, parse_ms = timed(lambda: ingest_dir(content_dir))
     (artifact, stats), full_ms = timed(lambda: build_artifact(corpus, embedder))
     (_, rebuild_stats), index_ms = timed(lambda: build_artifact(corpus, embedder, previous=artifact))
@@ -52,7 +52,7 @@ def run_ingest(name: str, content_dir: Path, index_dir: Path, embedder: Embedder
     files = {p.name: p.stat().st_size for p in sorted(version.iterdir())}
     embed_ms = max(full_ms - index_ms, 0.0)
     figures = {
-        "content": str(content_dir),
+        "content": shown or str(content_dir),
         "banks": len(corpus.banks),
         "questions": len(corpus.questions),
         "quick_refs": len(corpus.quick_refs),
@@ -79,7 +79,8 @@ def ingest_section(content_dir: Path, extra_dir: Path | None, work: Path, embedd
         tmp = Path(tempfile.mkdtemp(prefix="qbank-bench-content-", dir=work))
         try:
             combined = combined_content(content_dir, extra_dir, tmp / "content")
-            runs["shipped+extra"] = run_ingest("shipped+extra", combined, work / "extra" / "index", embedder)
+            shown = f"{content_dir} + {extra_dir}"
+            runs["shipped+extra"] = run_ingest("shipped+extra", combined, work / "extra" / "index", embedder, shown)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return runs

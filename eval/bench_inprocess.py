@@ -43,15 +43,15 @@ def floor_and_search(
     per_query_ratio: list[float] = []
     for q in queries:
         analyzed = searcher.analyzer.analyze(q.text)
-        vector, t_embed = timed(lambda a=analyzed: embedder.encode_query(a.text, use_cache=False))
-        _, t_faiss = timed(lambda v=vector: art.dense.search(v, cfg.dense_candidates))
-        _, t_bm25 = timed(lambda a=analyzed: art.sparse.scores(tokenize(a.text)))
+        vector, t_embed = timed(embedder.encode_query, analyzed.text, use_cache=False)
+        _, t_faiss = timed(art.dense.search, vector, cfg.dense_candidates)
+        _, t_bm25 = timed(lambda text: art.sparse.scores(tokenize(text)), analyzed.text)
         for name, t in (("embed", t_embed), ("faiss", t_faiss), ("bm25", t_bm25)):
             floor[name].append(t)
         floor["sum"].append(t_embed + t_faiss + t_bm25)
         floor["faiss+bm25"].append(t_faiss + t_bm25)
         for mode in MODES:
-            result, t = timed(lambda m=mode, q=q: searcher.search(q.text, k=k, mode=m, use_cache=False))
+            result, t = timed(searcher.search, q.text, k=k, mode=mode, use_cache=False)
             uncached[mode].append(t)
             ranked[mode].append(tuple(h.record.id for h in result.hits))
         per_query_ratio.append(uncached["hybrid"][-1] / floor["sum"][-1])
@@ -62,7 +62,7 @@ def floor_and_search(
     cached: dict[str, list[float]] = {m: [] for m in MODES}
     for q in queries:
         for mode in MODES:
-            cached[mode].append(timed(lambda m=mode, q=q: searcher.search(q.text, k=k, mode=m, use_cache=True))[1])
+            cached[mode].append(timed(searcher.search, q.text, k=k, mode=mode, use_cache=True)[1])
     embedder.clear_cache()
 
     floor_stats = {name: LatencyStats.of(v) for name, v in floor.items()}
@@ -99,7 +99,7 @@ def encoder_threads(embedder: Embedder, texts: Sequence[str], counts: Sequence[i
         for text in texts:
             for n in counts:
                 torch.set_num_threads(n)
-                ms[n].append(timed(lambda t=text: embedder.encode_query(t, use_cache=False))[1])
+                ms[n].append(timed(embedder.encode_query, text, use_cache=False)[1])
     finally:
         torch.set_num_threads(before)
     return {"configured": before, **{f"threads_{n}_ms": LatencyStats.of(v).to_dict() for n, v in ms.items()}}

@@ -115,10 +115,10 @@ def peer_section(searcher: Searcher, queries: Sequence[BenchQuery], k: int = 10,
     searcher.search(queries[0].text, k=k, use_cache=False)
     ours_ms, theirs_ms, ours_ranked, theirs_ranked = [], [], [], []
     for q in queries:  # interleaved, so machine noise hits both alike
-        result, t = timed(lambda q=q: searcher.search(q.text, k=k, use_cache=False))
+        result, t = timed(searcher.search, q.text, k=k, use_cache=False)
         ours_ms.append(t)
         ours_ranked.append(tuple(h.record.id for h in result.hits))
-        out, t = timed(lambda q=q: run_haystack(q.text))
+        out, t = timed(run_haystack, q.text)
         theirs_ms.append(t)
         theirs_ranked.append(_records(out["joiner"]["documents"], k))
 
@@ -128,8 +128,8 @@ def peer_section(searcher: Searcher, queries: Sequence[BenchQuery], k: int = 10,
         searcher.search(q.text, k=k, use_cache=True)  # fill the cache, untimed
     ours_cached_ms, theirs_retrieval_ms = [], []
     for q in queries:
-        ours_cached_ms.append(timed(lambda q=q: searcher.search(q.text, k=k, use_cache=True))[1])
-        theirs_retrieval_ms.append(timed(lambda q=q: run_retrieval(q.text, vectors[q.text]))[1])
+        ours_cached_ms.append(timed(searcher.search, q.text, k=k, use_cache=True)[1])
+        theirs_retrieval_ms.append(timed(run_retrieval, q.text, vectors[q.text])[1])
     embedder.clear_cache()
 
     golds = gold_targets(searcher.artifact.chunks, queries)

@@ -38,7 +38,7 @@ def base_id(record_id: str) -> str:
 
 
 def _vary_words(text: str, rng: random.Random) -> str:
-    out = []
+    out: list[str] = []
     for word in text.split(" "):
         roll = rng.random()
         if roll < 0.08 and len(out) > 1:

@@ -31,6 +31,7 @@ from index.sparse import SparseIndex
 from index.store import FORMAT_VERSION, IndexArtifact, Manifest, content_hash, save_artifact
 from index.tokenize import tokenize
 from ingest.pipeline import Corpus
+from service.state import settle_heap
 
 
 def _lat(ms: Sequence[float]) -> dict[str, Any]:
@@ -93,12 +94,12 @@ def bm25_alternatives(sparse: SparseIndex, tokens: list[list[str]], queries: Seq
     _, bm25s_build = timed(lambda: fast.index(tokens, show_progress=False))
     ours_ms, okapi_ms, bm25s_ms, diffs, rhos, overlaps = [], [], [], [], [], []
     for i, q in enumerate(queries):
-        ours, t = timed(lambda q=q: sparse.scores(q))
+        ours, t = timed(sparse.scores, q)
         ours_ms.append(t)
-        other, t = timed(lambda q=q: fast.get_scores(q))
+        other, t = timed(fast.get_scores, q)
         bm25s_ms.append(t)
         if i < slow_n:
-            ref, t = timed(lambda q=q: okapi.get_scores(q))
+            ref, t = timed(okapi.get_scores, q)
             okapi_ms.append(t)
             diffs.append(float(np.abs(ours - ref).max()))
         nz = (ours > 0) | (other > 0)
@@ -126,24 +127,53 @@ def bm25_alternatives(sparse: SparseIndex, tokens: list[list[str]], queries: Seq
     }
 
 
-def hnsw_recall(flat: DenseIndex, hnsw: DenseIndex, qvecs: np.ndarray, ks: Sequence[int] = (10, 300)) -> dict:
-    """Recall@k of HNSW against exact search, and latency, for several efSearch."""
-    index = hnsw.index
-    default_ef = int(index.hnsw.efSearch)
-    exact = {k: [set(flat.search(v, k)[0].tolist()) for v in qvecs] for k in ks}
-    flat_ms = [timed(lambda v=v: flat.search(v, max(ks)))[1] for v in qvecs]
-    out: dict[str, Any] = {"flat_search_ms_k300": _lat(flat_ms), "default_efSearch": default_ef, "by_efSearch": {}}
-    for ef in (32, 64, 128, 256):
-        index.hnsw.efSearch = ef
-        row: dict[str, Any] = {}
-        for k in ks:
-            found = [set(hnsw.search(v, k)[0].tolist()) for v in qvecs]
-            hits = [len(f & e) / k for f, e in zip(found, exact[k], strict=True)]
-            row[f"recall@{k}"] = round(float(np.mean(hits)), 4)
-        row["search_ms_k300"] = _lat([timed(lambda v=v: hnsw.search(v, max(ks)))[1] for v in qvecs])
-        out["by_efSearch"][str(ef)] = row
-    index.hnsw.efSearch = default_ef
-    return out
+def hnsw_recall(
+    flat: DenseIndex, hnsw: DenseIndex, qvecs: np.ndarray, doc_of: Sequence[str], k: int = 300
+) -> dict[str, Any]:
+    """Recall of HNSW against exact search for the searcher's ``k`` candidates,
+    per beam width (efSearch) and as the product searches (``DenseIndex.search``:
+    a beam at least k wide).  ``recall@10`` compares the first 10 of the k;
+    ``records@10`` counts the source records among them (a replica counted as
+    its source), the unit search results are made of."""
+    import faiss
+
+    exact = [flat.search(v, k)[0] for v in qvecs]
+
+    def overlap(a: np.ndarray, b: np.ndarray) -> float:
+        return len(set(a.tolist()) & set(b.tolist())) / max(1, len(b))
+
+    def records(ids: np.ndarray) -> set[str]:
+        return {doc_of[i] for i in ids[:10].tolist()}
+
+    def measure(search: Any) -> dict[str, Any]:
+        found, ms = [], []
+        for v in qvecs:
+            ids, t = timed(search, v)
+            found.append(ids)
+            ms.append(t)
+        pairs = list(zip(found, exact, strict=True))
+        return {
+            "recall@10": round(float(np.mean([overlap(f[:10], e[:10]) for f, e in pairs])), 4),
+            "records@10": round(float(np.mean([len(records(f) & records(e)) / len(records(e)) for f, e in pairs])), 4),
+            f"recall@{k}": round(float(np.mean([overlap(f, e) for f, e in pairs])), 4),
+            f"search_ms_k{k}": _lat(ms),
+        }
+
+    graph = hnsw.index
+    assert isinstance(graph, faiss.IndexHNSWFlat)
+
+    def with_ef(ef: int) -> Any:
+        params = faiss.SearchParametersHNSW(efSearch=ef)  # type: ignore[attr-defined]
+        return lambda v: graph.search(v.reshape(1, -1), k, params=params)[1][0]
+
+    return {
+        f"flat_search_ms_k{k}": _lat([timed(flat.search, v, k)[1] for v in qvecs]),
+        "M": int(graph.hnsw.nb_neighbors(1)),  # type: ignore[attr-defined]
+        "efConstruction": int(graph.hnsw.efConstruction),
+        "default_efSearch": int(graph.hnsw.efSearch),
+        "by_efSearch": {str(ef): measure(with_ef(ef)) for ef in (64, 128, 300, 600)},
+        "product_search": measure(lambda v: hnsw.search(v, k)[0]),
+    }
 
 
 def faiss_threads(flat: DenseIndex, qvecs: np.ndarray, counts: Sequence[int] = (1, 2)) -> dict[str, Any]:
@@ -156,7 +186,7 @@ def faiss_threads(flat: DenseIndex, qvecs: np.ndarray, counts: Sequence[int] = (
         for v in qvecs:
             for n in counts:
                 faiss.omp_set_num_threads(n)
-                ms[n].append(timed(lambda v=v: flat.search(v, 300))[1])
+                ms[n].append(timed(flat.search, v, 300)[1])
     finally:
         faiss.omp_set_num_threads(before)
     return {"configured": before, **{f"threads_{n}_ms": _lat(v) for n, v in ms.items()}}
@@ -171,7 +201,7 @@ def search_latency(searcher: Searcher, queries: Sequence[BenchQuery], cached: bo
     for mode in MODES if cached else ("hybrid",):
         ms = []
         for q in queries:
-            result, t = timed(lambda m=mode, q=q: searcher.search(q.text, mode=m, use_cache=cached))
+            result, t = timed(searcher.search, q.text, mode=mode, use_cache=cached)
             ms.append(t)
             ranked[mode].append(tuple(dict.fromkeys(base_id(h.record.id) for h in result.hits)))
         out[mode] = _lat(ms)
@@ -179,13 +209,22 @@ def search_latency(searcher: Searcher, queries: Sequence[BenchQuery], cached: bo
 
 
 def scale_section(
-    corpus: Corpus, vectors: np.ndarray, embedder: Embedder, queries: Sequence[BenchQuery], target: int, work: Path
+    corpus: Corpus,
+    vectors: np.ndarray,
+    embedder: Embedder,
+    queries: Sequence[BenchQuery],
+    target: int,
+    work: Path,
+    threads: int,
 ) -> dict[str, Any]:
     """Everything in memory first, then a fresh process that loads the saved index."""
     index_dir = work / "scale" / "index"
-    figures = _in_memory(corpus, vectors, embedder, queries, target, index_dir)
-    gc.collect()
-    figures["fresh_process_serving_index"] = cold_first_query(index_dir, "hybrid", queries[0].text, embedder.threads)
+    try:
+        figures = _in_memory(corpus, vectors, embedder, queries, target, index_dir)
+    finally:
+        gc.unfreeze()
+        gc.collect()
+    figures["fresh_process_serving_index"] = cold_first_query(index_dir, "hybrid", queries[0].text, threads)
     return figures
 
 
@@ -201,11 +240,12 @@ def _in_memory(
     rss_built = rss_mib()
     searcher, init_ms = timed(lambda: Searcher(artifact, embedder))
     rss_searcher = rss_mib()
+    settle_heap()  # as the service does once its index is loaded
     flat = other if artifact.dense.kind == "hnsw" else artifact.dense
     hnsw = artifact.dense if artifact.dense.kind == "hnsw" else other
 
     qvecs = np.stack([embedder.encode_query(searcher.analyzer.analyze(q.text).text) for q in queries])
-    recall = hnsw_recall(flat, hnsw, qvecs)
+    recall = hnsw_recall(flat, hnsw, qvecs, [base_id(c.doc_id) for c in scaled.chunks])
     flat_threads = faiss_threads(flat, qvecs[:60])
     bm25 = bm25_alternatives(
         artifact.sparse, tokens, [tokenize(searcher.analyzer.analyze(q.text).text) for q in queries], slow_n=25

@@ -47,10 +47,10 @@ class LatencyStats:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def timed(fn: Callable[[], T]) -> tuple[T, float]:
-    """``fn()`` and its wall time in milliseconds."""
+def timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, float]:
+    """``fn(*args, **kwargs)`` and its wall time in milliseconds."""
     start = time.perf_counter()
-    out = fn()
+    out = fn(*args, **kwargs)
     return out, (time.perf_counter() - start) * 1000
 
 

@@ -58,7 +58,13 @@ class DenseIndex:
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-k (chunk positions, cosine scores) for one normalised query vector."""
         k = min(k, self.size)
-        scores, ids = self.index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+        x = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        if isinstance(self.index, faiss.IndexHNSWFlat):
+            # A beam narrower than k fills the tail of the k results poorly: search at least k wide.
+            params = faiss.SearchParametersHNSW(efSearch=max(int(self.index.hnsw.efSearch), k))  # type: ignore[attr-defined]
+            scores, ids = self.index.search(x, k, params=params)
+        else:
+            scores, ids = self.index.search(x, k)
         keep = ids[0] >= 0
         return ids[0][keep], scores[0][keep]
 

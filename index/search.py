@@ -142,6 +142,25 @@ class Searcher:
         companies = {c for r in self.records.values() for c in r.companies}
         corrector = SpellCorrector(c.text for c in artifact.chunks)
         self.analyzer = QueryAnalyzer(artifact.acronyms, corrector, companies)
+        # "What does Uber ask?" ranks by record alone: full questions first, most
+        # specific company lists first.  Query-independent, so computed once.
+        self._company_rank = np.asarray(
+            [1.0 + (self.records[d].kind == "question") - 0.01 * len(self.records[d].companies) for d in self.doc_ids],
+            dtype=np.float32,
+        )
+        self._company_rank.flags.writeable = False
+        self._masks: dict[Filters, np.ndarray] = {}
+
+    def _allowed(self, filters: Filters) -> np.ndarray:
+        """Which docs pass ``filters``: one pass over the records per distinct
+        filter, then reused (queries repeat the same few companies and tags)."""
+        mask = self._masks.get(filters)
+        if mask is None:
+            mask = np.asarray([filters.matches(self.records[d]) for d in self.doc_ids], dtype=bool)
+            if len(self._masks) >= 256:
+                self._masks.clear()
+            self._masks[filters] = mask
+        return mask
 
     # -- scoring ----------------------------------------------------------------
 
@@ -211,9 +230,7 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             dense_doc, dense_best = self._aggregate(self._dense_chunks(analyzed, use_cache))
 
-        allowed = (
-            np.asarray([filters.matches(self.records[d]) for d in self.doc_ids]) if not filters.is_empty() else None
-        )
+        allowed = self._allowed(filters) if not filters.is_empty() else None
         pool = np.flatnonzero(allowed) if allowed is not None else np.arange(n_docs)
         bm25_max = float(bm25_doc[pool].max()) if len(pool) else 0.0
         if mode == "bm25":
@@ -230,15 +247,8 @@ class Searcher:
             best_chunk = np.where(dense_part >= fused - dense_part, dense_best, bm25_best)
 
         if analyzed.company_only:
-            # "what does Uber ask?": every record the company is named on answers it;
-            # full questions first, most specific companies lists first.
-            fused = np.asarray(
-                [
-                    1.0 + (self.records[d].kind == "question") - 0.01 * len(self.records[d].companies)
-                    for d in self.doc_ids
-                ],
-                dtype=np.float32,
-            )
+            # "what does Uber ask?": every record the company is named on answers it.
+            fused = self._company_rank
         order = pool[top_positions(fused[pool], k)]
         hits = tuple(
             self._hit(int(i), float(fused[i]), float(dense_doc[i]), float(bm25_doc[i]), int(best_chunk[i]))

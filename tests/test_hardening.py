@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -30,7 +31,7 @@ from conftest import CONTENT, ML_BANK
 from fastapi.testclient import TestClient
 from service_support import service_settings
 
-from eval.bench_http import RequestSpec, ServerProcess, run_load
+from eval.bench_http import LoadResult, RequestSpec, ServerProcess, run_load
 from index.embed import Embedder
 from index.engine import IngestReport, ingest
 from index.store import IndexLoadError, load_artifact, read_manifest
@@ -100,7 +101,7 @@ def _drop_chunk_consistently(index: Path) -> None:
     _rewrite_manifest(index, files={**files, "chunks.json": hashlib.sha256(f.read_bytes()).hexdigest()})
 
 
-FAULTS: dict[str, tuple[Callable[[Path], None], str]] = {
+FAULTS: dict[str, tuple[Callable[[Path], object], str]] = {
     "missing file": (lambda ix: (ix / "dense.faiss").unlink(), r"dense\.faiss is missing"),
     "truncated file": (_truncate, r"embeddings\.npy is damaged"),
     "corrupted file": (_corrupt, r"bm25\.npz is damaged"),
@@ -203,6 +204,11 @@ def _kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout
     raise AssertionError(f"qbank ingest never reached the kill point in {timeout_s}s")
 
 
+def _has_tmp_version(index: Path) -> bool:
+    """Whether a new version of ``index`` is being written (its ``.tmp`` directory exists)."""
+    return any(index.parent.glob(f".{index.name}-*.tmp"))
+
+
 def _assert_previous_intact(index: Path, version: Path, content_hash: str, embedder: Embedder) -> None:
     assert index.resolve() == version, "the index link moved to a version a killed ingest wrote"
     artifact = load_artifact(index, expect_model=embedder.model_name, expect_dimension=embedder.dimension)
@@ -241,11 +247,11 @@ def test_ingest_killed_while_saving_leaves_previous_index(
         version, content_hash = index.resolve(), read_manifest(index).content_hash
         log = tmp_path / f"ingest{attempt}.log"
         proc = _ingest_process(content, index, log)
-        if _kill_when(proc, lambda ix=index: any(ix.parent.glob(f".{ix.name}-*.tmp"))):
+        if _kill_when(proc, partial(_has_tmp_version, index)):
             break
     else:
         pytest.fail("qbank ingest finished before its .tmp directory was seen in 4 runs")
-    assert any(index.parent.glob(f".{index.name}-*.tmp")), "the half-written version should be left behind"
+    assert _has_tmp_version(index), "the half-written version should be left behind"
     _assert_previous_intact(index, version, content_hash, embedder)
     report = ingest(content, index, embedder)
     assert index.resolve() != version
@@ -278,7 +284,7 @@ def test_hot_reload_swaps_the_index_under_load(index_copy: Callable[[str], Path]
     shutil.copy(ML_BANK, content / ML_BANK.name)
     (content / "zorblax.md").write_text(NEW_BANK, encoding="utf-8")
     stop = threading.Event()
-    results: list[object] = []
+    results: list[LoadResult] = []
 
     with (
         ServerProcess(index, env={"QBANK_ADMIN_TOKEN": token}, content_dir=CONTENT) as server,
@@ -313,6 +319,7 @@ def test_hot_reload_swaps_the_index_under_load(index_copy: Callable[[str], Path]
         assert not loader.is_alive()
 
         (result,) = results
+        print(f"\nacross the reload: {result.requests} requests, {result.rps:.0f} req/s, statuses {result.statuses}")
         assert result.requests >= 20, f"too little load ran across the swap: {result}"
         assert result.failed == 0, f"requests failed across the reload: {result}"
         hits = client.get("/api/search", params={"q": NEW_QUERY}).json()["hits"]
@@ -376,7 +383,7 @@ def test_chat_rate_limit_answers_429_on_the_fourth_request(limited_client: TestC
 
 
 def test_rate_limit_is_off_by_default(built: IngestReport, tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, index_dir=built.path, feedback_path=tmp_path / "feedback.sqlite3")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, index_dir=built.path, feedback_path=tmp_path / "feedback.sqlite3")
     assert settings.chat_rate_limit == 0
     app = create_app(settings, background_load=False)
     chat = {"messages": [{"role": "user", "content": "what is dropout"}]}
