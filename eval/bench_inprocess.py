@@ -35,16 +35,16 @@ def gold_targets(chunks: Sequence[Chunk], queries: Sequence[BenchQuery]) -> list
 def floor_and_search(
     searcher: Searcher, embedder: Embedder, queries: Sequence[BenchQuery], k: int = 10
 ) -> dict[str, Any]:
-    art, cfg = searcher.artifact, searcher.config
+    art = searcher.artifact
     searcher.search(queries[0].text, k=k, use_cache=False)  # warm-up, untimed
     floor: dict[str, list[float]] = {"embed": [], "faiss": [], "bm25": [], "sum": [], "faiss+bm25": []}
     uncached: dict[str, list[float]] = {m: [] for m in MODES}
     ranked: dict[str, list[tuple[str, ...]]] = {m: [] for m in MODES}
     per_query_ratio: list[float] = []
     for q in queries:
-        analyzed = searcher.analyzer.analyze(q.text)
+        analyzed = searcher.analyzer.run(q.text)
         vector, t_embed = timed(embedder.encode_query, analyzed.text, use_cache=False)
-        _, t_faiss = timed(art.dense.search, vector, cfg.dense_candidates)
+        _, t_faiss = timed(art.dense.search, vector, searcher.dense.candidates)
         _, t_bm25 = timed(lambda text: art.sparse.scores(tokenize(text)), analyzed.text)
         for name, t in (("embed", t_embed), ("faiss", t_faiss), ("bm25", t_bm25)):
             floor[name].append(t)
@@ -73,7 +73,7 @@ def floor_and_search(
     return {
         "queries": len(queries),
         "k": k,
-        "dense_candidates": cfg.dense_candidates,
+        "dense_candidates": searcher.dense.candidates,
         "chunks": len(art.chunks),
         "floor_ms": {n: s.to_dict() for n, s in floor_stats.items()},
         "search_uncached_ms": {m: s.to_dict() for m, s in unc.items()},

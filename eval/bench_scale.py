@@ -244,11 +244,11 @@ def _in_memory(
     flat = other if artifact.dense.kind == "hnsw" else artifact.dense
     hnsw = artifact.dense if artifact.dense.kind == "hnsw" else other
 
-    qvecs = np.stack([embedder.encode_query(searcher.analyzer.analyze(q.text).text) for q in queries])
+    qvecs = np.stack([embedder.encode_query(searcher.analyzer.run(q.text).text) for q in queries])
     recall = hnsw_recall(flat, hnsw, qvecs, [base_id(c.doc_id) for c in scaled.chunks])
     flat_threads = faiss_threads(flat, qvecs[:60])
     bm25 = bm25_alternatives(
-        artifact.sparse, tokens, [tokenize(searcher.analyzer.analyze(q.text).text) for q in queries], slow_n=25
+        artifact.sparse, tokens, [tokenize(searcher.analyzer.run(q.text).text) for q in queries], slow_n=25
     )
     del tokens
 

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from eval import metrics
 from eval.dataset import EvalItem, load_items
-from index.query import rewrite_followup
+from qbank.answer.followup import rewrite_followup
 
 T = TypeVar("T")
 

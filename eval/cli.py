@@ -38,7 +38,9 @@ def eval_command(
         Path | None,
         typer.Option("--content", help="Content folder, to build a missing index (default: QBANK_CONTENT_DIR)."),
     ] = None,
-    modes: Annotated[str, typer.Option("--modes", help="Comma-separated retrieval modes.")] = "hybrid,bm25,dense",
+    modes: Annotated[
+        str, typer.Option("--modes", help="Comma-separated pipelines: hybrid, bm25, dense, hybrid-rrf, hybrid-max.")
+    ] = "hybrid,bm25,dense",
     split: Annotated[str, typer.Option("--split", help="dev, test or all (both, reported apart).")] = "all",
     out: Annotated[Path, typer.Option("--out", help="Reports folder.", show_default="eval/reports")] = DEFAULT_OUT,
     k: Annotated[int, typer.Option("--k", min=5, max=50, help="Ranking depth (MRR@k, nDCG@k).")] = 10,
@@ -49,17 +51,18 @@ def eval_command(
     from eval.dataset import SPLIT_SEED, DatasetError, index_record_ids, load_items, select_split
     from eval.gate import Gate
     from eval.report import RunInfo, text_table, write_reports
-    from eval.runner import RETRIEVERS, EvalRunner
+    from eval.runner import EvalRunner
     from index.embed import Embedder
     from index.engine import load_or_build, make_searcher
+    from index.search import PIPELINES
     from index.store import IndexLoadError
     from qbank.settings import get_settings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
-    unknown = [m for m in chosen if m not in RETRIEVERS]
+    unknown = [m for m in chosen if m not in PIPELINES]
     if not chosen or unknown:
-        raise _fail(f"unknown mode(s) {', '.join(unknown) or '(none given)'}: use {', '.join(RETRIEVERS)}")
+        raise _fail(f"unknown mode(s) {', '.join(unknown) or '(none given)'}: use {', '.join(PIPELINES)}")
     if split not in ("dev", "test", "all"):
         raise _fail(f"unknown split {split!r}: use dev, test or all")
     settings = get_settings()

@@ -1,8 +1,9 @@
 """Run retrieval modes over the eval set and score them.
 
-A mode is a named retriever: ``(searcher, query, k) -> SearchResult``.  The
-three search modes are registered here; a later stage (a reranker, say)
-registers one more entry in ``RETRIEVERS`` and is evaluated like the rest.
+A mode is one of the searcher's named pipelines (``index.search.PIPELINES``):
+the API's three modes and the alternative fusions.  A later stage (a
+reranker, say) is one more named pipeline in ``Searcher`` and is evaluated
+like the rest.
 
 Gold may name any record; a quick-reference row linked to a full question
 is ranked as that question, so gold is mapped to the ids search returns
@@ -24,20 +25,10 @@ from tqdm import tqdm
 
 from eval import metrics
 from eval.dataset import KINDS, SPLITS, EvalItem
-from index.query import rewrite_followup
-from index.search import MODES, Searcher, SearchResult
+from index.results import SearchResult
+from index.search import PIPELINES, Searcher
+from qbank.answer.followup import rewrite_followup
 
-Retrieve = Callable[[Searcher, str, int], SearchResult]
-
-
-def _search_mode(mode: str) -> Retrieve:
-    def retrieve(searcher: Searcher, query: str, k: int) -> SearchResult:
-        return searcher.search(query, k=k, mode=mode, use_cache=False)
-
-    return retrieve
-
-
-RETRIEVERS: dict[str, Retrieve] = {mode: _search_mode(mode) for mode in MODES}
 DEFAULT_MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
 REPORTED_HITS: tuple[int, ...] = (1, 3, 5)
 
@@ -145,9 +136,9 @@ class EvalRunner:
     ) -> None:
         if not modes:
             raise ValueError("no modes to evaluate")
-        unknown = [m for m in modes if m not in RETRIEVERS]
+        unknown = [m for m in modes if m not in PIPELINES]
         if unknown:
-            raise ValueError(f"unknown mode(s) {', '.join(unknown)}: use {', '.join(RETRIEVERS)}")
+            raise ValueError(f"unknown mode(s) {', '.join(unknown)}: use {', '.join(PIPELINES)}")
         if k < max(REPORTED_HITS):
             raise ValueError(f"k must be at least {max(REPORTED_HITS)} (hit@{max(REPORTED_HITS)} is reported), got {k}")
         self.searcher = searcher
@@ -162,9 +153,12 @@ class EvalRunner:
     def run_mode(self, mode: str, items: Sequence[EvalItem]) -> ModeReport:
         if not items:
             raise ValueError("no eval items to run")
-        retrieve = RETRIEVERS[mode]
+
+        def retrieve(query: str) -> SearchResult:
+            return self.searcher.search(query, k=self.k, mode=mode, use_cache=False)
+
         start = time.perf_counter()
-        retrieve(self.searcher, items[0].query, self.k)  # warm-up, untimed
+        retrieve(items[0].query)  # warm-up, untimed
         outcomes = tuple(
             self._evaluate(retrieve, item)
             for item in tqdm(items, desc=f"eval {mode}", unit="q", disable=not self.progress, leave=False)
@@ -182,14 +176,14 @@ class EvalRunner:
             seconds=time.perf_counter() - start,
         )
 
-    def _evaluate(self, retrieve: Retrieve, item: EvalItem) -> Outcome:
+    def _evaluate(self, retrieve: Callable[[str], SearchResult], item: EvalItem) -> Outcome:
         started = time.perf_counter()
         searched = rewrite_followup(item.query, item.history)
-        result = retrieve(self.searcher, searched, self.k)
+        result = retrieve(searched)
         latency = (time.perf_counter() - started) * 1000
         last_message = None
         if item.kind == "multi_turn":
-            alone = result if searched == item.query else retrieve(self.searcher, item.query, self.k)
+            alone = result if searched == item.query else retrieve(item.query)
             last_message = tuple(h.record.id for h in alone.hits)
         top = result.hits[0] if result.hits else None
         return Outcome(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from index.build import BuildStats, build_artifact
 from index.embed import Embedder
-from index.search import SearchConfig, Searcher
+from index.search import Searcher
 from index.store import IndexArtifact, IndexLoadError, load_artifact, read_manifest, save_artifact
 from ingest.pipeline import Corpus, ingest_dir
 
@@ -62,5 +62,5 @@ def load_or_build(
     return load_artifact(index_dir, expect_model=embedder.model_name, expect_dimension=embedder.dimension)
 
 
-def make_searcher(artifact: IndexArtifact, embedder: Embedder, config: SearchConfig | None = None) -> Searcher:
-    return Searcher(artifact, embedder, config)
+def make_searcher(artifact: IndexArtifact, embedder: Embedder) -> Searcher:
+    return Searcher(artifact, embedder)

@@ -1,6 +1,7 @@
-"""Query understanding, all mined from the corpus itself (no hand-written lists
-about particular questions): acronym expansion, typo correction against the
-corpus vocabulary, company detection, and follow-up rewriting."""
+"""Query understanding's building blocks, all mined from the corpus itself (no
+hand-written lists about particular questions): acronyms defined in the text,
+typo correction against the corpus vocabulary, and the analysed query type.
+The analysis component that uses them is ``index.components.analysis``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from index.tokenize import STOP_WORDS, tokenize
 
 _LONG_THEN_SHORT = re.compile(r"((?:[A-Za-z][\w'-]*\s+){0,7}[A-Za-z][\w'-]*)\s*\(\s*([A-Za-z][A-Za-z0-9-]{1,9})\s*\)")
 _SHORT_THEN_LONG = re.compile(r"\b([A-Z][A-Za-z0-9]{1,8})\s*\(\s*([A-Za-z][^()]{3,80})\)")
-_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _MINOR = frozenset(["a", "an", "and", "the", "of", "in", "on", "for", "to", "with", "by", "vs"])
 
 # Words that carry no topic in a question about interviews.
@@ -61,8 +62,6 @@ GENERIC = frozenset(
     ]
 )
 GENERIC_TERMS = frozenset(tokenize(" ".join(GENERIC))) | GENERIC
-FOLLOWUP_START = re.compile(r"^(and|but|also|so|then|ok|okay|what about|how about|compared|versus|vs\.?)\b", re.I)
-ANAPHORA = re.compile(r"\b(it|its|it's|that|this|these|those|they|them|their|one|same|above|previous)\b", re.I)
 
 
 def _initials(words: Sequence[str]) -> str:
@@ -128,7 +127,7 @@ class SpellCorrector:
     def __init__(self, corpus_texts: Iterable[str], min_count: int = 2) -> None:
         counts: Counter[str] = Counter()
         for text in corpus_texts:
-            counts.update(_WORD.findall(text.lower()))
+            counts.update(WORD.findall(text.lower()))
         self.counts = counts
         self.known = {w for w, n in counts.items() if n >= min_count and w.isalpha() and len(w) >= 3}
         self._by_delete: dict[str, set[str]] = {}
@@ -149,7 +148,7 @@ class SpellCorrector:
         return min(scored)[2] if scored else word
 
     def correct(self, text: str) -> str:
-        return _WORD.sub(lambda m: self.correct_word(m.group(0)), text.lower())
+        return WORD.sub(lambda m: self.correct_word(m.group(0)), text.lower())
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,58 +162,3 @@ class AnalyzedQuery:
     @property
     def company_only(self) -> bool:
         return bool(self.companies) and not self.topic_terms
-
-
-class QueryAnalyzer:
-    def __init__(self, acronyms: dict[str, str], corrector: SpellCorrector, companies: Iterable[str]) -> None:
-        self.acronyms = acronyms
-        self.corrector = corrector
-        self.companies = {c.lower(): c for c in companies if len(c) >= 2}
-        names = sorted(self.companies, key=len, reverse=True)
-        self._company_re = (
-            re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?:'s)?(?![\w-])", re.I)
-            if names
-            else None
-        )
-
-    def analyze(self, query: str) -> AnalyzedQuery:
-        companies: list[str] = []
-        text = query
-        if self._company_re is not None:
-            for m in self._company_re.finditer(query):
-                name = self.companies[m.group(1).lower()]
-                if name not in companies:
-                    companies.append(name)
-            text = self._company_re.sub(" ", text)
-        corrected = self.corrector.correct(text)
-        words = _WORD.findall(corrected)
-        expansions = []
-        for w in words:
-            key = re.sub(r"[^a-z]", "", w.rstrip("s") if len(w) > 3 else w)
-            if key in self.acronyms and self.acronyms[key] not in corrected:
-                expansions.append(self.acronyms[key])
-            elif w in self.acronyms and self.acronyms[w] not in corrected:
-                expansions.append(self.acronyms[w])
-        full = " ".join([corrected, *[f"({e})" for e in expansions]])
-        topic = tuple(t for t in tokenize(corrected) if t not in GENERIC_TERMS and t not in {"ml", "machine", "learn"})
-        return AnalyzedQuery(
-            original=query, text=full, companies=tuple(companies), topic_terms=topic, expansions=tuple(expansions)
-        )
-
-
-def is_followup(message: str) -> bool:
-    msg = message.strip()
-    content = [t for t in tokenize(msg) if t not in GENERIC_TERMS]
-    if FOLLOWUP_START.match(msg):
-        return True
-    if len(content) <= 2:
-        return True  # "any downsides?", "how do i pick p and q": too little to stand alone
-    return bool(ANAPHORA.search(msg)) and len(content) <= 4
-
-
-def rewrite_followup(message: str, history: Sequence[str]) -> str:
-    """Make a follow-up standalone by prefixing the previous user turn's topic."""
-    if not history or not is_followup(message):
-        return message
-    previous = history[-1].strip()
-    return f"{previous} {message.strip()}"

@@ -18,6 +18,7 @@ It needs a built index (``qbank ingest``; default ``QBANK_INDEX_DIR``).
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 import tempfile
@@ -73,7 +74,9 @@ def main() -> None:
         out: list[str] = []
 
         def emit(kind: str, key: str, body: Any) -> None:
-            out.append(json.dumps({"kind": kind, "key": key, "body": _masked(body)}, ensure_ascii=False, sort_keys=True))
+            out.append(
+                json.dumps({"kind": kind, "key": key, "body": _masked(body)}, ensure_ascii=False, sort_keys=True)
+            )
 
         with TestClient(app) as client:
             from service.slack.blocks import answer_blocks, fallback_text
@@ -89,11 +92,11 @@ def main() -> None:
                 emit("chat-sse", key, _sse(streamed.text))
                 turns = [(m["role"], m["content"]) for m in messages]
                 composed = state.engine.composer.compose(turns)
-                emit(
-                    "slack",
-                    key,
-                    {"text": fallback_text(composed), "blocks": answer_blocks(composed, settings.public_url, item["query"])},
-                )
+                if len(inspect.signature(answer_blocks).parameters) == 3:  # before the typed Answer
+                    blocks = answer_blocks(composed, settings.public_url, item["query"])  # type: ignore[call-arg]
+                else:
+                    blocks = answer_blocks(composed, settings.public_url)
+                emit("slack", key, {"text": fallback_text(composed), "blocks": blocks})
             emit("facets", "-", client.get("/api/facets").json())
             page = client.get("/api/questions", params={"limit": 200}).json()
             emit("questions", "-", page)

@@ -1,4 +1,4 @@
-"""Dependencies the routes declare: the state, the ready engine, settings."""
+"""Dependencies the routes declare: the state, the ready engine, settings, the chat rate limit."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from qbank.settings import Settings
+from service.ratelimit import limit_chat
 from service.state import Engine, ServiceState
 
 
@@ -30,3 +31,4 @@ def get_settings_dep(state: Annotated[ServiceState, Depends(get_state)]) -> Sett
 StateDep = Annotated[ServiceState, Depends(get_state)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+ChatRateLimit = Annotated[None, Depends(limit_chat)]

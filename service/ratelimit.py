@@ -34,7 +34,8 @@ class RateLimiter:
             return True
 
 
-def check_rate(request: Request, state: object) -> None:
+def limit_chat(request: Request) -> None:
+    """A route dependency: 429 with ``Retry-After`` once the client is over the chat limit."""
     limiter: RateLimiter = request.app.state.chat_limiter
     client = request.client.host if request.client else "unknown"
     if not limiter.allow(client):

@@ -29,6 +29,8 @@ from pygments.lexers import get_lexer_by_name
 from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
+from qbank.answer import Answer
+
 _FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
@@ -230,3 +232,15 @@ def code_css() -> str:
 def _scoped_style(name: str) -> str:
     css = HtmlFormatter(style=name).get_style_defs(".highlight")
     return "\n".join(line for line in css.splitlines() if line.startswith(".highlight "))
+
+
+def answer_html(answer: Answer, text: str, generated_by: str = "extractive") -> str:
+    """The chat answer as the web UI shows it: ``text`` (the answer's markdown,
+    or what the LLM wrote) as HTML; an abstention's example questions as
+    buttons that ask them."""
+    if not (answer.abstained and generated_by == "extractive"):
+        return render_markdown(text)
+    chips = "".join(
+        f'<li><button type="button" class="chip example">{html.escape(q)}</button></li>\n' for q in answer.examples
+    )
+    return render_markdown(f"{answer.message}\n\nTry questions like:") + f"<ul>\n{chips}</ul>\n"

@@ -10,13 +10,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from index.search import SearchHit
+from index.results import SearchHit
+from index.search import Mode
 from ingest.models import Question, QuickRef
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-Mode = Literal["hybrid", "bm25", "dense"]
 
 
 def clean_text(value: str, max_chars: int, what: str = "query") -> str:

@@ -18,10 +18,11 @@ from index.embed import Embedder
 from index.engine import load_or_build
 from index.search import Searcher
 from index.store import IndexArtifact, load_artifact
+from qbank.answer import AnswerComposer
+from qbank.answer.generate import AnswerWriter
+from qbank.answer.llm import LLMClient
 from qbank.settings import Settings
-from service.compose import AnswerComposer
 from service.feedback import FeedbackStore
-from service.llm import LLMClient
 from service.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -53,10 +54,11 @@ class ServiceState:
         self.feedback = FeedbackStore(settings.feedback_file)
         self.engine: Engine | None = None
         self.error: str | None = None
-        self.llm: LLMClient | None = None
+        llm: LLMClient | None = None
         if settings.llm_base_url and settings.llm_model:
             key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-            self.llm = LLMClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout_s)
+            llm = LLMClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout_s)
+        self.writer = AnswerWriter(llm)
         self._reload_lock = asyncio.Lock()
 
     @property
@@ -65,7 +67,7 @@ class ServiceState:
 
     def _make_engine(self, artifact: IndexArtifact) -> Engine:
         searcher = Searcher(artifact, self.embedder)
-        return Engine(artifact=artifact, searcher=searcher, composer=AnswerComposer(searcher, self.embedder))
+        return Engine(artifact=artifact, searcher=searcher, composer=AnswerComposer(searcher))
 
     def _publish(self, engine: Engine) -> None:
         self.engine = engine

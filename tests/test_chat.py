@@ -21,8 +21,8 @@ from service_support import (
 )
 
 from index.engine import IngestReport
+from qbank.answer import ABSTAIN_TEXT, EXAMPLE_QUESTIONS
 from service.app import create_app
-from service.compose import ABSTAIN_TEXT, EXAMPLE_QUESTIONS
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,8 @@ from service_support import (
 )
 
 from index.engine import IngestReport
+from qbank.answer.llm import SYSTEM_PROMPT, LLMClient, LLMError
 from service.app import create_app
-from service.llm import SYSTEM_PROMPT, LLMClient, LLMError
 
 BAGGING = [{"role": "user", "content": "explain bagging"}]
 

@@ -5,13 +5,15 @@ tokenizer the lexical side depends on."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 
 import pytest
 from conftest import MINI_BANK, ML_BANK
 
+from index.components import AbstentionConfig, DenseRetriever, RecordAggregator, RRFFusion, WeightedFusion
 from index.embed import Embedder
 from index.engine import IngestReport, ingest, make_searcher
-from index.search import Filters, SearchConfig, Searcher
+from index.search import Filters, Searcher
 from index.store import IndexArtifact
 from index.tokenize import tokenize
 from ingest.models import Question, QuickRef
@@ -91,9 +93,9 @@ def test_hit_carries_the_best_section_and_code(searcher: Searcher) -> None:
     assert [c.language for c in hit.code] == ["python"]
     assert "nn.Dropout(p=0.5)" in hit.code[0].code
     # The fused score is the configured blend of the two evidence scores (BM25 saturated as x / (x + K)).
-    cfg = searcher.config
-    assert cfg.bm25_norm == "saturate"
-    bm25_part = hit.bm25_score / (hit.bm25_score + cfg.bm25_saturation)
+    cfg = searcher.pipelines["hybrid"].fusion
+    assert isinstance(cfg, WeightedFusion) and cfg.bm25_norm == "saturate"
+    bm25_part = hit.bm25_score / (hit.bm25_score + cfg.saturation)
     assert hit.score == pytest.approx(cfg.dense_weight * hit.dense_score + cfg.bm25_weight * bm25_part)
 
 
@@ -225,12 +227,39 @@ def test_unknown_mode_is_refused(searcher: Searcher, mode: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs",
-    [{"dense_weight": -0.1}, {"dense_weight": 0.0, "bm25_weight": 0.0}, {"dense_candidates": 0}],
+    "make",
+    [
+        lambda: WeightedFusion(dense_weight=-0.1),
+        lambda: WeightedFusion(dense_weight=0.0, bm25_weight=0.0),
+        lambda: WeightedFusion(bm25_norm="minmax"),
+        lambda: WeightedFusion(saturation=0.0),
+        lambda: RRFFusion(k=0),
+        lambda: DenseRetriever(None, None, 10, candidates=0),  # type: ignore[arg-type]
+        lambda: RecordAggregator([], [], second_chunk_weight=-1.0),
+        lambda: AbstentionConfig(dense_low=0.5, dense_floor=0.4),
+    ],
+    ids=[
+        "negative-weight",
+        "zero-weights",
+        "unknown-norm",
+        "zero-saturation",
+        "rrf-k",
+        "candidates",
+        "second",
+        "floors",
+    ],
 )
-def test_invalid_search_config_is_refused(kwargs: dict) -> None:
+def test_invalid_component_settings_are_refused(make: Callable[[], object]) -> None:
     with pytest.raises(ValueError):
-        SearchConfig(**kwargs)
+        make()
+
+
+@pytest.mark.parametrize("mode", ["hybrid-rrf", "hybrid-max"])
+def test_named_pipelines_rank_the_lasso_question_first(searcher: Searcher, mode: str) -> None:
+    """The alternative fusions are whole pipelines too: same hits shape, their own order."""
+    result = searcher.search("why does lasso zero out weights", k=5, mode=mode)
+    assert result.mode == mode and len(result.hits) == 5
+    assert result.hits[0].record.id == L1L2
 
 
 @pytest.mark.parametrize(

@@ -507,7 +507,9 @@ def test_thread_follow_up_is_answered_with_the_thread_as_history(
     follow_up = "show me the code for it"
     composer = client.app.state.qbank.engine.composer  # type: ignore[attr-defined]
     alone = composer.compose([("user", follow_up)])
-    assert alone.abstained or alone.result.hits[0].record.id != DROPOUT_ID  # the history is what makes it dropout
+    assert (
+        alone.abstained or alone.record is None or alone.record.id != DROPOUT_ID
+    )  # the history is what makes it dropout
 
     first = mention("how does dropout work")
     fake.add_message("C0000CHAN", user="U0000USER", text=first["text"], ts=first["ts"])

@@ -11,10 +11,9 @@ import threading
 import pytest
 from test_slack import DROPOUT_ID, DROPOUT_TITLE, block_problems, blocks_of, unescaped
 
-from index.embed import Embedder
 from index.search import Searcher
-from ingest.models import Section
-from service.compose import AnswerComposer, ComposedAnswer
+from ingest.models import CodeBlock, Section
+from qbank.answer import Answer, AnswerComposer
 from service.slack.blocks import (
     CODE_CHARS,
     FEEDBACK_UP,
@@ -37,12 +36,12 @@ BOT_USER, BOT_ID = "UQBANK0001", "BQBANK0001"
 
 
 @pytest.fixture(scope="module")
-def composer(searcher: Searcher, embedder: Embedder) -> AnswerComposer:
-    return AnswerComposer(searcher, embedder)
+def composer(searcher: Searcher) -> AnswerComposer:
+    return AnswerComposer(searcher)
 
 
 @pytest.fixture(scope="module")
-def dropout(composer: AnswerComposer) -> ComposedAnswer:
+def dropout(composer: AnswerComposer) -> Answer:
     return composer.compose([("user", "how does dropout work")])
 
 
@@ -106,8 +105,8 @@ def test_split_keeps_every_line_and_reopens_cut_code_blocks() -> None:
 # -- Block Kit ---------------------------------------------------------------------------
 
 
-def test_dropout_answer_blocks(dropout: ComposedAnswer) -> None:
-    blocks = answer_blocks(dropout, BASE, "how does dropout work")
+def test_dropout_answer_blocks(dropout: Answer) -> None:
+    blocks = answer_blocks(dropout, BASE)
     assert block_problems(blocks) == [] and unescaped(blocks) == []
     assert [b["type"] for b in blocks] == ["header", "context", "section", "section", "section", "context", "actions"]
     assert blocks[0]["text"]["text"] == DROPOUT_TITLE
@@ -128,19 +127,19 @@ def test_dropout_answer_blocks(dropout: ComposedAnswer) -> None:
 
 def test_code_comes_first_when_code_is_asked_for(composer: AnswerComposer) -> None:
     composed = composer.compose([("user", "show me pytorch code for dropout")])
-    blocks = answer_blocks(composed, BASE, "show me pytorch code for dropout")
+    blocks = answer_blocks(composed, BASE)
     assert blocks[0]["text"]["text"] == DROPOUT_TITLE
     assert blocks[2]["text"]["text"].startswith("*Code*")
 
 
-def test_huge_answer_is_split_and_cut_within_slack_limits(dropout: ComposedAnswer) -> None:
+def test_huge_answer_is_split_and_cut_within_slack_limits(dropout: Answer) -> None:
     long_code = "\n".join(f"weights_{i} = layer_{i}(inputs) < threshold" for i in range(400))
     huge = dataclasses.replace(
         dropout,
-        answer=f"```python\n{long_code}\n```\n" + dropout.answer,
+        code=(CodeBlock("python", long_code),),
         sections=tuple(Section(f"Part {i}", "A long paragraph & more. " * 400) for i in range(30)),
     )
-    blocks = answer_blocks(huge, BASE, "how does dropout work")
+    blocks = answer_blocks(huge, BASE)
     assert block_problems(blocks) == [] and unescaped(blocks) == []
     assert len(blocks) <= MAX_BLOCKS and MESSAGE_CHARS - 1500 < size(blocks) <= MESSAGE_CHARS
     assert blocks[0]["type"] == "header" and blocks[-1]["type"] == "actions"
@@ -160,7 +159,7 @@ def test_huge_answer_is_split_and_cut_within_slack_limits(dropout: ComposedAnswe
 def test_off_topic_answer_has_no_title_or_buttons(composer: AnswerComposer) -> None:
     composed = composer.compose([("user", "what is the best pizza in naples")])
     assert composed.abstained
-    blocks = answer_blocks(composed, BASE, "what is the best pizza in naples")
+    blocks = answer_blocks(composed, BASE)
     assert block_problems(blocks) == []
     assert [b["type"] for b in blocks] == ["section", "context"]
     assert "• How do I handle class imbalance?" in blocks[0]["text"]["text"]
@@ -169,9 +168,9 @@ def test_off_topic_answer_has_no_title_or_buttons(composer: AnswerComposer) -> N
 
 def test_quick_reference_answer(composer: AnswerComposer) -> None:
     composed = composer.compose([("user", "explain word2vec")])
-    record = composed.result.hits[0].record
-    assert record.kind == "quick_reference"
-    blocks = answer_blocks(composed, BASE, "explain word2vec")
+    record = composed.record
+    assert record is not None and record.kind == "quick_reference"
+    blocks = answer_blocks(composed, BASE)
     assert block_problems(blocks) == []
     assert blocks[0]["text"]["text"] == record.title
     assert "quick-reference list" in blocks_of("section", blocks)[0]["text"]["text"]

@@ -1,15 +1,20 @@
-"""Chat: the curated answer for a conversation, as JSON or Server-Sent Events.
+"""Chat: the answer to a conversation, as JSON or Server-Sent Events.
+
+The composer's typed ``Answer`` is rendered here for the API: ``answer`` is its
+markdown, ``sources`` its best hits.  With an LLM configured, the writing step
+(``qbank.answer.generate``) may replace the text, and falls back to the
+curated one on failure.
 
 SSE framing: ``event: sources`` (the hits), then ``event: delta`` pieces of
-the markdown answer, then ``event: done`` with the whole ``ChatResponse``
-plus ``answer_html`` (the answer rendered as the web UI shows it).
+the markdown answer (``event: reset`` if generation failed: drop what came
+so far), then ``event: done`` with the whole ``ChatResponse`` plus
+``answer_html`` (the answer as the web UI shows it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -17,49 +22,43 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
-from index.search import Filters
-from service.compose import ComposedAnswer
-from service.deps import EngineDep, StateDep
-from service.llm import LLMError
-from service.ratelimit import check_rate
-from service.render import render_markdown
-from service.schemas import ChatRequest, ChatResponse, clean_text, hit_public
+from index.filters import Filters
+from qbank.answer import Answer, to_markdown
+from qbank.answer.generate import Written
+from service import usecases
+from service.deps import ChatRateLimit, EngineDep, StateDep
+from service.render import answer_html
+from service.schemas import ChatRequest, ChatResponse, hit_public
 from service.state import Engine, ServiceState
 
 router = APIRouter(prefix="/api", tags=["chat"])
-log = logging.getLogger(__name__)
+
+_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"content": {"text/event-stream": {}}},
+    429: {"description": "Rate limited"},
+}
 
 
-def _compose(engine: Engine, state: ServiceState, req: ChatRequest) -> ComposedAnswer:
-    try:
-        # Only user turns are searched, so only they are held to the query limit.
-        messages = [
-            (
-                m.role,
-                clean_text(m.content, state.settings.max_query_chars, "message") if m.role == "user" else m.content,
-            )
-            for m in req.messages
-        ]
-    except ValueError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from exc
+def _answer(engine: Engine, state: ServiceState, req: ChatRequest) -> Answer:
     f = req.filters
     filters = Filters(f.company, f.difficulty, f.tag, f.bank) if f else None
-    return engine.composer.compose(messages, filters=filters)
+    messages = [(m.role, m.content) for m in req.messages]
+    try:
+        return usecases.answer(engine, messages, state.settings.max_query_chars, filters)
+    except usecases.Invalid as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
 
 
-def _response(
-    composed: ComposedAnswer, state: ServiceState, answer: str | None = None, llm: bool = False
-) -> ChatResponse:
+def _response(answer: Answer, state: ServiceState, written: Written) -> ChatResponse:
     return ChatResponse(
-        answer=answer if answer is not None else composed.answer,
-        abstained=composed.abstained,
-        sources=[]
-        if composed.abstained
-        else [hit_public(h, state.settings.public_url) for h in composed.result.hits[:4]],
-        suggestions=list(composed.suggestions),
-        rewritten_query=composed.rewritten_query,
+        answer=written.text,
+        abstained=answer.abstained,
+        sources=[hit_public(h, state.settings.public_url) for h in answer.sources],
+        suggestions=list(answer.suggestions),
+        rewritten_query=answer.rewritten_query,
         message_id=uuid.uuid4().hex,
-        generated_by="llm" if llm else "extractive",
+        generated_by=written.generated_by,
     )
 
 
@@ -72,82 +71,49 @@ def _pieces(text: str) -> list[str]:
     return [p for p in re.split(r"(?<=\n)|(?<= )(?=\S)", text) if p] if text else []
 
 
-async def _llm_text(state: ServiceState, composed: ComposedAnswer) -> AsyncIterator[str]:
-    assert state.llm is not None
-    sources = [(h.record.title, h.snippet) for h in composed.result.hits[:4]]
-    sections = "\n\n".join(s.markdown for s in composed.sections)
-    if sections and sources:
-        sources[0] = (sources[0][0], sections[:4000])
-    async for piece in state.llm.stream(composed.rewritten_query, sources):
-        yield piece
-
-
-async def _stream(state: ServiceState, composed: ComposedAnswer, request: Request) -> AsyncIterator[str]:
-    base = _response(composed, state)
-    yield _sse("sources", {"sources": [s.model_dump() for s in base.sources], "rewritten_query": base.rewritten_query})
-    text, llm_used = composed.answer, False
-    if state.llm is not None and not composed.abstained:
-        generated: list[str] = []
-        try:
-            async for piece in _llm_text(state, composed):
-                generated.append(piece)
-                yield _sse("delta", {"text": piece})
-            text, llm_used = "".join(generated), True
-        except LLMError as exc:
-            log.warning("LLM failed, falling back to the extractive answer: %s", exc)
-            note = "\n\n_(The generator was unavailable; showing the curated answer instead.)_\n\n"
-            yield _sse("reset", {"reason": str(exc)})
-            text = note + composed.answer
-    if not llm_used:
-        for piece in _pieces(text):
+async def _stream(state: ServiceState, answer: Answer, request: Request) -> AsyncIterator[str]:
+    sources = [hit_public(h, state.settings.public_url).model_dump() for h in answer.sources]
+    yield _sse("sources", {"sources": sources, "rewritten_query": answer.rewritten_query})
+    written = Written()
+    async for event, text in state.writer.write(answer, to_markdown(answer), written):
+        yield _sse(event, {"text": text} if event == "delta" else {"reason": text})
+    if written.generated_by == "extractive":
+        for piece in _pieces(written.text):
             if await request.is_disconnected():
                 return
             yield _sse("delta", {"text": piece})
             await asyncio.sleep(0)
-    final = base.model_copy(update={"answer": text, "generated_by": "llm" if llm_used else "extractive"})
-    yield _sse("done", final.model_dump() | {"answer_html": await asyncio.to_thread(render_markdown, text)})
-
-
-async def _answer(state: ServiceState, composed: ComposedAnswer) -> ChatResponse:
-    if state.llm is None or composed.abstained:
-        return _response(composed, state)
-    try:
-        text = "".join([p async for p in _llm_text(state, composed)])
-        return _response(composed, state, answer=text, llm=True)
-    except LLMError as exc:
-        log.warning("LLM failed, falling back to the extractive answer: %s", exc)
-        note = "_(The generator was unavailable; showing the curated answer instead.)_\n\n"
-        return _response(composed, state, answer=note + composed.answer)
+    final = _response(answer, state, written)
+    html = await asyncio.to_thread(answer_html, answer, written.text, written.generated_by)
+    yield _sse("done", final.model_dump() | {"answer_html": html})
 
 
 @router.post(
     "/chat",
     response_model=ChatResponse,
-    responses={200: {"content": {"text/event-stream": {}}}, 429: {"description": "Rate limited"}},
+    responses=_RESPONSES,
     summary="Answer a conversation from the curated bank (set stream=true for SSE)",
 )
 async def chat(
-    req: ChatRequest, request: Request, engine: EngineDep, state: StateDep
+    req: ChatRequest, request: Request, engine: EngineDep, state: StateDep, _: ChatRateLimit
 ) -> ChatResponse | StreamingResponse:
-    check_rate(request, state)
-    composed = await asyncio.to_thread(_compose, engine, state, req)
+    answer = await asyncio.to_thread(_answer, engine, state, req)
     if req.stream:
-        return StreamingResponse(
-            _stream(state, composed, request), media_type="text/event-stream", headers=_SSE_HEADERS
-        )
-    return await _answer(state, composed)
-
-
-_SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(_stream(state, answer, request), media_type="text/event-stream", headers=_SSE_HEADERS)
+    written = Written()
+    async for _event in state.writer.write(answer, to_markdown(answer), written):
+        pass
+    return _response(answer, state, written)
 
 
 @router.post(
     "/chat/stream",
-    responses={200: {"content": {"text/event-stream": {}}}, 429: {"description": "Rate limited"}},
+    responses=_RESPONSES,
     summary="The chat answer as Server-Sent Events",
     response_class=StreamingResponse,
 )
-async def chat_stream(req: ChatRequest, request: Request, engine: EngineDep, state: StateDep) -> StreamingResponse:
-    check_rate(request, state)
-    composed = await asyncio.to_thread(_compose, engine, state, req)
-    return StreamingResponse(_stream(state, composed, request), media_type="text/event-stream", headers=_SSE_HEADERS)
+async def chat_stream(
+    req: ChatRequest, request: Request, engine: EngineDep, state: StateDep, _: ChatRateLimit
+) -> StreamingResponse:
+    answer = await asyncio.to_thread(_answer, engine, state, req)
+    return StreamingResponse(_stream(state, answer, request), media_type="text/event-stream", headers=_SSE_HEADERS)

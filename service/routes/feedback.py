@@ -6,6 +6,7 @@ import asyncio
 
 from fastapi import APIRouter, HTTPException
 
+from service import usecases
 from service.deps import EngineDep, StateDep
 from service.schemas import FeedbackRequest, FeedbackResponse
 
@@ -16,10 +17,17 @@ router = APIRouter(prefix="/api", tags=["feedback"])
 async def feedback(req: FeedbackRequest, engine: EngineDep, state: StateDep) -> FeedbackResponse:
     if req.message_id is None and req.query is None:
         raise HTTPException(status_code=422, detail="send message_id or query with the feedback")
-    if req.question_id not in engine.searcher.records:
-        raise HTTPException(status_code=422, detail=f"unknown question_id {req.question_id!r}")
-    row = await asyncio.to_thread(
-        state.feedback.add, req.question_id, req.helpful, req.source, req.message_id, req.query, req.comment
-    )
-    state.metrics.feedback.labels(req.source, str(req.helpful).lower()).inc()
+    try:
+        row = await asyncio.to_thread(
+            usecases.record_feedback,
+            state,
+            req.question_id,
+            req.helpful,
+            req.source,
+            req.message_id,
+            req.query,
+            req.comment,
+        )
+    except usecases.Invalid as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
     return FeedbackResponse(id=row)

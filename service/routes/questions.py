@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from index.search import Filters
-from ingest.models import Question, QuickRef
+from index.filters import Filters
+from ingest.models import Question
+from service import usecases
 from service.deps import EngineDep, SettingsDep
 from service.schemas import (
     CodePublic,
@@ -20,6 +21,7 @@ from service.schemas import (
     quick_ref_public,
     summary,
 )
+from service.state import Engine
 
 router = APIRouter(prefix="/api", tags=["questions"])
 
@@ -36,35 +38,18 @@ def list_questions(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> QuestionsPage:
-    f = Filters(company, difficulty, tag, bank)
-    art = engine.artifact
-    records: list[Question | QuickRef] = [*art.questions, *(r for r in art.quick_refs if r.question_id is None)]
-    matched = [r for r in records if f.matches(r) and (kind is None or r.kind == kind)]
+    page = usecases.browse(engine, Filters(company, difficulty, tag, bank), kind, limit, offset)
     return QuestionsPage(
-        total=len(matched),
-        limit=limit,
-        offset=offset,
-        items=[summary(r, settings.public_url) for r in matched[offset : offset + limit]],
+        total=page.total, limit=limit, offset=offset, items=[summary(r, settings.public_url) for r in page.items]
     )
 
 
-@router.get(
-    "/questions/{record_id}",
-    response_model=QuestionDetail,
-    responses={404: {"description": "Unknown question id"}},
-    summary="One question (or quick-reference row) in full",
-)
-def get_question(record_id: str, engine: EngineDep, settings: SettingsDep) -> QuestionDetail:
-    record = engine.searcher.records.get(record_id)
-    if record is None:
-        raise HTTPException(
-            status_code=404, detail=f"no question with id {record_id!r}; search or browse /api/questions"
-        )
-    base = summary(record, settings.public_url).model_dump()
-    related_hits = engine.searcher.search(record.title, k=6).hits
-    related = [summary(h.record, settings.public_url) for h in related_hits if h.record.id != record.id][:5]
+def question_detail(view: usecases.QuestionView, base_url: str) -> QuestionDetail:
+    record = view.record
+    base = summary(record, base_url).model_dump()
+    related = [summary(r, base_url) for r in view.related]
+    rows = [quick_ref_public(r) for r in view.quick_refs]
     if isinstance(record, Question):
-        refs = [r for r in engine.artifact.quick_refs if r.id in record.quick_ref_ids]
         return QuestionDetail(
             **base,
             answer_markdown=record.answer_markdown,
@@ -79,7 +64,7 @@ def get_question(record_id: str, engine: EngineDep, settings: SettingsDep) -> Qu
             code=[CodePublic(language=c.language, code=c.code) for c in record.code_blocks],
             formulas=list(record.formulas),
             insight=record.insight,
-            quick_reference=[quick_ref_public(r) for r in refs],
+            quick_reference=rows,
             linked_question_id=None,
             related=related,
         )
@@ -90,23 +75,40 @@ def get_question(record_id: str, engine: EngineDep, settings: SettingsDep) -> Qu
         code=[],
         formulas=[],
         insight=None,
-        quick_reference=[quick_ref_public(record)],
+        quick_reference=rows,
         linked_question_id=record.question_id,
         related=related,
     )
 
 
-@router.get("/facets", response_model=Facets, summary="Companies, difficulties, tags and banks with counts")
-def facets(engine: EngineDep) -> Facets:
-    art = engine.artifact
-    records: list[Question | QuickRef] = [*art.questions, *(r for r in art.quick_refs if r.question_id is None)]
+@router.get(
+    "/questions/{record_id}",
+    response_model=QuestionDetail,
+    responses={404: {"description": "Unknown question id"}},
+    summary="One question (or quick-reference row) in full",
+)
+def get_question(record_id: str, engine: EngineDep, settings: SettingsDep) -> QuestionDetail:
+    try:
+        view = usecases.question(engine, record_id)
+    except usecases.NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    return question_detail(view, settings.public_url)
+
+
+def facets_public(engine: Engine) -> Facets:
+    counts = usecases.facets(engine)
 
     def counted(values: Counter[str]) -> list[FacetCount]:
         return [FacetCount(value=v, count=n) for v, n in sorted(values.items(), key=lambda x: (-x[1], x[0]))]
 
     return Facets(
-        companies=counted(Counter(c for r in records for c in r.companies)),
-        difficulties=counted(Counter(r.difficulty for r in records if r.difficulty)),
-        tags=counted(Counter(t for r in records for t in r.tags)),
-        banks=counted(Counter(r.bank_slug for r in records)),
+        companies=counted(counts.companies),
+        difficulties=counted(counts.difficulties),
+        tags=counted(counts.tags),
+        banks=counted(counts.banks),
     )
+
+
+@router.get("/facets", response_model=Facets, summary="Companies, difficulties, tags and banks with counts")
+def facets(engine: EngineDep) -> Facets:
+    return facets_public(engine)

@@ -6,21 +6,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from index.search import Filters
+from index.filters import Filters
+from index.search import Mode
+from qbank.settings import Settings
+from service import usecases
 from service.deps import EngineDep, SettingsDep
-from service.schemas import Mode, SearchRequest, SearchResponse, clean_text, hit_public
+from service.schemas import SearchRequest, SearchResponse, hit_public
+from service.state import Engine
 
 router = APIRouter(prefix="/api", tags=["search"])
 
 
-def run_search(engine: EngineDep, settings: SettingsDep, req: SearchRequest) -> SearchResponse:
+def run_search(engine: Engine, settings: Settings, req: SearchRequest) -> SearchResponse:
+    filters = Filters(req.company, req.difficulty, req.tag, req.bank)
     try:
-        q = clean_text(req.q, settings.max_query_chars)
-    except ValueError as exc:
+        q, result = usecases.search(engine, req.q, settings.max_query_chars, req.k, req.mode, filters)
+    except usecases.Invalid as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    result = engine.searcher.search(
-        q, k=req.k, mode=req.mode, filters=Filters(req.company, req.difficulty, req.tag, req.bank)
-    )
     return SearchResponse(
         query=q,
         mode=req.mode,

@@ -1,9 +1,10 @@
 """The web UI: the chat page, a page per question, and the browse page.
 
 Server-rendered with Jinja (autoescaped) and a little plain JavaScript from
-service/static; nothing is fetched from another origin.  The question and
-browse pages reuse the API's own route functions, so the UI shows exactly
-what the API returns.  ``mount(app)`` is called by ``service.app``.
+service/static; nothing is fetched from another origin.  The pages call the
+same use cases as the API (``service.usecases``) and show them through the
+API's own models, so the UI shows exactly what the API returns.
+``mount(app)`` is called by ``service.app``.
 """
 
 from __future__ import annotations
@@ -11,18 +12,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from index.filters import Filters
 from qbank import __version__
-from service.compose import EXAMPLE_QUESTIONS
+from qbank.answer import EXAMPLE_QUESTIONS
+from service import usecases
 from service.deps import StateDep
 from service.render import code_css, render_markdown
-from service.routes.questions import facets, get_question, list_questions
-from service.routes.search import run_search
-from service.schemas import SearchRequest
+from service.routes.questions import facets_public, question_detail
+from service.schemas import hit_public, summary
 from service.state import ServiceState
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -58,10 +60,8 @@ def question_page(request: Request, record_id: str, state: StateDep) -> HTMLResp
     if state.engine is None:
         return _not_ready(request, state)
     try:
-        q = get_question(record_id, state.engine, state.settings)
-    except HTTPException as exc:
-        if exc.status_code != 404:
-            raise
+        q = question_detail(usecases.question(state.engine, record_id), state.settings.public_url)
+    except usecases.NotFound:
         detail = "There is no question with that id. Search or browse the bank instead."
         return _page(request, "error.html", {"title": "Question not found", "detail": detail}, 404)
     context = {
@@ -87,19 +87,20 @@ def browse_page(
     if engine is None:
         return _not_ready(request, state)
     chosen = {"company": company, "difficulty": difficulty, "tag": tag, "bank": bank}
-    filters = {k: v or None for k, v in chosen.items()}
-    context: dict[str, Any] = {"query": q, "chosen": chosen, "facets": facets(engine), "error": None}
+    filters = Filters(company or None, difficulty or None, tag or None, bank or None)
+    base_url = state.settings.public_url
+    context: dict[str, Any] = {"query": q, "chosen": chosen, "facets": facets_public(engine), "error": None}
     if q.strip():
         try:
-            found = run_search(
-                engine, state.settings, SearchRequest.model_validate({"q": q, "k": PAGE_SIZE, **filters})
-            )
-            context |= {"hits": found.hits, "items": None, "total": len(found.hits)}
-        except HTTPException as exc:
-            context |= {"hits": [], "items": None, "total": 0, "error": exc.detail}
+            _, found = usecases.search(engine, q, state.settings.max_query_chars, PAGE_SIZE, filters=filters)
+            hits = [hit_public(h, base_url) for h in found.hits]
+            context |= {"hits": hits, "items": None, "total": len(hits)}
+        except usecases.Invalid as exc:
+            context |= {"hits": [], "items": None, "total": 0, "error": str(exc)}
     else:
-        page = list_questions(engine, state.settings, **filters, kind=None, limit=PAGE_SIZE, offset=offset)
-        context |= {"hits": None, "items": page.items, "total": page.total, "offset": offset, "limit": PAGE_SIZE}
+        page = usecases.browse(engine, filters, None, PAGE_SIZE, offset)
+        items = [summary(r, base_url) for r in page.items]
+        context |= {"hits": None, "items": items, "total": page.total, "offset": offset, "limit": PAGE_SIZE}
     return _page(request, "browse.html", context)
 
 

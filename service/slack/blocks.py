@@ -1,4 +1,4 @@
-"""Block Kit for one answer: a pure function from a ``ComposedAnswer`` to Slack blocks.
+"""Block Kit for one answer: a pure function from the typed ``Answer`` to Slack blocks.
 
 Layout: the question's title, a context line (difficulty, companies, tags),
 the sections most relevant to the question, the main code block, the
@@ -22,8 +22,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.models import Question, QuickRef
-from service.compose import AnswerComposer, ComposedAnswer, wants_code
+from ingest.models import CodeBlock, Question, QuickRef
+from qbank.answer import Answer, meta_line
+from qbank.answer.markdown import abstain_markdown
 from service.schemas import question_url
 from service.slack.mrkdwn import code_block, escape, link, split_mrkdwn, to_mrkdwn
 
@@ -55,38 +56,13 @@ _FENCED = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([\w+#.-]*)[ \t]*\n(.*?)\n[ \
 
 
 @dataclass(frozen=True, slots=True)
-class Code:
-    language: str
-    code: str
-
-
-@dataclass(frozen=True, slots=True)
 class FeedbackValue:
     question_id: str
     query: str
 
 
-def fenced_code(markdown: str) -> list[Code]:
-    """The fenced code blocks of a markdown text, dedented by their fence's indent."""
-    out = []
-    for m in _FENCED.finditer(markdown):
-        indent = m.group(1)
-        lines = [ln[len(indent) :] if ln.startswith(indent) else ln.lstrip() for ln in m.group(4).split("\n")]
-        out.append(Code(m.group(3) or "text", "\n".join(lines)))
-    return out
-
-
 def without_code(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", _FENCED.sub("", markdown)).strip()
-
-
-def main_code(composed: ComposedAnswer) -> Code | None:
-    """The first code the chat answer shows; else the best hit's first block."""
-    shown = fenced_code(composed.answer)
-    if shown:
-        return shown[0]
-    hits = composed.result.hits
-    return Code(hits[0].code[0].language, hits[0].code[0].code) if hits and hits[0].code else None
 
 
 def section(text: str) -> Block:
@@ -161,7 +137,7 @@ def actions(url: str, question_id: str, query: str) -> Block:
     }
 
 
-def code_blocks(code: Code, url: str) -> list[Block]:
+def code_blocks(code: CodeBlock, url: str) -> list[Block]:
     label = f"*Code* (`{escape(code.language)}`)" if code.language != "text" else "*Code*"
     body = code.code
     if len(escape(body)) <= CODE_CHARS:
@@ -178,8 +154,8 @@ def code_blocks(code: Code, url: str) -> list[Block]:
     return [section(f"{label}\n{code_block(shown + chr(10) + '…')}\n{note}")]
 
 
-def _related(composed: ComposedAnswer, base_url: str) -> list[Block]:
-    hits = composed.result.hits[1:4]
+def _related(answer: Answer, base_url: str) -> list[Block]:
+    hits = answer.related
     if not hits:
         return []
     links = " · ".join(link(question_url(base_url, h.record.id), escape(h.record.title)) for h in hits)
@@ -233,13 +209,13 @@ class _Body:
         return [*head, *main, *self.insight, *self.related, *tail]
 
 
-def _question_body(q: Question, composed: ComposedAnswer, base_url: str, asked: str) -> _Body:
+def _question_body(q: Question, answer: Answer, base_url: str) -> _Body:
     url = question_url(base_url, q.id)
     text = "\n\n".join(
         (f"*{escape(s.heading)}*\n" if s.heading else "") + to_mrkdwn(without_code(s.markdown), base_url)
-        for s in composed.sections
+        for s in answer.sections
     ).strip()
-    code = main_code(composed)
+    code = answer.main_code
     insight: list[Block] = []
     if q.insight:
         quoted = "\n".join(f"> {line}" if line else ">" for line in to_mrkdwn(q.insight, base_url).split("\n"))
@@ -249,37 +225,35 @@ def _question_body(q: Question, composed: ComposedAnswer, base_url: str, asked: 
         prose=sections(text) if text else [],
         code=code_blocks(code, url) if code else [],
         insight=insight,
-        related=_related(composed, base_url),
-        code_first=wants_code(asked),
+        related=_related(answer, base_url),
+        code_first=answer.code_first,
     )
 
 
-def _quick_ref_body(r: QuickRef, composed: ComposedAnswer, base_url: str) -> _Body:
-    text = "This topic is in the bank's quick-reference list, without a full curated answer."
+def _quick_ref_body(r: QuickRef, answer: Answer, base_url: str) -> _Body:
+    text = escape(answer.message or "")
     if r.practice_url:
         text += f"\nPractice it here: {link(r.practice_url, escape(r.practice_label or r.practice_url))}"
-    return _Body(prose=[section(text)], code=[], insight=[], related=_related(composed, base_url))
+    return _Body(prose=[section(text)], code=[], insight=[], related=_related(answer, base_url))
 
 
-def answer_blocks(composed: ComposedAnswer, base_url: str, asked: str) -> list[Block]:
-    """The reply to ``asked`` (the user's words) in Block Kit, within Slack's limits."""
-    if composed.abstained or not composed.result.hits:
-        return [*sections(to_mrkdwn(composed.answer, base_url))[: MAX_BLOCKS - 1], context(escape(USAGE_TEXT))]
-    record = composed.result.hits[0].record
+def answer_blocks(answer: Answer, base_url: str) -> list[Block]:
+    """The answer in Block Kit, within Slack's limits."""
+    record = answer.record
+    if answer.abstained or record is None:
+        prose = sections(to_mrkdwn(abstain_markdown(answer), base_url))
+        return [*prose[: MAX_BLOCKS - 1], context(escape(USAGE_TEXT))]
     url = question_url(base_url, record.id)
-    meta = to_mrkdwn(AnswerComposer.meta_line(record), base_url)
+    meta = to_mrkdwn(meta_line(record), base_url)
     head = [header(record.title), *([context(meta)] if meta else [])]
     if isinstance(record, Question):
-        body = _question_body(record, composed, base_url, asked)
+        body = _question_body(record, answer, base_url)
     else:
-        body = _quick_ref_body(record, composed, base_url)
-    return body.fit(head, [actions(url, record.id, composed.rewritten_query)], url)
+        body = _quick_ref_body(record, answer, base_url)
+    return body.fit(head, [actions(url, record.id, answer.rewritten_query)], url)
 
 
-def fallback_text(composed: ComposedAnswer) -> str:
+def fallback_text(answer: Answer) -> str:
     """The message's plain ``text``: shown in notifications and read back as thread history."""
-    if composed.abstained or not composed.result.hits:
-        text = composed.answer.split("\n", 1)[0]
-    else:
-        text = composed.result.hits[0].record.title
+    text = (answer.message or "") if answer.abstained or answer.record is None else answer.record.title
     return escape(text[:FALLBACK_CHARS])

@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from qbank.settings import Settings
+from service import usecases
 from service.schemas import clean_text
 from service.slack.blocks import (
     FEEDBACK_UP,
@@ -206,18 +207,23 @@ class SlackBot:
     def _record_feedback(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         helpful = action.get("action_id") == FEEDBACK_UP
         value = parse_feedback_value(action.get("value", ""))
-        state = self.get_state()
-        engine = state.engine
-        if value is None or engine is None or value.question_id not in engine.searcher.records:
-            log.warning("Slack feedback not recorded: value %r, ready %s", action.get("value"), engine is not None)
-            respond(text="Sorry, I couldn't record that feedback.", response_type="ephemeral", replace_original=False)
-            return
         channel = (body.get("channel") or {}).get("id", "")
         message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts", "")
-        state.feedback.add(
-            value.question_id, helpful, source="slack", message_id=f"{channel}:{message_ts}", query=value.query or None
-        )
-        state.metrics.feedback.labels("slack", str(helpful).lower()).inc()
+        try:
+            if value is None:
+                raise usecases.Invalid("the button carries no question id")
+            usecases.record_feedback(
+                self.get_state(),
+                value.question_id,
+                helpful,
+                source="slack",
+                message_id=f"{channel}:{message_ts}",
+                query=value.query or None,
+            )
+        except usecases.Invalid as exc:
+            log.warning("Slack feedback not recorded (%s): value %r", exc, action.get("value"))
+            respond(text="Sorry, I couldn't record that feedback.", response_type="ephemeral", replace_original=False)
+            return
         respond(text="Thanks for the feedback!", response_type="ephemeral", replace_original=False)
 
     # -- the answer itself ----------------------------------------------------------
@@ -239,8 +245,8 @@ class SlackBot:
         cleaned = [(role, _clipped(content, limit)) for role, content in history if content.strip()]
         cleaned.append(("user", question))
         try:
-            composed = engine.composer.compose(cleaned)
-            return Reply(fallback_text(composed), answer_blocks(composed, self.settings.public_url, asked))
+            answer = usecases.answer(engine, cleaned, limit)
+            return Reply(fallback_text(answer), answer_blocks(answer, self.settings.public_url))
         except Exception:
             log.exception("answering %r for Slack failed", asked)
             return Reply(FAILED_TEXT)

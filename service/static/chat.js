@@ -211,11 +211,6 @@
       note.setAttribute("role", "note");
       note.append(el("strong", "", "Not covered by the question bank"));
       turn.card.prepend(note);
-      for (const item of turn.body.querySelectorAll("li")) {
-        const chip = el("button", "chip example", item.textContent.trim());
-        chip.type = "button";
-        item.replaceChildren(chip);
-      }
     } else {
       turn.sources = final.sources;
       showSources(turn);

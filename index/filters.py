@@ -1,0 +1,31 @@
+"""Search filters: company, difficulty, tag and bank, matched case-insensitively."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ingest.models import Question, QuickRef
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    company: str | None = None
+    difficulty: str | None = None
+    tag: str | None = None
+    bank: str | None = None
+
+    def matches(self, record: Question | QuickRef) -> bool:
+        if self.company and self.company.lower() not in {c.lower() for c in record.companies}:
+            return False
+        if self.difficulty and (record.difficulty or "").lower() != self.difficulty.lower():
+            return False
+        if self.tag and self.tag.lower() not in {t.lower() for t in record.tags}:
+            return False
+        return not self.bank or self.bank.lower() in (record.bank_slug.lower(), record.bank.lower())
+
+    def is_empty(self) -> bool:
+        return not (self.company or self.difficulty or self.tag or self.bank)
+
+    def with_company(self, company: str) -> Filters:
+        """These filters narrowed to ``company`` unless they already name one."""
+        return self if self.company else replace(self, company=company)

@@ -1,0 +1,48 @@
+"""What a search returns: typed hits and the result around them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.filters import Filters
+from index.query import AnalyzedQuery
+from ingest.models import Chunk, CodeBlock, Question, QuickRef
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    record: Question | QuickRef
+    score: float
+    dense_score: float
+    bm25_score: float
+    chunk: Chunk | None
+    section: str | None
+    snippet: str
+    code: tuple[CodeBlock, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str
+    analyzed: AnalyzedQuery
+    mode: str
+    hits: tuple[SearchHit, ...]
+    answerable: bool
+    took_ms: float
+    filters: Filters
+
+
+_CODE_FENCE = re.compile(r"```.*?(```|$)", re.DOTALL)
+
+
+def make_snippet(chunk: Chunk | None, limit: int = 320) -> str:
+    if chunk is None:
+        return ""
+    body = chunk.text.split("\n", 2 if chunk.heading and chunk.kind != "quick_reference" else 1)
+    text = body[-1] if len(body) > 1 else chunk.text
+    text = _CODE_FENCE.sub(" ", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " …"
+    return text

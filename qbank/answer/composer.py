@@ -1,0 +1,109 @@
+"""Compose the answer to a conversation from the curated bank (extractive, nothing invented).
+
+The best record's chosen sections, its code (first when the user asked for
+code), the interviewer's insight, and the next-best records as related
+questions and suggestions; or an abstention with questions to try.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from index.filters import Filters
+from index.results import SearchHit
+from index.search import Searcher
+from index.tokenize import tokenize
+from ingest.models import Question, QuickRef, Section
+from qbank.answer.followup import rewrite_followup
+from qbank.answer.model import Answer
+
+CODE_REQUEST = re.compile(r"\b(code|implement\w*|snippet|example|python|sklearn|scikit|script|write|program)\b", re.I)
+
+EXAMPLE_QUESTIONS = (
+    "How do I handle class imbalance?",
+    "Why does lasso zero out weights?",
+    "Explain the bias-variance tradeoff",
+    "Show me sklearn code for stratified k-fold",
+    "What does Uber ask in ML interviews?",
+)
+
+ABSTAIN_TEXT = (
+    "I couldn't find that in the question banks I cover, so I won't guess. "
+    "I answer machine-learning interview questions from a curated bank: concepts, formulas, "
+    "Python code and what interviewers look for."
+)
+QUICK_REF_TEXT = "This topic is in the bank's quick-reference list, without a full curated answer."
+
+
+def wants_code(query: str) -> bool:
+    return bool(CODE_REQUEST.search(query))
+
+
+class AnswerComposer:
+    """Retrieves for a conversation and composes the extractive ``Answer``."""
+
+    def __init__(self, searcher: Searcher, max_sections: int = 2, related: int = 3, sources: int = 4) -> None:
+        if max_sections <= 0 or related < 0 or sources <= 0:
+            raise ValueError("max_sections and sources must be positive and related non-negative")
+        self.searcher = searcher
+        self.max_sections = max_sections
+        self.related = related
+        self.sources = sources
+
+    @staticmethod
+    def rewrite(messages: Sequence[tuple[str, str]]) -> str:
+        """Standalone query for the last user message, using earlier user turns."""
+        users = [content for role, content in messages if role == "user"]
+        return rewrite_followup(users[-1], users[:-1])
+
+    def compose(self, messages: Sequence[tuple[str, str]], filters: Filters | None = None, k: int = 5) -> Answer:
+        query = self.rewrite(messages)
+        result = self.searcher.search(query, k=max(k, self.related + 1), mode="hybrid", filters=filters)
+        if not result.answerable or not result.hits:
+            return Answer(
+                kind="abstain",
+                rewritten_query=query,
+                suggestions=EXAMPLE_QUESTIONS[:3],
+                message=ABSTAIN_TEXT,
+                examples=EXAMPLE_QUESTIONS,
+            )
+        best = result.hits[0]
+        related = result.hits[1 : 1 + self.related]
+        found = Answer(
+            kind="question",
+            rewritten_query=query,
+            record=best.record,
+            sources=result.hits[: self.sources],
+            related=related,
+            suggestions=tuple(h.record.title for h in related),
+        )
+        if isinstance(best.record, QuickRef):
+            return replace(found, kind="quick_reference", message=QUICK_REF_TEXT)
+        sections = self.relevant_sections(best.record, query, best)
+        code_first = wants_code(messages[-1][1])
+        main = best.code[:1]
+        in_sections = any(c in s.code_blocks for s in sections for c in main)
+        code = main if code_first or not in_sections else ()
+        return replace(found, sections=sections, code=code, code_first=code_first)
+
+    def relevant_sections(self, q: Question, query: str, best: SearchHit) -> tuple[Section, ...]:
+        """The sections that best match the query: the hit's section, then the
+        next by lexical overlap (cheap; the dense score already chose the question)."""
+        if not q.sections:
+            return ()
+        terms = set(tokenize(query))
+        scores = []
+        for idx, s in enumerate(q.sections):
+            words = tokenize(f"{s.heading or ''} {s.markdown}")
+            overlap = len(terms & set(words)) / (1 + np.log1p(len(words)))
+            scores.append((overlap, -idx, idx))
+        order = [i for _, _, i in sorted(scores, reverse=True)]
+        first = best.chunk.section_index if best.chunk and best.chunk.section_index is not None else order[0]
+        if best.chunk is not None and best.chunk.kind == "title":
+            first = 0
+        chosen = [first] + [i for i in order if i != first]
+        return tuple(q.sections[i] for i in sorted(chosen[: self.max_sections]))

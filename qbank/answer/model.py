@@ -1,0 +1,63 @@
+"""The typed answer every surface renders: the web page, the JSON/SSE API and Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from index.results import SearchHit
+from ingest.models import CodeBlock, Question, QuickRef, Section
+
+AnswerKind = Literal["question", "quick_reference", "company_list", "abstain"]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One answer, as data until a surface renders it.
+
+    ``record`` is the record that answers (None when abstaining).  ``sections``
+    are the parts of its curated answer chosen for the query; ``code`` the
+    code shown apart from them (before them when ``code_first``: the user asked
+    for code).  ``sources`` are the best hits (the answering record first),
+    ``related`` the next-best records, ``suggestions`` what to ask next.
+    ``message`` is the answer's own words when it has no curated text (an
+    abstention, a quick-reference row), ``examples`` questions to try."""
+
+    kind: AnswerKind
+    rewritten_query: str
+    record: Question | QuickRef | None = None
+    sections: tuple[Section, ...] = ()
+    code: tuple[CodeBlock, ...] = ()
+    code_first: bool = False
+    sources: tuple[SearchHit, ...] = ()
+    related: tuple[SearchHit, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    message: str | None = None
+    examples: tuple[str, ...] = ()
+
+    @property
+    def abstained(self) -> bool:
+        return self.kind == "abstain"
+
+    @property
+    def title(self) -> str | None:
+        return self.record.title if self.record is not None else None
+
+    @property
+    def insight(self) -> str | None:
+        return self.record.insight if isinstance(self.record, Question) else None
+
+    @property
+    def main_code(self) -> CodeBlock | None:
+        """The code a short rendering shows: the code asked for first, else the
+        first code of the chosen sections, else the code shown after them, else
+        the best hit's first block."""
+        if self.code_first and self.code:
+            return self.code[0]
+        for section in self.sections:
+            if section.code_blocks:
+                return section.code_blocks[0]
+        if self.code:
+            return self.code[0]
+        best = self.sources[0] if self.sources else None
+        return best.code[0] if best is not None and best.code else None

@@ -1,0 +1,135 @@
+"""What the surfaces do with the bank, in one place: search, browse, facets, a
+question with its related questions, a chat answer, and feedback.  The API
+routes, the web UI and the Slack bot all call these; they return internal
+records, and each surface serialises them its own way.
+
+Errors are raised as ``NotFound`` (an unknown id) and ``Invalid`` (input that
+cannot be used, with the message to show); surfaces map them to 404/422, a
+page, or a Slack message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from index.filters import Filters
+from index.results import SearchResult
+from ingest.models import Question, QuickRef
+from qbank.answer import Answer
+from service.schemas import clean_text
+from service.state import Engine, ServiceState
+
+Record = Question | QuickRef
+RELATED = 5
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Invalid(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    total: int
+    items: tuple[Record, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCounts:
+    companies: Counter[str]
+    difficulties: Counter[str]
+    tags: Counter[str]
+    banks: Counter[str]
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionView:
+    record: Record
+    related: tuple[Record, ...]
+    quick_refs: tuple[QuickRef, ...]  # a question's rows; a row itself
+
+
+def _browsable(engine: Engine) -> list[Record]:
+    """Questions and the quick-reference rows no question answers."""
+    art = engine.artifact
+    return [*art.questions, *(r for r in art.quick_refs if r.question_id is None)]
+
+
+def search(
+    engine: Engine, query: str, max_chars: int, k: int = 10, mode: str = "hybrid", filters: Filters | None = None
+) -> tuple[str, SearchResult]:
+    """The cleaned query and what it finds."""
+    try:
+        q = clean_text(query, max_chars)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
+    return q, engine.searcher.search(q, k=k, mode=mode, filters=filters)
+
+
+def browse(engine: Engine, filters: Filters, kind: str | None, limit: int, offset: int) -> Page:
+    matched = [r for r in _browsable(engine) if filters.matches(r) and (kind is None or r.kind == kind)]
+    return Page(total=len(matched), items=tuple(matched[offset : offset + limit]))
+
+
+def facets(engine: Engine) -> FacetCounts:
+    records = _browsable(engine)
+    return FacetCounts(
+        companies=Counter(c for r in records for c in r.companies),
+        difficulties=Counter(r.difficulty for r in records if r.difficulty),
+        tags=Counter(t for r in records for t in r.tags),
+        banks=Counter(r.bank_slug for r in records),
+    )
+
+
+def related(engine: Engine, record: Record, n: int = RELATED) -> tuple[Record, ...]:
+    """The records that search ranks nearest to ``record``'s title, itself left out."""
+    hits = engine.searcher.search(record.title, k=n + 1).hits
+    return tuple(h.record for h in hits if h.record.id != record.id)[:n]
+
+
+def question(engine: Engine, record_id: str) -> QuestionView:
+    record = engine.searcher.records.get(record_id)
+    if record is None:
+        raise NotFound(f"no question with id {record_id!r}; search or browse /api/questions")
+    if isinstance(record, Question):
+        rows = tuple(r for r in engine.artifact.quick_refs if r.id in record.quick_ref_ids)
+    else:
+        rows = (record,)
+    return QuestionView(record=record, related=related(engine, record), quick_refs=rows)
+
+
+def answer(
+    engine: Engine, messages: Sequence[tuple[str, str]], max_chars: int, filters: Filters | None = None
+) -> Answer:
+    """The answer to a conversation whose last message is the user's question.
+    Only user turns are searched, so only they are held to the query limit."""
+    try:
+        cleaned = [
+            (role, clean_text(text, max_chars, "message") if role == "user" else text) for role, text in messages
+        ]
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
+    return engine.composer.compose(cleaned, filters=filters)
+
+
+def record_feedback(
+    state: ServiceState,
+    question_id: str,
+    helpful: bool,
+    source: str,
+    message_id: str | None = None,
+    query: str | None = None,
+    comment: str | None = None,
+) -> int:
+    """Store one vote (on a question the index knows) and count it."""
+    engine = state.engine
+    if engine is None or question_id not in engine.searcher.records:
+        raise Invalid(f"unknown question_id {question_id!r}")
+    row = state.feedback.add(question_id, helpful, source, message_id, query, comment)
+    state.metrics.feedback.labels(source, str(helpful).lower()).inc()
+    return row
