@@ -10,7 +10,7 @@ quick-reference row get chunks of their own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from ingest.models import Chunk, Question, QuickRef
 
@@ -52,6 +52,31 @@ def paragraphs(markdown: str) -> list[str]:
     if buf:
         out.append("\n".join(buf))
     return [p for p in out if p.strip()]
+
+
+def pack_greedy(
+    units: Iterable[str], budget: int, sep: str, split: Callable[[str], list[str]] = lambda unit: [unit]
+) -> list[str]:
+    """Join consecutive units with ``sep`` into pieces of at most ``budget``
+    estimated tokens, filling each piece before starting the next.  A unit over
+    the budget never shares a piece: ``split`` turns it into pieces of its own
+    (by default it stands alone)."""
+    pieces: list[str] = []
+    buf: list[str] = []
+    size = 0
+    for unit in units:
+        n = estimate_tokens(unit)
+        if buf and size + n > budget:
+            pieces.append(sep.join(buf))
+            buf, size = [], 0
+        if n > budget:
+            pieces.extend(split(unit))
+            continue
+        buf.append(unit)
+        size += n
+    if buf:
+        pieces.append(sep.join(buf))
+    return pieces
 
 
 class Chunker:
@@ -125,39 +150,20 @@ class Chunker:
         )
 
     def _pack(self, paras: list[str], header: str) -> list[str]:
-        """Greedily pack paragraphs into pieces that fit the token budget."""
+        """Greedily pack paragraphs into pieces that fit the token budget.
+
+        A code block over the budget stays whole; a prose paragraph over it is
+        split at line, then sentence ends."""
         budget = max(16, self.max_tokens - estimate_tokens(header))
-        pieces: list[str] = []
-        buf: list[str] = []
-        size = 0
-        for para in paras:
-            n = estimate_tokens(para)
-            if buf and size + n > budget:
-                pieces.append("\n\n".join(buf))
-                buf, size = [], 0
-            if n > budget and not _FENCE_OPEN.match(para):
-                pieces.extend(self._split_long(para, budget))
-                continue
-            buf.append(para)
-            size += n
-        if buf:
-            pieces.append("\n\n".join(buf))
-        return pieces
+        return pack_greedy(
+            paras,
+            budget,
+            "\n\n",
+            split=lambda para: [para] if _FENCE_OPEN.match(para) else self._split_long(para, budget),
+        )
 
     @staticmethod
     def _split_long(para: str, budget: int) -> list[str]:
         """A prose paragraph longer than the budget: split at line, then sentence ends."""
         units = [u for line in para.split("\n") for u in re.split(r"(?<=[.!?])\s+", line) if u.strip()]
-        pieces: list[str] = []
-        buf: list[str] = []
-        size = 0
-        for unit in units:
-            n = estimate_tokens(unit)
-            if buf and size + n > budget:
-                pieces.append("\n".join(buf))
-                buf, size = [], 0
-            buf.append(unit)
-            size += n
-        if buf:
-            pieces.append("\n".join(buf))
-        return pieces
+        return pack_greedy(units, budget, "\n")
