@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from ingest.models import Chunk, Question, QuickRef
+from ingest.models import Chunk, ChunkKind, Question, QuickRef
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FENCE_OPEN = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -109,32 +110,38 @@ class Chunker:
             meta=meta,
         )
         for s_idx, section in enumerate(q.sections):
-            header = f"{q.title}\n{section.heading}" if section.heading else q.title
-            for p_idx, piece in enumerate(self._pack(paragraphs(section.markdown), header)):
-                yield Chunk(
-                    id=f"{q.id}#s{s_idx}.{p_idx}",
-                    doc_id=q.id,
-                    record_id=q.id,
-                    kind="section",
-                    title=q.title,
-                    heading=section.heading,
-                    text=f"{header}\n{piece}",
-                    section_index=s_idx,
-                    meta=meta,
-                )
+            yield from self._pieces(
+                q, section.markdown, "section", section.heading, id_stem=f"s{s_idx}", meta=meta, section_index=s_idx
+            )
         if q.insight:
-            header = f"{q.title}\nInterviewer's Insight"
-            for p_idx, piece in enumerate(self._pack(paragraphs(q.insight), header)):
-                yield Chunk(
-                    id=f"{q.id}#insight.{p_idx}",
-                    doc_id=q.id,
-                    record_id=q.id,
-                    kind="insight",
-                    title=q.title,
-                    heading="Interviewer's Insight",
-                    text=f"{header}\n{piece}",
-                    meta=meta,
-                )
+            yield from self._pieces(q, q.insight, "insight", "Interviewer's Insight", id_stem="insight", meta=meta)
+
+    def _pieces(
+        self,
+        q: Question,
+        markdown: str,
+        kind: ChunkKind,
+        heading: str | None,
+        *,
+        id_stem: str,
+        meta: dict[str, Any],
+        section_index: int | None = None,
+    ) -> Iterator[Chunk]:
+        """One chunk per packed piece of ``markdown``, ids ``<question>#<id_stem>.<n>``,
+        each text headed by the question title and ``heading``."""
+        header = f"{q.title}\n{heading}" if heading else q.title
+        for p_idx, piece in enumerate(self._pack(paragraphs(markdown), header)):
+            yield Chunk(
+                id=f"{q.id}#{id_stem}.{p_idx}",
+                doc_id=q.id,
+                record_id=q.id,
+                kind=kind,
+                title=q.title,
+                heading=heading,
+                text=f"{header}\n{piece}",
+                section_index=section_index,
+                meta=meta,
+            )
 
     def _quick_ref(self, ref: QuickRef) -> Chunk:
         topics = ", ".join(ref.topics)
