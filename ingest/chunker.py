@@ -10,9 +10,10 @@ quick-reference row get chunks of their own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from ingest.models import Chunk, Question, QuickRef
+from ingest.models import Chunk, ChunkKind, Question, QuickRef
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _FENCE_OPEN = re.compile(r"^\s*(`{3,}|~{3,})")
@@ -54,6 +55,31 @@ def paragraphs(markdown: str) -> list[str]:
     return [p for p in out if p.strip()]
 
 
+def pack_greedy(
+    units: Iterable[str], budget: int, sep: str, split: Callable[[str], list[str]] = lambda unit: [unit]
+) -> list[str]:
+    """Join consecutive units with ``sep`` into pieces of at most ``budget``
+    estimated tokens, filling each piece before starting the next.  A unit over
+    the budget never shares a piece: ``split`` turns it into pieces of its own
+    (by default it stands alone)."""
+    pieces: list[str] = []
+    buf: list[str] = []
+    size = 0
+    for unit in units:
+        n = estimate_tokens(unit)
+        if buf and size + n > budget:
+            pieces.append(sep.join(buf))
+            buf, size = [], 0
+        if n > budget:
+            pieces.extend(split(unit))
+            continue
+        buf.append(unit)
+        size += n
+    if buf:
+        pieces.append(sep.join(buf))
+    return pieces
+
+
 class Chunker:
     """Turns records into chunks.  ``max_tokens`` bounds the estimated size."""
 
@@ -84,32 +110,38 @@ class Chunker:
             meta=meta,
         )
         for s_idx, section in enumerate(q.sections):
-            header = f"{q.title}\n{section.heading}" if section.heading else q.title
-            for p_idx, piece in enumerate(self._pack(paragraphs(section.markdown), header)):
-                yield Chunk(
-                    id=f"{q.id}#s{s_idx}.{p_idx}",
-                    doc_id=q.id,
-                    record_id=q.id,
-                    kind="section",
-                    title=q.title,
-                    heading=section.heading,
-                    text=f"{header}\n{piece}",
-                    section_index=s_idx,
-                    meta=meta,
-                )
+            yield from self._pieces(
+                q, section.markdown, "section", section.heading, id_stem=f"s{s_idx}", meta=meta, section_index=s_idx
+            )
         if q.insight:
-            header = f"{q.title}\nInterviewer's Insight"
-            for p_idx, piece in enumerate(self._pack(paragraphs(q.insight), header)):
-                yield Chunk(
-                    id=f"{q.id}#insight.{p_idx}",
-                    doc_id=q.id,
-                    record_id=q.id,
-                    kind="insight",
-                    title=q.title,
-                    heading="Interviewer's Insight",
-                    text=f"{header}\n{piece}",
-                    meta=meta,
-                )
+            yield from self._pieces(q, q.insight, "insight", "Interviewer's Insight", id_stem="insight", meta=meta)
+
+    def _pieces(
+        self,
+        q: Question,
+        markdown: str,
+        kind: ChunkKind,
+        heading: str | None,
+        *,
+        id_stem: str,
+        meta: dict[str, Any],
+        section_index: int | None = None,
+    ) -> Iterator[Chunk]:
+        """One chunk per packed piece of ``markdown``, ids ``<question>#<id_stem>.<n>``,
+        each text headed by the question title and ``heading``."""
+        header = f"{q.title}\n{heading}" if heading else q.title
+        for p_idx, piece in enumerate(self._pack(paragraphs(markdown), header)):
+            yield Chunk(
+                id=f"{q.id}#{id_stem}.{p_idx}",
+                doc_id=q.id,
+                record_id=q.id,
+                kind=kind,
+                title=q.title,
+                heading=heading,
+                text=f"{header}\n{piece}",
+                section_index=section_index,
+                meta=meta,
+            )
 
     def _quick_ref(self, ref: QuickRef) -> Chunk:
         topics = ", ".join(ref.topics)
@@ -125,39 +157,20 @@ class Chunker:
         )
 
     def _pack(self, paras: list[str], header: str) -> list[str]:
-        """Greedily pack paragraphs into pieces that fit the token budget."""
+        """Greedily pack paragraphs into pieces that fit the token budget.
+
+        A code block over the budget stays whole; a prose paragraph over it is
+        split at line, then sentence ends."""
         budget = max(16, self.max_tokens - estimate_tokens(header))
-        pieces: list[str] = []
-        buf: list[str] = []
-        size = 0
-        for para in paras:
-            n = estimate_tokens(para)
-            if buf and size + n > budget:
-                pieces.append("\n\n".join(buf))
-                buf, size = [], 0
-            if n > budget and not _FENCE_OPEN.match(para):
-                pieces.extend(self._split_long(para, budget))
-                continue
-            buf.append(para)
-            size += n
-        if buf:
-            pieces.append("\n\n".join(buf))
-        return pieces
+        return pack_greedy(
+            paras,
+            budget,
+            "\n\n",
+            split=lambda para: [para] if _FENCE_OPEN.match(para) else self._split_long(para, budget),
+        )
 
     @staticmethod
     def _split_long(para: str, budget: int) -> list[str]:
         """A prose paragraph longer than the budget: split at line, then sentence ends."""
         units = [u for line in para.split("\n") for u in re.split(r"(?<=[.!?])\s+", line) if u.strip()]
-        pieces: list[str] = []
-        buf: list[str] = []
-        size = 0
-        for unit in units:
-            n = estimate_tokens(unit)
-            if buf and size + n > budget:
-                pieces.append("\n".join(buf))
-                buf, size = [], 0
-            buf.append(unit)
-            size += n
-        if buf:
-            pieces.append("\n".join(buf))
-        return pieces
+        return pack_greedy(units, budget, "\n")

@@ -140,15 +140,24 @@ def link_quick_refs(
     """Return copies with ``QuickRef.question_id`` and ``Question.quick_ref_ids`` set."""
     common = _common_terms(questions)
     candidates = [(q.id, title_terms(q.title) - common[q.bank_slug]) for q in questions]
-    linked_refs: list[QuickRef] = []
-    by_question: dict[str, list[QuickRef]] = {}
+    links: list[str | None] = []
     for ref in quick_refs:
         same_bank = [c for c, q in zip(candidates, questions, strict=True) if q.bank_slug == ref.bank_slug]
-        qid = best_match(ref.title, same_bank, threshold, ignore=common.get(ref.bank_slug, frozenset()))
-        ref = replace(ref, question_id=qid)
-        linked_refs.append(ref)
-        if qid:
-            by_question.setdefault(qid, []).append(ref)
+        links.append(best_match(ref.title, same_bank, threshold, ignore=common.get(ref.bank_slug, frozenset())))
+    return _apply_links(questions, quick_refs, links)
+
+
+def _apply_links(
+    questions: Sequence[Question], quick_refs: Sequence[QuickRef], links: Sequence[str | None]
+) -> tuple[list[Question], list[QuickRef]]:
+    """Copies with each row's ``question_id`` set to its entry in ``links``, and
+    each question's ``quick_ref_ids`` and ``practice_url`` taken from the rows
+    that now link to it (in row order; the first row with a practice link)."""
+    linked_refs = [replace(r, question_id=qid) for r, qid in zip(quick_refs, links, strict=True)]
+    by_question: dict[str, list[QuickRef]] = {}
+    for r in linked_refs:
+        if r.question_id:
+            by_question.setdefault(r.question_id, []).append(r)
     linked_questions = []
     for q in questions:
         refs = by_question.get(q.id, [])
@@ -221,14 +230,4 @@ def refine_links(
             if linked and (best is None or (sem + lex) > best[0] + best[1]):
                 best = (sem, lex, q.id)
         links[ref.id] = best[2] if best else None
-    new_refs = [replace(r, question_id=links[r.id]) for r in quick_refs]
-    by_question: dict[str, list[QuickRef]] = {}
-    for r in new_refs:
-        if r.question_id:
-            by_question.setdefault(r.question_id, []).append(r)
-    new_questions = []
-    for q in questions:
-        refs = by_question.get(q.id, [])
-        practice = next((r.practice_url for r in refs if r.practice_url), None)
-        new_questions.append(replace(q, quick_ref_ids=tuple(r.id for r in refs), practice_url=practice))
-    return new_questions, new_refs
+    return _apply_links(questions, quick_refs, [links[r.id] for r in quick_refs])

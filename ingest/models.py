@@ -8,10 +8,75 @@ frozen dataclass; change a copy with ``dataclasses.replace``.  ``to_dict`` /
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
+from functools import cache
+from types import NoneType, UnionType
+from typing import TYPE_CHECKING, Any, Literal, Self, cast, get_args, get_origin, get_type_hints
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 RecordKind = Literal["question", "quick_reference"]
+
+
+class JsonRecord:
+    """The plain-JSON form of a frozen record: ``to_dict`` gives nested dicts
+    and lists (``dataclasses.asdict``), ``from_dict`` rebuilds the record from
+    them as its field annotations say: tuples (of tuples) and nested records
+    are restored, ``int`` fields coerced, other values kept as stored.  Keys the
+    record does not declare are ignored; a field with a default may be missing."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(cast("DataclassInstance", self))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        return _record_reader(cast(type, cls))(data)
+
+
+Reader = Callable[[Any], Any]
+
+
+@cache
+def _record_reader(cls: type) -> Reader:
+    """Reads a dataclass ``cls`` from its dict.  Built once per class."""
+    hints = get_type_hints(cls)
+    specs = [
+        (f.name, _reader(hints[f.name]), f.default is MISSING and f.default_factory is MISSING) for f in fields(cls)
+    ]
+
+    def read(data: dict[str, Any]) -> Any:
+        return cls(
+            **{
+                name: data[name] if read_value is None else read_value(data[name])
+                for name, read_value, required in specs
+                if required or name in data
+            }
+        )
+
+    return read
+
+
+@cache
+def _reader(tp: Any) -> Reader | None:
+    """Reads a value of type ``tp`` from its JSON form, or None where that form
+    already is the value.  Built once per type."""
+    if isinstance(tp, type) and is_dataclass(tp):
+        return _record_reader(tp)
+    origin = get_origin(tp)
+    if origin is tuple:  # tuple[X, ...]
+        item = _reader(get_args(tp)[0])
+        return tuple if item is None else lambda values: tuple(map(item, values))
+    if origin is UnionType:  # X | None
+        (arm,) = (a for a in get_args(tp) if a is not NoneType)
+        read = _reader(arm)
+        return None if read is None else lambda value: None if value is None else read(value)
+    if tp is int:
+        return int
+    return None  # str, Literal, dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +106,7 @@ class SourceRef:
 
 
 @dataclass(frozen=True, slots=True)
-class Question:
+class Question(JsonRecord):
     id: str
     bank: str
     bank_slug: str
@@ -60,47 +125,9 @@ class Question:
     practice_url: str | None = None
     kind: RecordKind = "question"
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Question:
-        return cls(
-            id=data["id"],
-            bank=data["bank"],
-            bank_slug=data["bank_slug"],
-            title=data["title"],
-            difficulty=data["difficulty"],
-            companies=tuple(data["companies"]),
-            tags=tuple(data["tags"]),
-            answer_markdown=data["answer_markdown"],
-            sections=tuple(
-                Section(
-                    heading=s["heading"],
-                    markdown=s["markdown"],
-                    code_blocks=tuple(CodeBlock(**c) for c in s["code_blocks"]),
-                )
-                for s in data["sections"]
-            ),
-            code_blocks=tuple(CodeBlock(**c) for c in data["code_blocks"]),
-            tables=tuple(
-                Table(
-                    header=tuple(t["header"]),
-                    rows=tuple(tuple(r) for r in t["rows"]),
-                    markdown=t["markdown"],
-                )
-                for t in data["tables"]
-            ),
-            formulas=tuple(data["formulas"]),
-            insight=data["insight"],
-            source=SourceRef(**data["source"]),
-            quick_ref_ids=tuple(data.get("quick_ref_ids", ())),
-            practice_url=data.get("practice_url"),
-        )
-
 
 @dataclass(frozen=True, slots=True)
-class QuickRef:
+class QuickRef(JsonRecord):
     id: str
     bank: str
     bank_slug: str
@@ -119,26 +146,6 @@ class QuickRef:
     def tags(self) -> tuple[str, ...]:
         return self.topics
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> QuickRef:
-        return cls(
-            id=data["id"],
-            bank=data["bank"],
-            bank_slug=data["bank_slug"],
-            number=int(data["number"]),
-            title=data["title"],
-            practice_url=data["practice_url"],
-            practice_label=data["practice_label"],
-            companies=tuple(data["companies"]),
-            difficulty=data["difficulty"],
-            topics=tuple(data["topics"]),
-            source=SourceRef(**data["source"]),
-            question_id=data.get("question_id"),
-        )
-
 
 Record = Question | QuickRef
 
@@ -146,7 +153,7 @@ ChunkKind = Literal["title", "section", "insight", "quick_reference"]
 
 
 @dataclass(frozen=True, slots=True)
-class Chunk:
+class Chunk(JsonRecord):
     """A retrievable piece of one record.
 
     ``doc_id`` is the record the chunk scores for: a quick-reference row that
@@ -164,11 +171,9 @@ class Chunk:
     section_index: int | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        # Flat: the stored keys are exactly the fields, and an unknown key is an error.
         return cls(**data)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from ingest.answer import AnswerError, ParsedAnswer, parse_answer
 from ingest.models import ParsedBank, ParseWarning, Question, QuickRef, SourceRef
-from ingest.textutil import question_id, quick_ref_id, slugify
+from ingest.textutil import question_id, quick_ref_id, slugify, split_companies
 
 H2 = re.compile(r"^##\s+(?P<text>.+?)\s*$")
 H3 = re.compile(r"^###\s+(?P<text>.+?)\s*$")
@@ -34,11 +34,6 @@ LINK = re.compile(r"\[(?P<label>[^\]]*)\]\((?P<url>[^)\s]+)\)")
 COMPANY_LIST = re.compile(r"^Questions asked in (?P<company>.+?) interview$", re.I)
 NUMBERED = re.compile(r"^\d+[.)]\s+")
 FRONT_MATTER = re.compile(r"\A---\n(?P<body>.*?)\n---\n", re.DOTALL)
-
-
-def split_companies(text: str) -> list[str]:
-    parts = re.split(r",|\band\b|/|;", text)
-    return [p.strip().strip("*").strip() for p in parts if p.strip().strip("*").strip()]
 
 
 def normalise_difficulty(text: str) -> str | None:

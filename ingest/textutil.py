@@ -21,6 +21,16 @@ def slugify(text: str, max_len: int = 80) -> str:
     return slug or "untitled"
 
 
+_COMPANY_SEP = re.compile(r",|\band\b|/|;")
+
+
+def split_companies(text: str) -> list[str]:
+    """A list of names as the banks write it: 'Google, **Meta** and Uber/Lyft'
+    -> ['Google', 'Meta', 'Uber', 'Lyft'] (bold markers and blanks dropped)."""
+    parts = _COMPANY_SEP.split(text)
+    return [p.strip().strip("*").strip() for p in parts if p.strip().strip("*").strip()]
+
+
 def question_id(bank_slug: str, title: str) -> str:
     return f"{bank_slug}--{slugify(title)}"
 

@@ -7,6 +7,7 @@ import difflib
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -556,3 +557,13 @@ def test_records_survive_a_json_round_trip(corpus: Corpus) -> None:
         assert Question.from_dict(json.loads(json.dumps(q.to_dict()))) == q
     for r in corpus.quick_refs:
         assert QuickRef.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+
+
+def test_records_without_the_fields_that_have_defaults_still_load(corpus: Corpus) -> None:
+    """An index written before the link fields existed lacks them; they take their defaults."""
+    q = next(q for q in corpus.questions if q.quick_ref_ids and q.practice_url)
+    old_q = {k: v for k, v in json.loads(json.dumps(q.to_dict())).items() if k not in ("quick_ref_ids", "practice_url")}
+    assert Question.from_dict(old_q) == replace(q, quick_ref_ids=(), practice_url=None)
+    r = next(r for r in corpus.quick_refs if r.question_id)
+    old_r = {k: v for k, v in json.loads(json.dumps(r.to_dict())).items() if k != "question_id"}
+    assert QuickRef.from_dict(old_r) == replace(r, question_id=None)

@@ -1,8 +1,8 @@
 """Validate the retrieval eval set ``eval/data/queries.jsonl`` against the ML bank.
 
 Standalone: it reads ``content/machine-learning.md`` itself (only
-``ingest.textutil.slugify`` is borrowed, so ids follow the ingest scheme) and
-checks that
+``ingest.textutil.slugify`` and ``split_companies`` are borrowed, so ids and
+company names follow the ingest scheme) and checks that
 
 * every line is a JSON object with exactly the expected fields and types;
 * ``kind`` is one of KINDS and every kind meets its minimum count, and the
@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO))
 
-from ingest.textutil import slugify  # noqa: E402
+from ingest.textutil import slugify, split_companies  # noqa: E402
 
 BANK_PATH = REPO / "content" / "machine-learning.md"
 QUERIES_PATH = HERE / "queries.jsonl"
@@ -80,8 +80,8 @@ def canon_company(name: str) -> str:
     return ALIASES.get(key, key)
 
 
-def split_companies(text: str) -> list[str]:
-    return [canon_company(p) for p in re.split(r",|\band\b|/|;", text) if p.strip().strip("*").strip()]
+def canon_companies(text: str) -> list[str]:
+    return [canon_company(name) for name in split_companies(text)]
 
 
 def norm_title(text: str) -> str:
@@ -147,13 +147,13 @@ def load_bank(path: Path = BANK_PATH) -> Bank:
         elif m := H3.match(line):
             heading = m.group("text")
             if tail := TITLE_TAIL.match(heading):
-                title, companies = tail.group("title").strip(), split_companies(tail.group("companies"))
+                title, companies = tail.group("title").strip(), canon_companies(tail.group("companies"))
             else:
                 title, companies = heading, []
             current = FullQuestion(id=f"{BANK_SLUG}--{slugify(title)}", title=title, heading_companies=companies)
             questions.append(current)
         elif current is not None and (m := ASKED_BY.search(line)):
-            current.asked_by = split_companies(m.group("companies"))
+            current.asked_by = canon_companies(m.group("companies"))
             if t := TAGS.search(line):
                 current.tags = [s.strip().strip("`").strip() for s in t.group("tags").split(",") if s.strip()]
         elif "quick reference" in h2.lower() and stripped.startswith("|"):
@@ -164,7 +164,7 @@ def load_bank(path: Path = BANK_PATH) -> Bank:
                         id=f"{BANK_SLUG}--qr-{int(cells[0])}",
                         number=int(cells[0]),
                         title=cells[1],
-                        companies=split_companies(cells[3]),
+                        companies=canon_companies(cells[3]),
                         topics=[s.strip() for s in cells[5].split(",") if s.strip()],
                     )
                 )
