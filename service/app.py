@@ -23,6 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from index.embed import Embedder
 from index.store import IndexLoadError
 from qbank import __version__
 from qbank.settings import Settings, get_settings
@@ -127,9 +128,14 @@ class _AsciiJSONResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
-def create_app(settings: Settings | None = None, background_load: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, background_load: bool = True, embedder: Embedder | None = None
+) -> FastAPI:
+    """The app over ``settings``.  ``embedder`` is the seam for the encoder: by
+    default the model that ``settings.model`` names, loaded in the lifespan;
+    tests pass one already loaded (or a deterministic fake) to share it."""
     settings = settings or get_settings()
-    state = ServiceState(settings)
+    state = ServiceState(settings, embedder)
 
     async def load() -> None:
         try:

@@ -45,10 +45,10 @@ class Engine:
 
 
 class ServiceState:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.embedder = Embedder(
+        self.embedder = embedder or Embedder(
             settings.model, query_cache_size=settings.query_cache_size, threads=settings.query_threads
         )
         self.feedback = FeedbackStore(settings.feedback_file)

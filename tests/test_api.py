@@ -28,6 +28,7 @@ from service_support import (
     service_settings,
 )
 
+from index.embed import Embedder
 from index.engine import IngestReport
 from qbank.settings import Settings
 from service.app import create_app
@@ -35,9 +36,9 @@ from service.feedback import FeedbackStore
 
 
 @pytest.fixture(scope="module")
-def client(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def client(embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     tmp = tmp_path_factory.mktemp("api")
-    with TestClient(create_app(service_settings(built.path, tmp), background_load=False)) as c:
+    with TestClient(create_app(service_settings(built.path, tmp), background_load=False, embedder=embedder)) as c:
         yield c
 
 
@@ -343,9 +344,11 @@ def test_docs_page_serves_swagger_ui(client: TestClient) -> None:
 # -- feedback -------------------------------------------------------------------
 
 
-def test_feedback_is_stored_counted_and_survives_a_restart(built: IngestReport, tmp_path: Path) -> None:
+def test_feedback_is_stored_counted_and_survives_a_restart(
+    embedder: Embedder, built: IngestReport, tmp_path: Path
+) -> None:
     settings = service_settings(built.path, tmp_path)
-    with TestClient(create_app(settings, background_load=False)) as first:
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as first:
         message_id = first.post(
             "/api/chat", json={"messages": [{"role": "user", "content": "explain bagging"}]}
         ).json()["message_id"]
@@ -366,7 +369,7 @@ def test_feedback_is_stored_counted_and_survives_a_restart(built: IngestReport, 
             counted = metric(after, "qbank_feedback_total", source="api", helpful=helpful)
             assert counted - metric(before, "qbank_feedback_total", source="api", helpful=helpful) == 1
 
-    with TestClient(create_app(settings, background_load=False)) as second:
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as second:
         r = second.post(
             "/api/feedback", json={"query": "bagging", "question_id": ENSEMBLE_ID, "helpful": True, "source": "web"}
         )
@@ -385,7 +388,7 @@ def test_feedback_is_stored_counted_and_survives_a_restart(built: IngestReport, 
 
 
 def test_a_missing_index_is_built_in_the_background_while_readyz_says_503(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    embedder: Embedder, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     content = tmp_path / "content"
     content.mkdir()
@@ -393,7 +396,7 @@ def test_a_missing_index_is_built_in_the_background_while_readyz_says_503(
     index_dir = tmp_path / "data" / "index"
     settings = service_settings(index_dir, tmp_path, content_dir=content)
     caplog.set_level(logging.INFO)
-    with TestClient(create_app(settings, background_load=True)) as client:
+    with TestClient(create_app(settings, background_load=True, embedder=embedder)) as client:
         first = client.get("/readyz")
         assert first.status_code == 503
         assert first.json() == {"status": "loading", "detail": "index is loading"}
@@ -416,12 +419,14 @@ def test_a_missing_index_is_built_in_the_background_while_readyz_says_503(
 
 
 def test_a_damaged_index_keeps_the_service_unready_with_the_reason(
-    index_copy: Callable[[str], Path], tmp_path: Path
+    embedder: Embedder, index_copy: Callable[[str], Path], tmp_path: Path
 ) -> None:
     index_dir = index_copy("index")
     chunks = index_dir / "chunks.json"
     chunks.write_bytes(chunks.read_bytes() + b" ")
-    with TestClient(create_app(service_settings(index_dir, tmp_path), background_load=False)) as client:
+    with TestClient(
+        create_app(service_settings(index_dir, tmp_path), background_load=False, embedder=embedder)
+    ) as client:
         reason = (
             f"index file {chunks} is damaged (checksum mismatch): rebuild it with `qbank ingest --index {index_dir}`"
         )

@@ -21,13 +21,15 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from service_support import ENSEMBLE_ID, service_settings
 
+from index.embed import Embedder
 from index.engine import IngestReport
 from service.app import create_app
 
 
 @pytest.fixture(scope="module")
-def app(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    return create_app(service_settings(built.path, tmp_path_factory.mktemp("bad-input")), background_load=False)
+def app(embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    settings = service_settings(built.path, tmp_path_factory.mktemp("bad-input"))
+    return create_app(settings, background_load=False, embedder=embedder)
 
 
 @pytest.fixture(scope="module")

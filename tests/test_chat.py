@@ -20,15 +20,16 @@ from service_support import (
     service_settings,
 )
 
+from index.embed import Embedder
 from index.engine import IngestReport
 from qbank.answer import ABSTAIN_TEXT, EXAMPLE_QUESTIONS
 from service.app import create_app
 
 
 @pytest.fixture(scope="module")
-def client(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def client(embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     tmp = tmp_path_factory.mktemp("chat")
-    with TestClient(create_app(service_settings(built.path, tmp), background_load=False)) as c:
+    with TestClient(create_app(service_settings(built.path, tmp), background_load=False, embedder=embedder)) as c:
         yield c
 
 

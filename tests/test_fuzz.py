@@ -21,6 +21,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 from service_support import service_settings
 
+from index.embed import Embedder
 from index.engine import IngestReport
 from service.app import create_app
 
@@ -29,9 +30,9 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+def fuzz_app(embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     tmp: Path = tmp_path_factory.mktemp("fuzz")
-    return create_app(service_settings(built.path, tmp), background_load=False)
+    return create_app(service_settings(built.path, tmp), background_load=False, embedder=embedder)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])

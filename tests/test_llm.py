@@ -27,6 +27,7 @@ from service_support import (
     service_settings,
 )
 
+from index.embed import Embedder
 from index.engine import IngestReport
 from qbank.answer.llm import SYSTEM_PROMPT, LLMClient, LLMError
 from service.app import create_app
@@ -48,7 +49,7 @@ def fake(fake_openai: FakeOpenAI) -> FakeOpenAI:
 
 @pytest.fixture(scope="module")
 def llm_client(
-    built: IngestReport, tmp_path_factory: pytest.TempPathFactory, fake_openai: FakeOpenAI
+    embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory, fake_openai: FakeOpenAI
 ) -> Iterator[TestClient]:
     settings = service_settings(
         built.path,
@@ -58,12 +59,14 @@ def llm_client(
         llm_api_key="sk-test",
         llm_timeout_s=0.5,
     )
-    with TestClient(create_app(settings, background_load=False)) as c:
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
-def refused_client(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def refused_client(
+    embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
     """An app whose LLM endpoint is a port nothing listens on."""
     settings = service_settings(
         built.path,
@@ -72,15 +75,15 @@ def refused_client(built: IngestReport, tmp_path_factory: pytest.TempPathFactory
         llm_model="fake-model",
         llm_timeout_s=0.5,
     )
-    with TestClient(create_app(settings, background_load=False)) as c:
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
-def extractive(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def extractive(embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The answer to BAGGING from an app without an LLM."""
     settings = service_settings(built.path, tmp_path_factory.mktemp("no-llm"))
-    with TestClient(create_app(settings, background_load=False)) as c:
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as c:
         body = c.post("/api/chat", json={"messages": BAGGING}).json()
         body["sections"] = c.get(f"/api/questions/{ENSEMBLE_ID}").json()["sections"]
     assert body["generated_by"] == "extractive"

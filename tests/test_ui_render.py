@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from service_support import parse_sse, service_settings
 
+from index.embed import Embedder
 from index.engine import IngestReport
 from service.app import create_app
 from service.render import code_css, render_markdown
@@ -118,9 +119,9 @@ def test_code_css_has_light_and_dark_token_colours() -> None:
 
 
 @pytest.fixture(scope="module")
-def client(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+def client(embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = service_settings(built.path, tmp_path_factory.mktemp("ui-pages"))
-    with TestClient(create_app(settings, background_load=False)) as c:
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as c:
         yield c
 
 
@@ -199,11 +200,11 @@ def test_done_event_carries_the_rendered_answer(client: TestClient) -> None:
     json.dumps(done.data)  # still plain JSON
 
 
-def test_pages_say_not_ready_while_the_index_is_missing(tmp_path: Path) -> None:
+def test_pages_say_not_ready_while_the_index_is_missing(embedder: Embedder, tmp_path: Path) -> None:
     empty = tmp_path / "content"
     empty.mkdir()
     settings = service_settings(tmp_path / "index", tmp_path, content_dir=empty)
-    with TestClient(create_app(settings, background_load=False)) as c:
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as c:
         assert c.get("/").status_code == 200  # the chat page itself needs no index
         for path in ("/q/anything", "/browse"):
             r = c.get(path)
