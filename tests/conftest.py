@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fakes import HashEmbedder
 
 from index.embed import Embedder
 from index.engine import IngestReport, ingest, make_searcher
@@ -155,6 +156,17 @@ def built(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Inges
     """The shipped content ingested once into a temporary index directory."""
     index_dir = tmp_path_factory.mktemp("session-index") / "index"
     return ingest(CONTENT, index_dir, embedder)
+
+
+@pytest.fixture(scope="session")
+def fake_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def fake_built(tmp_path_factory: pytest.TempPathFactory, fake_embedder: HashEmbedder) -> IngestReport:
+    """The shipped content indexed with ``HashEmbedder``: for tests of mechanics."""
+    return ingest(CONTENT, tmp_path_factory.mktemp("fake-index") / "index", fake_embedder)
 
 
 @pytest.fixture(scope="session")

@@ -15,21 +15,23 @@ from typing import Any
 
 import pytest
 import schemathesis
+from fakes import HashEmbedder
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from service_support import ENSEMBLE_ID, service_settings
 
-from index.embed import Embedder
 from index.engine import IngestReport
 from service.app import create_app
 
 
 @pytest.fixture(scope="module")
-def app(embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
-    settings = service_settings(built.path, tmp_path_factory.mktemp("bad-input"))
-    return create_app(settings, background_load=False, embedder=embedder)
+def app(fake_embedder: HashEmbedder, fake_built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    """The app over the shipped bank, indexed with the deterministic ``HashEmbedder``:
+    these tests check validation and error paths, not meaning."""
+    settings = service_settings(fake_built.path, tmp_path_factory.mktemp("bad-input"))
+    return create_app(settings, background_load=False, embedder=fake_embedder)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from fakes import HashEmbedder
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -21,7 +22,6 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 from service_support import service_settings
 
-from index.embed import Embedder
 from index.engine import IngestReport
 from service.app import create_app
 
@@ -30,9 +30,13 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+def fuzz_app(
+    fake_embedder: HashEmbedder, fake_built: IngestReport, tmp_path_factory: pytest.TempPathFactory
+) -> FastAPI:
+    """The app over the shipped bank, indexed with the deterministic ``HashEmbedder``:
+    these tests check validation and error paths, not meaning."""
     tmp: Path = tmp_path_factory.mktemp("fuzz")
-    return create_app(service_settings(built.path, tmp), background_load=False, embedder=embedder)
+    return create_app(service_settings(fake_built.path, tmp), background_load=False, embedder=fake_embedder)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
