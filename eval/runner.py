@@ -27,7 +27,7 @@ from eval import metrics
 from eval.dataset import KINDS, SPLITS, EvalItem
 from index.results import SearchResult
 from index.search import PIPELINES, Searcher
-from qbank.answer.followup import rewrite_followup
+from qbank.answer.conversation import ConversationResolver
 
 DEFAULT_MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
 REPORTED_HITS: tuple[int, ...] = (1, 3, 5)
@@ -157,10 +157,12 @@ class EvalRunner:
         def retrieve(query: str) -> SearchResult:
             return self.searcher.search(query, k=self.k, mode=mode, use_cache=False)
 
+        resolver = ConversationResolver(self.searcher, k=self.k, mode=mode, use_cache=False)
+
         start = time.perf_counter()
         retrieve(items[0].query)  # warm-up, untimed
         outcomes = tuple(
-            self._evaluate(retrieve, item)
+            self._evaluate(retrieve, resolver, item)
             for item in tqdm(items, desc=f"eval {mode}", unit="q", disable=not self.progress, leave=False)
         )
         present = [s for s in SPLITS if any(o.item.split == s for o in outcomes)]
@@ -176,24 +178,35 @@ class EvalRunner:
             seconds=time.perf_counter() - start,
         )
 
-    def _evaluate(self, retrieve: Callable[[str], SearchResult], item: EvalItem) -> Outcome:
+    def _evaluate(
+        self, retrieve: Callable[[str], SearchResult], resolver: ConversationResolver, item: EvalItem
+    ) -> Outcome:
+        """One item: a single message is searched; a conversation is resolved
+        turn by turn the way the chat does it (``ConversationResolver``)."""
         started = time.perf_counter()
-        searched = rewrite_followup(item.query, item.history)
-        result = retrieve(searched)
+        if item.history:
+            turn = resolver.resolve([*item.history, item.query])
+            searched, ranked = turn.query, resolver.ranked(turn)
+            answered = turn.kind == "company_list" or bool(turn.result and turn.result.answerable)
+            top_hit = turn.result.hits[0] if turn.result and turn.result.hits and turn.kind != "company_list" else None
+        else:
+            result = retrieve(item.query)
+            searched, ranked, answered = item.query, tuple(h.record.id for h in result.hits), result.answerable
+            top_hit = result.hits[0] if result.hits else None
         latency = (time.perf_counter() - started) * 1000
         last_message = None
         if item.kind == "multi_turn":
-            alone = result if searched == item.query else retrieve(item.query)
-            last_message = tuple(h.record.id for h in alone.hits)
-        top = result.hits[0] if result.hits else None
+            last_message = tuple(h.record.id for h in retrieve(item.query).hits)
+        records = self.searcher.records
+        top = records.get(ranked[0]) if ranked else None
         return Outcome(
             item=item,
             targets=self.targets(item),
             searched=searched,
-            ranked=tuple(h.record.id for h in result.hits),
-            top_title=top.record.title if top else None,
-            answered=result.answerable,
-            top_has_code=bool(top and top.code),
+            ranked=ranked,
+            top_title=top.title if top else None,
+            answered=answered,
+            top_has_code=bool(top_hit and top_hit.record is top and top_hit.code),
             latency_ms=latency,
             ranked_last_message=last_message,
         )

@@ -152,10 +152,23 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IngestReport:
-    """The shipped content ingested once into a temporary index directory."""
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IngestReport:
+    """The shipped content ingested once into a temporary index directory.
+
+    The previous run's index (kept in pytest's cache folder) is put there
+    first, so ``ingest`` reuses its embeddings the way a rebuild does and only
+    changed chunks are embedded: the first run (CI's fresh clone) embeds all
+    of them, later local runs a few seconds less.  ``pytest --cache-clear``
+    starts from nothing."""
     index_dir = tmp_path_factory.mktemp("session-index") / "index"
-    return ingest(CONTENT, index_dir, embedder)
+    cache = request.config.cache.mkdir("qbank-session-index") if request.config.cache else None
+    if cache is not None and (cache / "manifest.json").is_file():
+        shutil.copytree(cache, index_dir)
+    report = ingest(CONTENT, index_dir, embedder)
+    if cache is not None:
+        shutil.rmtree(cache)
+        shutil.copytree(report.path.resolve(), cache)
+    return report
 
 
 @pytest.fixture(scope="session")

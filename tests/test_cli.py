@@ -93,6 +93,7 @@ def test_every_command_has_help(tmp_path: Path, command: str) -> None:
     assert "--help" in proc.stdout
 
 
+@pytest.mark.slow  # a `qbank` process that loads the model
 def test_ingest_prints_per_bank_counts(built: IngestReport, tmp_path: Path) -> None:
     content = tmp_path / "content"
     content.mkdir()
@@ -125,6 +126,7 @@ def test_ingest_of_a_missing_folder_fails_cleanly(cli: Invoke, tmp_path: Path) -
     assert not (tmp_path / "index").exists()
 
 
+@pytest.mark.slow  # a `qbank` process that loads the model
 def test_search_prints_the_best_question_with_its_code(built: IngestReport, tmp_path: Path) -> None:
     proc = qbank("search", "randomly turning off neurons during training", "--index", built.path, cwd=tmp_path)
 
@@ -181,6 +183,7 @@ def test_search_mode_option(cli: Invoke, built: IngestReport, searcher: Searcher
     ]
 
 
+@pytest.mark.slow  # a `qbank` process that loads the model
 def test_search_json(built: IngestReport, searcher: Searcher, tmp_path: Path) -> None:
     if importlib.util.find_spec("service.schemas") is None:
         pytest.skip("service.schemas (hit_public) is not written yet; --json depends on it")
@@ -206,6 +209,7 @@ def test_empty_query_is_an_error(built: IngestReport, tmp_path: Path, query: str
     assert proc.stdout == ""
 
 
+@pytest.mark.slow  # a `qbank` process that loads the model
 def test_missing_index_points_to_qbank_ingest(tmp_path: Path) -> None:
     proc = qbank("search", "dropout", "--index", tmp_path / "no-index", cwd=tmp_path)
     assert proc.returncode == 1

@@ -62,6 +62,7 @@ def test_reports_are_written(hybrid_test: ModeReport, test_items: tuple[EvalItem
     assert "| hybrid |" in files.summary.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_runner_scores_every_item(hybrid_test: ModeReport, test_items: tuple[EvalItem, ...]) -> None:
     assert [o.item.id for o in hybrid_test.outcomes] == [i.id for i in test_items]
     assert set(hybrid_test.splits) == {"test"}

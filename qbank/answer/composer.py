@@ -18,7 +18,7 @@ from index.results import SearchHit
 from index.search import Searcher
 from index.tokenize import tokenize
 from ingest.models import Question, QuickRef, Section
-from qbank.answer.followup import rewrite_followup
+from qbank.answer.conversation import ConversationResolver, Turn
 from qbank.answer.model import Answer
 
 CODE_REQUEST = re.compile(r"\b(code|implement\w*|snippet|example|python|sklearn|scikit|script|write|program)\b", re.I)
@@ -50,49 +50,67 @@ class AnswerComposer:
         if max_sections <= 0 or related < 0 or sources <= 0:
             raise ValueError("max_sections and sources must be positive and related non-negative")
         self.searcher = searcher
+        self.resolver = ConversationResolver(searcher)
         self.max_sections = max_sections
         self.related = related
         self.sources = sources
 
-    @staticmethod
-    def rewrite(messages: Sequence[tuple[str, str]]) -> str:
-        """Standalone query for the last user message, using earlier user turns."""
-        users = [content for role, content in messages if role == "user"]
-        return rewrite_followup(users[-1], users[:-1])
-
-    def compose(self, messages: Sequence[tuple[str, str]], filters: Filters | None = None, k: int = 5) -> Answer:
-        query = self.rewrite(messages)
-        result = self.searcher.search(query, k=max(k, self.related + 1), mode="hybrid", filters=filters)
-        if not result.answerable or not result.hits:
+    def compose(self, messages: Sequence[tuple[str, str]], filters: Filters | None = None) -> Answer:
+        """The answer to the last user message, resolved against the earlier ones."""
+        turn = self.resolver.resolve([content for role, content in messages if role == "user"], filters)
+        if turn.kind == "company_list":
+            return self._listing(turn)
+        result = turn.result
+        if result is None or not result.answerable or not result.hits:
             return Answer(
                 kind="abstain",
-                rewritten_query=query,
+                rewritten_query=turn.query,
                 suggestions=EXAMPLE_QUESTIONS[:3],
                 message=ABSTAIN_TEXT,
                 examples=EXAMPLE_QUESTIONS,
             )
-        best = result.hits[0]
-        related = result.hits[1 : 1 + self.related]
+        best = self._best(turn, result.hits)
+        others = tuple(h for h in result.hits if h is not best)
+        related = others[: self.related]
         found = Answer(
             kind="question",
-            rewritten_query=query,
+            rewritten_query=turn.query,
             record=best.record,
-            sources=result.hits[: self.sources],
+            sources=(best, *others)[: self.sources],
             related=related,
             suggestions=tuple(h.record.title for h in related),
         )
         if isinstance(best.record, QuickRef):
             return replace(found, kind="quick_reference", message=QUICK_REF_TEXT)
-        sections = self.relevant_sections(best.record, query, best)
+        sections = self.relevant_sections(best.record, turn.focus, best, anchored=turn.kind != "comparison")
         code_first = wants_code(messages[-1][1])
         main = best.code[:1]
         in_sections = any(c in s.code_blocks for s in sections for c in main)
         code = main if code_first or not in_sections else ()
         return replace(found, sections=sections, code=code, code_first=code_first)
 
-    def relevant_sections(self, q: Question, query: str, best: SearchHit) -> tuple[Section, ...]:
-        """The sections that best match the query: the hit's section, then the
-        next by lexical overlap (cheap; the dense score already chose the question)."""
+    @staticmethod
+    def _best(turn: Turn, hits: Sequence[SearchHit]) -> SearchHit:
+        """The hit the turn is answered with: the list item it picked, else the best."""
+        if turn.kind == "list_item" and turn.record is not None:
+            return next((h for h in hits if h.record.id == turn.record.id), hits[0])
+        return hits[0]
+
+    def _listing(self, turn: Turn) -> Answer:
+        picks = tuple(r.title for r in turn.listing[:2])
+        hard = () if turn.filters.difficulty else ("Which of those are hard?",)
+        return Answer(
+            kind="company_list",
+            rewritten_query=turn.query,
+            listing=turn.listing,
+            list_filters=turn.filters,
+            suggestions=(*hard, *picks),
+        )
+
+    def relevant_sections(self, q: Question, query: str, best: SearchHit, anchored: bool = True) -> tuple[Section, ...]:
+        """The sections that best match the query: the hit's section (when
+        ``anchored``; a comparison's own words choose instead), then the next by
+        lexical overlap (cheap; the dense score already chose the question)."""
         if not q.sections:
             return ()
         terms = set(tokenize(query))
@@ -105,5 +123,7 @@ class AnswerComposer:
         first = best.chunk.section_index if best.chunk and best.chunk.section_index is not None else order[0]
         if best.chunk is not None and best.chunk.kind == "title":
             first = 0
+        if not anchored:
+            first = order[0]
         chosen = [first] + [i for i in order if i != first]
         return tuple(q.sections[i] for i in sorted(chosen[: self.max_sections]))

@@ -34,7 +34,40 @@ def abstain_markdown(answer: Answer) -> str:
     return f"{answer.message}\n\nTry questions like:\n\n{examples}\n"
 
 
+DIFFICULTY_ORDER = ("Easy", "Medium", "Hard")
+
+
+def listing_groups(answer: Answer) -> list[tuple[str, list[Question | QuickRef]]]:
+    """A company list's records by difficulty, easy to hard, then those without one."""
+    groups = [(d, [r for r in answer.listing if r.difficulty == d]) for d in DIFFICULTY_ORDER]
+    groups.append(("Other", [r for r in answer.listing if r.difficulty not in DIFFICULTY_ORDER]))
+    return [(name, records) for name, records in groups if records]
+
+
+def listing_markdown(answer: Answer) -> str:
+    out = [f"### {answer.title}", ""]
+    if not answer.listing:
+        out.append("The bank has no questions that match; ask for the whole list, or another company.")
+        return "\n".join(out) + "\n"
+    n = len(answer.listing)
+    out += [
+        f"{n} question{'s' if n != 1 else ''} in the bank, easiest first. Ask about any of them, "
+        'or narrow the list ("which of those are hard?").',
+        "",
+    ]
+    for name, records in listing_groups(answer):
+        out += [f"**{name}**", ""]
+        for r in records:
+            tags = f" · {', '.join(r.tags)}" if r.tags else ""
+            row = " (quick reference)" if r.kind == "quick_reference" else ""
+            out.append(f"- [{r.title}](/q/{r.id}){row}{tags}")
+        out.append("")
+    return "\n".join(out).strip() + "\n"
+
+
 def to_markdown(answer: Answer) -> str:
+    if answer.kind == "company_list":
+        return listing_markdown(answer)
     record = answer.record
     if answer.abstained or record is None:
         return abstain_markdown(answer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from index.filters import Filters
 from index.results import SearchHit
 from ingest.models import CodeBlock, Question, QuickRef, Section
 
@@ -21,7 +22,9 @@ class Answer:
     for code).  ``sources`` are the best hits (the answering record first),
     ``related`` the next-best records, ``suggestions`` what to ask next.
     ``message`` is the answer's own words when it has no curated text (an
-    abstention, a quick-reference row), ``examples`` questions to try."""
+    abstention, a quick-reference row), ``examples`` questions to try.
+    A company list has its records in ``listing`` (easy to hard) and what
+    chose them in ``list_filters``."""
 
     kind: AnswerKind
     rewritten_query: str
@@ -34,6 +37,8 @@ class Answer:
     suggestions: tuple[str, ...] = ()
     message: str | None = None
     examples: tuple[str, ...] = ()
+    listing: tuple[Question | QuickRef, ...] = ()
+    list_filters: Filters | None = None
 
     @property
     def abstained(self) -> bool:
@@ -41,6 +46,8 @@ class Answer:
 
     @property
     def title(self) -> str | None:
+        if self.kind == "company_list" and self.list_filters is not None:
+            return list_title(self.list_filters)
         return self.record.title if self.record is not None else None
 
     @property
@@ -61,3 +68,9 @@ class Answer:
             return self.code[0]
         best = self.sources[0] if self.sources else None
         return best.code[0] if best is not None and best.code else None
+
+
+def list_title(filters: Filters) -> str:
+    """'Hard questions asked at Uber on Deep Learning', from what chose the list."""
+    what = f"{filters.difficulty} questions" if filters.difficulty else "Questions"
+    return what + f" asked at {filters.company}" + (f" on {filters.tag}" if filters.tag else "")

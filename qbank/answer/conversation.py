@@ -1,0 +1,220 @@
+"""Which question a chat message asks, given the conversation so far.
+
+Every user turn is resolved in order, each in the light of the one before:
+
+* a message that names a company and no topic ("what does Uber ask?") asks
+  for that company's list of questions;
+* after a list, a message that only narrows it ("which of those are hard?",
+  "any on deep learning?") narrows the list, and an ordinal ("the second
+  one") picks an item;
+* a message with no topic words of its own ("and its code?"), or one that
+  points back ("why does it work at test time?"), continues the previous
+  topic: it is searched together with that topic;
+* a message that compares ("how is boosting different?") is searched
+  together with the previous topic (so the record comparing both ranks), but
+  its own words choose what to show;
+* any other message is searched on its own and is a new topic when that
+  search is confident (its best evidence clears the abstention's upper
+  floors), else it continues the previous topic.
+
+Decided by what retrieval says, not by how many words a message has.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from index.filters import Filters
+from index.results import SearchResult
+from index.search import Searcher
+from index.tokenize import tokenize
+from ingest.models import Question, QuickRef
+
+Record = Question | QuickRef
+TurnKind = Literal["standalone", "followup", "comparison", "company_list", "list_item"]
+
+MAX_TURNS = 4  # earlier user turns that can shape the last one
+ANAPHORA = re.compile(r"\b(it|its|it's|that|this|these|those|they|them|their|the same|above|previous)\b", re.I)
+COMPARISON = re.compile(
+    r"\b(differ\w*|different|difference|compare[sd]?|comparison|vs\.?|versus|instead|rather than|better than"
+    r"|similar|same as|relate[sd]?|relationship)\b",
+    re.I,
+)
+# Words that ask for a form of the previous answer, not a topic.
+FORM_WORDS = frozenset(
+    tokenize(
+        "code snippet implementation implement example python sklearn pytorch show more detail details again"
+        " explain elaborate simpler simple simply eli5 summary summarize short shorter quick tldr why how work works"
+        " used use when where pros cons advantage advantages disadvantage disadvantages downside downsides"
+        " tradeoff tradeoffs limitation limitations one ones other another else also too instead"
+    )
+)
+DIFFICULTIES = {
+    "Easy": frozenset(tokenize("easy easier easiest simple basic beginner")),
+    "Medium": frozenset(tokenize("medium intermediate moderate")),
+    "Hard": frozenset(tokenize("hard harder hardest difficult tough tricky advanced")),
+}
+ORDINALS = {
+    "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
+    "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
+    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1,
+}  # fmt: skip
+_ORDINAL = re.compile(r"\b(" + "|".join(ORDINALS) + r")\b|#\s*(\d{1,2})\b|\bnumber\s+(\d{1,2})\b", re.I)
+LIST_CUE = re.compile(r"\b(which|those|these|them|ones?|only|just|any|anything|list|of them)\b", re.I)
+LIST_WORDS = frozenset(
+    tokenize("which those these them ones only just any list of on about difficulty level levels ask asked")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One user message, resolved.
+
+    ``query`` is what was searched (the message, or the message with the
+    previous topic); ``focus`` the words that choose what to show;
+    ``record`` what the turn was answered with.  For lists: ``filters`` (the
+    company and any narrowing) and ``listing``, in the order shown."""
+
+    message: str
+    kind: TurnKind
+    query: str
+    focus: str
+    result: SearchResult | None = None
+    record: Record | None = None
+    filters: Filters = field(default_factory=Filters)
+    listing: tuple[Record, ...] = ()
+
+
+def _difficulty(words: set[str]) -> str | None:
+    return next((name for name, forms in DIFFICULTIES.items() if words & forms), None)
+
+
+def _ordinal(message: str, size: int) -> int | None:
+    """The 0-based position an ordinal in ``message`` names, if it is in the list."""
+    m = _ORDINAL.search(message)
+    if m is None:
+        return None
+    n = ORDINALS.get(m.group(1).lower(), 0) if m.group(1) else int(m.group(2) or m.group(3))
+    position = size - 1 if n == -1 else n - 1
+    return position if 0 <= position < size else None
+
+
+class ConversationResolver:
+    """Resolves the last user message of a conversation into a ``Turn``."""
+
+    def __init__(self, searcher: Searcher, k: int = 10, mode: str = "hybrid", use_cache: bool = True) -> None:
+        if k <= 0:
+            raise ValueError(f"k must be positive, got {k}")
+        if mode not in searcher.pipelines:
+            raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(searcher.pipelines)}")
+        self.searcher = searcher
+        self.k = k
+        self.mode = mode
+        self.use_cache = use_cache
+        self._tags = {t.lower(): t for r in searcher.records.values() for t in r.tags}
+        self._listable = frozenset(searcher.doc_ids)  # questions and the rows no question answers
+
+    def resolve(self, messages: Sequence[str], filters: Filters | None = None) -> Turn:
+        if not messages:
+            raise ValueError("no user message to resolve")
+        turn: Turn | None = None
+        for message in messages[-(MAX_TURNS + 1) :]:
+            turn = self._turn(message.strip(), turn, filters or Filters())
+        assert turn is not None
+        return turn
+
+    @staticmethod
+    def ranked(turn: Turn) -> tuple[str, ...]:
+        """The record ids the turn answers with, best first: a list in its order,
+        a picked item before the rest."""
+        if turn.kind == "company_list":
+            return tuple(r.id for r in turn.listing)
+        ids = tuple(h.record.id for h in turn.result.hits) if turn.result else ()
+        if turn.kind == "list_item" and turn.record is not None:
+            return (turn.record.id, *(i for i in ids if i != turn.record.id))
+        return ids
+
+    # -- one turn ---------------------------------------------------------------------
+
+    def _search(self, query: str, filters: Filters) -> SearchResult:
+        return self.searcher.search(query, k=self.k, mode=self.mode, filters=filters, use_cache=self.use_cache)
+
+    def _turn(self, message: str, previous: Turn | None, filters: Filters) -> Turn:
+        analyzed = self.searcher.analyzer.run(message)
+        narrowing = self._narrowing(analyzed.topic_terms, message)
+        if analyzed.companies and narrowing is not None:
+            return self._listing(message, _narrow(filters.with_company(analyzed.companies[0]), *narrowing), "")
+        if previous is not None and previous.kind == "company_list":
+            position = _ordinal(message, len(previous.listing))
+            if position is not None:
+                record = previous.listing[position]
+                item = self._alone(record.title, previous.filters)
+                return replace(item, message=message, kind="list_item", record=record)
+            if narrowing is not None and narrowing != (None, None):
+                return self._listing(message, _narrow(previous.filters, *narrowing), previous.focus)
+        own = [t for t in analyzed.topic_terms if t not in FORM_WORDS]
+        if previous is None or previous.record is None:
+            return self._alone(message, filters)
+        points_back = bool(ANAPHORA.search(message))
+        if COMPARISON.search(message) and own:
+            return self._with_previous(message, previous, filters, "comparison", focus=" ".join(own))
+        if not own or points_back:
+            return self._with_previous(message, previous, filters, "followup", focus=f"{previous.focus} {message}")
+        alone = self._alone(message, filters)
+        if self._confident(alone.result):
+            return alone
+        return self._with_previous(message, previous, filters, "followup", focus=f"{previous.focus} {message}")
+
+    def _alone(self, message: str, filters: Filters) -> Turn:
+        result = self._search(message, filters)
+        record = result.hits[0].record if result.answerable and result.hits else None
+        return Turn(message, "standalone", message, message, result, record)
+
+    def _with_previous(self, message: str, previous: Turn, filters: Filters, kind: TurnKind, focus: str) -> Turn:
+        query = f"{previous.query} {message}"
+        result = self._search(query, filters)
+        record = result.hits[0].record if result.answerable and result.hits else None
+        return Turn(message, kind, query, focus, result, record)
+
+    def _confident(self, result: SearchResult | None) -> bool:
+        """The search's best record clears the abstention's upper floors on its
+        own evidence (not only the in-vocabulary fallback)."""
+        if result is None or not result.answerable or not result.hits:
+            return False
+        floors = self.searcher.abstention.config
+        top = result.hits[0]
+        return top.dense_score >= floors.dense_floor or top.bm25_score >= floors.bm25_floor
+
+    # -- lists ------------------------------------------------------------------------
+
+    def _listing(self, message: str, filters: Filters, focus: str) -> Turn:
+        """The records ``filters`` allow, easy to hard, full answers first."""
+        order = {"Easy": 0, "Medium": 1, "Hard": 2}
+        records = [r for r in self.searcher.records.values() if r.id in self._listable and filters.matches(r)]
+        records.sort(key=lambda r: (order.get(r.difficulty or "", 3), r.kind != "question", r.title.lower()))
+        return Turn(message, "company_list", message, focus, None, None, filters, tuple(records))
+
+    def _narrowing(self, topic_terms: Sequence[str], message: str) -> tuple[str | None, str | None] | None:
+        """The difficulty and tag a message narrows a list by, when it says
+        nothing else ((None, None) for no topic words at all); None when it
+        asks about something else."""
+        words = set(topic_terms)
+        difficulty = _difficulty(words)
+        tag = next((self._tags[t] for t in self._tag_mentions(message)), None)
+        rest = words - LIST_WORDS - FORM_WORDS - {w for forms in DIFFICULTIES.values() for w in forms}
+        rest -= set(tokenize(tag)) if tag else set()
+        if rest or (tag and not difficulty and not LIST_CUE.search(message)):
+            return None  # a topic of its own ("decision trees"), not a narrowing of the list
+        return difficulty, tag
+
+    def _tag_mentions(self, message: str) -> list[str]:
+        lowered = f" {' '.join(tokenize(message))} "
+        found = [t for t in self._tags if f" {' '.join(tokenize(t))} " in lowered and tokenize(t)]
+        return sorted(found, key=len, reverse=True)
+
+
+def _narrow(filters: Filters, difficulty: str | None, tag: str | None) -> Filters:
+    return replace(filters, difficulty=difficulty or filters.difficulty, tag=tag or filters.tag)
