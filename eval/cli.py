@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 EVAL_DIR = Path(__file__).resolve().parent
-DEFAULT_QUERIES = EVAL_DIR / "data" / "queries.jsonl"
+DEFAULT_QUERIES = (EVAL_DIR / "data" / "queries.jsonl", EVAL_DIR / "data" / "conversations.jsonl")
 DEFAULT_OUT = EVAL_DIR / "reports"
 
 
@@ -31,8 +31,13 @@ def _fail(message: str) -> typer.Exit:
 
 def eval_command(
     queries: Annotated[
-        Path, typer.Option("--queries", help="Eval set (JSONL).", show_default="eval/data/queries.jsonl")
-    ] = DEFAULT_QUERIES,
+        list[Path] | None,
+        typer.Option(
+            "--queries",
+            help="Eval set (JSONL); repeat for several.",
+            show_default="eval/data/queries.jsonl and eval/data/conversations.jsonl",
+        ),
+    ] = None,
     index: Annotated[Path | None, typer.Option("--index", help="Index directory (default: QBANK_INDEX_DIR).")] = None,
     content: Annotated[
         Path | None,
@@ -59,6 +64,7 @@ def eval_command(
     from qbank.settings import get_settings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    sets = list(queries or DEFAULT_QUERIES)
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
     unknown = [m for m in chosen if m not in PIPELINES]
     if not chosen or unknown:
@@ -70,9 +76,9 @@ def eval_command(
     try:
         embedder = Embedder(settings.model).load()
         artifact = load_or_build(index_dir, content_dir, embedder, dense_kind=settings.dense_index, progress=True)
-        items = select_split(load_items(queries, index_record_ids(artifact)), split)
+        items = select_split(load_items(sets, index_record_ids(artifact)), split)
         if not items:
-            raise ValueError(f"{queries} has no {split} items")
+            raise ValueError(f"{', '.join(map(str, sets))} has no {split} items")
         runner = EvalRunner(make_searcher(artifact, embedder), modes=chosen, k=k, progress=True)
         reports = runner.run(items)
     except DatasetError as exc:
@@ -84,7 +90,7 @@ def eval_command(
         typer.echo(text_table(report) + "\n")
     info = RunInfo(
         date=dt.date.today().isoformat(),
-        queries=_shown(queries),
+        queries=", ".join(_shown(p) for p in sets),
         items=len(items),
         split=split,
         split_seed=SPLIT_SEED,

@@ -6,7 +6,9 @@
      "needs_code": false, "history": ["earlier user message", ...]}
 
 ``gold`` lists the records that answer the query, most preferred first (empty
-for ``off_topic``); ``history`` is given for ``multi_turn`` items only.
+for ``off_topic``); ``history`` (the earlier user messages) is given for the
+conversation kinds only.  ``eval/data/conversations.jsonl`` holds the chat
+conversations in the same format.
 
 The split is a property of each item alone: a hash of the committed seed and
 the item's id puts about 30% of items in ``test``.  Adding or removing items
@@ -18,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +38,12 @@ KINDS: tuple[str, ...] = (
     "company",
     "off_topic",
     "multi_turn",
+    "topic_switch",
+    "follow_up",
+    "company_list",
 )
+# Kinds whose last message comes after earlier user messages (``history``).
+CONVERSATION_KINDS: tuple[str, ...] = ("multi_turn", "topic_switch", "follow_up", "company_list")
 SPLITS: tuple[str, ...] = ("dev", "test")
 SPLIT_SEED = "qbank-eval-1"  # committed: changing it reshuffles every item
 TEST_SHARE = 0.3
@@ -116,10 +123,10 @@ def _check_row(row: Any, record_ids: Collection[str] | None) -> list[str]:
         problems += [f"gold id {g!r} is not in the index" for g in gold if g not in record_ids]
     if not all(isinstance(h, str) and h.strip() for h in history):
         problems.append("history must be a list of non-empty strings")
-    elif kind == "multi_turn" and not history:
-        problems.append("a multi_turn item needs its earlier messages in history")
-    elif kind != "multi_turn" and history:
-        problems.append("history is only for multi_turn items")
+    elif kind in CONVERSATION_KINDS and not history:
+        problems.append(f"a {kind} item needs its earlier messages in history")
+    elif kind not in CONVERSATION_KINDS and history:
+        problems.append(f"history is only for conversation items ({', '.join(CONVERSATION_KINDS)})")
     return problems
 
 
@@ -171,10 +178,18 @@ def parse_items(
     return tuple(items)
 
 
-def load_items(path: Path, record_ids: Collection[str] | None = None) -> tuple[EvalItem, ...]:
-    if not path.is_file():
-        raise DatasetError(str(path), ["file not found"])
-    return parse_items(path.read_text(encoding="utf-8").splitlines(), record_ids, source=str(path))
+def load_items(paths: Path | Sequence[Path], record_ids: Collection[str] | None = None) -> tuple[EvalItem, ...]:
+    """The items of one query file, or of several (ids unique across them)."""
+    paths = [paths] if isinstance(paths, Path) else list(paths)
+    items: list[EvalItem] = []
+    for path in paths:
+        if not path.is_file():
+            raise DatasetError(str(path), ["file not found"])
+        items += parse_items(path.read_text(encoding="utf-8").splitlines(), record_ids, source=str(path))
+    repeated = sorted(i for i, n in Counter(item.id for item in items).items() if n > 1)
+    if repeated:
+        raise DatasetError(", ".join(map(str, paths)), [f"id {i!r} is used in more than one file" for i in repeated])
+    return tuple(items)
 
 
 def select_split(items: Iterable[EvalItem], split: str) -> tuple[EvalItem, ...]:

@@ -9,9 +9,10 @@ Gold may name any record; a quick-reference row linked to a full question
 is ranked as that question, so gold is mapped to the ids search returns
 (``targets``) before scoring.
 
-Multi-turn items go through query rewriting (``rewrite_followup`` with their
-history) in every mode; the last message alone is searched as well, for
-contrast.  Latency is the wall time of rewriting plus retrieval, with the
+Conversation items (those with a ``history``) are resolved turn by turn the
+way the chat resolves them (``qbank.answer.conversation``), in every mode;
+for ``multi_turn`` items the last message alone is searched as well, for
+contrast.  Latency is the wall time of resolution plus retrieval, with the
 query-embedding cache off so no mode profits from another's embeddings.
 """
 

@@ -1,17 +1,24 @@
 """Standalone check of eval/data/conversations.jsonl (no project imports).
 
-usage: python3 eval/data/check_conversations.py [conversations.jsonl] [records.tsv]
+usage: python3 eval/data/check_conversations.py [conversations.jsonl] [records]
 
-records.tsv is a tab-separated export of the index's records (id, kind, title,
+``records`` is the index's ``records.json`` (default: .qbank/index/records.json,
+built by ``qbank ingest``) or a tab-separated export of it (id, kind, title,
 difficulty, companies, tags, linked_question_id); company_list gold is
 recomputed from it for the company and narrowing in COMPANY_SIDE.
+tests/test_eval_dataset.py runs it against the session index.
 """
-import csv, json, os, re, sys
+
+import csv
+import json
+import os
+import re
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PATH = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "eval", "data", "conversations.jsonl")
 MD = os.path.join(ROOT, "content", "machine-learning.md")
-RECORDS = sys.argv[2] if len(sys.argv) > 2 else "/tmp/records.tsv"
+RECORDS = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, ".qbank", "index", "records.json")
 FIELDS = ["id", "query", "history", "kind", "gold", "needs_code"]
 MIN = {"topic_switch": 45, "follow_up": 35, "company_list": 12}
 MIN_THREE_TURN_FOLLOW_UPS = 8
@@ -20,31 +27,41 @@ MIN_DISTINCT_GOLD = 35
 # company_list side table: id -> (company as named in records.tsv, narrowing)
 # narrowing: ("difficulty", "Easy"|"Medium"|"Hard") or ("tags", {tag, ...}) matched against the record's tags
 COMPANY_SIDE = {
- "c121": ("Uber", ("difficulty", "Hard")),
- "c122": ("Meta", ("difficulty", "Hard")),
- "c123": ("Meta", ("difficulty", "Easy")),
- "c124": ("Netflix", ("difficulty", "Easy")),
- "c125": ("Netflix", ("difficulty", "Hard")),
- "c126": ("Microsoft", ("difficulty", "Easy")),
- "c127": ("Apple", ("tags", {"Deep Learning"})),
- "c128": ("Netflix", ("tags", {"Ensemble Methods", "Ensemble", "Boosting"})),
- "c129": ("Slack", ("difficulty", "Medium")),
- "c130": ("Airbnb", ("difficulty", "Hard")),
- "c131": ("WhatsApp", ("difficulty", "Hard")),
- "c132": ("Paytm", ("difficulty", "Hard")),
- "c133": ("Ola", ("difficulty", "Hard")),
- "c134": ("Swiggy", ("difficulty", "Medium")),
- "c135": ("Meta", ("tags", {"NLP", "Text Classification"})),
- "c136": ("Meta", ("tags", {"Regularization"})),
- "c137": ("Microsoft", ("tags", {"Deep Learning"})),
- "c138": ("Facebook", ("difficulty", "Easy")),
- "c139": ("Netflix", ("tags", {"Production ML", "Production", "MLOps", "Deployment"})),
+    "c121": ("Uber", ("difficulty", "Hard")),
+    "c122": ("Meta", ("difficulty", "Hard")),
+    "c123": ("Meta", ("difficulty", "Easy")),
+    "c124": ("Netflix", ("difficulty", "Easy")),
+    "c125": ("Netflix", ("difficulty", "Hard")),
+    "c126": ("Microsoft", ("difficulty", "Easy")),
+    "c127": ("Apple", ("tags", {"Deep Learning"})),
+    "c128": ("Netflix", ("tags", {"Ensemble Methods", "Ensemble", "Boosting"})),
+    "c129": ("Slack", ("difficulty", "Medium")),
+    "c130": ("Airbnb", ("difficulty", "Hard")),
+    "c131": ("WhatsApp", ("difficulty", "Hard")),
+    "c132": ("Paytm", ("difficulty", "Hard")),
+    "c133": ("Ola", ("difficulty", "Hard")),
+    "c134": ("Swiggy", ("difficulty", "Medium")),
+    "c135": ("Meta", ("tags", {"NLP", "Text Classification"})),
+    "c136": ("Meta", ("tags", {"Regularization"})),
+    "c137": ("Microsoft", ("tags", {"Deep Learning"})),
+    "c138": ("Facebook", ("difficulty", "Easy")),
+    "c139": ("Netflix", ("tags", {"Production ML", "Production", "MLOps", "Deployment"})),
 }
 
 
-def load_records():
+def load_records(path=None):
+    path = path or RECORDS
     recs = {}
-    with open(RECORDS) as f:
+    if path.endswith(".json"):
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        for r in [*data["questions"], *data["quick_refs"]]:
+            r = {**r, "linked_question_id": r.get("question_id") or ""}
+            r["companies_set"], r["tags_set"] = set(r["companies"]), set(r.get("tags", []))
+            r["difficulty"] = r.get("difficulty") or "None"
+            recs[r["id"]] = r
+        return recs
+    with open(path, encoding="utf-8") as f:
         for r in csv.DictReader(f, delimiter="\t"):
             r["companies_set"] = {c.strip() for c in r["companies"].split(",") if c.strip()}
             r["tags_set"] = {t.strip() for t in r["tags"].split(",") if t.strip()}
@@ -54,7 +71,8 @@ def load_records():
 
 def python_blocks_by_title():
     """Full-question title -> whether its answer section holds a ```python block."""
-    text = open(MD, encoding="utf-8").read()
+    with open(MD, encoding="utf-8") as f:
+        text = f.read()
     out = {}
     for sec in re.split(r"\n(?=### )", text):
         if not sec.startswith("### "):
@@ -72,9 +90,7 @@ def expected_company_gold(recs, company, narrowing):
     for rid, r in recs.items():
         if company not in r["companies_set"]:
             continue
-        if field == "difficulty" and r["difficulty"] == want:
-            got.add(rid)
-        elif field == "tags" and r["tags_set"] & want:
+        if (field == "difficulty" and r["difficulty"] == want) or (field == "tags" and r["tags_set"] & want):
             got.add(rid)
     return got
 
@@ -83,16 +99,20 @@ def norm(s):
     return " ".join(s.lower().split())
 
 
-def main():
-    recs = load_records()
+def main(path=None, records=None):
+    recs = load_records(records)
+    with open(path or PATH, encoding="utf-8") as f:
+        lines = f.read().splitlines()
     code = python_blocks_by_title()
     problems = []
     counts, ids, convs, gold_ids = {}, set(), set(), set()
     three_turn = 0
     seen_company_ids = set()
-    for n, line in enumerate(open(PATH, encoding="utf-8"), 1):
-        def bad(msg):
+    for n, line in enumerate(lines, 1):
+
+        def bad(msg, n=n):
             problems.append(f"line {n}: {msg}")
+
         try:
             o = json.loads(line)
         except json.JSONDecodeError as e:
@@ -105,7 +125,11 @@ def main():
             bad(f"bad id {o['id']!r}")
         if not (isinstance(o["query"], str) and o["query"].strip()):
             bad("query must be a non-empty string")
-        if not (isinstance(o["history"], list) and o["history"] and all(isinstance(h, str) and h.strip() for h in o["history"])):
+        if not (
+            isinstance(o["history"], list)
+            and o["history"]
+            and all(isinstance(h, str) and h.strip() for h in o["history"])
+        ):
             bad("history must be a non-empty list of non-empty strings")
             continue
         if o["kind"] not in MIN:
@@ -151,7 +175,8 @@ def main():
             if not exp:
                 bad("expected gold is empty")
             if set(o["gold"]) != exp:
-                bad(f"company gold mismatch: missing {sorted(exp - set(o['gold']))}, extra {sorted(set(o['gold']) - exp)}")
+                missing, extra = sorted(exp - set(o["gold"])), sorted(set(o["gold"]) - exp)
+                bad(f"company gold mismatch: missing {missing}, extra {extra}")
             qs = [recs[g]["kind"] == "question" for g in o["gold"] if g in recs]
             if qs != sorted(qs, reverse=True):
                 bad("company gold: full questions should come first")
@@ -159,9 +184,9 @@ def main():
             # a full question should come first when a linked quick-reference row is listed with it
             for g in o["gold"]:
                 r = recs.get(g)
-                if r and r["kind"] == "quick_reference" and r["linked_question_id"] in o["gold"]:
-                    if o["gold"].index(r["linked_question_id"]) > o["gold"].index(g):
-                        bad(f"{g} is listed before the full question it links to")
+                linked = r["linked_question_id"] if r and r["kind"] == "quick_reference" else None
+                if linked in o["gold"] and o["gold"].index(linked) > o["gold"].index(g):
+                    bad(f"{g} is listed before the full question it links to")
     for k, m in MIN.items():
         if counts.get(k, 0) < m:
             problems.append(f"kind {k}: {counts.get(k, 0)} < {m}")
@@ -171,9 +196,18 @@ def main():
         problems.append(f"distinct gold records {len(gold_ids)} < {MIN_DISTINCT_GOLD}")
     for cid in set(COMPANY_SIDE) - seen_company_ids:
         problems.append(f"COMPANY_SIDE entry {cid} not used by a company_list item")
-    print("counts:", counts, "| three-turn follow-ups:", three_turn, "| distinct gold:", len(gold_ids),
-          "| full questions covered:", sum(1 for g in gold_ids if g in recs and recs[g]["kind"] == "question"), "/",
-          sum(1 for r in recs.values() if r["kind"] == "question"))
+    print(
+        "counts:",
+        counts,
+        "| three-turn follow-ups:",
+        three_turn,
+        "| distinct gold:",
+        len(gold_ids),
+        "| full questions covered:",
+        sum(1 for g in gold_ids if g in recs and recs[g]["kind"] == "question"),
+        "/",
+        sum(1 for r in recs.values() if r["kind"] == "question"),
+    )
     for p in problems:
         print("PROBLEM", p)
     print("OK" if not problems else f"{len(problems)} problem(s)")

@@ -37,16 +37,20 @@ Record = Question | QuickRef
 TurnKind = Literal["standalone", "followup", "comparison", "company_list", "list_item"]
 
 MAX_TURNS = 4  # earlier user turns that can shape the last one
-ANAPHORA = re.compile(r"\b(it|its|it's|that|this|these|those|they|them|their|the same|above|previous)\b", re.I)
+RELATED_RANK = 3  # the previous answer this high for a message alone: the message is about it
+ANAPHORA = re.compile(r"\b(it|its|it's|that|this|these|those|they|them|their|one|ones|the same|above|previous)\b", re.I)
 COMPARISON = re.compile(
     r"\b(differ\w*|different|difference|compare[sd]?|comparison|vs\.?|versus|instead|rather than|better than"
     r"|similar|same as|relate[sd]?|relationship)\b",
     re.I,
 )
-# Words that ask for a form of the previous answer, not a topic.
+TWO_SIDED = re.compile(r"\b(vs\.?|versus|between|compared? (?:to|with))\b", re.I)  # names both sides itself
+CONTINUING = re.compile(r"^\W*(and|also|but|what about|how about|and what about|for|in|with)\b", re.I)
+# Words that ask for a form of the previous answer, or fill a chat, not a topic.
 FORM_WORDS = frozenset(
     tokenize(
-        "code snippet implementation implement example python sklearn pytorch show more detail details again"
+        "ok okay hmm cool great nice thanks alright right well yeah yes sure now next new topic so then"
+        " code snippet implementation implement example python sklearn pytorch show more detail details again"
         " explain elaborate simpler simple simply eli5 summary summarize short shorter quick tldr why how work works"
         " used use when where pros cons advantage advantages disadvantage disadvantages downside downsides"
         " tradeoff tradeoffs limitation limitations one ones other another else also too instead"
@@ -114,8 +118,10 @@ class ConversationResolver:
         self.k = k
         self.mode = mode
         self.use_cache = use_cache
-        self._tags = {t.lower(): t for r in searcher.records.values() for t in r.tags}
-        self._listable = frozenset(searcher.doc_ids)  # questions and the rows no question answers
+        tags = {t for r in searcher.records.values() for t in r.tags}
+        self._tag_words = {t: frozenset(searcher.analyzer.run(t).topic_terms) for t in tags}
+        self._listable = frozenset(searcher.doc_ids)
+        self._record_words: dict[str, frozenset[str]] = {}  # questions and the rows no question answers
 
     def resolve(self, messages: Sequence[str], filters: Filters | None = None) -> Turn:
         if not messages:
@@ -158,15 +164,32 @@ class ConversationResolver:
         own = [t for t in analyzed.topic_terms if t not in FORM_WORDS]
         if previous is None or previous.record is None:
             return self._alone(message, filters)
-        points_back = bool(ANAPHORA.search(message))
-        if COMPARISON.search(message) and own:
-            return self._with_previous(message, previous, filters, "comparison", focus=" ".join(own))
-        if not own or points_back:
-            return self._with_previous(message, previous, filters, "followup", focus=f"{previous.focus} {message}")
+        continuing = f"{previous.focus} {message}"
+        if not own or ANAPHORA.search(message):
+            return self._with_previous(message, previous, filters, "followup", focus=continuing)
         alone = self._alone(message, filters)
-        if self._confident(alone.result):
-            return alone
-        return self._with_previous(message, previous, filters, "followup", focus=f"{previous.focus} {message}")
+        # Evidence that the message is about the previous answer: that record
+        # ranks near the top for the message on its own, or, for "what about
+        # X?", its text covers every topic word of the message.
+        related = alone.result is not None and previous.record.id in {
+            h.record.id for h in alone.result.hits[:RELATED_RANK]
+        }
+        if CONTINUING.search(message) and set(own) <= self._words_of(previous.record.id):
+            related = True
+        confident = self._confident(alone.result)
+        if COMPARISON.search(message) and not (TWO_SIDED.search(message) and confident and not related):
+            return self._with_previous(message, previous, filters, "comparison", focus=" ".join(own))
+        if related or not confident:
+            return self._with_previous(message, previous, filters, "followup", focus=continuing)
+        return alone
+
+    def _words_of(self, record_id: str) -> frozenset[str]:
+        """The topic words of a record's whole text (title, sections, insight)."""
+        words = self._record_words.get(record_id)
+        if words is None:
+            texts = [c.text for c in self.searcher.artifact.chunks if c.doc_id == record_id]
+            words = self._record_words[record_id] = frozenset(tokenize(" ".join(texts)))
+        return words
 
     def _alone(self, message: str, filters: Filters) -> Turn:
         result = self._search(message, filters)
@@ -174,9 +197,14 @@ class ConversationResolver:
         return Turn(message, "standalone", message, message, result, record)
 
     def _with_previous(self, message: str, previous: Turn, filters: Filters, kind: TurnKind, focus: str) -> Turn:
+        """Searched together with the previous topic.  Too little evidence to
+        answer, but the previous answer still ranks first: it is still the topic."""
         query = f"{previous.query} {message}"
         result = self._search(query, filters)
-        record = result.hits[0].record if result.answerable and result.hits else None
+        top = result.hits[0].record if result.hits else None
+        if not result.answerable and top is not None and previous.record is not None and top.id == previous.record.id:
+            result = replace(result, answerable=True)
+        record = top if result.answerable else None
         return Turn(message, kind, query, focus, result, record)
 
     def _confident(self, result: SearchResult | None) -> bool:
@@ -203,17 +231,18 @@ class ConversationResolver:
         asks about something else."""
         words = set(topic_terms)
         difficulty = _difficulty(words)
-        tag = next((self._tags[t] for t in self._tag_mentions(message)), None)
+        tag = self._tag_named(words)
         rest = words - LIST_WORDS - FORM_WORDS - {w for forms in DIFFICULTIES.values() for w in forms}
         rest -= set(tokenize(tag)) if tag else set()
         if rest or (tag and not difficulty and not LIST_CUE.search(message)):
             return None  # a topic of its own ("decision trees"), not a narrowing of the list
         return difficulty, tag
 
-    def _tag_mentions(self, message: str) -> list[str]:
-        lowered = f" {' '.join(tokenize(message))} "
-        found = [t for t in self._tags if f" {' '.join(tokenize(t))} " in lowered and tokenize(t)]
-        return sorted(found, key=len, reverse=True)
+    def _tag_named(self, topic_terms: set[str]) -> str | None:
+        """The longest tag whose topic words are all in the message ("deep
+        learning" names Deep Learning; "ml" names no tag: it is no topic)."""
+        named = [(len(words), tag) for tag, words in self._tag_words.items() if words and words <= topic_terms]
+        return max(named)[1] if named else None
 
 
 def _narrow(filters: Filters, difficulty: str | None, tag: str | None) -> Filters:
