@@ -1,4 +1,4 @@
-"""Scale benchmark: the index at ~100k chunks (see ``eval.bench_replicate``).
+"""Scale benchmark: the index at ~100k chunks (see ``bench.replicate``).
 
 Measured: build time by stage, size on disk, memory, load time and memory of
 a fresh serving process, query latency per mode with exact (flat) and HNSW
@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench_inprocess import cold_first_query, gold_targets
-from eval.bench_replicate import base_id, replicate
-from eval.bench_stats import BenchQuery, LatencyStats, dir_bytes, ranking_scores, rss_mib, timed
+from bench.inprocess import cold_first_query, gold_targets
+from bench.replicate import base_id, replicate
+from bench.stats import BenchQuery, LatencyStats, dir_bytes, ranking_scores, rss_mib, timed
 from index.build import HNSW_THRESHOLD, choose_dense_kind
 from index.dense import DenseIndex
 from index.embed import Embedder, text_hash
@@ -282,7 +282,7 @@ def _in_memory(
     }
     return {
         "target_chunks": target,
-        "method": "replicated real banks: varied text + perturbed real embeddings (eval/bench_replicate.py)",
+        "method": "replicated real banks: varied text + perturbed real embeddings (bench/replicate.py)",
         "generate_s": round(gen_ms / 1000, 3),
         "build": build,
         "hnsw_threshold": HNSW_THRESHOLD,

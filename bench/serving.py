@@ -18,15 +18,9 @@ from typing import Any
 
 import httpx
 
-from eval.bench_http import (
-    LoadResult,
-    RequestSpec,
-    ServerProcess,
-    load_in_subprocess,
-    run_wrk,
-    wrk_available,
-)
-from eval.bench_stats import BenchQuery
+from bench.loadgen import LoadResult, RequestSpec, load_in_subprocess, run_wrk, wrk_available
+from bench.server import ServerProcess
+from bench.stats import BenchQuery
 
 
 def search_spec(text: str, k: int = 10) -> RequestSpec:
@@ -93,7 +87,7 @@ def http_section(
         server.stop()
     return {
         "workers": workers,
-        "load_generator": "wrk -t1 (Debian)" if wrk_available() else "eval.bench_http (asyncio+httpx, own process)",
+        "load_generator": "wrk -t1 (Debian)" if wrk_available() else "bench.loadgen (asyncio+httpx, own process)",
         "seconds_per_run": seconds,
         "queries": len(texts),
         "startup_to_ready_s": round(ready_s, 3),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.bench_stats import dir_bytes, timed
+from bench.stats import dir_bytes, timed
 from index.build import build_artifact
 from index.embed import Embedder
 from index.store import IndexArtifact, load_artifact, save_artifact
