@@ -33,7 +33,6 @@ from eval.cli import DEFAULT_QUERIES
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT_DIR = BENCH_DIR / "reports"
-DEFAULT_EXTRA = BENCH_DIR.parent / "tests" / "fixtures" / "corpus-extra"
 
 
 def _say(message: str) -> None:
@@ -63,6 +62,7 @@ def run_bench(
     from service.state import settle_heap
 
     report: dict[str, Any] = {"machine": machine_info(), "sections": sorted(sections), "quick": quick}
+    report["extra_banks"] = str(extra) if extra else None
     queries = bench_queries(queries_path)
     if quick:
         queries = spread(queries, 60)
@@ -78,9 +78,8 @@ def run_bench(
     threads = get_settings().query_threads
     report["threads"] = {"ingest": torch.get_num_threads(), "queries": threads or torch.get_num_threads()}
 
-    use_extra = not quick and bool({"ingest", "scale"} & sections)
     _say("ingest")
-    runs = ingest_section(content, extra if use_extra else None, work, embedder)
+    runs = ingest_section(content, extra, work, embedder)
     if "ingest" in sections:
         report["ingest"] = {name: run.figures for name, run in runs.items()}
     shipped = runs["shipped"]
@@ -127,6 +126,26 @@ def run_bench(
     return report
 
 
+def extra_banks(extra: Path | None, quick: bool, sections: set[str]) -> Path | None:
+    """The folder of extra banks that the ingest and scale sections index beside
+    the shipped ones: the one ``--extra`` names, never a default (the extra banks
+    are an input, not part of the product or the bench), and none in a quick run
+    or without those sections."""
+    uses = bool({"ingest", "scale"} & sections) and not quick
+    if extra is None:
+        if uses:
+            _say("no --extra: the ingest and scale sections use the shipped banks alone")
+        return None
+    if not any(p.name.lower() != "readme.md" for p in extra.glob("*.md")):
+        raise _fail(f"--extra {extra}: no bank files (*.md) there")
+    return extra.resolve() if uses else None
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
 def bench_command(
     ctx: typer.Context,
     quick: Annotated[
@@ -143,7 +162,16 @@ def bench_command(
         list[int] | None, typer.Option("--workers", min=1, max=8, help="uvicorn workers (repeat; 1 and 2).")
     ] = None,
     content: Annotated[Path | None, typer.Option("--content", help="Shipped content (QBANK_CONTENT_DIR).")] = None,
-    extra: Annotated[Path, typer.Option("--extra", help="Extra banks, used if present.")] = DEFAULT_EXTRA,
+    extra: Annotated[
+        Path | None,
+        typer.Option(
+            "--extra",
+            exists=True,
+            file_okay=False,
+            help="Extra banks that the ingest and scale sections add to the shipped ones (none if not given; "
+            "this repository's are in tests/fixtures/corpus-extra).",
+        ),
+    ] = None,
     queries: Annotated[
         Path, typer.Option("--queries", help="Eval queries (JSONL).", show_default="eval/data/queries.jsonl")
     ] = DEFAULT_QUERIES,
@@ -160,6 +188,7 @@ def bench_command(
         if on
     }
     sections = chosen or {"ingest", "inprocess", "peer", "http", "scale"}
+    extra = extra_banks(extra, quick, sections)
     stamp = dt.datetime.now().strftime("%Y-%m-%dT%H%M")
     out = out or DEFAULT_OUT_DIR / f"bench-{stamp}.json"
     work = Path(tempfile.mkdtemp(prefix="qbank-bench-"))
@@ -169,7 +198,7 @@ def bench_command(
             sections,
             quick,
             content or get_settings().content_dir,
-            extra if extra.is_dir() else None,
+            extra,
             queries,
             scale_chunks or (10_000 if quick else 100_000),
             seconds or (3.0 if quick else 10.0),

@@ -126,6 +126,12 @@ def test_bench_without_a_checkout_says_so(cli: Invoke, monkeypatch: pytest.Monke
     )
 
 
+def test_bench_extra_must_name_a_folder_of_banks(cli: Invoke, tmp_path: Path) -> None:
+    result = cli("bench", "--ingest", "--extra", tmp_path)
+    assert result.exit_code == 1
+    assert f"error: --extra {tmp_path}: no bank files (*.md) there" in result.output
+
+
 def test_ingest_prints_per_bank_counts(built: IngestReport, tmp_path: Path) -> None:
     content = tmp_path / "content"
     content.mkdir()
