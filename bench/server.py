@@ -39,17 +39,13 @@ def _qbank_command() -> list[str]:
 class ServerProcess:
     """``qbank serve`` on 127.0.0.1:<free port> over ``index_dir``."""
 
-    def __init__(
-        self, index_dir: Path, workers: int = 1, env: dict[str, str] | None = None, content_dir: Path | None = None
-    ) -> None:
+    def __init__(self, index_dir: Path, workers: int = 1) -> None:
         self.index_dir = Path(index_dir)
         self.workers = workers
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._work = Path(tempfile.mkdtemp(prefix="qbank-serve-"))
         self.log_path = self._work / "server.log"
-        self.extra_env = env or {}
-        self.content_dir = content_dir
         self.proc: subprocess.Popen[bytes] | None = None
         self.ready_s: float | None = None
 
@@ -62,9 +58,6 @@ class ServerProcess:
             QBANK_LOG_LEVEL="WARNING",
             QBANK_WORKERS=str(self.workers),
         )
-        if self.content_dir is not None:
-            env["QBANK_CONTENT_DIR"] = str(self.content_dir)
-        env.update(self.extra_env)
         return env
 
     def start(self, timeout_s: float = 240) -> float:
@@ -113,10 +106,3 @@ class ServerProcess:
                 os.killpg(proc.pid, signal.SIGKILL)  # the group this object started
                 proc.wait(timeout=10)
         shutil.rmtree(self._work, ignore_errors=True)
-
-    def __enter__(self) -> ServerProcess:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
