@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,6 +20,7 @@ from index.sparse import SparseIndex
 from index.store import FORMAT_VERSION, IndexArtifact, Manifest, content_hash
 from index.tokenize import tokenize
 from ingest.linking import refine_links
+from ingest.models import Chunk
 from ingest.pipeline import Corpus
 
 log = logging.getLogger(__name__)
@@ -64,37 +66,85 @@ def build_artifact(
     dense_kind: str = "auto",
     progress: bool = False,
 ) -> tuple[IndexArtifact, BuildStats]:
+    """The stages below, in order: embed (reusing ``previous``), relink, FAISS, BM25, acronyms, manifest."""
     if not corpus.chunks:
         raise ValueError("nothing to index: the content folder yielded no questions or quick-reference rows")
     start = time.perf_counter()
-    hashes = [text_hash(c.text) for c in corpus.chunks]
+    hashes = chunk_hashes(corpus.chunks)
+    vectors, embedded = embed_chunks(corpus.chunks, hashes, embedder, previous=previous, progress=progress)
+    corpus = _relink(corpus, vectors)
+    dense = DenseIndex.build(vectors, kind=choose_dense_kind(len(hashes), dense_kind))
+    sparse = SparseIndex.build(tokenize_chunks(corpus.chunks))
+    artifact = assemble(corpus, hashes, vectors, dense, sparse, corpus_acronyms(corpus), embedder.model_name)
+    stats = BuildStats(
+        chunks=len(hashes),
+        embedded=embedded,
+        reused=len(hashes) - embedded,
+        seconds=time.perf_counter() - start,
+    )
+    return artifact, stats
+
+
+# -- the stages, also timed one by one by the scale benchmark (bench/scale.py) --------------
+
+
+def chunk_hashes(chunks: Sequence[Chunk]) -> list[str]:
+    """Each chunk's text hash: the embedding cache key, and what the content hash is made of."""
+    return [text_hash(c.text) for c in chunks]
+
+
+def embed_chunks(
+    chunks: Sequence[Chunk],
+    hashes: Sequence[str],
+    embedder: Embedder,
+    previous: IndexArtifact | None = None,
+    progress: bool = False,
+) -> tuple[np.ndarray, int]:
+    """One embedding per chunk, taken from ``previous`` (an index built with the
+    same model) where the text is unchanged; the vectors and how many were embedded."""
     cache: dict[str, np.ndarray] = {}
     if previous is not None and previous.manifest.model == embedder.model_name:
         cache = {h: previous.embeddings[i] for i, h in enumerate(previous.chunk_hashes)}
     missing = [i for i, h in enumerate(hashes) if h not in cache]
     log.info("embedding %d of %d chunks (%d cached)", len(missing), len(hashes), len(hashes) - len(missing))
-    fresh = embedder.encode([corpus.chunks[i].text for i in missing], progress=progress)
-    dim = embedder.dimension
-    vectors = np.zeros((len(hashes), dim), dtype=np.float32)
+    fresh = embedder.encode([chunks[i].text for i in missing], progress=progress)
+    vectors = np.zeros((len(hashes), embedder.dimension), dtype=np.float32)
     for row, i in enumerate(missing):
         vectors[i] = fresh[row]
     for i, h in enumerate(hashes):
         if h in cache:
             vectors[i] = cache[h]
+    return vectors, len(missing)
 
-    corpus = _relink(corpus, vectors)
-    kind = choose_dense_kind(len(hashes), dense_kind)
-    dense = DenseIndex.build(vectors, kind=kind)
-    sparse_index = SparseIndex.build([tokenize(c.text) for c in corpus.chunks])
-    acronyms = mine_acronyms(
+
+def tokenize_chunks(chunks: Sequence[Chunk]) -> list[list[str]]:
+    """Each chunk's BM25 tokens."""
+    return [tokenize(c.text) for c in chunks]
+
+
+def corpus_acronyms(corpus: Corpus) -> dict[str, str]:
+    """Acronym expansions mined from the titles and the answer text (not the quick-reference rows)."""
+    return mine_acronyms(
         [q.title for q in corpus.questions]
         + [r.title for r in corpus.quick_refs]
         + [c.text for c in corpus.chunks if c.kind != "quick_reference"]
     )
+
+
+def assemble(
+    corpus: Corpus,
+    hashes: list[str],
+    vectors: np.ndarray,
+    dense: DenseIndex,
+    sparse: SparseIndex,
+    acronyms: dict[str, str],
+    model: str,
+) -> IndexArtifact:
+    """The artifact from its built parts, with its manifest."""
     manifest = Manifest(
         format_version=FORMAT_VERSION,
-        model=embedder.model_name,
-        dimension=dim,
+        model=model,
+        dimension=int(vectors.shape[1]),
         counts={
             "questions": len(corpus.questions),
             "quick_refs": len(corpus.quick_refs),
@@ -104,10 +154,10 @@ def build_artifact(
         },
         content_hash=content_hash(hashes),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        dense_kind=kind,
+        dense_kind=dense.kind,
         files={},
     )
-    artifact = IndexArtifact(
+    return IndexArtifact(
         manifest=manifest,
         questions=corpus.questions,
         quick_refs=corpus.quick_refs,
@@ -115,13 +165,6 @@ def build_artifact(
         chunk_hashes=tuple(hashes),
         embeddings=vectors,
         dense=dense,
-        sparse=sparse_index,
+        sparse=sparse,
         acronyms=acronyms,
     )
-    stats = BuildStats(
-        chunks=len(hashes),
-        embedded=len(missing),
-        reused=len(hashes) - len(missing),
-        seconds=time.perf_counter() - start,
-    )
-    return artifact, stats

@@ -7,12 +7,13 @@
   has (HTTP 500, a malformed chunk, an empty stream, a hang).
 - ``parse_sse``: strict Server-Sent Events framing as the chat routes write it.
 - ``metric``: one sample from a Prometheus text exposition.
+
+A real ``qbank serve`` and free ports come from ``server_support``.
 """
 
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -67,12 +68,6 @@ def service_settings(index_dir: Path, tmp: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- Server-Sent Events ---------------------------------------------------------

@@ -93,6 +93,45 @@ def test_every_command_has_help(tmp_path: Path, command: str) -> None:
     assert "--help" in proc.stdout
 
 
+BENCH_OPTIONS = (
+    "--quick",
+    "--ingest",
+    "--inprocess",
+    "--peer",
+    "--http",
+    "--scale",
+    "--scale-chunks",
+    "--seconds",
+    "--workers",
+    "--content",
+    "--extra",
+    "--queries",
+    "--out",
+)
+
+
+def test_bench_help_lists_the_bench_options(tmp_path: Path) -> None:
+    proc = qbank("bench", "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    listed = set(re.findall(r"(--[a-z][a-z-]*)", proc.stdout))
+    assert listed == {*BENCH_OPTIONS, "--help"}
+
+
+def test_bench_without_a_checkout_says_so(cli: Invoke, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("qbank.cli.CHECKOUT", tmp_path)
+    result = cli("bench", "--quick")
+    assert result.exit_code == 1
+    assert f"qbank bench runs from a checkout of the qbank repository: there is no bench/ folder in {tmp_path}" in (
+        " ".join(result.output.split())
+    )
+
+
+def test_bench_extra_must_name_a_folder_of_banks(cli: Invoke, tmp_path: Path) -> None:
+    result = cli("bench", "--ingest", "--extra", tmp_path)
+    assert result.exit_code == 1
+    assert f"error: --extra {tmp_path}: no bank files (*.md) there" in result.output
+
+
 @pytest.mark.slow  # a `qbank` process that loads the model
 def test_ingest_prints_per_bank_counts(built: IngestReport, tmp_path: Path) -> None:
     content = tmp_path / "content"

@@ -362,6 +362,15 @@ def test_dockerfile_copies_every_package_the_project_installs() -> None:
     assert packages <= copied, packages - copied
 
 
+def test_tooling_is_neither_installed_nor_copied_into_the_image() -> None:
+    find = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    copied = {i.args.split()[0] for stage in dockerfile_stages() for i in stage if i.keyword == "COPY"}
+    for tool in ("bench", "tests", "scripts"):
+        assert (REPO / tool).is_dir(), tool
+        assert not any(fnmatch(tool, pattern) for pattern in find["include"]), tool
+        assert tool not in copied, tool
+
+
 def test_dockerfile_runtime_is_non_root_indexed_and_health_checked() -> None:
     runtime = dockerfile_stages()[-1]
     keywords = [i.keyword for i in runtime]
@@ -392,8 +401,8 @@ def test_dockerignore_keeps_secrets_out_and_lets_every_copy_in() -> None:
                 included = negated
         return included
 
-    for secret in (".env", ".venv", ".qbank", ".git", "tests"):
-        assert not in_context(secret), secret
+    for outside in (".env", ".venv", ".qbank", ".git", "tests", "bench"):
+        assert not in_context(outside), outside
     sources = [
         word
         for stage in dockerfile_stages()

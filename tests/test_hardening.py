@@ -10,14 +10,11 @@ the app through ``TestClient`` (lifespan included), ``qbank ingest`` and
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -29,16 +26,15 @@ import httpx
 import pytest
 from conftest import CONTENT, ML_BANK
 from fastapi.testclient import TestClient
+from server_support import Load, Request, hermetic_env, qbank_command, qbank_server, run_load
 from service_support import service_settings
 
-from eval.bench_http import LoadResult, RequestSpec, ServerProcess, run_load
 from index.embed import Embedder
 from index.engine import IngestReport, ingest
 from index.store import IndexLoadError, load_artifact, read_manifest
 from qbank.settings import Settings
 from service.app import create_app
 
-QBANK = Path(sys.executable).with_name("qbank")
 L1L2 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
 
 # A question no real bank holds, in the bank format the parser reads.
@@ -58,13 +54,6 @@ NEW_BANK = """\
 """
 NEW_ID = "zorblax--what-is-a-zorblax-quaternion-lattice"  # the bank slug comes from the file name
 NEW_QUERY = "zorblax quaternion lattice"
-
-
-def subprocess_env(**extra: str) -> dict[str, str]:
-    """The environment for a ``qbank`` subprocess: no QBANK_* from the caller."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QBANK_")}
-    env.update(extra)
-    return env
 
 
 # -- faults in the index on disk -----------------------------------------------------
@@ -181,10 +170,10 @@ def test_reload_refuses_a_damaged_index_and_keeps_serving(index_copy: Callable[[
 def _ingest_process(content: Path, index: Path, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen(
-            [str(QBANK), "ingest", "--content", str(content), "--index", str(index)],
+            [*qbank_command(), "ingest", "--content", str(content), "--index", str(index)],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=subprocess_env(),
+            env=hermetic_env(),
         )
 
 
@@ -261,17 +250,17 @@ def test_ingest_killed_while_saving_leaves_previous_index(
 # -- hot reload under load ------------------------------------------------------------------
 
 
-def _search(text: str) -> RequestSpec:
-    return RequestSpec("GET", "/api/search?" + urllib.parse.urlencode({"q": text}))
+def _search(text: str) -> Request:
+    return Request("GET", "/api/search?" + urllib.parse.urlencode({"q": text}))
 
 
 RELOAD_LOAD = [
     _search("l1 vs l2 regularization"),
     _search("how do I handle class imbalance"),
     _search("bias variance tradeoff"),
-    RequestSpec("POST", "/api/chat", json.dumps({"messages": [{"role": "user", "content": "explain dropout"}]})),
-    RequestSpec("GET", "/readyz"),
-    RequestSpec("GET", f"/api/questions/{L1L2}"),
+    Request("POST", "/api/chat", json.dumps({"messages": [{"role": "user", "content": "explain dropout"}]})),
+    Request("GET", "/readyz"),
+    Request("GET", f"/api/questions/{L1L2}"),
 ]
 
 
@@ -284,24 +273,24 @@ def test_hot_reload_swaps_the_index_under_load(index_copy: Callable[[str], Path]
     shutil.copy(ML_BANK, content / ML_BANK.name)
     (content / "zorblax.md").write_text(NEW_BANK, encoding="utf-8")
     stop = threading.Event()
-    results: list[LoadResult] = []
+    results: list[Load] = []
 
     with (
-        ServerProcess(index, env={"QBANK_ADMIN_TOKEN": token}, content_dir=CONTENT) as server,
+        qbank_server(index, tmp_path, content_dir=CONTENT, env={"QBANK_ADMIN_TOKEN": token}) as server,
         httpx.Client(base_url=server.base_url, timeout=60) as client,
     ):
         before = client.get("/readyz").json()["counts"]["questions"]
 
         def load() -> None:
-            results.append(asyncio.run(run_load(server.base_url, RELOAD_LOAD, 4, 50_000, 240, stop=stop)))
+            results.append(run_load(server.base_url, RELOAD_LOAD, 4, 50_000, 240, stop=stop))
 
         loader = threading.Thread(target=load, daemon=True)
         loader.start()
         ingested = subprocess.run(
-            [str(QBANK), "ingest", "--content", str(content), "--index", str(index)],
+            [*qbank_command(), "ingest", "--content", str(content), "--index", str(index)],
             capture_output=True,
             text=True,
-            env=subprocess_env(),
+            env=hermetic_env(),
             timeout=300,
         )
         assert ingested.returncode == 0, ingested.stderr[-2000:]
@@ -319,9 +308,9 @@ def test_hot_reload_swaps_the_index_under_load(index_copy: Callable[[str], Path]
         assert not loader.is_alive()
 
         (result,) = results
-        print(f"\nacross the reload: {result.requests} requests, {result.rps:.0f} req/s, statuses {result.statuses}")
-        assert result.requests >= 20, f"too little load ran across the swap: {result}"
-        assert result.failed == 0, f"requests failed across the reload: {result}"
+        print(f"\nacross the reload: {result.summary()}")
+        assert result.requests >= 20, f"too little load ran across the swap: {result.summary()}"
+        assert result.failed == 0, f"requests failed across the reload: {result.summary()}"
         hits = client.get("/api/search", params={"q": NEW_QUERY}).json()["hits"]
         assert hits[0]["id"] == NEW_ID
         assert client.get("/readyz").json()["counts"]["questions"] == before + 1

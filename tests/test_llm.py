@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from server_support import free_port
 from service_support import (
     ENSEMBLE_ID,
     ENSEMBLE_TITLE,
@@ -22,7 +23,6 @@ from service_support import (
     OFF_TOPIC,
     FakeOpenAI,
     deltas_text,
-    free_port,
     parse_sse,
     service_settings,
 )

@@ -8,7 +8,6 @@ Timings are printed, never asserted (the machine is shared).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import urllib.parse
 from collections import Counter
@@ -17,8 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CONTENT
-
-from eval.bench_http import RequestSpec, ServerProcess, run_load
+from server_support import Request, qbank_server, run_load
 
 TOTAL = 10_000
 CONCURRENCY = 32
@@ -39,17 +37,17 @@ QUERIES = (
 )
 
 
-def _get(path: str, **params: object) -> RequestSpec:
-    return RequestSpec("GET", path + ("?" + urllib.parse.urlencode(params) if params else ""))
+def _get(path: str, **params: object) -> Request:
+    return Request("GET", path + ("?" + urllib.parse.urlencode(params) if params else ""))
 
 
-def _post(path: str, body: object) -> RequestSpec:
-    return RequestSpec("POST", path, json.dumps(body))
+def _post(path: str, body: object) -> Request:
+    return Request("POST", path, json.dumps(body))
 
 
-def mixed_requests() -> list[tuple[RequestSpec, int]]:
+def mixed_requests() -> list[tuple[Request, int]]:
     """(request, the status it must get), across every public surface."""
-    specs: list[tuple[RequestSpec, int]] = []
+    specs: list[tuple[Request, int]] = []
     for i, q in enumerate(QUERIES):
         mode = ("hybrid", "bm25", "dense")[i % 3]
         specs += [
@@ -85,7 +83,7 @@ def mixed_requests() -> list[tuple[RequestSpec, int]]:
         (_get("/api/search", q="dropout", k=0), 422),
         (_get("/api/questions/no-such-question"), 404),
         (_post("/api/chat", {"messages": []}), 422),
-        (RequestSpec("POST", "/api/search", '{"q": "unterminated'), 422),
+        (Request("POST", "/api/search", '{"q": "unterminated'), 422),
         (_post("/admin/reload", {}), 404),  # no admin token configured: reload is off
     ]
     return specs
@@ -93,17 +91,14 @@ def mixed_requests() -> list[tuple[RequestSpec, int]]:
 
 @pytest.mark.slow
 @pytest.mark.server
-def test_ten_thousand_mixed_requests_at_concurrency_32(index_copy: Callable[[str], Path]) -> None:
+def test_ten_thousand_mixed_requests_at_concurrency_32(index_copy: Callable[[str], Path], tmp_path: Path) -> None:
     plan = mixed_requests()
-    specs = [s for s, _ in plan]
+    requests = [r for r, _ in plan]
     expected = Counter(str(plan[i % len(plan)][1]) for i in range(TOTAL))
-    with ServerProcess(index_copy("index"), content_dir=CONTENT) as server:
-        result = asyncio.run(run_load(server.base_url, specs, CONCURRENCY, TOTAL, WALL_CAP_S, timeout_s=60))
-    print(
-        f"\n{result.requests} requests in {result.seconds:.1f}s ({result.rps:.0f} req/s), "
-        f"latency ms {result.latency_ms}, statuses {result.statuses}"
-    )
-    assert result.connection_errors == 0, result.other_errors
-    assert result.server_errors == 0, result.statuses
-    assert result.requests == TOTAL, f"the {WALL_CAP_S:.0f}s cap cut the run short: {result.to_dict()}"
-    assert Counter(result.statuses) == expected
+    with qbank_server(index_copy("index"), tmp_path, content_dir=CONTENT) as server:
+        result = run_load(server.base_url, requests, CONCURRENCY, TOTAL, WALL_CAP_S, timeout_s=60)
+    print(f"\n{result.summary()}")
+    assert not result.errors, result.summary()
+    assert result.server_errors == 0, result.summary()
+    assert result.requests == TOTAL, f"the {WALL_CAP_S:.0f}s cap cut the run short: {result.summary()}"
+    assert result.statuses == expected

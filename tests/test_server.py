@@ -2,94 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-from service_support import ENSEMBLE_ID, L1_L2_ID, free_port, metric, parse_sse
+from server_support import READY_TIMEOUT_S, Server, qbank_server
+from service_support import ENSEMBLE_ID, L1_L2_ID, metric, parse_sse
 
 from index.engine import IngestReport
 from service.feedback import FeedbackStore
 
 pytestmark = pytest.mark.server
 
-QBANK = Path(sys.executable).with_name("qbank")
-READY_DEADLINE_S = 180
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen[bytes]
-    base_url: str
-    log: Path
-    feedback_path: Path
-    readyz: list[tuple[int, dict]] = field(default_factory=list)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def start_server(index_dir: Path, tmp: Path, *extra: str) -> Server:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QBANK_")}
-    env.update(QBANK_FEEDBACK_PATH=str(tmp / "feedback.sqlite3"), QBANK_LOG_LEVEL="INFO")
-    log = tmp / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(QBANK), "serve", "--host", "127.0.0.1", "--port", str(port), "--index", str(index_dir), *extra],
-            cwd=tmp,  # no .env here
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return Server(proc, f"http://127.0.0.1:{port}", log, tmp / "feedback.sqlite3")
-
-
-def wait_ready(server: Server) -> None:
-    """Poll /readyz until 200, recording every answer; fail fast if the process dies."""
-    deadline = time.monotonic() + READY_DEADLINE_S
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            pytest.fail(f"qbank serve exited with {server.proc.returncode}:\n{server.log_text()[-3000:]}")
-        try:
-            r = httpx.get(f"{server.base_url}/readyz", timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.05)
-            continue
-        server.readyz.append((r.status_code, r.json()))
-        if r.status_code == 200:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"not ready within {READY_DEADLINE_S} s:\n{server.log_text()[-3000:]}")
-
-
-def stop(server: Server) -> int:
-    if server.proc.poll() is None:
-        server.proc.send_signal(signal.SIGTERM)
-        try:
-            server.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.proc.kill()
-            server.proc.wait(timeout=10)
-    return server.proc.returncode
-
 
 @pytest.fixture(scope="module")
 def server(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    s = start_server(built.path, tmp_path_factory.mktemp("serve"))
-    try:
-        wait_ready(s)
+    with qbank_server(built.path, tmp_path_factory.mktemp("serve")) as s:
         yield s
-    finally:
-        stop(s)
 
 
 @pytest.fixture(scope="module")
@@ -187,18 +119,15 @@ def test_bad_input_over_http(http: httpx.Client) -> None:
 
 
 def test_serve_with_two_workers_answers_and_stops_cleanly(built: IngestReport, tmp_path: Path) -> None:
-    s = start_server(built.path, tmp_path, "--workers", "2")
-    try:
-        wait_ready(s)  # one worker is ready; each loads its own index
-        deadline = time.monotonic() + READY_DEADLINE_S
+    # Ready once one worker is; each loads its own index and logs it.
+    with qbank_server(built.path, tmp_path, workers=2, env={"QBANK_LOG_LEVEL": "INFO"}) as s:
+        deadline = time.monotonic() + READY_TIMEOUT_S
         while s.log_text().count("index ready: ") < 2:
-            assert s.proc.poll() is None and time.monotonic() < deadline, s.log_text()[-3000:]
+            assert s.proc.poll() is None and time.monotonic() < deadline, s.log_tail()
             time.sleep(0.2)
         for _ in range(6):  # whichever worker takes it
             r = httpx.get(f"{s.base_url}/api/search", params={"q": "explain bagging", "k": 1}, timeout=30)
             assert r.status_code == 200, r.text
             assert r.json()["hits"][0]["id"] == ENSEMBLE_ID
-    finally:
-        code = stop(s)
-    assert code == 0, s.log_text()[-3000:]
+    assert s.returncode == 0, s.log_tail()
     assert len(set(re.findall(r"Started server process \[(\d+)\]", s.log_text()))) == 2

@@ -17,7 +17,6 @@ starts is submitted before its HTTP response returns).
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import threading
@@ -33,10 +32,10 @@ import httpx
 import pytest
 import uvicorn
 import yaml
-from browser_support import REPO, qbank_command
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from service_support import CONTENT, free_port, service_settings
+from server_support import free_port, hermetic_env, qbank_command, qbank_server
+from service_support import CONTENT, REPO, service_settings
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.signature import SignatureVerifier
 
@@ -774,44 +773,18 @@ def test_app_token_chooses_socket_mode_without_connecting(built: IngestReport, f
 # -- the README's run command, and the manifest ---------------------------------------------
 
 
-def serve_env(built: IngestReport, fake: FakeSlack, tmp: Path, **slack: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QBANK_")}
-    return (
-        env
-        | {
-            "QBANK_INDEX_DIR": str(built.path),
-            "QBANK_CONTENT_DIR": str(CONTENT),
-            "QBANK_FEEDBACK_PATH": str(tmp / "feedback.sqlite3"),
-            "QBANK_SLACK_API_URL": fake.api_url,
-            "QBANK_PUBLIC_URL": PUBLIC_URL,
-            "QBANK_LOG_LEVEL": "WARNING",
-        }
-        | slack
-    )
+def slack_env(fake: FakeSlack, **slack: str) -> dict[str, str]:
+    """Settings for a ``qbank serve`` that talks to the fake Slack."""
+    return {"QBANK_SLACK_API_URL": fake.api_url, "QBANK_PUBLIC_URL": PUBLIC_URL} | slack
 
 
 @pytest.mark.server
 def test_qbank_serve_with_the_two_env_vars_serves_slack_events(
     built: IngestReport, fake: FakeSlack, tmp_path: Path
 ) -> None:
-    port = free_port()
-    env = serve_env(built, fake, tmp_path, QBANK_SLACK_BOT_TOKEN=TOKEN, QBANK_SLACK_SIGNING_SECRET=SECRET)
-    command = [*qbank_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, log_path.read_text()[-3000:]
-            assert time.monotonic() < deadline, f"not ready in 120 s:\n{log_path.read_text()[-3000:]}"
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.25)
+    env = slack_env(fake, QBANK_SLACK_BOT_TOKEN=TOKEN, QBANK_SLACK_SIGNING_SECRET=SECRET)
+    with qbank_server(built.path, tmp_path, content_dir=CONTENT, env=env) as server:
+        url = server.base_url
         body = command_body("how does dropout work", fake.response_url("serve"))
         assert post(url, body, {}).status_code == 401
         assert post(url, body, sign(body[0], secret="forged")).status_code == 401
@@ -819,16 +792,17 @@ def test_qbank_serve_with_the_two_env_vars_serves_slack_events(
         answer = fake.wait_for("response_url")[0]
         assert_dropout_answer(answer["blocks"])
         assert len(fake.answers()) == 1
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.mark.parametrize(("given", "missing"), [("BOT_TOKEN", "SIGNING_SECRET"), ("SIGNING_SECRET", "BOT_TOKEN")])
 def test_qbank_serve_refuses_half_configured_slack(
     built: IngestReport, fake: FakeSlack, tmp_path: Path, given: str, missing: str
 ) -> None:
-    env = serve_env(built, fake, tmp_path, **{f"QBANK_SLACK_{given}": "xoxb-1-only-one"})
+    env = hermetic_env(
+        QBANK_INDEX_DIR=str(built.path),
+        QBANK_FEEDBACK_PATH=str(tmp_path / "feedback.sqlite3"),
+        **slack_env(fake, **{f"QBANK_SLACK_{given}": "xoxb-1-only-one"}),
+    )
     done = subprocess.run(
         [*qbank_command(), "serve", "--port", str(free_port())],
         cwd=tmp_path,

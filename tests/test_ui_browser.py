@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Server, qbank_server
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from server_support import Server, qbank_server
 from service_support import CONTENT
 
 pytestmark = [
@@ -41,7 +42,7 @@ ANSWER_TIMEOUT_MS = 30_000
 
 @pytest.fixture(scope="module")
 def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with qbank_server(built.path, CONTENT, tmp_path_factory.mktemp("ui-server")) as srv:
+    with qbank_server(built.path, tmp_path_factory.mktemp("ui-server"), content_dir=CONTENT) as srv:
         yield srv
 
 

@@ -11,14 +11,13 @@ query in the same loop, so machine noise hits both alike and the ratio
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from eval.bench_stats import BenchQuery, LatencyStats, ranking_scores, ratio, rss_mib, timed
+from bench.stats import BenchQuery, LatencyStats, ranking_scores, ratio, rss_mib, run_module, timed
 from index.embed import Embedder
 from index.search import MODES, Searcher
 from index.tokenize import tokenize
@@ -107,10 +106,8 @@ def encoder_threads(embedder: Embedder, texts: Sequence[str], counts: Sequence[i
 
 def cold_first_query(index_dir: Path, mode: str, query: str, threads: int = 0) -> dict[str, Any]:
     """A fresh interpreter: load the model and index, then time the first search."""
-    cmd = [sys.executable, "-m", "eval.bench_inprocess", str(index_dir), mode, query, str(threads)]
     started = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True)
-    figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    figures = run_module("bench.inprocess", str(index_dir), mode, query, str(threads), timeout_s=600)
     figures["process_s"] = round(time.perf_counter() - started, 3)
     return figures
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.bench_stats import dir_bytes, timed
+from bench.stats import dir_bytes, timed
 from index.build import build_artifact
 from index.embed import Embedder
 from index.store import IndexArtifact, load_artifact, save_artifact
@@ -33,7 +33,7 @@ class IngestRun:
 
 
 def combined_content(content_dir: Path, extra_dir: Path, into: Path) -> Path:
-    """A content folder holding the shipped banks and the corpus-extra banks."""
+    """A content folder holding the shipped banks and the extra banks."""
     into.mkdir(parents=True, exist_ok=True)
     for folder in (content_dir, extra_dir):
         for path in sorted(folder.glob("*.md")):
@@ -73,9 +73,9 @@ def run_ingest(name: str, content_dir: Path, index_dir: Path, embedder: Embedder
 
 
 def ingest_section(content_dir: Path, extra_dir: Path | None, work: Path, embedder: Embedder) -> dict[str, IngestRun]:
-    """The shipped bank, and the shipped bank + corpus-extra when it is there."""
+    """The shipped banks, and the shipped banks + ``extra_dir``'s when it is given."""
     runs = {"shipped": run_ingest("shipped", content_dir, work / "shipped" / "index", embedder)}
-    if extra_dir is not None and extra_dir.is_dir():
+    if extra_dir is not None:
         tmp = Path(tempfile.mkdtemp(prefix="qbank-bench-content-", dir=work))
         try:
             combined = combined_content(content_dir, extra_dir, tmp / "content")

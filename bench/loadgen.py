@@ -1,11 +1,9 @@
-"""A real ``qbank serve`` on loopback, and two load generators for it.
+"""Two load generators for a ``qbank serve`` on loopback (``bench.server``).
 
-``ServerProcess`` starts the installed ``qbank serve`` in its own process
-group with hermetic settings, times it to ``/readyz`` 200, reads its memory
-and stops it.  ``run_wrk`` drives it with Debian's ``wrk`` (a C load
-generator, so the client steals little CPU from the server on a 2-core
-machine); ``run_load`` is a bounded asyncio + httpx client, used where wrk is
-missing, by the hardening tests, and as ``python -m eval.bench_http``.
+``run_wrk`` drives it with Debian's ``wrk`` (a C load generator, so the
+client steals little CPU from the server on a 2-core machine); ``run_load``
+is a bounded asyncio + httpx client, run in its own process as
+``python -m bench.loadgen`` where wrk is missing.
 
 Both generators are closed-loop: ``concurrency`` connections, each sending
 its next request when the previous answer arrives.  Every run is bounded in
@@ -17,14 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -34,105 +27,7 @@ from typing import Any
 
 import httpx
 
-from eval.bench_stats import LatencyStats, tree_rss_mib
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _qbank_command() -> list[str]:
-    script = Path(sys.executable).with_name("qbank")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "qbank.cli"]
-
-
-class ServerProcess:
-    """``qbank serve`` on 127.0.0.1:<free port> over ``index_dir``."""
-
-    def __init__(
-        self, index_dir: Path, workers: int = 1, env: dict[str, str] | None = None, content_dir: Path | None = None
-    ) -> None:
-        self.index_dir = Path(index_dir)
-        self.workers = workers
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self._work = Path(tempfile.mkdtemp(prefix="qbank-serve-"))
-        self.log_path = self._work / "server.log"
-        self.extra_env = env or {}
-        self.content_dir = content_dir
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.ready_s: float | None = None
-
-    def _env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QBANK_")}
-        env.update(
-            QBANK_INDEX_DIR=str(self.index_dir),
-            QBANK_FEEDBACK_PATH=str(self._work / "feedback.sqlite3"),
-            QBANK_CHAT_RATE_LIMIT="0",
-            QBANK_LOG_LEVEL="WARNING",
-            QBANK_WORKERS=str(self.workers),
-        )
-        if self.content_dir is not None:
-            env["QBANK_CONTENT_DIR"] = str(self.content_dir)
-        env.update(self.extra_env)
-        return env
-
-    def start(self, timeout_s: float = 240) -> float:
-        """Start the server and wait for /readyz 200; seconds from spawn to ready."""
-        log = self.log_path.open("wb")
-        started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            [*_qbank_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=self._work,
-            env=self._env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        with httpx.Client(timeout=2.0) as client:
-            while time.perf_counter() - started < timeout_s:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"qbank serve exited with {self.proc.returncode}:\n{self.log_tail()}")
-                try:
-                    if client.get(f"{self.base_url}/readyz").status_code == 200:
-                        self.ready_s = time.perf_counter() - started
-                        return self.ready_s
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.05)
-        self.stop()
-        raise TimeoutError(f"qbank serve was not ready within {timeout_s}s:\n{self.log_tail()}")
-
-    def rss_mib(self) -> float:
-        return tree_rss_mib(self.proc.pid) if self.proc is not None else 0.0
-
-    def log_tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)  # the group this object started
-                proc.wait(timeout=10)
-        shutil.rmtree(self._work, ignore_errors=True)
-
-    def __enter__(self) -> ServerProcess:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
+from bench.stats import LatencyStats, run_module
 
 # -- requests and results -------------------------------------------------------
 
@@ -264,11 +159,10 @@ async def run_load(
     concurrency: int,
     max_requests: int,
     max_seconds: float,
-    stop: threading.Event | None = None,
     timeout_s: float = 30.0,
 ) -> LoadResult:
     """Send up to ``max_requests`` (cycling through ``specs``) with ``concurrency``
-    requests in flight, for at most ``max_seconds`` or until ``stop`` is set."""
+    requests in flight, for at most ``max_seconds``."""
     if concurrency <= 0 or max_requests <= 0 or not specs:
         raise ValueError("need a positive concurrency, a positive request budget and at least one request")
     latencies: list[float] = []
@@ -282,7 +176,7 @@ async def run_load(
 
     async def worker(client: httpx.AsyncClient) -> None:
         nonlocal sent
-        while sent < max_requests and time.perf_counter() < deadline and not (stop and stop.is_set()):
+        while sent < max_requests and time.perf_counter() < deadline:
             spec = specs[sent % len(specs)]
             sent += 1
             t0 = time.perf_counter()
@@ -315,9 +209,7 @@ def load_in_subprocess(base_url: str, specs: Sequence[RequestSpec], concurrency:
     with tempfile.TemporaryDirectory(prefix="qbank-load-") as tmp:
         reqs = Path(tmp) / "requests.tsv"
         _write_requests(specs, reqs)
-        cmd = [sys.executable, "-m", "eval.bench_http", base_url, str(reqs), str(concurrency), str(seconds)]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, check=True)
-    d = json.loads(out.stdout.strip().splitlines()[-1])
+        d = run_module("bench.loadgen", base_url, str(reqs), str(concurrency), str(seconds), timeout_s=seconds + 120)
     return LoadResult(
         tool=d["tool"],
         concurrency=d["concurrency"],

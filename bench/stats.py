@@ -8,8 +8,11 @@ from measurements interleaved query by query.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -17,12 +20,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from eval import metrics
+from eval.cli import DEFAULT_QUERIES as EVAL_SETS
 from eval.dataset import EvalItem, load_items
-from qbank.answer.followup import rewrite_followup
 
 T = TypeVar("T")
 
-QUERIES = Path(__file__).resolve().parent / "data" / "queries.jsonl"
+CHECKOUT = Path(__file__).resolve().parent.parent
+
+DEFAULT_QUERIES = EVAL_SETS[0]  # the single-turn queries; conversations are not timed
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,17 @@ def ratio(a: float, b: float) -> float | None:
     return round(a / b, 3) if b else None
 
 
+def run_module(module: str, *args: str, timeout_s: float) -> dict[str, Any]:
+    """``python -m module args`` in a fresh interpreter that imports this
+    checkout (the bench is not installed), and the JSON object on the last line
+    it prints."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))}
+    cmd = [sys.executable, "-m", module, *args]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s, check=True)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
 # -- the eval queries -------------------------------------------------------------
 
 
@@ -76,9 +92,11 @@ class BenchQuery:
         return bool(self.gold)
 
 
-def bench_queries(path: Path = QUERIES, limit: int | None = None) -> tuple[BenchQuery, ...]:
+def bench_queries(path: Path = DEFAULT_QUERIES, limit: int | None = None) -> tuple[BenchQuery, ...]:
+    """The eval queries as single searches.  A follow-up is timed as the query
+    a follow-up is searched with: the previous turn and the message together."""
     items: Iterable[EvalItem] = load_items(path)
-    out = tuple(BenchQuery(i.id, rewrite_followup(i.query, i.history), i.kind, i.gold) for i in items)
+    out = tuple(BenchQuery(i.id, " ".join([*i.history[-1:], i.query]), i.kind, i.gold) for i in items)
     return out[:limit] if limit else out
 
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench_inprocess import gold_targets
-from eval.bench_stats import BenchQuery, LatencyStats, ranking_scores, ratio, timed
+from bench.inprocess import gold_targets
+from bench.stats import BenchQuery, LatencyStats, ranking_scores, ratio, timed
 from index.embed import packaged_model_path
 from index.search import Searcher
 

@@ -4,7 +4,7 @@
 Two regimes: the eval queries cycled after one warm-up pass (their query
 embeddings are in the server's LRU cache, as repeated questions are in
 production), and every query unique (a suffix defeats the cache, so each
-request runs the encoder).
+request runs the encoder; no two runs share a query, so each starts cold).
 """
 
 from __future__ import annotations
@@ -18,15 +18,9 @@ from typing import Any
 
 import httpx
 
-from eval.bench_http import (
-    LoadResult,
-    RequestSpec,
-    ServerProcess,
-    load_in_subprocess,
-    run_wrk,
-    wrk_available,
-)
-from eval.bench_stats import BenchQuery
+from bench.loadgen import LoadResult, RequestSpec, load_in_subprocess, run_wrk, wrk_available
+from bench.server import ServerProcess
+from bench.stats import BenchQuery
 
 
 def search_spec(text: str, k: int = 10) -> RequestSpec:
@@ -38,9 +32,10 @@ def chat_spec(text: str) -> RequestSpec:
     return RequestSpec("POST", "/api/chat", json.dumps(body, ensure_ascii=True))
 
 
-def unique(texts: Sequence[str], n: int) -> list[str]:
-    """``n`` distinct queries: the eval queries with a numbered suffix."""
-    return [f"{texts[i % len(texts)]} v{i}" for i in range(n)]
+def unique(texts: Sequence[str], n: int, start: int = 0) -> list[str]:
+    """``n`` distinct queries: the eval queries with a numbered suffix (numbers
+    from ``start``, so that runs given different starts share no query)."""
+    return [f"{texts[i % len(texts)]} v{i}" for i in range(start, start + n)]
 
 
 def _warm(base_url: str, specs: Sequence[RequestSpec]) -> float:
@@ -67,8 +62,9 @@ def http_section(
     texts = [q.text for q in queries]
     searches = [search_spec(t) for t in texts]
     chats = [chat_spec(t) for t in texts]
-    # Enough distinct queries that none repeats within a run (the encoder bounds the rate).
-    fresh = unique(texts, 4000)
+    # Enough distinct queries that none repeats within a run (the encoder bounds the
+    # rate), and none shared between runs: each uncached run starts cold.
+    per_run = 4000
     runs: list[dict[str, Any]] = []
     server = ServerProcess(index_dir, workers=workers)
     try:
@@ -79,17 +75,19 @@ def http_section(
             for c in concurrencies:
                 result = _drive(server.base_url, specs, c, seconds)
                 runs.append({"endpoint": name, "regime": "cached", **result.to_dict()})
-        for c in (1, 8):
-            result = _drive(server.base_url, [search_spec(t) for t in fresh], c, seconds)
+        for i, c in enumerate((1, 8)):
+            fresh = [search_spec(t) for t in unique(texts, per_run, start=i * per_run)]
+            result = _drive(server.base_url, fresh, c, seconds)
             runs.append({"endpoint": "/api/search", "regime": "uncached", **result.to_dict()})
-        result = _drive(server.base_url, [chat_spec(t) for t in unique(texts[::-1], 4000)], 8, seconds)
+        fresh = [chat_spec(t) for t in unique(texts, per_run, start=2 * per_run)]
+        result = _drive(server.base_url, fresh, 8, seconds)
         runs.append({"endpoint": "/api/chat", "regime": "uncached", **result.to_dict()})
         rss_after = server.rss_mib()
     finally:
         server.stop()
     return {
         "workers": workers,
-        "load_generator": "wrk -t1 (Debian)" if wrk_available() else "eval.bench_http (asyncio+httpx, own process)",
+        "load_generator": "wrk -t1 (Debian)" if wrk_available() else "bench.loadgen (asyncio+httpx, own process)",
         "seconds_per_run": seconds,
         "queries": len(texts),
         "startup_to_ready_s": round(ready_s, 3),

@@ -1,4 +1,4 @@
-"""Scale benchmark: the index at ~100k chunks (see ``eval.bench_replicate``).
+"""Scale benchmark: the index at ~100k chunks (see ``bench.replicate``).
 
 Measured: build time by stage, size on disk, memory, load time and memory of
 a fresh serving process, query latency per mode with exact (flat) and HNSW
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import gc
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,16 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from eval.bench_inprocess import cold_first_query, gold_targets
-from eval.bench_replicate import base_id, replicate
-from eval.bench_stats import BenchQuery, LatencyStats, dir_bytes, ranking_scores, rss_mib, timed
-from index.build import HNSW_THRESHOLD, choose_dense_kind
+from bench.inprocess import cold_first_query, gold_targets
+from bench.replicate import base_id, replicate
+from bench.stats import BenchQuery, LatencyStats, dir_bytes, ranking_scores, rss_mib, timed
+from index.build import HNSW_THRESHOLD, assemble, choose_dense_kind, chunk_hashes, corpus_acronyms, tokenize_chunks
 from index.dense import DenseIndex
-from index.embed import Embedder, text_hash
-from index.query import mine_acronyms
+from index.embed import Embedder
 from index.search import MODES, Searcher
 from index.sparse import SparseIndex
-from index.store import FORMAT_VERSION, IndexArtifact, Manifest, content_hash, save_artifact
+from index.store import IndexArtifact, save_artifact
 from index.tokenize import tokenize
 from ingest.pipeline import Corpus
 from service.state import settle_heap
@@ -39,47 +37,22 @@ def _lat(ms: Sequence[float]) -> dict[str, Any]:
 
 
 def build_scaled(corpus: Corpus, vectors: np.ndarray, embedder: Embedder) -> tuple[IndexArtifact, DenseIndex, dict]:
-    """The stages of ``index.build.build_artifact``, timed one by one; both FAISS kinds."""
+    """The stages of ``index.build.build_artifact`` after embedding, timed one by
+    one; both FAISS kinds, the one ``auto`` picks in the artifact."""
     t: dict[str, float] = {}
-    hashes, t["hash_s"] = timed(lambda: [text_hash(c.text) for c in corpus.chunks])
-    tokens, t["tokenize_s"] = timed(lambda: [tokenize(c.text) for c in corpus.chunks])
+    hashes, t["hash_s"] = timed(lambda: chunk_hashes(corpus.chunks))
+    tokens, t["tokenize_s"] = timed(lambda: tokenize_chunks(corpus.chunks))
     sparse, t["bm25_build_s"] = timed(lambda: SparseIndex.build(tokens))
     flat, t["faiss_flat_build_s"] = timed(lambda: DenseIndex.build(vectors, kind="flat"))
     hnsw, t["faiss_hnsw_build_s"] = timed(lambda: DenseIndex.build(vectors, kind="hnsw"))
-    acronyms, t["acronyms_s"] = timed(
-        lambda: mine_acronyms(
-            [q.title for q in corpus.questions]
-            + [r.title for r in corpus.quick_refs]
-            + [c.text for c in corpus.chunks if c.kind != "quick_reference"]
-        )
-    )
+    acronyms, t["acronyms_s"] = timed(lambda: corpus_acronyms(corpus))
     t = {k: round(v / 1000, 3) for k, v in t.items()}
     kind = choose_dense_kind(len(hashes), "auto")
     t["product_build_s_auto_kind"] = round(
         t["hash_s"] + t["tokenize_s"] + t["bm25_build_s"] + t[f"faiss_{kind}_build_s"] + t["acronyms_s"], 3
     )
-    manifest = Manifest(
-        format_version=FORMAT_VERSION,
-        model=embedder.model_name,
-        dimension=int(vectors.shape[1]),
-        counts={"questions": len(corpus.questions), "quick_refs": len(corpus.quick_refs), "chunks": len(hashes)},
-        content_hash=content_hash(hashes),
-        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        dense_kind=kind,
-        files={},
-    )
-    artifact = IndexArtifact(
-        manifest=manifest,
-        questions=corpus.questions,
-        quick_refs=corpus.quick_refs,
-        chunks=corpus.chunks,
-        chunk_hashes=tuple(hashes),
-        embeddings=vectors,
-        dense=hnsw if kind == "hnsw" else flat,
-        sparse=sparse,
-        acronyms=acronyms,
-    )
-    other = flat if kind == "hnsw" else hnsw
+    dense, other = (hnsw, flat) if kind == "hnsw" else (flat, hnsw)
+    artifact = assemble(corpus, hashes, vectors, dense, sparse, acronyms, embedder.model_name)
     return artifact, other, {"auto_kind": kind, "tokens": tokens, **t}
 
 
@@ -282,7 +255,7 @@ def _in_memory(
     }
     return {
         "target_chunks": target,
-        "method": "replicated real banks: varied text + perturbed real embeddings (eval/bench_replicate.py)",
+        "method": "replicated real banks: varied text + perturbed real embeddings (bench/replicate.py)",
         "generate_s": round(gen_ms / 1000, 3),
         "build": build,
         "hnsw_threshold": HNSW_THRESHOLD,
