@@ -209,6 +209,9 @@ class ChatRequest(BaseModel):
 
 
 class ChatResponse(BaseModel):
+    kind: Literal["question", "quick_reference", "company_list", "abstain"] = Field(
+        "question", description="What answered: a curated question, a quick-reference row, a company's list, nothing."
+    )
     answer: str
     abstained: bool
     sources: list[HitPublic]

@@ -161,7 +161,8 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     of them, later local runs a few seconds less.  ``pytest --cache-clear``
     starts from nothing."""
     index_dir = tmp_path_factory.mktemp("session-index") / "index"
-    cache = request.config.cache.mkdir("qbank-session-index") if request.config.cache else None
+    pytest_cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    cache = pytest_cache.mkdir("qbank-session-index") if pytest_cache is not None else None
     if cache is not None and (cache / "manifest.json").is_file():
         shutil.copytree(cache, index_dir)
     report = ingest(CONTENT, index_dir, embedder)

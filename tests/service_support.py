@@ -47,7 +47,7 @@ HIT_KEYS = {
     "practice_url",
     "url",
 }
-CHAT_KEYS = {"answer", "abstained", "sources", "suggestions", "rewritten_query", "message_id", "generated_by"}
+CHAT_KEYS = {"kind", "answer", "abstained", "sources", "suggestions", "rewritten_query", "message_id", "generated_by"}
 FALLBACK_NOTE = "_(The generator was unavailable; showing the curated answer instead.)_"
 
 OFF_TOPIC = ("what's the best pizza in naples?", "who won the 2018 world cup?", "how do I bake sourdough bread")

@@ -4,6 +4,7 @@ dev/test split, and the validator rejecting malformed files."""
 from __future__ import annotations
 
 import json
+import runpy
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,11 @@ from eval.dataset import (
     select_split,
     split_of,
 )
+from index.engine import IngestReport
 from index.store import IndexArtifact
 
 QUERIES = REPO / "eval" / "data" / "queries.jsonl"
+CONVERSATIONS = REPO / "eval" / "data" / "conversations.jsonl"
 MIN_ITEMS = 200
 MIN_PER_KIND = 15
 L1L2 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
@@ -36,8 +39,8 @@ def record_ids(artifact: IndexArtifact) -> frozenset[str]:
 
 @pytest.fixture(scope="module")
 def items(record_ids: frozenset[str]) -> tuple[EvalItem, ...]:
-    """The committed set; ``load_items`` raises listing every problem if it is invalid."""
-    return load_items(QUERIES, record_ids)
+    """The committed sets; ``load_items`` raises listing every problem if one is invalid."""
+    return load_items([QUERIES, CONVERSATIONS], record_ids)
 
 
 def test_every_gold_id_is_in_the_index(items: tuple[EvalItem, ...], record_ids: frozenset[str]) -> None:
@@ -85,6 +88,7 @@ def test_adding_items_moves_no_other_item(items: tuple[EvalItem, ...], record_id
     lines = QUERIES.read_text(encoding="utf-8").splitlines()
     kept = [ln for n, ln in enumerate(lines) if ln.strip() and n % 3]  # drop a third of the set
     subset = {i.id: i.split for i in parse_items(kept, record_ids)}
+    assert subset
     assert subset == {i.id: i.split for i in items if i.id in subset}
 
 
@@ -113,7 +117,7 @@ def row(**changes: object) -> str:
         (row(kind="off_topic"), "an off_topic item must have empty gold"),
         (row(gold=[]), "a keyword item needs at least one gold id"),
         (row(kind="multi_turn"), "a multi_turn item needs its earlier messages in history"),
-        (row(history=["what is lasso"]), "history is only for multi_turn items"),
+        (row(history=["what is lasso"]), "history is only for conversation items"),
         (row(id="ok"), "id 'ok' already used on line 1"),
         (row(query="  Lasso  VS ridge "), "query '  Lasso  VS ridge ' repeats line 1"),
     ],
@@ -150,3 +154,12 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
         load_items(empty)
     with pytest.raises(DatasetError, match="file not found"):
         load_items(tmp_path / "absent.jsonl")
+
+
+def test_company_list_gold_is_derived_from_the_records(built: IngestReport) -> None:
+    """eval/data/check_conversations.py recomputes every company_list item's gold
+    from the index's records (company and narrowing from its side table) and
+    checks the conversation set's shape; it prints what it found."""
+    checker = runpy.run_path(str(REPO / "eval" / "data" / "check_conversations.py"))
+    records = built.path / "records.json"
+    assert checker["main"](str(CONVERSATIONS), str(records)) == 0

@@ -20,6 +20,7 @@ from index.search import Searcher
 from qbank.cli import app
 
 QUERIES = REPO / "eval" / "data" / "queries.jsonl"
+SETS = [QUERIES, REPO / "eval" / "data" / "conversations.jsonl"]
 L1L2 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
 DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
 DROPOUT_QUICK_REF = "machine-learning--qr-36"
@@ -28,7 +29,7 @@ DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
 
 @pytest.fixture(scope="module")
 def test_items(searcher: Searcher) -> tuple[EvalItem, ...]:
-    return select_split(load_items(QUERIES, index_record_ids(searcher.artifact)), "test")
+    return select_split(load_items(SETS, index_record_ids(searcher.artifact)), "test")
 
 
 @pytest.fixture(scope="module")

@@ -118,6 +118,8 @@ class AnswerComposer:
         for idx, s in enumerate(q.sections):
             words = tokenize(f"{s.heading or ''} {s.markdown}")
             overlap = len(terms & set(words)) / (1 + np.log1p(len(words)))
+            if not anchored and terms & set(tokenize(s.heading or "")):
+                overlap += 1.0  # a comparison shows the section named after its side first
             scores.append((overlap, -idx, idx))
         order = [i for _, _, i in sorted(scores, reverse=True)]
         first = best.chunk.section_index if best.chunk and best.chunk.section_index is not None else order[0]

@@ -79,7 +79,8 @@ class Turn:
 
     ``query`` is what was searched (the message, or the message with the
     previous topic); ``focus`` the words that choose what to show;
-    ``record`` what the turn was answered with.  For lists: ``filters`` (the
+    ``record`` the turn's topic: what it was answered with, or the closest
+    record when it abstained.  For lists: ``filters`` (the
     company and any narrowing) and ``listing``, in the order shown."""
 
     message: str
@@ -90,6 +91,11 @@ class Turn:
     record: Record | None = None
     filters: Filters = field(default_factory=Filters)
     listing: tuple[Record, ...] = ()
+
+    @property
+    def answered(self) -> bool:
+        """The turn found something to answer with (not an abstention)."""
+        return self.kind == "company_list" or bool(self.result and self.result.answerable)
 
 
 def _difficulty(words: set[str]) -> str | None:
@@ -128,16 +134,17 @@ class ConversationResolver:
             raise ValueError("no user message to resolve")
         turn: Turn | None = None
         for message in messages[-(MAX_TURNS + 1) :]:
+            if turn is not None and " ".join(message.lower().split()) == " ".join(turn.message.lower().split()):
+                continue  # the same question again (a Slack thread repeats it): the same turn
             turn = self._turn(message.strip(), turn, filters or Filters())
         assert turn is not None
         return turn
 
-    @staticmethod
-    def ranked(turn: Turn) -> tuple[str, ...]:
+    def ranked(self, turn: Turn) -> tuple[str, ...]:
         """The record ids the turn answers with, best first: a list in its order,
         a picked item before the rest."""
         if turn.kind == "company_list":
-            return tuple(r.id for r in turn.listing)
+            return tuple(r.id for r in turn.listing)[: self.k]
         ids = tuple(h.record.id for h in turn.result.hits) if turn.result else ()
         if turn.kind == "list_item" and turn.record is not None:
             return (turn.record.id, *(i for i in ids if i != turn.record.id))
@@ -178,7 +185,8 @@ class ConversationResolver:
             related = True
         confident = self._confident(alone.result)
         if COMPARISON.search(message) and not (TWO_SIDED.search(message) and confident and not related):
-            return self._with_previous(message, previous, filters, "comparison", focus=" ".join(own))
+            side = [t for t in own if not COMPARISON.search(t)]
+            return self._with_previous(message, previous, filters, "comparison", focus=" ".join(side or own))
         if related or not confident:
             return self._with_previous(message, previous, filters, "followup", focus=continuing)
         return alone
@@ -193,8 +201,7 @@ class ConversationResolver:
 
     def _alone(self, message: str, filters: Filters) -> Turn:
         result = self._search(message, filters)
-        record = result.hits[0].record if result.answerable and result.hits else None
-        return Turn(message, "standalone", message, message, result, record)
+        return Turn(message, "standalone", message, message, result, result.hits[0].record if result.hits else None)
 
     def _with_previous(self, message: str, previous: Turn, filters: Filters, kind: TurnKind, focus: str) -> Turn:
         """Searched together with the previous topic.  Too little evidence to
@@ -202,10 +209,9 @@ class ConversationResolver:
         query = f"{previous.query} {message}"
         result = self._search(query, filters)
         top = result.hits[0].record if result.hits else None
-        if not result.answerable and top is not None and previous.record is not None and top.id == previous.record.id:
+        if not result.answerable and previous.answered and top is not None and top is previous.record:
             result = replace(result, answerable=True)
-        record = top if result.answerable else None
-        return Turn(message, kind, query, focus, result, record)
+        return Turn(message, kind, query, focus, result, top)
 
     def _confident(self, result: SearchResult | None) -> bool:
         """The search's best record clears the abstention's upper floors on its

@@ -52,6 +52,7 @@ def _answer(engine: Engine, state: ServiceState, req: ChatRequest) -> Answer:
 
 def _response(answer: Answer, state: ServiceState, written: Written) -> ChatResponse:
     return ChatResponse(
+        kind=answer.kind,
         answer=written.text,
         abstained=answer.abstained,
         sources=[hit_public(h, state.settings.public_url) for h in answer.sources],

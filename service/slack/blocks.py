@@ -21,10 +21,11 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from ingest.models import CodeBlock, Question, QuickRef
 from qbank.answer import Answer, meta_line
-from qbank.answer.markdown import abstain_markdown
+from qbank.answer.markdown import abstain_markdown, listing_groups
 from service.schemas import question_url
 from service.slack.mrkdwn import code_block, escape, link, split_mrkdwn, to_mrkdwn
 
@@ -237,8 +238,37 @@ def _quick_ref_body(r: QuickRef, answer: Answer, base_url: str) -> _Body:
     return _Body(prose=[section(text)], code=[], insight=[], related=_related(answer, base_url))
 
 
+LIST_ITEMS = 30  # of a company list in one message; the rest are on the browse page
+LIST_HINT = 'Reply in this thread to narrow the list ("which of those are hard?") or pick one ("the second one").'
+
+
+def _listing_blocks(answer: Answer, base_url: str) -> list[Block]:
+    """A company's questions, easy to hard, each linked to its page."""
+    filters = answer.list_filters
+    head = [header(answer.title or "Questions")]
+    if not answer.listing:
+        return [*head, section(escape("The bank has no questions that match; ask for the whole list."))]
+    lines: list[str] = []
+    shown = 0
+    for name, records in listing_groups(answer):
+        lines.append(f"*{escape(name)}*")
+        for r in records:
+            if shown == LIST_ITEMS:
+                break
+            row = " _(quick reference)_" if r.kind == "quick_reference" else ""
+            lines.append(f"• {link(question_url(base_url, r.id), escape(r.title))}{row}")
+            shown += 1
+    more = len(answer.listing) - shown
+    if more and filters is not None and filters.company:
+        browse = f"{base_url.rstrip('/')}/browse?{urlencode({'company': filters.company})}"
+        lines.append(f"_…and {more} more: {link(browse, 'see them all')}_")
+    return [*head, *sections("\n".join(lines))[: MAX_BLOCKS - 2], context(escape(LIST_HINT))]
+
+
 def answer_blocks(answer: Answer, base_url: str) -> list[Block]:
     """The answer in Block Kit, within Slack's limits."""
+    if answer.kind == "company_list":
+        return _listing_blocks(answer, base_url)
     record = answer.record
     if answer.abstained or record is None:
         prose = sections(to_mrkdwn(abstain_markdown(answer), base_url))
@@ -255,5 +285,6 @@ def answer_blocks(answer: Answer, base_url: str) -> list[Block]:
 
 def fallback_text(answer: Answer) -> str:
     """The message's plain ``text``: shown in notifications and read back as thread history."""
-    text = (answer.message or "") if answer.abstained or answer.record is None else answer.record.title
+    text = answer.title if answer.kind == "company_list" or answer.record is not None else answer.message
+    text = text or ""
     return escape(text[:FALLBACK_CHARS])

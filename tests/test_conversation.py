@@ -1,0 +1,120 @@
+"""Conversations through /api/chat (the app through its lifespan, the real model
+and the session index): a new short question is a new topic, a comparison
+shows the new side, a code request gives the previous answer's code, a
+company's questions come as a list that follow-ups narrow and pick from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from service_support import ENSEMBLE_ID, ENSEMBLE_TITLE, service_settings
+
+from index.embed import Embedder
+from index.engine import IngestReport
+from service.app import create_app
+
+DEPLOY = "machine-learning--how-do-you-deploy-ml-models-to-production"
+GRADIENT_DESCENT = "machine-learning--how-does-gradient-descent-work"
+PCA = "machine-learning--what-is-dimensionality-reduction-explain-pca"
+
+
+@pytest.fixture(scope="module")
+def client(embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = service_settings(built.path, tmp_path_factory.mktemp("conversation"))
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as c:
+        yield c
+
+
+def talk(client: TestClient, *said: str) -> list[dict]:
+    """Each user message in turn, with the assistant's earlier answers in between,
+    as the chat page sends them; every reply."""
+    messages: list[dict[str, str]] = []
+    replies = []
+    for text in said:
+        messages.append({"role": "user", "content": text})
+        r = client.post("/api/chat", json={"messages": messages})
+        assert r.status_code == 200, r.text
+        replies.append(r.json())
+        messages.append({"role": "assistant", "content": replies[-1]["answer"]})
+    return replies
+
+
+def listed_ids(answer: str) -> list[str]:
+    return re.findall(r"\]\(/q/([^)]+)\)", answer)
+
+
+def test_a_short_new_topic_is_not_glued_onto_the_previous_one(client: TestClient) -> None:
+    gans, bagging = talk(client, "explain GANs", "explain bagging")
+    assert gans["sources"][0]["id"] != ENSEMBLE_ID
+    assert bagging["rewritten_query"] == "explain bagging"
+    assert bagging["sources"][0]["id"] == ENSEMBLE_ID
+
+
+def test_a_new_topic_after_a_company_list(client: TestClient) -> None:
+    _, bagging = talk(client, "what does Uber ask?", "explain bagging")
+    assert (bagging["kind"], bagging["sources"][0]["id"]) == ("question", ENSEMBLE_ID)
+
+
+def test_a_comparison_shows_the_new_side(client: TestClient) -> None:
+    bagging, boosting = talk(client, "explain bagging", "and how is boosting different?")
+    assert "**Bagging (Bootstrap Aggregating):**" in bagging["answer"]
+    assert boosting["sources"][0]["id"] == ENSEMBLE_ID
+    assert boosting["answer"].startswith(f"### {ENSEMBLE_TITLE}\n")
+    assert "**Boosting:**" in boosting["answer"]
+    assert "**Bagging (Bootstrap Aggregating):**" not in boosting["answer"]
+    assert "bagging" in boosting["rewritten_query"] and "boosting" in boosting["rewritten_query"]
+
+
+def test_code_for_that_gives_the_previous_answers_code_first(client: TestClient) -> None:
+    pca, code = talk(client, "what's pca", "show me the code for that")
+    assert pca["sources"][0]["id"] == code["sources"][0]["id"] == PCA
+    lines = code["answer"].split("\n")
+    assert lines[3:6] == ["**Code:**", "", "```python"]
+
+
+def test_what_a_company_asks_is_a_list_by_difficulty(client: TestClient) -> None:
+    (uber,) = talk(client, "what does Uber ask?")
+    assert uber["kind"] == "company_list" and uber["abstained"] is False
+    assert uber["answer"].startswith("### Questions asked at Uber\n")
+    ids = listed_ids(uber["answer"])
+    assert ids[0] == GRADIENT_DESCENT  # the one Medium question comes before the Hard ones
+    assert DEPLOY in ids and "machine-learning--qr-20" in ids
+    assert uber["answer"].index("**Medium**") < uber["answer"].index("**Hard**")
+    assert uber["sources"] == []
+
+
+def test_which_of_those_are_hard_narrows_the_list(client: TestClient) -> None:
+    _, hard = talk(client, "what does Uber ask?", "which of those are hard?")
+    assert hard["kind"] == "company_list"
+    assert hard["answer"].startswith("### Hard questions asked at Uber\n")
+    ids = listed_ids(hard["answer"])
+    assert GRADIENT_DESCENT not in ids and DEPLOY in ids
+    assert "**Medium**" not in hard["answer"]
+
+
+def test_the_second_one_picks_from_the_list(client: TestClient) -> None:
+    uber, second = talk(client, "what does Uber ask?", "tell me about the second one")
+    assert second["kind"] == "question"
+    assert second["sources"][0]["id"] == listed_ids(uber["answer"])[1]
+
+
+def test_a_company_and_a_difficulty_in_one_message(client: TestClient) -> None:
+    (body,) = talk(client, "what hard questions does Amazon ask?")
+    assert body["answer"].startswith("### Hard questions asked at Amazon\n")
+    assert "**Easy**" not in body["answer"] and "**Medium**" not in body["answer"]
+
+
+def test_a_tag_named_after_a_list_is_a_new_topic_unless_it_narrows(client: TestClient) -> None:
+    _, topic = talk(client, "what does Google ask?", "decision trees")
+    assert topic["kind"] == "question" and "decision" in topic["sources"][0]["title"].lower()
+    _, narrowed = talk(client, "what does Google ask?", "any on deep learning?")
+    assert narrowed["answer"].startswith("### Questions asked at Google on Deep Learning\n")
+
+
+def test_a_pronoun_follow_up_keeps_the_topic(client: TestClient) -> None:
+    _, why = talk(client, "what is dropout", "why does it work at test time?")
+    assert why["sources"][0]["id"] == "machine-learning--what-is-dropout-and-why-does-it-work"
+    assert why["rewritten_query"] == "what is dropout why does it work at test time?"
