@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-browser run ingest test lint eval bench clean
+.PHONY: setup setup-browser run ingest test test-fast lint eval bench clean
 
 setup: $(BIN)/qbank ## create .venv: CPU torch first, then qbank with its test extras
 
@@ -28,6 +28,9 @@ ingest: setup
 
 test: setup setup-browser ## the full test suite, slow and browser tests included
 	$(BIN)/python -m pytest
+
+test-fast: setup ## the fast lane: unit and API tests, no slow, server or browser tests (about a minute)
+	$(BIN)/python -m pytest -q -m "not slow and not server and not browser"
 
 lint: setup
 	$(BIN)/ruff check .

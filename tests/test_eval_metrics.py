@@ -187,7 +187,23 @@ def report_with(hit1: float, mrr: float) -> ModeReport:
 def test_gate_reads_the_committed_thresholds() -> None:
     gate = Gate.load()
     assert (gate.mode, gate.split) == ("hybrid", "test")
-    assert set(gate.minimums) == {"hit@1", "mrr@10"}
+    kinds = {f"{kind}:hit@1" for kind in ("topic_switch", "follow_up", "company_list", "multi_turn")}
+    assert set(gate.minimums) == {"hit@1", "mrr@10", *kinds}
+
+
+def test_gate_reads_one_kinds_figures(tmp_path: Path) -> None:
+    report = report_with(0.9, 0.9)
+    switch = RankingMetrics(n=20, hit_curve=(0.9,) + (1.0,) * 9, mrr=0.95, ndcg=0.95)
+    split = dataclasses.replace(report.splits["test"], per_kind={"topic_switch": switch})
+    report = dataclasses.replace(report, splits={"test": split})
+    path = tmp_path / "thresholds.json"
+    path.write_text(json.dumps({"mode": "hybrid", "split": "test", "min": {"topic_switch:hit@1": 0.95}}))
+    gate = Gate.load(path)
+    assert gate.measured(report) == {"topic_switch:hit@1": 0.9}
+    assert gate.violations(report) == ["hybrid test topic_switch:hit@1 0.900 < 0.950"]
+    path.write_text(json.dumps({"mode": "hybrid", "split": "test", "min": {"follow_up:hit@1": 0.95}}))
+    with pytest.raises(ValueError, match="no 'follow_up' items"):
+        Gate.load(path).measured(report)
 
 
 @pytest.mark.parametrize(
