@@ -33,6 +33,27 @@ class SearchResult:
     filters: Filters
 
 
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A part of a full answer (a section or the insight) that discusses a topic."""
+
+    record: Question
+    chunk: Chunk
+    dense_score: float
+    bm25_score: float
+
+    @property
+    def heading(self) -> str:
+        return self.chunk.heading or "Interviewer's Insight"
+
+    @property
+    def markdown(self) -> str:
+        """The passage verbatim: the whole section the chunk is from, or the insight."""
+        if self.chunk.section_index is not None:
+            return self.record.sections[self.chunk.section_index].markdown
+        return self.record.insight or ""
+
+
 _CODE_FENCE = re.compile(r"```.*?(```|$)", re.DOTALL)
 
 

@@ -31,6 +31,7 @@ from index.components import (
     HitBuilder,
     LexicalOnly,
     LexicalRetriever,
+    PassageFinder,
     QueryAnalysis,
     RecordAggregator,
     RecordScores,
@@ -41,7 +42,7 @@ from index.components import (
 from index.embed import Embedder
 from index.filters import Filters
 from index.query import AnalyzedQuery, SpellCorrector
-from index.results import SearchHit, SearchResult, make_snippet
+from index.results import Passage, SearchHit, SearchResult, make_snippet
 from index.store import IndexArtifact
 
 __all__ = ["MODES", "PIPELINES", "Filters", "Mode", "Pipeline", "SearchHit", "SearchResult", "Searcher", "make_snippet"]
@@ -90,6 +91,7 @@ class Searcher:
         self.filter = FilterMask(self.records, self.doc_ids)
         self.abstention = Abstention(artifact.sparse, abstention)
         self.hits = HitBuilder(self.records, self.doc_ids, artifact.chunks)
+        self.passages = PassageFinder(artifact.chunks, self.records)
         company = CompanyListRanking(self.records, self.doc_ids)
         self.pipelines: dict[str, Pipeline] = {
             "hybrid": Pipeline(fusion or WeightedFusion(), (company,)),
@@ -137,3 +139,8 @@ class Searcher:
             took_ms=(time.perf_counter() - start) * 1000,
             filters=filters,
         )
+
+    def find_passages(self, query: str, k: int = 3, use_cache: bool = True) -> tuple[Passage, ...]:
+        """Sections of full answers that discuss ``query`` (chunk level, both retrievers)."""
+        analyzed = self.analyzer.run(query)
+        return self.passages.run(self.lexical.run(analyzed), self.dense.run(analyzed, use_cache), k)

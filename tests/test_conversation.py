@@ -118,3 +118,39 @@ def test_a_pronoun_follow_up_keeps_the_topic(client: TestClient) -> None:
     _, why = talk(client, "what is dropout", "why does it work at test time?")
     assert why["sources"][0]["id"] == "machine-learning--what-is-dropout-and-why-does-it-work"
     assert why["rewritten_query"] == "what is dropout why does it work at test time?"
+
+
+# -- what an answer shows -------------------------------------------------------------
+
+
+def test_a_quick_reference_topic_says_so_and_shows_passages_of_other_answers(client: TestClient) -> None:
+    (mtl,) = talk(client, "explain multi-task learning")
+    assert mtl["kind"] == "quick_reference"
+    assert "The bank has no curated answer for this topic" in mtl["answer"]
+    assert "Practice it here: [" in mtl["answer"]
+    assert "**Where the bank's answers discuss it:**" in mtl["answer"]
+    assert "from [What is Transfer Learning?](/q/machine-learning--what-is-transfer-learning):" in mtl["answer"]
+
+
+def test_a_quick_reference_topic_nothing_discusses_says_that_too(client: TestClient) -> None:
+    (gans,) = talk(client, "explain GANs")
+    assert gans["kind"] == "quick_reference"
+    assert "None of the bank's full answers discusses it either." in gans["answer"]
+    assert "Where the bank's answers discuss it" not in gans["answer"]
+
+
+def test_sources_and_related_clear_a_relevance_bar(client: TestClient) -> None:
+    (kfold,) = talk(client, "show me sklearn code for stratified k-fold")
+    titles = [s["title"] for s in kfold["sources"]]
+    assert titles == ["What is Cross-Validation and Why Is It Important?"]  # no Ensembles, K-Means, Missing Data
+    assert kfold["suggestions"] == [] and "**Related:**" not in kfold["answer"]
+    (lasso,) = talk(client, "why does lasso zero out weights")
+    assert len(lasso["sources"]) > 1  # related questions that do clear the bar are still offered
+
+
+def test_code_asked_for_is_not_shown_twice(client: TestClient) -> None:
+    (lasso,) = talk(client, "show me python code for lasso and ridge")
+    answer = lasso["answer"]
+    assert answer.split("\n")[3:6] == ["**Code:**", "", "```python"]
+    assert answer.count("lasso = Lasso(alpha=0.1)") == 1
+    assert "_(The code is shown above.)_" in answer

@@ -529,6 +529,44 @@ def test_thread_follow_up_is_answered_with_the_thread_as_history(
     assert value["query"] == f"how does dropout work {follow_up}"
 
 
+def thread_conversation(client: TestClient, bot: SlackBot, fake: FakeSlack, *said: str) -> list[dict[str, Any]]:
+    """A person mentions the bot, then replies in its thread, message by message;
+    every answer posted."""
+    first = mention(said[0])
+    fake.add_message("C0000CHAN", user="U0000USER", text=first["text"], ts=first["ts"])
+    before = len(fake.posts("chat.postMessage"))
+    assert send(client, event_body(first, f"Ev{first['ts']}")).status_code == 200
+    fake.wait_for("chat.postMessage", count=before + 1)
+    settle(bot)
+    for n, text in enumerate(said[1:], 2):
+        reply = message(text, channel="C0000CHAN", channel_type="channel", thread_ts=first["ts"])
+        fake.add_message("C0000CHAN", user="U0000USER", text=text, ts=reply["ts"], thread_ts=first["ts"])
+        assert send(client, event_body(reply, f"Ev{reply['ts']}")).status_code == 200
+        fake.wait_for("chat.postMessage", count=before + n)
+        settle(bot)
+    posted = fake.posts("chat.postMessage")[before:]
+    assert all(p["thread_ts"] == first["ts"] and block_problems(p["blocks"]) == [] for p in posted)
+    return posted
+
+
+def test_a_thread_lists_what_a_company_asks_and_narrows_it(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    listed, hard = thread_conversation(client, bot, fake, "what does Uber ask?", "which of those are hard?")
+    assert listed["blocks"][0]["text"]["text"] == "Questions asked at Uber"
+    assert "How Does Gradient Descent Work?" in json.dumps(listed["blocks"])
+    assert hard["blocks"][0]["text"]["text"] == "Hard questions asked at Uber"
+    assert "How Does Gradient Descent Work?" not in json.dumps(hard["blocks"])
+    assert "How Do You Deploy ML Models to Production?" in json.dumps(hard["blocks"])
+
+
+def test_a_new_topic_in_a_thread_is_not_merged_with_the_previous(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    _, bagging = thread_conversation(client, bot, fake, "explain GANs", "explain bagging")
+    assert bagging["blocks"][0]["text"]["text"] == "What is Ensemble Learning? Explain Bagging, Boosting, and Stacking"
+    value = json.loads(bagging["blocks"][-1]["elements"][1]["value"])
+    assert value["query"] == "explain bagging"
+
+
 def test_follow_up_to_an_ask_answer_reads_the_question_from_it(
     client: TestClient, bot: SlackBot, fake: FakeSlack
 ) -> None:

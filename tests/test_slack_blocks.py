@@ -173,7 +173,7 @@ def test_quick_reference_answer(composer: AnswerComposer) -> None:
     blocks = answer_blocks(composed, BASE)
     assert block_problems(blocks) == []
     assert blocks[0]["text"]["text"] == record.title
-    assert "quick-reference list" in blocks_of("section", blocks)[0]["text"]["text"]
+    assert "The bank has no curated answer for this topic" in blocks_of("section", blocks)[0]["text"]["text"]
     assert blocks[-1]["elements"][0]["url"] == f"{BASE}/q/{record.id}"
 
 

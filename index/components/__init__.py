@@ -16,6 +16,7 @@ from index.components.filtering import FilterMask
 from index.components.fusion import FUSIONS, DenseOnly, Fusion, LexicalOnly, RRFFusion, WeightedFusion
 from index.components.hits import HitBuilder
 from index.components.lexical_retriever import LexicalRetriever
+from index.components.passages import PassageFinder
 from index.components.scores import ChunkScores, RecordScores, top_positions
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "HitBuilder",
     "LexicalOnly",
     "LexicalRetriever",
+    "PassageFinder",
     "QueryAnalysis",
     "RRFFusion",
     "RecordAggregator",

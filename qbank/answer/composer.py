@@ -36,7 +36,8 @@ ABSTAIN_TEXT = (
     "I answer machine-learning interview questions from a curated bank: concepts, formulas, "
     "Python code and what interviewers look for."
 )
-QUICK_REF_TEXT = "This topic is in the bank's quick-reference list, without a full curated answer."
+RELATED_SHARE = 0.5  # of the best record's score, for a record shown beside it
+QUICK_REF_TEXT = "The bank has no curated answer for this topic: it is one of its quick-reference entries."
 
 
 def wants_code(query: str) -> bool:
@@ -46,9 +47,12 @@ def wants_code(query: str) -> bool:
 class AnswerComposer:
     """Retrieves for a conversation and composes the extractive ``Answer``."""
 
-    def __init__(self, searcher: Searcher, max_sections: int = 2, related: int = 3, sources: int = 4) -> None:
-        if max_sections <= 0 or related < 0 or sources <= 0:
-            raise ValueError("max_sections and sources must be positive and related non-negative")
+    def __init__(
+        self, searcher: Searcher, max_sections: int = 2, related: int = 3, sources: int = 4, passages: int = 3
+    ) -> None:
+        if max_sections <= 0 or related < 0 or sources <= 0 or passages < 0:
+            raise ValueError("max_sections and sources must be positive, related and passages non-negative")
+        self.passages = passages
         self.searcher = searcher
         self.resolver = ConversationResolver(searcher)
         self.max_sections = max_sections
@@ -70,7 +74,7 @@ class AnswerComposer:
                 examples=EXAMPLE_QUESTIONS,
             )
         best = self._best(turn, result.hits)
-        others = tuple(h for h in result.hits if h is not best)
+        others = tuple(h for h in result.hits if h is not best and self._relevant(h, best))
         related = others[: self.related]
         found = Answer(
             kind="question",
@@ -81,13 +85,22 @@ class AnswerComposer:
             suggestions=tuple(h.record.title for h in related),
         )
         if isinstance(best.record, QuickRef):
-            return replace(found, kind="quick_reference", message=QUICK_REF_TEXT)
+            passages = self.searcher.find_passages(best.record.title, k=self.passages) if self.passages else ()
+            return replace(found, kind="quick_reference", message=QUICK_REF_TEXT, passages=passages)
         sections = self.relevant_sections(best.record, turn.focus, best, anchored=turn.kind != "comparison")
         code_first = wants_code(messages[-1][1])
         main = best.code[:1]
         in_sections = any(c in s.code_blocks for s in sections for c in main)
         code = main if code_first or not in_sections else ()
         return replace(found, sections=sections, code=code, code_first=code_first)
+
+    def _relevant(self, hit: SearchHit, best: SearchHit) -> bool:
+        """A record is shown beside the answer (as a source, a related question)
+        only when it would be an answer on its own evidence (the abstention's
+        floors) and scores at least ``RELATED_SHARE`` of the best."""
+        floors = self.searcher.abstention.config
+        strong = hit.dense_score >= floors.dense_floor or hit.bm25_score >= floors.bm25_floor
+        return strong and hit.score >= RELATED_SHARE * best.score
 
     @staticmethod
     def _best(turn: Turn, hits: Sequence[SearchHit]) -> SearchHit:

@@ -36,6 +36,8 @@ class AnswerWriter:
 
     @staticmethod
     def sources(answer: Answer) -> list[tuple[str, str]]:
+        if answer.passages:  # a topic without an answer of its own: ground in what discusses it
+            return [(f"{p.record.title}: {p.heading}", p.markdown[:SECTIONS_CHARS]) for p in answer.passages]
         sources = [(h.record.title, h.snippet) for h in answer.sources]
         sections = "\n\n".join(s.markdown for s in answer.sections)
         if sections and sources:
@@ -47,8 +49,10 @@ class AnswerWriter:
         reason)`` when generation failed (discard the deltas so far); ``out``
         then holds the final text and who wrote it."""
         out.text, out.generated_by = curated, "extractive"
-        if self.llm is None or answer.abstained:
+        if self.llm is None or answer.kind in ("abstain", "company_list"):
             return
+        if answer.kind == "quick_reference" and not answer.passages:
+            return  # only titles to go on: nothing to ground a generated answer in
         generated: list[str] = []
         try:
             async for piece in self.llm.stream(answer.rewritten_query, self.sources(answer)):

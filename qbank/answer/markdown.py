@@ -29,6 +29,16 @@ def _links(hits: Sequence[SearchHit]) -> str:
     return " · ".join(f"[{h.record.title}](/q/{h.record.id})" for h in hits)
 
 
+def _without(markdown: str, shown: Sequence[CodeBlock]) -> str:
+    """A section's markdown without the code blocks already shown above it (so
+    no code appears twice), noting where each one went."""
+    for block in shown:
+        fence = f"```{block.language}\n{block.code}\n```"
+        if fence in markdown:
+            markdown = markdown.replace(fence, "_(The code is shown above.)_", 1)
+    return markdown
+
+
 def abstain_markdown(answer: Answer) -> str:
     examples = "\n".join(f"- {q}" for q in answer.examples)
     return f"{answer.message}\n\nTry questions like:\n\n{examples}\n"
@@ -76,17 +86,23 @@ def to_markdown(answer: Answer) -> str:
         out.append(answer.message or "")
         if record.practice_url:
             out.append(f"Practice it here: [{record.practice_label or record.practice_url}]({record.practice_url})")
+        if answer.passages:
+            out += ["", "**Where the bank's answers discuss it:**", ""]
+            for p in answer.passages:
+                out += [f"**{p.heading}**, from [{p.record.title}](/q/{p.record.id}):", "", p.markdown, ""]
+        else:
+            out += ["", "None of the bank's full answers discusses it either."]
         questions = [h for h in answer.related if h.record.kind == "question"]
         if questions:
             out += ["", "**Related answered questions:** " + _links(questions)]
         return "\n".join(out).strip() + "\n"
-    if answer.code_first:
-        for block in answer.code:
-            out += _code(block)
+    shown_first = answer.code if answer.code_first else ()
+    for block in shown_first:
+        out += _code(block)
     for s in answer.sections:
         if s.heading:
             out += [f"**{s.heading}:**", ""]
-        out += [s.markdown, ""]
+        out += [_without(s.markdown, shown_first), ""]
     if not answer.code_first:
         for block in answer.code:
             out += _code(block)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from index.filters import Filters
-from index.results import SearchHit
+from index.results import Passage, SearchHit
 from ingest.models import CodeBlock, Question, QuickRef, Section
 
 AnswerKind = Literal["question", "quick_reference", "company_list", "abstain"]
@@ -24,7 +24,8 @@ class Answer:
     ``message`` is the answer's own words when it has no curated text (an
     abstention, a quick-reference row), ``examples`` questions to try.
     A company list has its records in ``listing`` (easy to hard) and what
-    chose them in ``list_filters``."""
+    chose them in ``list_filters``.  A quick-reference row, which has no
+    curated answer, brings the ``passages`` of full answers that discuss it."""
 
     kind: AnswerKind
     rewritten_query: str
@@ -39,6 +40,7 @@ class Answer:
     examples: tuple[str, ...] = ()
     listing: tuple[Question | QuickRef, ...] = ()
     list_filters: Filters | None = None
+    passages: tuple[Passage, ...] = ()
 
     @property
     def abstained(self) -> bool:

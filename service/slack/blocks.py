@@ -235,7 +235,16 @@ def _quick_ref_body(r: QuickRef, answer: Answer, base_url: str) -> _Body:
     text = escape(answer.message or "")
     if r.practice_url:
         text += f"\nPractice it here: {link(r.practice_url, escape(r.practice_label or r.practice_url))}"
-    return _Body(prose=[section(text)], code=[], insight=[], related=_related(answer, base_url))
+    passages = [
+        f"*{escape(p.heading)}*, from {link(question_url(base_url, p.record.id), escape(p.record.title))}:\n"
+        + to_mrkdwn(without_code(p.markdown), base_url)
+        for p in answer.passages
+    ]
+    if passages:
+        text += "\n\n*Where the bank's answers discuss it:*\n\n" + "\n\n".join(passages)
+    else:
+        text += "\nNone of the bank's full answers discusses it either."
+    return _Body(prose=sections(text), code=[], insight=[], related=_related(answer, base_url))
 
 
 LIST_ITEMS = 30  # of a company list in one message; the rest are on the browse page
