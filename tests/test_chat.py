@@ -22,7 +22,7 @@ from service_support import (
 
 from index.embed import Embedder
 from index.engine import IngestReport
-from qbank.answer import ABSTAIN_TEXT, EXAMPLE_QUESTIONS
+from qbank.answer import BankCatalog
 from service.app import create_app
 
 
@@ -61,6 +61,7 @@ def test_chat_answers_from_the_curated_question(client: TestClient) -> None:
     sections = client.get(f"/api/questions/{ENSEMBLE_ID}").json()["sections"]
     assert any(f"**{s['heading']}:**\n\n{s['markdown']}\n" in answer for s in sections)  # verbatim from the bank
     assert f"[Full answer](/q/{ENSEMBLE_ID})" in answer
+    assert "_From the " not in answer  # one bank loaded: nothing to say about banks
     assert "**Interviewer's Insight:**" in answer
 
 
@@ -95,22 +96,36 @@ def test_asking_for_code_puts_the_code_first(client: TestClient) -> None:
     assert lines[3:6] == ["**Code:**", "", "```python"]
 
 
+@pytest.fixture(scope="module")
+def catalog(client: TestClient) -> BankCatalog:
+    catalog: BankCatalog = client.app.state.qbank.engine.composer.catalog  # type: ignore[attr-defined]
+    return catalog
+
+
+def test_the_catalog_speaks_of_the_banks_present(catalog: BankCatalog) -> None:
+    assert catalog.banks == ("Machine Learning Interview Questions",)
+    assert "the “Machine Learning Interview Questions” bank" in catalog.abstain_text
+    assert len(catalog.examples) == 5 and catalog.examples[-1].startswith("What does ")
+
+
 @pytest.mark.parametrize("question", OFF_TOPIC)
-def test_off_topic_questions_abstain_with_example_questions(client: TestClient, question: str) -> None:
+def test_off_topic_questions_abstain_with_example_questions(
+    client: TestClient, catalog: BankCatalog, question: str
+) -> None:
     body = chat(client, user(question))
     assert body["abstained"] is True
     assert body["sources"] == []
-    assert body["suggestions"] == list(EXAMPLE_QUESTIONS[:3])
-    assert body["answer"].startswith(ABSTAIN_TEXT)
-    for example in EXAMPLE_QUESTIONS:
+    assert body["suggestions"] == list(catalog.examples[:3])
+    assert body["answer"].startswith(catalog.abstain_text)
+    for example in catalog.examples:
         assert f"- {example}\n" in body["answer"]
 
 
-@pytest.mark.parametrize("example", EXAMPLE_QUESTIONS)
-def test_the_example_questions_offered_on_abstention_are_answered(client: TestClient, example: str) -> None:
-    body = chat(client, user(example))
-    assert body["abstained"] is False, body["rewritten_query"]
-    assert body["sources"] or (body["kind"] == "company_list" and "](/q/" in body["answer"])
+def test_the_example_questions_offered_on_abstention_are_answered(client: TestClient, catalog: BankCatalog) -> None:
+    for example in catalog.examples:
+        body = chat(client, user(example))
+        assert body["abstained"] is False, body["rewritten_query"]
+        assert body["sources"] or (body["kind"] == "company_list" and "](/q/" in body["answer"])
 
 
 def test_chat_filters_restrict_the_sources(client: TestClient) -> None:
@@ -157,7 +172,7 @@ def test_sse_sends_sources_then_answer_pieces_then_done(client: TestClient, path
     assert {k: done[k] for k in CHAT_KEYS - {"message_id"}} == {k: plain[k] for k in CHAT_KEYS - {"message_id"}}
 
 
-def test_sse_follow_up_and_abstention(client: TestClient) -> None:
+def test_sse_follow_up_and_abstention(client: TestClient, catalog: BankCatalog) -> None:
     events = stream(client, "/api/chat/stream", [user("explain bagging"), user("and how is boosting different?")])
     assert events[0].data["sources"][0]["id"] == ENSEMBLE_ID
     assert "bagging" in events[-1].data["rewritten_query"]
@@ -165,4 +180,4 @@ def test_sse_follow_up_and_abstention(client: TestClient) -> None:
     assert off[0].data["sources"] == []
     assert off[-1].event == "done" and off[-1].data["abstained"] is True
     assert deltas_text(off) == off[-1].data["answer"]
-    assert off[-1].data["answer"].startswith(ABSTAIN_TEXT)
+    assert off[-1].data["answer"].startswith(catalog.abstain_text)

@@ -18,24 +18,12 @@ from index.results import SearchHit
 from index.search import Searcher
 from index.tokenize import tokenize
 from ingest.models import Question, QuickRef, Section
+from qbank.answer.banks import BankCatalog
 from qbank.answer.conversation import ConversationResolver, Turn
 from qbank.answer.model import Answer
 
 CODE_REQUEST = re.compile(r"\b(code|implement\w*|snippet|example|python|sklearn|scikit|script|write|program)\b", re.I)
 
-EXAMPLE_QUESTIONS = (
-    "How do I handle class imbalance?",
-    "Why does lasso zero out weights?",
-    "Explain the bias-variance tradeoff",
-    "Show me sklearn code for stratified k-fold",
-    "What does Uber ask in ML interviews?",
-)
-
-ABSTAIN_TEXT = (
-    "I couldn't find that in the question banks I cover, so I won't guess. "
-    "I answer machine-learning interview questions from a curated bank: concepts, formulas, "
-    "Python code and what interviewers look for."
-)
 RELATED_SHARE = 0.5  # of the best record's score, for a record shown beside it
 QUICK_REF_TEXT = "The bank has no curated answer for this topic: it is one of its quick-reference entries."
 
@@ -55,6 +43,7 @@ class AnswerComposer:
         self.passages = passages
         self.searcher = searcher
         self.resolver = ConversationResolver(searcher)
+        self.catalog = BankCatalog.of(searcher.records.values())
         self.max_sections = max_sections
         self.related = related
         self.sources = sources
@@ -69,9 +58,9 @@ class AnswerComposer:
             return Answer(
                 kind="abstain",
                 rewritten_query=turn.query,
-                suggestions=EXAMPLE_QUESTIONS[:3],
-                message=ABSTAIN_TEXT,
-                examples=EXAMPLE_QUESTIONS,
+                suggestions=self.catalog.examples[:3],
+                message=self.catalog.abstain_text,
+                examples=self.catalog.examples,
             )
         best = self._best(turn, result.hits)
         others = tuple(h for h in result.hits if h is not best and self._relevant(h, best))
@@ -83,6 +72,8 @@ class AnswerComposer:
             sources=(best, *others)[: self.sources],
             related=related,
             suggestions=tuple(h.record.title for h in related),
+            banks=self.catalog.banks if self.catalog.several else (),
+            other_bank=next((h for h in others if h.record.bank != best.record.bank), None),
         )
         if isinstance(best.record, QuickRef):
             passages = self.searcher.find_passages(best.record.title, k=self.passages) if self.passages else ()

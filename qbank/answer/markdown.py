@@ -29,6 +29,16 @@ def _links(hits: Sequence[SearchHit]) -> str:
     return " · ".join(f"[{h.record.title}](/q/{h.record.id})" for h in hits)
 
 
+def bank_line(answer: Answer) -> str:
+    """Which bank the answer is from, and another bank's answer to the same question."""
+    assert answer.record is not None
+    line = f"_From the “{answer.record.bank}” bank._"
+    other = answer.other_bank
+    if other is not None:
+        line += f" The “{other.record.bank}” bank answers this too: [{other.record.title}](/q/{other.record.id})."
+    return line
+
+
 def _without(markdown: str, shown: Sequence[CodeBlock]) -> str:
     """A section's markdown without the code blocks already shown above it (so
     no code appears twice), noting where each one went."""
@@ -82,6 +92,8 @@ def to_markdown(answer: Answer) -> str:
     if answer.abstained or record is None:
         return abstain_markdown(answer)
     out = [f"### {record.title}", meta_line(record), ""]
+    if answer.banks:
+        out += [bank_line(answer), ""]
     if isinstance(record, QuickRef):
         out.append(answer.message or "")
         if record.practice_url:

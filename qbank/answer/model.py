@@ -25,7 +25,10 @@ class Answer:
     abstention, a quick-reference row), ``examples`` questions to try.
     A company list has its records in ``listing`` (easy to hard) and what
     chose them in ``list_filters``.  A quick-reference row, which has no
-    curated answer, brings the ``passages`` of full answers that discuss it."""
+    curated answer, brings the ``passages`` of full answers that discuss it.
+    With several banks loaded, ``banks`` names them (so the answer can say
+    which one it comes from) and ``other_bank`` is the best relevant record of
+    another bank, offered beside it."""
 
     kind: AnswerKind
     rewritten_query: str
@@ -41,6 +44,8 @@ class Answer:
     listing: tuple[Question | QuickRef, ...] = ()
     list_filters: Filters | None = None
     passages: tuple[Passage, ...] = ()
+    banks: tuple[str, ...] = ()
+    other_bank: SearchHit | None = None
 
     @property
     def abstained(self) -> bool:

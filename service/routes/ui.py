@@ -19,7 +19,6 @@ from fastapi.templating import Jinja2Templates
 
 from index.filters import Filters
 from qbank import __version__
-from qbank.answer import EXAMPLE_QUESTIONS
 from service import usecases
 from service.deps import StateDep
 from service.render import code_css, render_markdown
@@ -51,8 +50,10 @@ def _not_ready(request: Request, state: ServiceState) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def chat_page(request: Request) -> HTMLResponse:
-    return _page(request, "chat.html", {"examples": EXAMPLE_QUESTIONS})
+def chat_page(request: Request, state: StateDep) -> HTMLResponse:
+    engine = state.engine
+    examples = engine.composer.catalog.examples if engine is not None else ()
+    return _page(request, "chat.html", {"examples": examples})
 
 
 @router.get("/q/{record_id}", response_class=HTMLResponse)

@@ -1,0 +1,61 @@
+"""What the loaded banks cover, in the assistant's own words: the abstention's
+text and the example questions come from the banks present, never from a
+list written for one bank."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ingest.models import Question, QuickRef
+
+EXAMPLES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class BankCatalog:
+    """The banks in the index, most questions first, and what to offer when
+    nothing answers: example questions (each the title of a full answer, so
+    each one is answered) and a company question."""
+
+    banks: tuple[str, ...]
+    examples: tuple[str, ...]
+
+    @classmethod
+    def of(cls, records: Iterable[Question | QuickRef], n: int = EXAMPLES) -> BankCatalog:
+        if n <= 0:
+            raise ValueError(f"n must be positive, got {n}")
+        questions = [r for r in records if isinstance(r, Question)]
+        sizes = Counter(q.bank for q in questions)
+        banks = tuple(sorted(sizes, key=lambda b: (-sizes[b], b)))
+        # Per bank, its answers with code first (they show the most), in bank order.
+        queues = {b: sorted((q for q in questions if q.bank == b), key=lambda q: not q.code_blocks) for b in banks}
+        picked: list[str] = []
+        while len(picked) < n - 1 and any(queues.values()):
+            for bank in banks:
+                if queues[bank] and len(picked) < n - 1:
+                    picked.append(queues[bank].pop(0).title)
+        companies = Counter(c for q in questions for c in q.companies)
+        if companies:
+            picked.append(f"What does {companies.most_common(1)[0][0]} ask?")
+        return cls(banks=banks, examples=tuple(picked))
+
+    @property
+    def abstain_text(self) -> str:
+        covered = _listed(self.banks) if self.banks else "no question bank yet"
+        return (
+            "I couldn't find that in the question banks I cover, so I won't guess. "
+            f"I answer from {covered}: curated explanations, formulas, code and what interviewers look for."
+        )
+
+    @property
+    def several(self) -> bool:
+        return len(self.banks) > 1
+
+
+def _listed(names: tuple[str, ...]) -> str:
+    quoted = [f"“{n}”" for n in names]
+    if len(quoted) == 1:
+        return f"the {quoted[0]} bank"
+    return "the " + ", ".join(quoted[:-1]) + f" and {quoted[-1]} banks"
