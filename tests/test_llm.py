@@ -1,10 +1,11 @@
 """Optional answer generation, against a local fake of an OpenAI-compatible
 endpoint that streams chat completions the way the real API does.
 
-The model must get only the retrieved sections, its streamed answer must reach
-the client (JSON and SSE), and any failure of the endpoint (HTTP error,
-refused connection, malformed stream, empty stream, timeout) must fall back
-to the extractive answer with a note, still with status 200."""
+The model gets a capped prompt of the retrieved sections; what it writes is
+a checked synthesis shown above the curated answer (never instead of it),
+reaching the client as JSON and SSE; any failure of the endpoint (HTTP error,
+refused connection, malformed stream, empty stream, timeout) falls back to
+the extractive answer with a note, still with status 200."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ from service_support import (
 
 from index.embed import Embedder
 from index.engine import IngestReport
-from qbank.answer.llm import SYSTEM_PROMPT, LLMClient, LLMError
+from qbank.answer.generate import FIRST_SOURCE_CHARS, OTHER_SOURCE_CHARS, SEPARATOR, SYNTHESIS_HEADING
+from qbank.answer.llm import MAX_TOKENS, SYSTEM_PROMPT, LLMClient, LLMError
 from service.app import create_app
 
 BAGGING = [{"role": "user", "content": "explain bagging"}]
@@ -97,14 +99,15 @@ def fallback_answer(extractive: dict) -> str:
 # -- the generated answer ---------------------------------------------------------
 
 
-def test_llm_answer_is_generated_from_the_retrieved_sections(
+def test_llm_writes_a_synthesis_above_the_curated_answer(
     llm_client: TestClient, fake: FakeOpenAI, extractive: dict
 ) -> None:
     r = llm_client.post("/api/chat", json={"messages": BAGGING})
     assert r.status_code == 200
     body = r.json()
     assert body["generated_by"] == "llm"
-    assert body["answer"] == "".join(FAKE_PIECES)
+    # Additive: the checked synthesis (every sentence supported by [1]), then the bank's answer verbatim.
+    assert body["answer"] == f"{SYNTHESIS_HEADING}\n\n{''.join(FAKE_PIECES)}{SEPARATOR}{extractive['answer']}"
     assert body["abstained"] is False
     assert body["sources"] == extractive["sources"]
 
@@ -112,33 +115,66 @@ def test_llm_answer_is_generated_from_the_retrieved_sections(
     assert request["path"] == "/v1/chat/completions"
     assert request["headers"]["Authorization"] == "Bearer sk-test"
     sent = request["json"]
-    assert (sent["model"], sent["stream"]) == ("fake-model", True)
+    assert (sent["model"], sent["stream"], sent["max_tokens"]) == ("fake-model", True, MAX_TOKENS)
     system, prompt = sent["messages"]
     assert system == {"role": "system", "content": SYSTEM_PROMPT}
-    assert "Cite sources as [1]" in SYSTEM_PROMPT and "ONLY from the numbered sources" in SYSTEM_PROMPT
+    assert "ONLY from the numbered sources" in SYSTEM_PROMPT and "Do not write code" in SYSTEM_PROMPT
     assert prompt["role"] == "user"
     content = prompt["content"]
     assert content.startswith(f"Sources:\n\n[1] {ENSEMBLE_TITLE}\n")
     assert content.endswith("\n\nQuestion: explain bagging")
-    # [1] carries the sections the extractive answer quotes; the others their snippets; nothing else.
+    # [1] carries the start of the sections the extractive answer quotes, the others their snippets, capped.
     quoted = [s for s in extractive["sections"] if f"**{s['heading']}:**\n\n{s['markdown']}\n" in extractive["answer"]]
-    assert quoted and all(s["markdown"] in content for s in quoted)
+    assert quoted and quoted[0]["markdown"][:FIRST_SOURCE_CHARS] in content
     sources = body["sources"]
     for i, s in enumerate(sources[1:], 2):
-        assert f"\n\n[{i}] {s['title']}\n{s['snippet']}" in content
+        assert f"\n\n[{i}] {s['title']}\n{s['snippet'][:OTHER_SOURCE_CHARS]}" in content
     assert f"[{len(sources) + 1}] " not in content
+    assert len(content) <= FIRST_SOURCE_CHARS + 3 * (OTHER_SOURCE_CHARS + 120) + 200  # the prompt stays small
 
 
-def test_llm_answer_streams_as_sse(llm_client: TestClient, fake: FakeOpenAI) -> None:
+def test_llm_answer_streams_as_sse(llm_client: TestClient, fake: FakeOpenAI, extractive: dict) -> None:
     r = llm_client.post("/api/chat/stream", json={"messages": BAGGING})
     assert r.status_code == 200
     events = parse_sse(r.text)
-    assert [e.event for e in events] == ["sources"] + ["delta"] * len(FAKE_PIECES) + ["done"]
-    assert [e.data["text"] for e in events[1:-1]] == list(FAKE_PIECES)
+    names = [e.event for e in events]
+    assert names[0] == "sources" and names[-1] == "done" and set(names[1:-1]) == {"delta"}
+    generated = [e.data["text"] for e in events[2 : 2 + len(FAKE_PIECES)]]
+    assert events[1].data["text"] == f"{SYNTHESIS_HEADING}\n\n" and generated == list(FAKE_PIECES)
     done = events[-1].data
-    assert (done["answer"], done["generated_by"]) == ("".join(FAKE_PIECES), "llm")
+    assert done["generated_by"] == "llm"
+    assert deltas_text(events) == done["answer"]  # nothing was marked, so the deltas add up to the answer
+    assert done["answer"].endswith(SEPARATOR + extractive["answer"])
     assert events[0].data["sources"][0]["id"] == ENSEMBLE_ID
     assert len(fake.requests) == 1
+
+
+def test_unsupported_sentences_and_generated_code_are_marked(llm_client: TestClient, fake: FakeOpenAI) -> None:
+    fake.pieces = (
+        "Bagging trains models in parallel on bootstrap samples [1]. ",
+        "It was invented on the moon by astronauts [1].\n\n",
+        "```python\nfrom sklearn.model_selection import SMOTE\n```\n\n",
+        "See also [7].",
+    )
+    try:
+        answer = llm_client.post("/api/chat", json={"messages": BAGGING}).json()["answer"]
+    finally:
+        fake.pieces = FAKE_PIECES
+    synthesis = answer.split(SEPARATOR)[0]
+    assert "bootstrap samples [1]." in synthesis and "bootstrap samples [1]. _(not" not in synthesis
+    assert "astronauts [1]. _(not supported by the cited sources)_" in synthesis
+    assert "import SMOTE" not in synthesis and "_(Generated code removed: the bank's own code is below.)_" in synthesis
+    assert "See also [7]. _(cites a source that was not given)_" in synthesis
+
+
+def test_a_quick_reference_topic_without_passages_is_labelled_as_generated(
+    llm_client: TestClient, fake: FakeOpenAI
+) -> None:
+    body = llm_client.post("/api/chat", json={"messages": [{"role": "user", "content": "explain GANs"}]}).json()
+    assert body["kind"] == "quick_reference" and body["generated_by"] == "llm"
+    heading, rest = body["answer"].split("\n\n", 1)
+    assert heading.startswith("**Generated explanation** (the bank has no curated answer for this")
+    assert "The bank has no curated answer for this topic" in rest.split(SEPARATOR)[1]
 
 
 def test_follow_up_sends_the_rewritten_question(llm_client: TestClient, fake: FakeOpenAI) -> None:
@@ -197,8 +233,8 @@ def test_endpoint_failure_mid_stream_resets_and_streams_the_extractive_answer(
     events = parse_sse(r.text)
     names = [e.event for e in events]
     reset = names.index("reset")
-    # malformed: the good first chunk was already streamed before the failure
-    assert names[:reset] == ["sources"] + (["delta"] if mode == "malformed" else [])
+    # the synthesis heading, and for malformed the good first chunk, were streamed before the failure
+    assert names[:reset] == ["sources", "delta"] + (["delta"] if mode == "malformed" else [])
     assert set(names[reset + 1 : -1]) == {"delta"} and names[-1] == "done"
     assert events[reset].data["reason"].startswith(reason)
     done = events[-1].data

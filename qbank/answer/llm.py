@@ -15,8 +15,11 @@ import httpx
 
 SYSTEM_PROMPT = (
     "You are qbank, an interview-preparation assistant. Answer ONLY from the numbered sources given. "
-    "Cite sources as [1], [2]. If the sources do not answer the question, say so. Keep code exactly as given."
+    "Write a short synthesis: at most three short paragraphs. End every paragraph with the sources it uses, "
+    "cited as [1], [2]. Do not write code: the bank's own code is shown below your text. "
+    "If the sources do not answer the question, say so."
 )
+MAX_TOKENS = 300  # a synthesis, not an essay: the curated answer follows it
 
 
 class LLMError(RuntimeError):
@@ -41,7 +44,12 @@ class LLMClient:
         ]
 
     async def stream(self, question: str, sources: list[tuple[str, str]]) -> AsyncIterator[str]:
-        payload = {"model": self.model, "stream": True, "messages": self.build_messages(question, sources)}
+        payload = {
+            "model": self.model,
+            "stream": True,
+            "max_tokens": MAX_TOKENS,
+            "messages": self.build_messages(question, sources),
+        }
         try:
             async with (
                 httpx.AsyncClient(timeout=self.timeout) as client,

@@ -78,8 +78,8 @@ async def _stream(state: ServiceState, answer: Answer, request: Request) -> Asyn
     written = Written()
     async for event, text in state.writer.write(answer, to_markdown(answer), written):
         yield _sse(event, {"text": text} if event == "delta" else {"reason": text})
-    if written.generated_by == "extractive":
-        for piece in _pieces(written.text):
+    if written.unstreamed:
+        for piece in _pieces(written.unstreamed):
             if await request.is_disconnected():
                 return
             yield _sse("delta", {"text": piece})
