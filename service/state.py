@@ -21,7 +21,7 @@ from index.store import IndexArtifact, load_artifact
 from qbank.answer import AnswerComposer
 from qbank.answer.generate import AnswerWriter
 from qbank.answer.llm import LLMClient
-from qbank.settings import Settings
+from qbank.settings import Settings, settings_embedder
 from service.feedback import FeedbackStore
 from service.metrics import Metrics
 
@@ -48,9 +48,7 @@ class ServiceState:
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.metrics = Metrics()
-        self.embedder = embedder or Embedder(
-            settings.model, query_cache_size=settings.query_cache_size, threads=settings.query_threads
-        )
+        self.embedder = embedder or settings_embedder(settings)
         self.feedback = FeedbackStore(settings.feedback_file)
         self.engine: Engine | None = None
         self.error: str | None = None

@@ -38,6 +38,9 @@ class HashEmbedder(Embedder):
     def dimension(self) -> int:
         return self.DIMENSION
 
+    def describe(self) -> dict[str, str]:
+        return {"backend": "test-hash"}
+
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.DIMENSION), dtype=np.float32)
         for row, text in enumerate(texts):

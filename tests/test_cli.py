@@ -100,6 +100,7 @@ BENCH_OPTIONS = (
     "--peer",
     "--http",
     "--scale",
+    "--encoders",
     "--scale-chunks",
     "--seconds",
     "--workers",

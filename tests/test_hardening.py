@@ -216,7 +216,8 @@ def test_ingest_killed_while_embedding_leaves_previous_index(
     (content / ML_BANK.name).write_text(ML_BANK.read_text(encoding="utf-8").replace("model", "estimator"))
     log = tmp_path / "ingest.log"
     proc = _ingest_process(content, index, log)
-    killed = _kill_when(proc, lambda: "Batches" in log.read_text(errors="replace"))
+    # The embedding progress bar: sentence-transformers' "Batches", the ONNX encoder's "embedding".
+    killed = _kill_when(proc, lambda: re.search(r"(Batches|embedding):", log.read_text(errors="replace")) is not None)
     assert killed, f"qbank ingest finished before it could be killed:\n{log.read_text()[-2000:]}"
     assert proc.returncode == -signal.SIGKILL
     _assert_previous_intact(index, version, content_hash, embedder)
