@@ -163,3 +163,10 @@ def test_company_list_gold_is_derived_from_the_records(built: IngestReport) -> N
     checker = runpy.run_path(str(REPO / "eval" / "data" / "check_conversations.py"))
     records = built.path / "records.json"
     assert checker["main"](str(CONVERSATIONS), str(records)) == 0
+
+
+def test_the_harder_set_is_valid_against_the_records(built: IngestReport) -> None:
+    """eval/data/check_hard.py: fields, kinds and counts, gold ids in the index,
+    the gold order of quick-reference items, and the word overlap bound."""
+    checker = runpy.run_path(str(REPO / "eval" / "data" / "check_hard.py"))
+    assert checker["main"]([str(built.path / "records.json")]) == 0

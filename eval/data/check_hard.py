@@ -3,8 +3,9 @@
 usage: python3 eval/data/check_hard.py [records.json | records.tsv] [hard.jsonl]
 
 Records are read from the index's ``records.json`` ({"questions": [...], "quick_refs": [...]}, each with id, title
-and, for quick-reference rows, question_id) when one is named, else from the tab-separated export /tmp/records.tsv
-(id, kind, title, difficulty, companies, tags, linked_question_id). Checks fields and types, kinds and minimum counts,
+and, for quick-reference rows, question_id), by default .qbank/index/records.json, or from a tab-separated export
+(id, kind, title, difficulty, companies, tags, linked_question_id). tests/test_eval_dataset.py runs it on the
+session index. Checks fields and types, kinds and minimum counts,
 ids h001 upward, unique queries, gold ids present, off_topic gold empty and the rest non-empty, how a quick_ref item's
 gold is ordered, coverage (distinct quick-reference rows, distinct full questions), and reports the word overlap of
 each query with its gold title: quick_ref must stay under MAX_QR_OVERLAP on average.
@@ -18,7 +19,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEFAULT_DATA = os.path.join(ROOT, "eval", "data", "hard.jsonl")
-DEFAULT_RECORDS = "/tmp/records.tsv"
+DEFAULT_RECORDS = os.path.join(ROOT, ".qbank", "index", "records.json")  # built by `qbank ingest`
 FIELDS = {"id": str, "query": str, "kind": str, "gold": list, "needs_code": bool}
 MIN = {"quick_ref": 60, "paraphrase": 60, "off_topic": 20, "answer_detail": 20}
 MIN_QR_ROWS = 60
