@@ -171,6 +171,39 @@ def _prune(target: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+_MANIFEST_TYPES: dict[str, type] = {
+    "format_version": int,
+    "model": str,
+    "dimension": int,
+    "counts": dict,
+    "content_hash": str,
+    "built_at": str,
+    "dense_kind": str,
+    "files": dict,
+    "encoder": dict,
+}
+_OPTIONAL_FIELDS = frozenset(["encoder"])
+
+
+def manifest_problems(data: object) -> list[str]:
+    """What is wrong with a manifest's fields and types (an empty list when nothing):
+    checked before anything is loaded or swapped in."""
+    if not isinstance(data, dict):
+        return ["the manifest is not a JSON object"]
+    problems = [f"{k!r} is missing" for k in _MANIFEST_TYPES if k not in data and k not in _OPTIONAL_FIELDS]
+    problems += [f"unknown field {k!r}" for k in data if k not in _MANIFEST_TYPES]
+    for key, kind in _MANIFEST_TYPES.items():
+        value = data.get(key)
+        if key in data and (not isinstance(value, kind) or (kind is int and isinstance(value, bool))):
+            problems.append(f"{key!r} must be {kind.__name__}, got {type(value).__name__}")
+    for key, inner in (("counts", int), ("files", str), ("encoder", str)):
+        mapping = data.get(key)
+        if isinstance(mapping, dict):
+            bad = [k for k, v in mapping.items() if not isinstance(v, inner) or isinstance(v, bool)]
+            problems += [f"{key}[{k!r}] must be {inner.__name__}" for k in bad]
+    return problems
+
+
 def read_manifest(path: Path) -> Manifest:
     manifest_path = Path(path) / "manifest.json"
     if not manifest_path.is_file():
@@ -179,6 +212,9 @@ def read_manifest(path: Path) -> Manifest:
         )
     try:
         data = json.loads(manifest_path.read_text(encoding="utf-8"))
+        problems = manifest_problems(data)
+        if problems:
+            raise ValueError("; ".join(problems))
         return Manifest(**data)
     except (ValueError, TypeError) as exc:
         raise IndexLoadError(

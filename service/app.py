@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -128,6 +129,16 @@ class _AsciiJSONResponse(JSONResponse):
         return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
+def _has_non_finite(value: object) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_non_finite(v) for v in value)
+    return False
+
+
 def create_app(
     settings: Settings | None = None, background_load: bool = True, embedder: Embedder | None = None
 ) -> FastAPI:
@@ -175,7 +186,12 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _AsciiJSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+        errors = jsonable_encoder(exc.errors())
+        if _has_non_finite(errors):
+            # Python's JSON parser accepts NaN and Infinity; JSON does not, and they cannot be echoed back.
+            detail = "the request has a non-standard JSON number (NaN or Infinity); send a finite number"
+            return _AsciiJSONResponse({"detail": detail}, status_code=422)
+        return _AsciiJSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

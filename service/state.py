@@ -68,12 +68,13 @@ class ServiceState:
         return Engine(artifact=artifact, searcher=searcher, composer=AnswerComposer(searcher))
 
     def _publish(self, engine: Engine) -> None:
-        self.engine = engine
-        self.error = None
+        """Swap ``engine`` in, its figures first: nothing that can fail comes after the swap."""
         m = engine.artifact.manifest
         self.metrics.index_chunks.set(m.counts.get("chunks", 0))
         self.metrics.index_records.set(m.counts.get("questions", 0) + m.counts.get("quick_refs", 0))
         self.metrics.model.info({"model": m.model, "dimension": str(m.dimension), "built_at": m.built_at})
+        self.engine = engine
+        self.error = None
         self.metrics.ready.set(1)
 
     def load(self) -> None:
