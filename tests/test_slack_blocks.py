@@ -58,7 +58,9 @@ def dropout(composer: AnswerComposer) -> Answer:
          f"see <{BASE}/q/abc|the answer> and <https://x.org/a?b=1&amp;c=2|docs>"),
         ("[anchor](#top) and [js](javascript:alert(1))", "anchor and js"),
         ("if a < b && c > d", "if a &lt; b &amp;&amp; c &gt; d"),
-        ("use `x<y` and $\\frac{1}{1-p}$", "use `x&lt;y` and `\\frac{1}{1-p}`"),
+        ("use `x<y` and $\\frac{1}{1-p}$", "use `x&lt;y` and 1/(1 − p)"),
+        ("$$\\binom{n}{k} < 2^n$$ counts", "`\\binom{n}{k} &lt; 2^n` counts"),
+        ("| Norm | Formula |\n|---|---|\n| L1 | $\\lambda \\sum |w_i|$ |", "• *L1* — λ ∑ |wᵢ|"),
         ("- one\n    - nested\n* two", "• one\n    ◦ nested\n• two"),
         ("> **Testing:** depth\n>\n> - a", "> *Testing:* depth\n> \n> • a"),
         ("| Level | Technique |\n|---|---|\n| Data | SMOTE |\n| **Algo** | Class <weights> |",
@@ -67,7 +69,8 @@ def dropout(composer: AnswerComposer) -> Answer:
         ("    ```python\n    def f(x):\n        return x < 1\n    ```", "```\ndef f(x):\n    return x &lt; 1\n```"),
         ("text\n\n\n\nmore\n---", "text\n\nmore\n──────────"),
     ],
-    ids=["header", "bold header", "emphasis", "links", "unsafe links", "escaping", "code and math", "bullets",
+    ids=["header", "bold header", "emphasis", "links", "unsafe links", "escaping", "code and math", "math fallback",
+         "math in a table", "bullets",
          "quote", "table", "wide table", "indented fence", "blank lines and rule"],
 )  # fmt: skip
 def test_markdown_becomes_slack_mrkdwn(markdown: str, mrkdwn: str) -> None:
