@@ -7,12 +7,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from typing import Any
 
 import pytest
 from test_slack import DROPOUT_ID, DROPOUT_TITLE, block_problems, blocks_of, unescaped
 
 from index.search import Searcher
 from ingest.models import CodeBlock, Section
+from ingest.pipeline import Corpus
 from qbank.answer import Answer, AnswerComposer
 from service.slack.blocks import (
     CODE_CHARS,
@@ -24,8 +26,10 @@ from service.slack.blocks import (
     asked_query,
     fallback_text,
     feedback_value,
+    is_heading,
     parse_feedback_value,
     size,
+    without_code,
 )
 from service.slack.bot import thread_history
 from service.slack.jobs import JobPool, Seen
@@ -113,7 +117,7 @@ def test_dropout_answer_blocks(dropout: Answer) -> None:
     assert block_problems(blocks) == [] and unescaped(blocks) == []
     assert [b["type"] for b in blocks] == ["header", "context", "section", "section", "section", "context", "actions"]
     assert blocks[0]["text"]["text"] == DROPOUT_TITLE
-    assert blocks[1]["elements"][0]["text"].startswith("*Difficulty:* Medium · *Asked by:* Amazon, Meta")
+    assert blocks[1]["elements"][0]["text"].startswith("*Difficulty:* Medium · *Asked at:* Amazon, Meta")
     prose, code, insight = (b["text"]["text"] for b in blocks[2:5])
     assert prose.startswith("*How Dropout Works*\nDuring training") and "```" not in prose
     assert "• *Ensemble* — Training many sub-networks" in prose  # the table, as rows
@@ -126,6 +130,41 @@ def test_dropout_answer_blocks(dropout: Answer) -> None:
     )
     assert asked_query(blocks) == "how does dropout work"
     assert fallback_text(dropout) == DROPOUT_TITLE
+
+
+def bare_headings(blocks: list[dict[str, Any]]) -> list[str]:
+    """Section lines that are only a bold heading and head nothing: the last
+    line of their block, or followed by another heading."""
+    found = []
+    for b in blocks_of("section", blocks):
+        lines = [line for line in b["text"]["text"].split("\n") if line.strip()]
+        for line, following in zip(lines, [*lines[1:], None], strict=True):
+            if is_heading(line) and (following is None or is_heading(following)):
+                found.append(line)
+    return found
+
+
+def test_no_heading_stands_alone_in_any_answer_of_the_bank(composer: AnswerComposer, corpus: Corpus) -> None:
+    """Every question of the bank, with the sections chosen for its title and
+    with all its sections (so every section of the bank is shown)."""
+    assert len(corpus.questions) == 49
+    code_only = 0
+    for q in corpus.questions:
+        composed = composer.compose([("user", q.title)])
+        code_only += sum(1 for s in q.sections if s.code_blocks and not without_code(s.markdown))
+        for answer in (composed, dataclasses.replace(composed, sections=q.sections)):
+            assert bare_headings(answer_blocks(answer, BASE)) == [], q.title
+    assert code_only > 40  # sections that are all code: the case this guards
+
+
+def test_a_section_of_only_code_lends_its_heading_to_the_code(composer: AnswerComposer) -> None:
+    composed = composer.compose([("user", "explain bagging")])
+    bagging = composed.sections[0]
+    assert bagging.heading == "Bagging (Bootstrap Aggregating)" and not without_code(bagging.markdown)
+    texts = [b["text"]["text"] for b in blocks_of("section", answer_blocks(composed, BASE))]
+    assert not any(t.rstrip().endswith("*Bagging (Bootstrap Aggregating)*") for t in texts)
+    (code,) = [t for t in texts if "```" in t]
+    assert code.startswith("*Bagging (Bootstrap Aggregating)* (`python`)\n```\nfrom sklearn.ensemble import")
 
 
 def test_code_comes_first_when_code_is_asked_for(composer: AnswerComposer) -> None:

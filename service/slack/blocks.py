@@ -1,9 +1,13 @@
 """Block Kit for one answer: a pure function from the typed ``Answer`` to Slack blocks.
 
-Layout: the question's title, a context line (difficulty, companies, tags),
-the sections most relevant to the question, the main code block, the
-interviewer's insight, related questions, then the buttons: "Open full
-answer" (the web UI's question page), 👍 and 👎.
+Layout: the question's title, a context line (difficulty, the companies that
+ask it, tags), the sections most relevant to the question, the main code
+block, the interviewer's insight, related questions, then the buttons: "Open
+full answer" (the web UI's question page), 👍 and 👎.
+
+A section heading never stands alone: a section whose text is all code (its
+code shown in the code block) loses its heading, or lends it to the code
+block when the code shown is its own.
 
 Slack's limits are kept here, so a post never fails on size: section text is
 at most 3,000 characters (longer text is split over several sections), a
@@ -23,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from ingest.models import CodeBlock, Question, QuickRef
-from qbank.answer import Answer, meta_line
+from ingest.models import CodeBlock, Question, QuickRef, Section
+from qbank.answer import Answer
 from qbank.answer.markdown import abstain_markdown, listing_groups
 from service.schemas import question_url
 from service.slack.mrkdwn import code_block, escape, link, split_mrkdwn, to_mrkdwn
@@ -54,6 +58,7 @@ USAGE_TEXT = (
 LOADING_TEXT = "The question bank is still loading; try again in a minute."
 
 _FENCED = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([\w+#.-]*)[ \t]*\n(.*?)\n[ \t]*\2[ \t]*$", re.M | re.S)
+_HEADING_LINE = re.compile(r"^\*[^*\n]+\*:?$")  # a line that is only bold: a heading in mrkdwn
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,52 @@ class FeedbackValue:
 
 def without_code(markdown: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", _FENCED.sub("", markdown)).strip()
+
+
+def is_heading(line: str) -> bool:
+    """A mrkdwn line that is only a bold phrase: a heading, which must not end a text."""
+    return bool(_HEADING_LINE.match(line.strip()))
+
+
+def without_bare_headings(text: str) -> str:
+    """``text`` without heading lines that head nothing: followed only by
+    another heading or by the end (their code went to the code block)."""
+    lines = text.split("\n")
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        following = next((rest for rest in lines[i + 1 :] if rest.strip()), None)
+        if is_heading(line) and (following is None or is_heading(following)):
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def section_text(s: Section, base_url: str) -> str:
+    """A section as mrkdwn without its code: its heading, then its prose; "" when it has no prose."""
+    heading = f"*{escape(s.heading)}*\n" if s.heading else ""
+    return without_bare_headings(heading + to_mrkdwn(without_code(s.markdown), base_url))
+
+
+def code_label(answer: Answer) -> str:
+    """The code block's label: the heading of the chosen section the code is
+    all of (that heading would otherwise head nothing), else "Code"."""
+    code = answer.main_code
+    for s in answer.sections:
+        if code is not None and code in s.code_blocks and s.heading and not without_code(s.markdown):
+            return s.heading
+    return "Code"
+
+
+def meta(record: Question | QuickRef) -> str:
+    """Difficulty, the companies that ask it ("Asked at", as read in Slack), tags."""
+    parts = []
+    if record.difficulty:
+        parts.append(f"*Difficulty:* {escape(record.difficulty)}")
+    if record.companies:
+        parts.append(f"*Asked at:* {escape(', '.join(record.companies))}")
+    if record.tags:
+        parts.append(f"*Tags:* {escape(', '.join(record.tags))}")
+    return " · ".join(parts)
 
 
 def section(text: str) -> Block:
@@ -138,8 +189,8 @@ def actions(url: str, question_id: str, query: str) -> Block:
     }
 
 
-def code_blocks(code: CodeBlock, url: str) -> list[Block]:
-    label = f"*Code* (`{escape(code.language)}`)" if code.language != "text" else "*Code*"
+def code_blocks(code: CodeBlock, url: str, title: str = "Code") -> list[Block]:
+    label = f"*{escape(title)}*" + (f" (`{escape(code.language)}`)" if code.language != "text" else "")
     body = code.code
     if len(escape(body)) <= CODE_CHARS:
         return [section(f"{label}\n{code_block(body)}")]
@@ -175,7 +226,10 @@ def _cut(text: str, budget: int) -> str:
     text = text[:end] if end > budget // 2 else text[: max(text.rfind(" "), budget // 2)]
     if text.rfind("<") > text.rfind(">"):
         text = text[: text.rfind("<")]
-    return text.rstrip() + " …"
+    lines = text.rstrip().split("\n")
+    while lines and (not lines[-1].strip() or is_heading(lines[-1])):
+        lines.pop()  # a heading whose text was cut away
+    return "\n".join(lines) + " …"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,10 +266,7 @@ class _Body:
 
 def _question_body(q: Question, answer: Answer, base_url: str) -> _Body:
     url = question_url(base_url, q.id)
-    text = "\n\n".join(
-        (f"*{escape(s.heading)}*\n" if s.heading else "") + to_mrkdwn(without_code(s.markdown), base_url)
-        for s in answer.sections
-    ).strip()
+    text = "\n\n".join(t for t in (section_text(s, base_url) for s in answer.sections) if t)
     code = answer.main_code
     insight: list[Block] = []
     if q.insight:
@@ -224,7 +275,7 @@ def _question_body(q: Question, answer: Answer, base_url: str) -> _Body:
         insight = [section(said if len(said) <= SECTION_CHARS else _cut(said, SECTION_CHARS - 2))]
     return _Body(
         prose=sections(text) if text else [],
-        code=code_blocks(code, url) if code else [],
+        code=code_blocks(code, url, code_label(answer)) if code else [],
         insight=insight,
         related=_related(answer, base_url),
         code_first=answer.code_first,
@@ -283,8 +334,8 @@ def answer_blocks(answer: Answer, base_url: str) -> list[Block]:
         prose = sections(to_mrkdwn(abstain_markdown(answer), base_url))
         return [*prose[: MAX_BLOCKS - 1], context(escape(USAGE_TEXT))]
     url = question_url(base_url, record.id)
-    meta = to_mrkdwn(meta_line(record), base_url)
-    head = [header(record.title), *([context(meta)] if meta else [])]
+    described = meta(record)
+    head = [header(record.title), *([context(described)] if described else [])]
     if isinstance(record, Question):
         body = _question_body(record, answer, base_url)
     else:
