@@ -2,7 +2,8 @@
 
 Slack's servers cannot be reached from here, so ``FakeSlack`` plays them on
 loopback: the Web API methods the bot calls (``auth.test``,
-``chat.postMessage``, ``chat.postEphemeral``, ``conversations.replies``),
+``chat.postMessage``, ``chat.postEphemeral``, ``conversations.replies``,
+``views.publish``),
 answered the way Slack answers them (bearer token checked, Block Kit limits
 enforced with ``invalid_blocks``, threads kept so ``conversations.replies``
 returns what was posted), and the ``response_url`` endpoint.  The bot's
@@ -232,6 +233,13 @@ class FakeSlack:
                 self._reply(handler, 200, {"ok": True, "channel": payload["channel"], "ts": ts, "message": message})
             else:
                 self._reply(handler, 200, {"ok": True, "message_ts": ts})
+        elif method == "views.publish":
+            view = payload.get("view") or {}
+            blocks = view.get("blocks") or []
+            if view.get("type") != "home" or not payload.get("user_id") or len(blocks) > 100 or block_problems(blocks):
+                self._reply(handler, 200, {"ok": False, "error": "invalid_arguments"})
+                return
+            self._reply(handler, 200, {"ok": True, "view": view | {"id": "V0000HOME"}})
         elif method == "conversations.replies":
             with self.lock:
                 thread = [
@@ -810,6 +818,32 @@ def test_question_while_the_index_loads_gets_a_retry_message(
     assert answer["response_type"] == "ephemeral"
 
 
+def home_opened(tab: str) -> dict[str, Any]:
+    return {"type": "app_home_opened", "user": "U0000USER", "channel": "D0000DM", "tab": tab, "event_ts": new_ts()}
+
+
+def test_opening_app_home_publishes_what_the_bot_does(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    assert send(client, event_body(home_opened("home"), "EvHome")).status_code == 200
+    fake.wait_for("views.publish")
+    settle(bot)
+    (published,) = fake.posts("views.publish")
+    assert published["user_id"] == "U0000USER"
+    view = published["view"]
+    assert view["type"] == "home"
+    assert block_problems(view["blocks"]) == [] and unescaped(view["blocks"]) == []
+    text = "\n".join(
+        b["text"]["text"] if b["type"] in ("section", "header") else b["elements"][0]["text"] for b in view["blocks"]
+    )
+    for said in ("curated question bank", "How do I handle class imbalance?", "/ask how does dropout work",
+                 "Share in channel", "Mention me", "direct message", "Follow up in the thread", "Show full answer",
+                 f"<{PUBLIC_URL}|"):  # fmt: skip
+        assert said in text
+    fake.reset()
+    assert send(client, event_body(home_opened("messages"), "EvHomeMessages")).status_code == 200
+    settle(bot)
+    assert fake.calls == []  # the Messages tab: nothing to publish
+
+
 @pytest.mark.parametrize(("action_id", "helpful"), [(FEEDBACK_UP, True), (FEEDBACK_DOWN, False)])
 def test_feedback_button_is_stored_with_the_web_ui_feedback(
     client: TestClient, bot: SlackBot, fake: FakeSlack, action_id: str, helpful: bool
@@ -1024,7 +1058,9 @@ def test_manifest_asks_for_what_the_bot_uses() -> None:
     settings = manifest["settings"]
     assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
     assert settings["interactivity"] == {"is_enabled": True, "request_url": ask["url"]}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened",
         "app_mention",
         "message.im",
         "message.channels",

@@ -1,6 +1,6 @@
 """The Slack bot: a slack-bolt ``App`` with the /ask command, @mentions, direct
-messages, thread follow-ups, and the answers' buttons (Show full answer, Share
-in channel, feedback).
+messages, thread follow-ups, the answers' buttons (Show full answer, Share in
+channel, feedback) and the App Home tab.
 
 Every request is checked by bolt's signing-secret verification before any
 listener sees it.  Slack wants an answer within 3 seconds, so each listener
@@ -39,6 +39,7 @@ from service.slack.buttons import (
     AnswerRef,
     asked_query,
 )
+from service.slack.home import home_view
 from service.slack.jobs import JobPool, Seen
 from service.slack.kit import Block, context
 from service.slack.mrkdwn import escape, from_slack, link
@@ -129,6 +130,8 @@ class SlackBot:
         self.app.event("app_mention")(_ack)  # bots' mentions: acknowledged, ignored
         self.app.event("message", matchers=[self._wanted_message])(ack=_ack, lazy=[self._answer_message])
         self.app.event("message")(_ack)  # everything else in the channels we are in
+        self.app.event("app_home_opened", matchers=[self._home_tab])(ack=_ack, lazy=[self._publish_home])
+        self.app.event("app_home_opened")(_ack)  # the Messages tab: nothing to publish
         self.app.action(re.compile(r"^qbank_feedback_(up|down)$"))(ack=_ack, lazy=[self._record_feedback])
         self.app.action(EXPAND_ACTION)(ack=_ack, lazy=[self._expand])
         self.app.action(SHARE_ACTION)(ack=_ack, lazy=[self._share])
@@ -273,6 +276,16 @@ class SlackBot:
         blocks = short_blocks(answer, self.settings.public_url, ref, above=[asked])
         respond(text=fallback_text(answer), blocks=blocks, response_type="in_channel", replace_original=False)
         respond(delete_original=True)
+
+    @staticmethod
+    def _home_tab(event: dict[str, Any]) -> bool:
+        return event.get("tab", "home") == "home"
+
+    def _publish_home(self, event: dict[str, Any], client: WebClient) -> None:
+        try:
+            client.views_publish(user_id=event["user"], view=home_view(self.settings.public_url))
+        except SlackApiError as exc:
+            log.warning("could not publish the Home tab for %s: %s", event.get("user"), exc.response.get("error"))
 
     # -- the answer itself ----------------------------------------------------------
 
