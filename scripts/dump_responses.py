@@ -81,6 +81,11 @@ def main() -> None:
         with TestClient(app) as client:
             from service.slack.blocks import answer_blocks, fallback_text
 
+            try:
+                from service.slack.short import short_blocks
+            except ImportError:  # before answers started short
+                short_blocks = None
+
             state = app.state.qbank
             for item in items:
                 key = item["id"]
@@ -97,6 +102,8 @@ def main() -> None:
                 else:
                     blocks = answer_blocks(composed, settings.public_url)
                 emit("slack", key, {"text": fallback_text(composed), "blocks": blocks})
+                if short_blocks is not None:  # what Slack replies with first, since answers start short
+                    emit("slack-short", key, {"blocks": short_blocks(composed, settings.public_url)})
             emit("facets", "-", client.get("/api/facets").json())
             page = client.get("/api/questions", params={"limit": 200}).json()
             emit("questions", "-", page)

@@ -2,7 +2,8 @@
 
 Slack's servers cannot be reached from here, so ``FakeSlack`` plays them on
 loopback: the Web API methods the bot calls (``auth.test``,
-``chat.postMessage``, ``chat.postEphemeral``, ``conversations.replies``),
+``chat.postMessage``, ``chat.postEphemeral``, ``conversations.replies``,
+``views.publish``),
 answered the way Slack answers them (bearer token checked, Block Kit limits
 enforced with ``invalid_blocks``, threads kept so ``conversations.replies``
 returns what was posted), and the ``response_url`` endpoint.  The bot's
@@ -43,7 +44,9 @@ from index.engine import IngestReport
 from qbank.settings import Settings
 from service.app import create_app
 from service.slack import SlackBot, socket_mode_handler
-from service.slack.blocks import FEEDBACK_DOWN, FEEDBACK_UP, LOADING_TEXT, USAGE_TEXT
+from service.slack.blocks import LOADING_TEXT, USAGE_TEXT
+from service.slack.buttons import EXPAND_ACTION, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_ACTION, SHARE_ACTION
+from service.slack.kit import size
 
 SECRET = "test-secret"
 TOKEN = "xoxb-test"
@@ -117,7 +120,7 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.channels: dict[str, list[dict[str, Any]]] = {}
         self.lock = threading.Lock()
-        self._ts = 1_700_000_000
+        self._ts = 1_720_000_000  # after the test messages' (new_ts): a reply sorts after its question
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -230,6 +233,13 @@ class FakeSlack:
                 self._reply(handler, 200, {"ok": True, "channel": payload["channel"], "ts": ts, "message": message})
             else:
                 self._reply(handler, 200, {"ok": True, "message_ts": ts})
+        elif method == "views.publish":
+            view = payload.get("view") or {}
+            blocks = view.get("blocks") or []
+            if view.get("type") != "home" or not payload.get("user_id") or len(blocks) > 100 or block_problems(blocks):
+                self._reply(handler, 200, {"ok": False, "error": "invalid_arguments"})
+                return
+            self._reply(handler, 200, {"ok": True, "view": view | {"id": "V0000HOME"}})
         elif method == "conversations.replies":
             with self.lock:
                 thread = [
@@ -287,16 +297,25 @@ def event_body(event: dict[str, Any], event_id: str) -> tuple[str, str]:
 
 
 def action_body(
-    action_id: str, value: str, response_url: str, message_ts: str = "1700000001.000100"
+    action_id: str,
+    value: str,
+    response_url: str,
+    message_ts: str = "1700000001.000100",
+    blocks: list[dict[str, Any]] | None = None,
+    ephemeral: bool = False,
 ) -> tuple[str, str]:
+    """A button click on one of our messages; an ephemeral message (an /ask
+    answer) comes without the message, as Slack sends it."""
+    message = {"type": "message", "ts": message_ts, "user": BOT_USER, "bot_id": BOT_ID, "blocks": blocks or []}
+    container = {"type": "message", "message_ts": message_ts, "channel_id": "C0000ASK", "is_ephemeral": ephemeral}
     payload = {
         "type": "block_actions",
         "user": {"id": "U0000USER", "team_id": TEAM},
         "api_app_id": "A0000QBANK",
         "team": {"id": TEAM},
         "channel": {"id": "C0000ASK"},
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": "C0000ASK"},
-        "message": {"type": "message", "ts": message_ts, "user": BOT_USER, "bot_id": BOT_ID},
+        "container": container,
+        **({} if ephemeral else {"message": message}),
         "response_url": response_url,
         "trigger_id": "1.2.3",
         "actions": [{"action_id": action_id, "block_id": "qbank_actions", "value": value, "type": "button"}],
@@ -387,18 +406,29 @@ def blocks_of(type_: str, blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [b for b in blocks if b["type"] == type_]
 
 
-def assert_dropout_answer(blocks: list[dict[str, Any]]) -> None:
+def button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
+    (actions,) = blocks_of("actions", blocks)
+    (found,) = [e for e in actions["elements"] if e["action_id"] == action_id]
+    return found
+
+
+def assert_dropout_answer(blocks: list[dict[str, Any]], share: bool = False) -> None:
+    """The short answer to "how does dropout work": title, one section, code, sources, buttons."""
     assert block_problems(blocks) == []
     assert unescaped(blocks) == []
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": DROPOUT_TITLE, "emoji": True}}
-    assert "*Difficulty:* Medium" in blocks[1]["elements"][0]["text"]
+    assert [b["type"] for b in blocks] == ["header", "section", "section", "context", "actions"]
+    assert blocks[1]["text"]["text"].startswith("*How Dropout Works*")
     code = [b["text"]["text"] for b in blocks_of("section", blocks) if "```" in b["text"]["text"]]
     assert code and "self.dropout1 = nn.Dropout(p=0.5)" in code[0]
+    assert blocks[3]["elements"][0]["text"].startswith(f"1. <{PUBLIC_URL}/q/{DROPOUT_ID}|{DROPOUT_TITLE}>\n2. ")
     (buttons,) = blocks_of("actions", blocks)
-    assert [e["action_id"] for e in buttons["elements"]] == ["qbank_open", FEEDBACK_UP, FEEDBACK_DOWN]
-    assert buttons["elements"][0]["url"] == f"{PUBLIC_URL}/q/{DROPOUT_ID}"
-    assert json.loads(buttons["elements"][1]["value"])["question_id"] == DROPOUT_ID
+    expected = [EXPAND_ACTION, OPEN_ACTION, FEEDBACK_UP, FEEDBACK_DOWN]
+    assert [e["action_id"] for e in buttons["elements"]] == ([SHARE_ACTION] if share else []) + expected
+    assert button(blocks, OPEN_ACTION)["url"] == f"{PUBLIC_URL}/q/{DROPOUT_ID}"
+    assert json.loads(button(blocks, FEEDBACK_UP)["value"])["question_id"] == DROPOUT_ID
     assert blocks[-1] is buttons
+    assert size(blocks) < 3000  # about one phone screen
 
 
 # -- security ---------------------------------------------------------------------------
@@ -451,15 +481,138 @@ def test_url_verification_challenge_is_answered_when_signed(client: TestClient) 
 # -- questions and answers ---------------------------------------------------------------
 
 
-def test_ask_command_posts_one_block_kit_answer(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+def test_ask_answers_privately_with_a_share_button(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
     response = send(client, command_body("how does dropout work", fake.response_url("ask1")))
     assert response.status_code == 200
     assert response.text == ""  # acknowledged at once; the answer comes through response_url
     answer = only_answer(fake, bot, "response_url")
     assert answer["_path"] == "/response_url/ask1"
-    assert answer["response_type"] == "in_channel"
+    assert (answer["response_type"], answer["replace_original"]) == ("ephemeral", False)
     assert answer["text"] == DROPOUT_TITLE
-    assert_dropout_answer(answer["blocks"])
+    assert_dropout_answer(answer["blocks"], share=True)
+    assert button(answer["blocks"], SHARE_ACTION)["text"]["text"] == "Share in channel"
+
+
+def test_share_in_channel_posts_the_answer_with_who_asked(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    question = "how does dropout work <really>"
+    assert send(client, command_body(question, fake.response_url("ask-share"))).status_code == 200
+    private = only_answer(fake, bot, "response_url")
+    assert private["response_type"] == "ephemeral"
+    value = button(private["blocks"], SHARE_ACTION)["value"]
+    fake.reset()
+    click = action_body(SHARE_ACTION, value, fake.response_url("share"), ephemeral=True)
+    assert send(client, click).status_code == 200
+    fake.wait_for("response_url", count=2)
+    settle(bot)
+    shared, removed = (c.payload for c in fake.answers())
+    assert (shared["response_type"], shared["replace_original"]) == ("in_channel", False)
+    assert shared["_path"] == "/response_url/share"
+    blocks = shared["blocks"]
+    assert block_problems(blocks) == [] and unescaped(blocks) == []
+    assert blocks[0]["elements"][0]["text"] == "<@U0000USER> asked: how does dropout work &lt;really&gt;"
+    assert blocks[1]["text"]["text"] == DROPOUT_TITLE
+    assert [e["action_id"] for e in blocks_of("actions", blocks)[0]["elements"]] == [
+        EXPAND_ACTION,
+        OPEN_ACTION,
+        FEEDBACK_UP,
+        FEEDBACK_DOWN,
+    ]  # everyone sees it now: nothing left to share
+    assert removed == {"text": "", "delete_original": True, "_path": "/response_url/share"}
+
+
+def test_show_full_answer_expands_a_thread_answer_in_place(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    event = mention("how does dropout work")
+    assert send(client, event_body(event, "EvExpand")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert_dropout_answer(posted["blocks"])
+    fake.reset()
+    expand = button(posted["blocks"], EXPAND_ACTION)
+    click = action_body(EXPAND_ACTION, expand["value"], fake.response_url("expand"), blocks=posted["blocks"])
+    assert send(client, click).status_code == 200
+    full = only_answer(fake, bot, "response_url")
+    assert full["replace_original"] is True and full["text"] == DROPOUT_TITLE  # the same message, replaced
+    blocks = full["blocks"]
+    assert block_problems(blocks) == [] and unescaped(blocks) == []
+    assert [b["type"] for b in blocks] == ["header", "context", "section", "section", "section", "context", "actions"]
+    assert blocks[1]["elements"][0]["text"].startswith("*Difficulty:* Medium · *Asked at:* Amazon, Meta")
+    assert "*Why It Works (Multiple Perspectives)*" in blocks[2]["text"]["text"]
+    assert "model.eval()" in blocks[3]["text"]["text"]  # all of the code
+    assert blocks[4]["text"]["text"].startswith("*Interviewer's insight*")
+    assert [e["action_id"] for e in blocks[-1]["elements"]] == [OPEN_ACTION, FEEDBACK_UP, FEEDBACK_DOWN]
+    assert button(blocks, FEEDBACK_UP)["value"] == expand["value"]  # feedback and thread history still read it
+    assert size(blocks) > size(posted["blocks"])
+
+
+def test_show_full_answer_on_a_private_ask_keeps_it_private_and_shareable(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    assert send(client, command_body("show me pytorch code for dropout", fake.response_url("ask-x"))).status_code == 200
+    private = only_answer(fake, bot, "response_url")["blocks"]
+    fake.reset()
+    value = button(private, EXPAND_ACTION)["value"]
+    assert send(client, action_body(EXPAND_ACTION, value, fake.response_url("x"), ephemeral=True)).status_code == 200
+    full = only_answer(fake, bot, "response_url")
+    assert full["replace_original"] is True and "response_type" not in full
+    assert block_problems(full["blocks"]) == []
+    assert [e["action_id"] for e in blocks_of("actions", full["blocks"])[0]["elements"]] == [
+        SHARE_ACTION,
+        OPEN_ACTION,
+        FEEDBACK_UP,
+        FEEDBACK_DOWN,
+    ]
+    assert full["blocks"][2]["text"]["text"].startswith("*Code*")  # asked for code: still first
+
+
+def test_a_shared_answer_expands_keeping_who_asked(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    assert send(client, command_body("explain bagging", fake.response_url("ask-b"))).status_code == 200
+    value = button(only_answer(fake, bot, "response_url")["blocks"], SHARE_ACTION)["value"]
+    fake.reset()
+    assert send(client, action_body(SHARE_ACTION, value, fake.response_url("s"), ephemeral=True)).status_code == 200
+    fake.wait_for("response_url", count=2)
+    settle(bot)
+    shared = fake.answers()[0].payload["blocks"]
+    fake.reset()
+    value = button(shared, EXPAND_ACTION)["value"]
+    assert send(client, action_body(EXPAND_ACTION, value, fake.response_url("e"), blocks=shared)).status_code == 200
+    full = only_answer(fake, bot, "response_url")["blocks"]
+    assert block_problems(full) == []
+    assert full[0] == shared[0] and full[0]["elements"][0]["text"] == "<@U0000USER> asked: explain bagging"
+    assert full[1]["text"]["text"] == "What is Ensemble Learning? Explain Bagging, Boosting, and Stacking"
+    assert SHARE_ACTION not in json.dumps(full)
+
+
+def test_a_company_list_asked_privately_can_be_shared(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    assert send(client, command_body("what does Uber ask?", fake.response_url("ask-uber"))).status_code == 200
+    private = only_answer(fake, bot, "response_url")
+    assert private["response_type"] == "ephemeral" and private["blocks"][0]["text"]["text"] == "Questions asked at Uber"
+    share = button(private["blocks"], SHARE_ACTION)
+    assert [e["action_id"] for e in blocks_of("actions", private["blocks"])[0]["elements"]] == [
+        SHARE_ACTION,
+        OPEN_ACTION,
+    ]
+    fake.reset()
+    assert (
+        send(client, action_body(SHARE_ACTION, share["value"], fake.response_url("s"), ephemeral=True)).status_code
+        == 200
+    )
+    fake.wait_for("response_url", count=2)
+    settle(bot)
+    shared = fake.answers()[0].payload
+    assert shared["response_type"] == "in_channel" and block_problems(shared["blocks"]) == []
+    assert shared["blocks"][0]["elements"][0]["text"] == "<@U0000USER> asked: what does Uber ask?"
+    assert shared["blocks"][1]["text"]["text"] == "Questions asked at Uber"
+    assert "How Does Gradient Descent Work?" in json.dumps(shared["blocks"])
+
+
+def test_a_button_whose_answer_changed_says_so_privately(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    value = json.dumps({"question_id": "machine-learning--no-longer-there", "query": "how does dropout work"})
+    assert send(client, action_body(EXPAND_ACTION, value, fake.response_url("gone"))).status_code == 200
+    answer = only_answer(fake, bot, "response_url")
+    assert (answer["response_type"], answer["replace_original"]) == ("ephemeral", False)
+    assert answer["text"] == (
+        "That answer has changed since it was posted: "
+        f"<{PUBLIC_URL}/q/machine-learning--no-longer-there|open it on the web>."
+    )
 
 
 def test_empty_ask_gets_usage_help(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
@@ -477,9 +630,20 @@ def test_empty_mention_gets_usage_help_in_its_thread(client: TestClient, bot: Sl
     assert (posted["thread_ts"], posted["text"]) == (event["ts"], USAGE_TEXT)
 
 
-def test_over_long_question_is_answered_with_the_limit(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+def test_over_long_question_is_answered_with_the_limit_privately(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
     assert send(client, command_body("why " * 600, fake.response_url("long"))).status_code == 200
-    assert only_answer(fake, bot, "response_url")["text"] == "question is 2399 characters; the limit is 2000"
+    answer = only_answer(fake, bot, "response_url")
+    assert answer["text"] == "question is 2399 characters; the limit is 2000"
+    assert answer["response_type"] == "ephemeral" and not answer.get("blocks")
+
+
+def test_ask_that_finds_nothing_stays_private(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    assert send(client, command_body("what is the best pizza in naples", fake.response_url("miss"))).status_code == 200
+    answer = only_answer(fake, bot, "response_url")
+    assert answer["response_type"] == "ephemeral" and answer["text"].startswith(ABSTAIN_START)
+    assert block_problems(answer["blocks"]) == [] and not blocks_of("actions", answer["blocks"])  # nothing to share
 
 
 def test_mention_is_answered_in_a_thread_under_it(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
@@ -524,9 +688,10 @@ def test_thread_follow_up_is_answered_with_the_thread_as_history(
     assert [p["channel"] for p in fake.posts("conversations.replies")] == ["C0000CHAN"]
     assert posted["thread_ts"] == first["ts"]
     assert posted["blocks"][0]["text"]["text"] == DROPOUT_TITLE
-    assert "```" in posted["blocks"][2]["text"]["text"]  # asked for code: the code comes first
-    value = json.loads(posted["blocks"][-1]["elements"][1]["value"])
+    assert "```" in posted["blocks"][1]["text"]["text"]  # asked for code: the code comes first
+    value = json.loads(button(posted["blocks"], FEEDBACK_UP)["value"])
     assert value["query"] == f"how does dropout work {follow_up}"
+    assert value["turns"] == ["how does dropout work", follow_up]  # what "Show full answer" composes again
 
 
 def thread_conversation(client: TestClient, bot: SlackBot, fake: FakeSlack, *said: str) -> list[dict[str, Any]]:
@@ -563,16 +728,22 @@ def test_a_new_topic_in_a_thread_is_not_merged_with_the_previous(
 ) -> None:
     _, bagging = thread_conversation(client, bot, fake, "explain GANs", "explain bagging")
     assert bagging["blocks"][0]["text"]["text"] == "What is Ensemble Learning? Explain Bagging, Boosting, and Stacking"
-    value = json.loads(bagging["blocks"][-1]["elements"][1]["value"])
+    value = json.loads(button(bagging["blocks"], FEEDBACK_UP)["value"])
     assert value["query"] == "explain bagging"
 
 
-def test_follow_up_to_an_ask_answer_reads_the_question_from_it(
+def test_follow_up_to_a_shared_ask_answer_reads_the_question_from_it(
     client: TestClient, bot: SlackBot, fake: FakeSlack
 ) -> None:
-    """An /ask answer starts no thread of user messages: the question is read back from our own answer."""
+    """A shared /ask answer starts no thread of user messages: the question is read back from our own answer."""
     assert send(client, command_body("how does dropout work", fake.response_url("ask2"))).status_code == 200
-    blocks = only_answer(fake, bot, "response_url")["blocks"]
+    value = button(only_answer(fake, bot, "response_url")["blocks"], SHARE_ACTION)["value"]
+    fake.reset()
+    assert send(client, action_body(SHARE_ACTION, value, fake.response_url("s2"), ephemeral=True)).status_code == 200
+    fake.wait_for("response_url", count=2)
+    settle(bot)
+    blocks = fake.answers()[0].payload["blocks"]
+    fake.reset()
     parent_ts = new_ts()
     fake.add_message("C0000ASK", user=BOT_USER, bot_id=BOT_ID, text=DROPOUT_TITLE, blocks=blocks, ts=parent_ts)
     reply = message("what about its code", channel="C0000ASK", channel_type="channel", thread_ts=parent_ts)
@@ -644,6 +815,33 @@ def test_question_while_the_index_loads_gets_a_retry_message(
     assert send(client, command_body("how does dropout work", fake.response_url("loading"))).status_code == 200
     answer = only_answer(fake, bot, "response_url")
     assert answer["text"] == LOADING_TEXT and not answer.get("blocks")
+    assert answer["response_type"] == "ephemeral"
+
+
+def home_opened(tab: str) -> dict[str, Any]:
+    return {"type": "app_home_opened", "user": "U0000USER", "channel": "D0000DM", "tab": tab, "event_ts": new_ts()}
+
+
+def test_opening_app_home_publishes_what_the_bot_does(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    assert send(client, event_body(home_opened("home"), "EvHome")).status_code == 200
+    fake.wait_for("views.publish")
+    settle(bot)
+    (published,) = fake.posts("views.publish")
+    assert published["user_id"] == "U0000USER"
+    view = published["view"]
+    assert view["type"] == "home"
+    assert block_problems(view["blocks"]) == [] and unescaped(view["blocks"]) == []
+    text = "\n".join(
+        b["text"]["text"] if b["type"] in ("section", "header") else b["elements"][0]["text"] for b in view["blocks"]
+    )
+    for said in ("curated question bank", "How do I handle class imbalance?", "/ask how does dropout work",
+                 "Share in channel", "Mention me", "direct message", "Follow up in the thread", "Show full answer",
+                 f"<{PUBLIC_URL}|"):  # fmt: skip
+        assert said in text
+    fake.reset()
+    assert send(client, event_body(home_opened("messages"), "EvHomeMessages")).status_code == 200
+    settle(bot)
+    assert fake.calls == []  # the Messages tab: nothing to publish
 
 
 @pytest.mark.parametrize(("action_id", "helpful"), [(FEEDBACK_UP, True), (FEEDBACK_DOWN, False)])
@@ -719,8 +917,8 @@ def test_real_server_answers_ask_how_does_dropout_work(server: tuple[str, Any], 
     answer = fake.wait_for("response_url")[0]
     assert app.state.slack.pool.wait_idle(30)
     assert len(fake.answers()) == 1
-    assert answer["response_type"] == "in_channel"
-    assert_dropout_answer(answer["blocks"])
+    assert answer["response_type"] == "ephemeral"
+    assert_dropout_answer(answer["blocks"], share=True)
 
 
 def test_real_server_acknowledges_a_slow_search_within_3_seconds(
@@ -828,7 +1026,7 @@ def test_qbank_serve_with_the_two_env_vars_serves_slack_events(
         assert post(url, body, sign(body[0], secret="forged")).status_code == 401
         assert post(url, body).status_code == 200
         answer = fake.wait_for("response_url")[0]
-        assert_dropout_answer(answer["blocks"])
+        assert_dropout_answer(answer["blocks"], share=True)
         assert len(fake.answers()) == 1
 
 
@@ -860,7 +1058,9 @@ def test_manifest_asks_for_what_the_bot_uses() -> None:
     settings = manifest["settings"]
     assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
     assert settings["interactivity"] == {"is_enabled": True, "request_url": ask["url"]}
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
     assert set(settings["event_subscriptions"]["bot_events"]) == {
+        "app_home_opened",
         "app_mention",
         "message.im",
         "message.channels",

@@ -1,5 +1,6 @@
 """The Slack bot: a slack-bolt ``App`` with the /ask command, @mentions, direct
-messages, thread follow-ups and the feedback buttons.
+messages, thread follow-ups, the answers' buttons (Show full answer, Share in
+channel, feedback) and the App Home tab.
 
 Every request is checked by bolt's signing-secret verification before any
 listener sees it.  Slack wants an answer within 3 seconds, so each listener
@@ -7,8 +8,8 @@ acknowledges at once and searches in a lazy listener: with
 ``process_before_response=True`` bolt runs the (instant) ack function inside
 ``dispatch`` and hands the lazy function to ``JobPool``, so the HTTP response
 goes back while the search runs; the answer is then posted through the
-command's ``response_url`` or ``chat.postMessage`` in a thread under the
-question.  The engine is read from the service state on every question: the
+command's ``response_url`` (only the asker sees it until they share it) or
+``chat.postMessage`` in a thread under the question.  The engine is read from the service state on every question: the
 index loads in the background, and a reload swaps it.
 """
 
@@ -24,34 +25,50 @@ from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from qbank.answer import Answer
+from qbank.answer.conversation import MAX_TURNS
 from qbank.settings import Settings
 from service import usecases
-from service.schemas import clean_text
-from service.slack.blocks import (
+from service.schemas import clean_text, question_url
+from service.slack.blocks import LOADING_TEXT, USAGE_TEXT, answer_blocks, fallback_text
+from service.slack.buttons import (
+    EXPAND_ACTION,
     FEEDBACK_UP,
-    LOADING_TEXT,
     OPEN_ACTION,
-    USAGE_TEXT,
-    Block,
-    answer_blocks,
+    SHARE_ACTION,
+    AnswerRef,
     asked_query,
-    fallback_text,
-    parse_feedback_value,
 )
+from service.slack.home import home_view
 from service.slack.jobs import JobPool, Seen
-from service.slack.mrkdwn import escape, from_slack
+from service.slack.kit import Block, context
+from service.slack.mrkdwn import escape, from_slack, link
+from service.slack.short import short_blocks
 from service.state import ServiceState
 
 log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 50
 FAILED_TEXT = "Sorry, something went wrong while answering; it has been logged."
+CHANGED_TEXT = "That answer has changed since it was posted: {link}."
+ASKED_BLOCK = "qbank_asked"
+ASKED_CHARS = 300  # of the question, in the "<@U…> asked: …" line of a shared answer
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
+    """What the bot says: an answer's text and blocks, or only a text (the
+    usage, a loading or error message, which only the asker needs to see)."""
+
     text: str
     blocks: list[Block] | None = None
+
+
+def asked_block(user_id: str, question: str) -> Block:
+    """The line above a shared /ask answer: who asked, and what."""
+    shown = question if len(question) <= ASKED_CHARS else question[: ASKED_CHARS - 1].rstrip() + "…"
+    line = context(f"<@{escape(user_id)}> asked: {escape(shown)}")
+    return {**line, "block_id": ASKED_BLOCK}
 
 
 def is_from_person(event: dict[str, Any], bot_user_id: str | None) -> bool:
@@ -113,7 +130,11 @@ class SlackBot:
         self.app.event("app_mention")(_ack)  # bots' mentions: acknowledged, ignored
         self.app.event("message", matchers=[self._wanted_message])(ack=_ack, lazy=[self._answer_message])
         self.app.event("message")(_ack)  # everything else in the channels we are in
+        self.app.event("app_home_opened", matchers=[self._home_tab])(ack=_ack, lazy=[self._publish_home])
+        self.app.event("app_home_opened")(_ack)  # the Messages tab: nothing to publish
         self.app.action(re.compile(r"^qbank_feedback_(up|down)$"))(ack=_ack, lazy=[self._record_feedback])
+        self.app.action(EXPAND_ACTION)(ack=_ack, lazy=[self._expand])
+        self.app.action(SHARE_ACTION)(ack=_ack, lazy=[self._share])
         self.app.action(OPEN_ACTION)(_ack)  # a URL button still sends an action; Slack wants it acknowledged
 
     @property
@@ -160,11 +181,12 @@ class SlackBot:
             ack(text=USAGE_TEXT)
 
     def _answer_ask(self, command: dict[str, Any], respond: Respond) -> None:
+        """Only the asker sees the answer (and any error) until they share it."""
         text = from_slack(command.get("text", ""))
         if not text:
             return  # the ack showed the usage
-        reply = self.reply([("user", text)], text)
-        respond(text=reply.text, blocks=reply.blocks, response_type="in_channel", replace_original=False)
+        reply = self.reply([("user", text)], text, share=True)
+        respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
 
     def _answer_mention(self, event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         self._answer_in_thread(event, client, context, ours_only=False)
@@ -206,19 +228,19 @@ class SlackBot:
 
     def _record_feedback(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         helpful = action.get("action_id") == FEEDBACK_UP
-        value = parse_feedback_value(action.get("value", ""))
+        ref = AnswerRef.parse(action.get("value", ""))
         channel = (body.get("channel") or {}).get("id", "")
         message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts", "")
         try:
-            if value is None:
+            if ref is None:
                 raise usecases.Invalid("the button carries no question id")
             usecases.record_feedback(
                 self.get_state(),
-                value.question_id,
+                ref.question_id,
                 helpful,
                 source="slack",
                 message_id=f"{channel}:{message_ts}",
-                query=value.query or None,
+                query=ref.query or None,
             )
         except usecases.Invalid as exc:
             log.warning("Slack feedback not recorded (%s): value %r", exc, action.get("value"))
@@ -226,10 +248,63 @@ class SlackBot:
             return
         respond(text="Thanks for the feedback!", response_type="ephemeral", replace_original=False)
 
+    def _expand(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """Show full answer: the message is replaced in place by the full card
+        (composed again from the turns its button carries), keeping the line
+        that says who asked and, while only the asker sees it, the Share button."""
+        clicked = self._clicked(action)
+        if isinstance(clicked, Reply):
+            respond(text=clicked.text, response_type="ephemeral", replace_original=False)
+            return
+        ref, answer = clicked
+        message_blocks = (body.get("message") or {}).get("blocks") or []
+        asked = [b for b in message_blocks if b.get("block_id") == ASKED_BLOCK][:1]
+        ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
+        blocks = answer_blocks(answer, self.settings.public_url, ref, share=ephemeral, above=asked)
+        respond(text=fallback_text(answer), blocks=blocks, replace_original=True)
+
+    def _share(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """Share in channel: the short answer, for everyone, under "<@asker> asked: …";
+        the private copy is removed."""
+        clicked = self._clicked(action)
+        if isinstance(clicked, Reply):
+            respond(text=clicked.text, response_type="ephemeral", replace_original=False)
+            return
+        ref, answer = clicked
+        user = (body.get("user") or {}).get("id", "")
+        asked = asked_block(user, ref.turns[-1] if ref.turns else ref.query)
+        blocks = short_blocks(answer, self.settings.public_url, ref, above=[asked])
+        respond(text=fallback_text(answer), blocks=blocks, response_type="in_channel", replace_original=False)
+        respond(delete_original=True)
+
+    @staticmethod
+    def _home_tab(event: dict[str, Any]) -> bool:
+        return event.get("tab", "home") == "home"
+
+    def _publish_home(self, event: dict[str, Any], client: WebClient) -> None:
+        try:
+            client.views_publish(user_id=event["user"], view=home_view(self.settings.public_url))
+        except SlackApiError as exc:
+            log.warning("could not publish the Home tab for %s: %s", event.get("user"), exc.response.get("error"))
+
     # -- the answer itself ----------------------------------------------------------
 
-    def reply(self, messages: list[tuple[str, str]], asked: str) -> Reply:
-        """The answer to a conversation (last turn = the question), as Block Kit."""
+    def reply(self, messages: list[tuple[str, str]], asked: str, share: bool = False) -> Reply:
+        """The short answer to a conversation (last turn = the question), as
+        Block Kit; with ``share``, a found answer gets the Share button."""
+        composed = self.compose(messages, asked)
+        if isinstance(composed, Reply):
+            return composed
+        answer, turns = composed
+        record_id = answer.record.id if answer.record is not None else ""
+        ref = AnswerRef(record_id, answer.rewritten_query, turns[-(MAX_TURNS + 1) :])
+        blocks = short_blocks(answer, self.settings.public_url, ref, share=share and not answer.abstained)
+        return Reply(fallback_text(answer), blocks)
+
+    def compose(self, messages: list[tuple[str, str]], asked: str) -> tuple[Answer, tuple[str, ...]] | Reply:
+        """The ``Answer`` to a conversation and the user turns it was composed
+        from (cleaned), or the message that says why there is none (the bank is
+        loading, the question is invalid, answering failed)."""
         state = self.get_state()
         engine = state.engine
         if engine is None:
@@ -245,11 +320,31 @@ class SlackBot:
         cleaned = [(role, _clipped(content, limit)) for role, content in history if content.strip()]
         cleaned.append(("user", question))
         try:
-            answer = usecases.answer(engine, cleaned, limit)
-            return Reply(fallback_text(answer), answer_blocks(answer, self.settings.public_url))
+            return usecases.answer(engine, cleaned, limit), tuple(text for role, text in cleaned if role == "user")
         except Exception:
             log.exception("answering %r for Slack failed", asked)
             return Reply(FAILED_TEXT)
+
+    def _clicked(self, action: dict[str, Any]) -> tuple[AnswerRef, Answer] | Reply:
+        """The answer a clicked button stands for, composed again from the turns
+        it carries; a Reply when it cannot be (the bank changed so that another
+        question answers, or the value is not ours)."""
+        ref = AnswerRef.parse(action.get("value", ""))
+        if ref is None or not ref.turns:
+            return Reply("Sorry, that button no longer works; ask again.")
+        composed = self.compose([("user", turn) for turn in ref.turns], ref.turns[-1])
+        if isinstance(composed, Reply):
+            return composed
+        answer = composed[0]
+        if answer.record is not None:
+            same = answer.record.id == ref.question_id
+        else:
+            same = answer.kind == "company_list" and not ref.question_id
+        if not same:
+            base = self.settings.public_url
+            url = question_url(base, ref.question_id) if ref.question_id else base
+            return Reply(CHANGED_TEXT.format(link=link(url, "open it on the web")))
+        return ref, answer
 
 
 def _clipped(text: str, limit: int) -> str:

@@ -4,12 +4,15 @@ Slack's mrkdwn is not markdown: ``*bold*``, ``_italic_``, ``~strike~``,
 ``<url|text>`` links, no headers, no tables, and ``&``, ``<`` and ``>`` must be
 sent as ``&amp;``, ``&lt;`` and ``&gt;`` everywhere, code included.  So headers
 become bold lines, tables become bullet rows, relative links (``/q/...``) are
-made absolute with the public URL, and ``$math$`` is shown as inline code.
+made absolute with the public URL, and ``$math$`` is written as Unicode text
+(``formula.formula_text``), or shown as inline LaTeX where that fails.
 """
 
 from __future__ import annotations
 
 import re
+
+from service.slack.formula import formula_text
 
 _FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([\w+#.-]*)[ \t]*$")
 _INLINE_CODE = re.compile(r"(`+)(.+?)(?<!`)\1(?!`)")
@@ -61,12 +64,16 @@ def inline(text: str, base_url: str) -> str:
     def code(value: str) -> str:
         return keep(f"`{escape(value.strip())}`") if value.strip() else ""
 
+    def math(latex: str) -> str:
+        text = formula_text(latex)
+        return keep(escape(text)) if text is not None else code(latex)
+
     def markdown_link(m: re.Match[str]) -> str:
         label, url = m.group(1).strip() or m.group(2), absolute_url(m.group(2), base_url)
         return keep(link(url, inline(label, base_url))) if url else label
 
     text = _INLINE_CODE.sub(lambda m: code(m.group(2)), text)
-    text = _MATH.sub(lambda m: code(m.group(1) or m.group(2)), text)
+    text = _MATH.sub(lambda m: math(m.group(1) or m.group(2)), text)
     text = _LINK.sub(markdown_link, text)
     text = _AUTOLINK.sub(lambda m: keep(link(m.group(1), escape(m.group(1)))), text)
     text = escape(text)
@@ -83,10 +90,12 @@ def code_block(code: str) -> str:
 
 
 def _cells(row: str) -> list[str]:
-    row = row.strip()
+    """A table row's cells; a ``|`` inside ``$math$`` or `code` (|w|, a || b) divides no cells."""
+    row = _INLINE_CODE.sub(lambda m: m.group(0).replace("|", "\x02"), row.strip())
+    row = _MATH.sub(lambda m: m.group(0).replace("|", "\x02"), row)
     row = row[1:] if row.startswith("|") else row
     row = row[:-1] if row.endswith("|") else row
-    return [c.strip() for c in row.split("|")]
+    return [c.strip().replace("\x02", "|") for c in row.split("|")]
 
 
 def _table(header: list[str], rows: list[list[str]], base_url: str) -> list[str]:

@@ -1,0 +1,48 @@
+"""The bot's App Home tab: what it does, questions to try, and how to ask.
+
+Published with ``views.publish`` when someone opens the Home tab
+(``app_home_opened``); the same for everyone, so it is built from constants
+and the web UI's address.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qbank.answer import EXAMPLE_QUESTIONS
+from service.slack.kit import Block, context, header, section
+from service.slack.mrkdwn import escape, link
+
+INTRO = (
+    "I answer machine-learning interview questions from a curated question bank: concepts, "
+    "formulas, Python code and what interviewers look for. I answer only from the bank: when a "
+    "question is not in it I say so, and never guess."
+)
+HOW_TO_ASK = (
+    "*How to ask*\n"
+    "• *`/ask how does dropout work`* in any channel or DM: the answer is shown only to you first; "
+    "*Share in channel* posts it for everyone, with your name and question above it.\n"
+    "• *Mention me* in a channel I'm in (`@qbank how does dropout work`): I answer in a thread under "
+    "your message.\n"
+    "• *Send me a direct message* from the Messages tab.\n"
+    '• *Follow up in the thread*: "and its code?", "how is boosting different?", or "what does Uber '
+    'ask?" then "which of those are hard?" or "the second one".'
+)
+EACH_ANSWER = (
+    "*Each answer* starts short: the key part, its code and numbered sources. *Show full answer* "
+    "expands it in place, *Open* shows it on the web, and 👍 / 👎 tell us whether it helped."
+)
+
+
+def home_view(public_url: str, examples: tuple[str, ...] = EXAMPLE_QUESTIONS) -> dict[str, Any]:
+    """The Home tab's view, for ``views.publish``."""
+    tries = "\n".join(f"• {escape(q)}" for q in examples)
+    blocks: list[Block] = [
+        header("qbank: ML interview questions, answered"),
+        section(escape(INTRO)),
+        section(f"*Questions to try*\n{tries}"),
+        section(HOW_TO_ASK),
+        section(EACH_ANSWER),
+        context(f"Every answer is also on the web: {link(public_url, escape(public_url))}"),
+    ]
+    return {"type": "home", "blocks": blocks}
