@@ -834,9 +834,10 @@ def test_opening_app_home_publishes_what_the_bot_does(client: TestClient, bot: S
     text = "\n".join(
         b["text"]["text"] if b["type"] in ("section", "header") else b["elements"][0]["text"] for b in view["blocks"]
     )
-    for said in ("curated question bank", "How do I handle class imbalance?", "/ask how does dropout work",
+    catalog = client.app.state.qbank.engine.composer.catalog  # type: ignore[attr-defined]
+    for said in ("curated question banks (“Machine Learning Interview Questions”)", "/ask how does dropout work",
                  "Share in channel", "Mention me", "direct message", "Follow up in the thread", "Show full answer",
-                 f"<{PUBLIC_URL}|"):  # fmt: skip
+                 f"<{PUBLIC_URL}|", *catalog.examples):  # fmt: skip
         assert said in text
     fake.reset()
     assert send(client, event_body(home_opened("messages"), "EvHomeMessages")).status_code == 200

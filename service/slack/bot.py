@@ -283,7 +283,9 @@ class SlackBot:
 
     def _publish_home(self, event: dict[str, Any], client: WebClient) -> None:
         try:
-            client.views_publish(user_id=event["user"], view=home_view(self.settings.public_url))
+            engine = self.get_state().engine
+            catalog = engine.composer.catalog if engine is not None else None
+            client.views_publish(user_id=event["user"], view=home_view(self.settings.public_url, catalog))
         except SlackApiError as exc:
             log.warning("could not publish the Home tab for %s: %s", event.get("user"), exc.response.get("error"))
 

@@ -1,23 +1,19 @@
 """The bot's App Home tab: what it does, questions to try, and how to ask.
 
 Published with ``views.publish`` when someone opens the Home tab
-(``app_home_opened``); the same for everyone, so it is built from constants
-and the web UI's address.
+(``app_home_opened``); the same for everyone, built from the banks loaded
+(their names and example questions) and the web UI's address.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from qbank.answer import EXAMPLE_QUESTIONS
+from qbank.answer import BankCatalog
 from service.slack.kit import Block, context, header, section
 from service.slack.mrkdwn import escape, link
 
-INTRO = (
-    "I answer machine-learning interview questions from a curated question bank: concepts, "
-    "formulas, Python code and what interviewers look for. I answer only from the bank: when a "
-    "question is not in it I say so, and never guess."
-)
+NOT_GUESSING = "I answer only from the banks: when a question is not in them I say so, and never guess."
 HOW_TO_ASK = (
     "*How to ask*\n"
     "• *`/ask how does dropout work`* in any channel or DM: the answer is shown only to you first; "
@@ -34,13 +30,22 @@ EACH_ANSWER = (
 )
 
 
-def home_view(public_url: str, examples: tuple[str, ...] = EXAMPLE_QUESTIONS) -> dict[str, Any]:
-    """The Home tab's view, for ``views.publish``."""
-    tries = "\n".join(f"• {escape(q)}" for q in examples)
+def home_view(public_url: str, catalog: BankCatalog | None) -> dict[str, Any]:
+    """The Home tab's view, for ``views.publish`` (``catalog`` None: still loading)."""
+    if catalog is None or not catalog.banks:
+        intro = "The question banks are still loading; ask again in a minute. " + NOT_GUESSING
+        tries = ""
+    else:
+        names = ", ".join(f"“{b}”" for b in catalog.banks)
+        intro = (
+            f"I answer interview questions from curated question banks ({names}): concepts, formulas, "
+            f"code and what interviewers look for. {NOT_GUESSING}"
+        )
+        tries = "\n".join(f"• {escape(q)}" for q in catalog.examples)
     blocks: list[Block] = [
-        header("qbank: ML interview questions, answered"),
-        section(escape(INTRO)),
-        section(f"*Questions to try*\n{tries}"),
+        header("qbank: interview questions, answered"),
+        section(escape(intro)),
+        *([section(f"*Questions to try*\n{tries}")] if tries else []),
         section(HOW_TO_ASK),
         section(EACH_ANSWER),
         context(f"Every answer is also on the web: {link(public_url, escape(public_url))}"),
