@@ -1,7 +1,9 @@
-"""The UI without a browser: markdown rendering, and the pages through TestClient."""
+"""The UI without a browser: markdown rendering (whole, block by block, and
+while it is written), and the pages through TestClient."""
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from collections.abc import Iterator
@@ -9,12 +11,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service_support import parse_sse, service_settings
+from service_support import CONTENT, FAKE_MARKDOWN, MARKDOWN_MARKS, parse_sse, service_settings
 
 from index.embed import Embedder
 from index.engine import IngestReport
 from service.app import create_app
-from service.render import code_css, render_markdown
+from service.live import Block, LiveBlocks, LiveEvent, Tail
+from service.render import code_css, render_blocks, render_markdown
 
 PRF1 = "machine-learning--explain-precision-recall-and-f1-score"
 BIAS_VARIANCE = "machine-learning--what-is-the-bias-variance-tradeoff-in-machine-learning"
@@ -113,6 +116,105 @@ def test_code_css_has_light_and_dark_token_colours() -> None:
     css = code_css()
     light, dark = css.split("@media (prefers-color-scheme: dark)")
     assert ".highlight .k {" in light and ".highlight .k {" in dark
+
+
+# -- block by block, and while it is written -------------------------------------------
+
+
+def _bank_entries() -> list[str]:
+    """Every entry of every shipped bank page, as markdown."""
+    return [e for page in sorted(CONTENT.glob("*.md")) for e in page.read_text().split("\n### ") if e.strip()]
+
+
+def test_the_blocks_of_every_bank_entry_add_up_to_its_whole_rendering() -> None:
+    entries = _bank_entries()
+    assert len(entries) > 40
+    for entry in entries:
+        blocks = render_blocks(entry)
+        assert "".join(blocks) == render_markdown(entry)
+        assert all(b.startswith("<") and b.endswith("\n") for b in blocks)
+
+
+def test_blocks_are_the_top_level_parts() -> None:
+    md = "### Title\n\npara with **bold**\n\n- a\n- b\n\n```python\nx = 1\n```\n\n> quote\n\n| a |\n|---|\n| 1 |\n"
+    blocks = render_blocks(md)
+    assert [re.match(r"<(\w+)", b).group(1) for b in blocks] == ["h3", "p", "ul", "div", "blockquote", "table"]
+
+
+@pytest.mark.parametrize(
+    ("unfinished", "shown"),
+    [
+        ("**Bagging** trains *in par", "<strong>Bagging</strong> trains in par"),
+        ("see [the full answer](/q/mach", "see the full answer"),
+        ("see [the full", "see [the full"),
+        ("use `max_dep", "use max_dep"),
+        ("keep snake_case and __init", "keep snake_case and init"),
+        ("the ratio $$\\frac{TP}{TP", "the ratio "),
+    ],
+)
+def test_an_unfinished_block_hides_its_open_marks(unfinished: str, shown: str) -> None:
+    (block,) = render_blocks(unfinished, unfinished=True)
+    assert block == f"<p>{shown}</p>\n"
+
+
+def _replay(events: list[LiveEvent], blocks: list[str], tail: str) -> tuple[list[str], str]:
+    for e in events:
+        blocks = [*blocks[: e.index], e.html] if isinstance(e, Block) else blocks[: e.index]
+        tail = "" if isinstance(e, Block) else e.html
+    return blocks, tail
+
+
+def _visible(html: str) -> str:
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<(pre|code|math)\b.*?</\1>", "", html, flags=re.S)))
+
+
+def test_text_written_one_character_at_a_time_never_shows_markdown() -> None:
+    table = "| Method | Lowers |\n|---|---|\n| **Bagging** | variance |\n"
+    md = f"{FAKE_MARKDOWN}\n{table}\nWhere $x_i^2$ and $$a_1 * b_2$$ hold.\n"
+    live = LiveBlocks(min_interval_s=0)
+    blocks: list[str] = []
+    tail = ""
+    for ch in md:
+        blocks, tail = _replay(live.feed(ch), blocks, tail)
+        text = _visible("".join(blocks) + tail)
+        assert not [m for m in MARKDOWN_MARKS if m in text], text
+    blocks, tail = _replay(live.finish(), blocks, tail)
+    assert "".join(blocks) == render_markdown(md) and tail == ""
+
+
+def test_a_finished_block_is_sent_once_and_the_tail_as_it_grows() -> None:
+    live = LiveBlocks(min_interval_s=0)
+    assert live.feed("### Ti") == [Tail(0, "<h3>Ti</h3>\n")]
+    assert live.feed("tle\n\nSo") == [Block(0, "<h3>Title</h3>\n"), Tail(1, "<p>So</p>\n")]
+    assert live.feed("me **te") == [Tail(1, "<p>Some te</p>\n")]
+    assert live.finish() == [Block(1, "<p>Some **te</p>\n")]  # finished: shown as written, as the final page does
+
+
+def test_a_block_that_later_text_changes_is_sent_again() -> None:
+    live = LiveBlocks(min_interval_s=0)
+    _replay(live.feed("Intro\n\n$$\nx\n\ny\n"), [], "")  # a blank line inside a display formula: two paragraphs
+    assert live.sent == ["<p>Intro</p>\n", "<p>$$\nx</p>\n"]
+    events = live.feed("$$\n")  # closed: one formula, which replaces the paragraph sent as finished
+    assert events[0] == Tail(1, render_blocks("Intro\n\n$$\nx\n\ny\n$$\n", unfinished=True)[1])
+    assert "<math" in events[0].html
+
+
+def test_rendering_waits_min_interval_between_pieces() -> None:
+    now = [0.0]
+    live = LiveBlocks(min_interval_s=0.05, clock=lambda: now[0])
+    assert live.feed("Hel") == [Tail(0, "<p>Hel</p>\n")]
+    assert live.feed("lo") == []  # too soon: only added
+    now[0] = 0.06
+    assert live.feed("!") == [Tail(0, "<p>Hello!</p>\n")]
+    with pytest.raises(ValueError, match="min_interval_s must be >= 0"):
+        LiveBlocks(min_interval_s=-1)
+
+
+def test_reset_starts_over() -> None:
+    live = LiveBlocks(min_interval_s=0)
+    live.feed("para\n\nnext")
+    live.reset()
+    assert live.feed("Other") == [Tail(0, "<p>Other</p>\n")]
 
 
 # -- the pages ------------------------------------------------------------------------
