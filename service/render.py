@@ -292,11 +292,13 @@ def _scoped_style(name: str) -> str:
 def answer_blocks(answer: Answer, text: str, generated_by: str = "extractive") -> list[str]:
     """The chat answer as the web UI shows it, block by block: ``text`` (the
     answer's markdown, or what the LLM wrote) as HTML; an abstention's example
-    questions as buttons that ask them."""
+    questions as buttons that ask them (they submit the chat page's form)."""
     if not (answer.abstained and generated_by == "extractive"):
         return render_blocks(text)
-    chips = "".join(
-        f'<li><button type="button" class="chip example">{html.escape(q)}</button></li>\n' for q in answer.examples
+    chips = "".join(  # they submit the chat page's form: with JavaScript or without, they ask
+        f'<li><button type="submit" form="composer" name="ask" value="{html.escape(q)}" class="chip example">'
+        f"{html.escape(q)}</button></li>\n"
+        for q in answer.examples
     )
     return [*render_blocks(f"{answer.message}\n\nTry questions like:"), f"<ul>\n{chips}</ul>\n"]
 

@@ -1,8 +1,9 @@
 """The UI without a browser: markdown rendering (whole, block by block, and
-while it is written), and the pages through TestClient."""
+while it is written), the conversation link, and the pages through TestClient."""
 
 from __future__ import annotations
 
+import base64
 import html as html_lib
 import json
 import re
@@ -11,13 +12,15 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service_support import CONTENT, FAKE_MARKDOWN, MARKDOWN_MARKS, parse_sse, service_settings
+from service_support import CONTENT, ENSEMBLE_ID, FAKE_MARKDOWN, MARKDOWN_MARKS, parse_sse, service_settings
 
 from index.embed import Embedder
 from index.engine import IngestReport
+from service import share
 from service.app import create_app
 from service.live import Block, LiveBlocks, LiveEvent, Tail
 from service.render import code_css, render_blocks, render_markdown
+from service.schemas import FiltersIn
 
 PRF1 = "machine-learning--explain-precision-recall-and-f1-score"
 BIAS_VARIANCE = "machine-learning--what-is-the-bias-variance-tradeoff-in-machine-learning"
@@ -217,6 +220,51 @@ def test_reset_starts_over() -> None:
     assert live.feed("Other") == [Tail(0, "<p>Other</p>\n")]
 
 
+# -- the conversation link ------------------------------------------------------------
+
+
+def test_a_link_round_trips_questions_and_filters() -> None:
+    turns = [
+        share.SharedTurn(q="what does Uber ask? — ünïcode ✓"),
+        share.SharedTurn(q="which of those are hard?", f=FiltersIn(difficulty="Hard")),
+    ]
+    token = share.encode(turns)
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
+    assert share.decode(token) == turns
+    raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    assert raw == [{"q": turns[0].q}, {"q": "which of those are hard?", "f": {"difficulty": "Hard"}}]
+
+
+def test_a_long_conversation_keeps_its_last_turns_that_fit() -> None:
+    turns = [share.SharedTurn(q=f"{i} " + "x" * 1500) for i in range(20)]
+    kept = share.decode(share.encode(turns))
+    assert kept == turns[-len(kept) :] and 1 < len(kept) < share.MAX_TURNS
+
+
+def _token(data: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+BAD_LINKS = {
+    "not base64": "%%%",
+    "not JSON": base64.urlsafe_b64encode(b"not json").decode(),
+    "JSON, not a list": _token({"q": "explain bagging"}),
+    "no questions": _token([]),
+    "an empty question": _token([{"q": ""}]),
+    "an unknown field": _token([{"q": "explain bagging", "answer": "<b>made up</b>"}]),
+    "an unknown filter": _token([{"q": "explain bagging", "f": {"salary": "high"}}]),
+    "too many questions": _token([{"q": "explain bagging"}] * (share.MAX_TURNS + 1)),
+    "too long": "A" * (share.MAX_LINK_CHARS + 4),
+    "not UTF-8": base64.urlsafe_b64encode(b"\xff\xfe[]").decode(),
+}
+
+
+@pytest.mark.parametrize("token", BAD_LINKS.values(), ids=BAD_LINKS.keys())
+def test_a_damaged_link_is_refused_with_a_reason(token: str) -> None:
+    with pytest.raises(share.Invalid, match="link"):
+        share.decode(token)
+
+
 # -- the pages ------------------------------------------------------------------------
 
 
@@ -308,6 +356,94 @@ def test_pages_say_not_ready_while_the_index_is_missing(embedder: Embedder, tmp_
     settings = service_settings(tmp_path / "index", tmp_path, content_dir=empty)
     with TestClient(create_app(settings, background_load=False, embedder=embedder)) as c:
         assert c.get("/").status_code == 200  # the chat page itself needs no index
+        assert c.get("/", params={"q": "explain bagging"}).status_code == 503  # answering one does
         for path in ("/q/anything", "/browse"):
             r = c.get(path)
             assert r.status_code == 503 and "Not ready yet" in r.text
+
+
+# -- the chat page, answered on the server (a shared link, or no JavaScript) ----------
+
+
+def _conversation(page: str) -> dict:
+    m = re.search(r'<script type="application/json" id="conversation-data">(.*?)</script>', page, re.S)
+    assert m is not None, "the page carries no conversation"
+    return json.loads(m.group(1))
+
+
+def _link(page: str) -> str:
+    m = re.search(r'<input type="hidden" name="c" value="([^"]+)">', page)
+    assert m is not None
+    return m.group(1)
+
+
+def test_a_question_asked_without_javascript_is_answered_on_the_page(client: TestClient) -> None:
+    r = client.get("/", params={"q": "explain precision recall and f1", "company": "", "difficulty": ""})
+    assert r.status_code == 200
+    assert "default-src 'self'" in r.headers["content-security-policy"]  # no inline script can run
+    body = {"messages": [{"role": "user", "content": "explain precision recall and f1"}]}
+    streamed = parse_sse(client.post("/api/chat/stream", json=body).text)[-1].data
+    (turn,) = _conversation(r.text)["turns"]
+    assert turn["question"] == "explain precision recall and f1" and turn["filters"] == {}
+    assert turn["final"]["answer_html"] == streamed["answer_html"]  # the same answer as the streamed page
+    assert f'<div class="answer markdown">{streamed["answer_html"]}</div>' in r.text
+    assert turn["final"]["answer"] == streamed["answer"]
+    assert [s["id"] for s in turn["final"]["sources"]] == [s["id"] for s in streamed["sources"]]
+    assert share.decode(_link(r.text)) == [share.SharedTurn(q="explain precision recall and f1")]
+    assert f'href="/?c={_link(r.text)}">Link to this conversation</a>' in r.text
+
+
+def test_a_follow_up_posted_with_the_turns_so_far_continues_them(client: TestClient) -> None:
+    first = client.get("/", params={"q": "explain bagging"}).text
+    r = client.get("/", params={"c": _link(first), "q": "and how is boosting different?"})
+    assert r.status_code == 200
+    turns = _conversation(r.text)["turns"]
+    assert [t["question"] for t in turns] == ["explain bagging", "and how is boosting different?"]
+    second = turns[1]["final"]
+    assert second["sources"][0]["id"] == ENSEMBLE_ID
+    assert "bagging" in second["rewritten_query"] and "boosting" in second["rewritten_query"]
+    assert f"Searched for: {html_lib.escape(second['rewritten_query'])}" in r.text
+    assert len(share.decode(_link(r.text))) == 2
+
+
+def test_a_shared_link_answers_each_turn_with_its_own_filters(client: TestClient) -> None:
+    token = share.encode(
+        [share.SharedTurn(q="explain bagging", f=FiltersIn(company="Netflix")), share.SharedTurn(q="explain GANs")]
+    )
+    r = client.get("/", params={"c": token})
+    assert r.status_code == 200
+    first, second = _conversation(r.text)["turns"]
+    assert first["filters"] == {"company": "Netflix"} and second["filters"] == {}
+    assert all("Netflix" in s["companies"] for s in first["final"]["sources"])
+    assert "Filtered to: Company Netflix" in r.text
+    assert '<span class="chip filter-chip">' not in r.text  # the last turn had none: nothing narrows the next
+
+
+def test_an_example_button_asks_its_question_without_javascript(client: TestClient) -> None:
+    page = client.get("/").text
+    assert 'type="submit" form="composer" name="ask" value="How do I handle class imbalance?"' in page
+    r = client.get("/", params={"ask": "How do I handle class imbalance?", "q": ""})
+    (turn,) = _conversation(r.text)["turns"]
+    assert turn["question"] == "How do I handle class imbalance?" and not turn["final"]["abstained"]
+
+
+@pytest.mark.parametrize("token", BAD_LINKS.values(), ids=BAD_LINKS.keys())
+def test_a_damaged_link_is_a_400_page(client: TestClient, token: str) -> None:
+    r = client.get("/", params={"c": token})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
+    assert "This link does not open a conversation" in r.text
+    assert "<b>made up</b>" not in r.text
+
+
+def test_a_bad_question_keeps_the_conversation_and_says_what_to_change(client: TestClient) -> None:
+    link = _link(client.get("/", params={"q": "explain bagging"}).text)
+    r = client.get("/", params={"c": link, "q": "what\x01now"})
+    assert r.status_code == 422
+    assert "question contains control characters; send plain text" in r.text
+    assert [t["question"] for t in _conversation(r.text)["turns"]] == ["explain bagging"]
+    assert "what\x01now</textarea>" in r.text  # kept in the box, to correct
+
+
+def test_a_link_with_a_question_the_bank_refuses_is_a_422_page(client: TestClient) -> None:
+    r = client.get("/", params={"c": _token([{"q": "a\x01b"}])})
+    assert r.status_code == 422 and "control characters" in r.text
