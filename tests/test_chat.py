@@ -275,3 +275,12 @@ def test_sse_html_after_a_generation_failure_shows_the_curated_blocks(
     done = events[-1].data
     assert done["generated_by"] == "extractive" and done["answer"].startswith(FALLBACK_NOTE)
     assert page_states(events)[-1] == done["answer_html"] == render_markdown(done["answer"])
+
+
+def test_a_list_already_narrowed_to_a_difficulty_does_not_offer_that_narrowing(client: TestClient) -> None:
+    first = chat(client, user("what does Uber ask?"))
+    assert 'easiest first. Ask about any of them, or narrow the list ("which of those are hard?")' in first["answer"]
+    earlier = [user("what does Uber ask?"), {"role": "assistant", "content": first["answer"]}]
+    hard = chat(client, *earlier, user("which of those are hard?"))["answer"]
+    assert hard.startswith("### Hard questions asked at Uber\n\n3 questions in the bank. Ask about any of them.\n")
+    assert "which of those are hard" not in hard and "easiest first" not in hard
