@@ -127,6 +127,7 @@ def _mathml(tex: str, display: bool) -> str:
         return f'<code class="math-source">{html.escape(source)}</code>'
 
 
+@lru_cache(maxsize=512)  # an answer still being written is re-rendered as it grows
 def _code_block(code: str, info: str) -> str:
     lang = _LANG.sub("", info.split()[0]) if info.strip() else ""
     try:
@@ -212,14 +213,68 @@ def _restore_token(token: Token, maths: list[_Math]) -> None:
         _restore_token(child, maths)
 
 
+def _top_level(tokens: list[Token]) -> list[list[Token]]:
+    """The tokens of each top-level block (a paragraph, heading, list, table,
+    quote, code block): an opening token at level 0 through its closing one,
+    or a single level-0 token such as a fence."""
+    groups: list[list[Token]] = []
+    for token in tokens:
+        if token.level == 0 and token.nesting >= 0 and (not groups or _closed(groups[-1])):
+            groups.append([token])
+        else:
+            groups[-1].append(token)
+    return groups
+
+
+def _closed(group: list[Token]) -> bool:
+    return group[0].nesting == 0 or (group[-1].level == 0 and group[-1].nesting == -1)
+
+
+_UNFINISHED = (
+    (re.compile(r"\[([^\[\]]*)\]\([^)]*\)?"), r"\1"),  # [text](url, the url still coming: the text
+    (re.compile(r"\]\("), ""),
+    (re.compile(r"\*+|~~+|`+|#{2,}"), ""),  # emphasis, strikethrough, code and heading marks
+    (re.compile(r"(?<!\w)_+|_+(?!\w)"), ""),  # _emphasis_, not snake_case
+    (re.compile(r"\$\$.*", re.S), ""),  # a display formula still coming
+)
+
+
+def _hide_syntax(group: list[Token]) -> None:
+    """In a block still being written, drop the markdown marks that no pair has
+    closed yet (``**bo``, ``[Full answer](/q/``), so none shows as text."""
+    for token in group:
+        for child in token.children or ():
+            if child.type == "text":
+                for pattern, repl in _UNFINISHED:
+                    child.content = pattern.sub(repl, child.content)
+
+
+def _tokens(md: str) -> tuple[list[Token], dict[str, Any]]:
+    text, maths = _protect_math(md.replace("\ue000", "").replace("\ue001", ""))
+    env: dict[str, Any] = {}
+    tokens = _markdown().parse(text, env)
+    _insert_math(tokens, maths)
+    return tokens, env
+
+
 def render_markdown(md: str) -> str:
     """HTML for the bank's markdown: tables, highlighted code, MathML formulas; raw HTML escaped."""
-    text, maths = _protect_math(md.replace("\ue000", "").replace("\ue001", ""))
+    tokens, env = _tokens(md)
     parser = _markdown()
-    env: dict[str, Any] = {}
-    tokens = parser.parse(text, env)
-    _insert_math(tokens, maths)
     return str(parser.renderer.render(tokens, parser.options, env))
+
+
+def render_blocks(md: str, unfinished: bool = False) -> list[str]:
+    """``render_markdown(md)`` cut into its top-level blocks (a paragraph, a
+    heading, a list, a table, a code block, a quote): joined, they are the
+    same HTML.  With ``unfinished`` (text still being written), the last block
+    hides the markdown marks that are not closed yet."""
+    tokens, env = _tokens(md)
+    parser = _markdown()
+    groups = _top_level(tokens)
+    if unfinished and groups:
+        _hide_syntax(groups[-1])
+    return [str(parser.renderer.render(group, parser.options, env)) for group in groups]
 
 
 @cache
@@ -234,13 +289,20 @@ def _scoped_style(name: str) -> str:
     return "\n".join(line for line in css.splitlines() if line.startswith(".highlight "))
 
 
-def answer_html(answer: Answer, text: str, generated_by: str = "extractive") -> str:
-    """The chat answer as the web UI shows it: ``text`` (the answer's markdown,
-    or what the LLM wrote) as HTML; an abstention's example questions as
-    buttons that ask them."""
+def answer_blocks(answer: Answer, text: str, generated_by: str = "extractive") -> list[str]:
+    """The chat answer as the web UI shows it, block by block: ``text`` (the
+    answer's markdown, or what the LLM wrote) as HTML; an abstention's example
+    questions as buttons that ask them (they submit the chat page's form)."""
     if not (answer.abstained and generated_by == "extractive"):
-        return render_markdown(text)
-    chips = "".join(
-        f'<li><button type="button" class="chip example">{html.escape(q)}</button></li>\n' for q in answer.examples
+        return render_blocks(text)
+    chips = "".join(  # they submit the chat page's form: with JavaScript or without, they ask
+        f'<li><button type="submit" form="composer" name="ask" value="{html.escape(q)}" class="chip example">'
+        f"{html.escape(q)}</button></li>\n"
+        for q in answer.examples
     )
-    return render_markdown(f"{answer.message}\n\nTry questions like:") + f"<ul>\n{chips}</ul>\n"
+    return [*render_blocks(f"{answer.message}\n\nTry questions like:"), f"<ul>\n{chips}</ul>\n"]
+
+
+def answer_html(answer: Answer, text: str, generated_by: str = "extractive") -> str:
+    """``answer_blocks`` joined: the ``answer_html`` of the chat's ``done`` event."""
+    return "".join(answer_blocks(answer, text, generated_by))

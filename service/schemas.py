@@ -6,6 +6,7 @@ The search hit shape is the contract the chat UI and the Slack bot build on.
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -13,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from index.results import SearchHit
 from index.search import Mode
 from ingest.models import Question, QuickRef
+from qbank.answer import Answer
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -199,6 +201,11 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(..., min_length=1, max_length=50)
     filters: FiltersIn | None = None
     stream: bool = False
+    render: Literal["markdown", "html"] = Field(
+        "markdown",
+        description="How a stream carries the answer: `markdown`, `delta` events with pieces of the markdown; "
+        "`html`, `block` and `tail` events with its blocks rendered as HTML (what the web page shows).",
+    )
 
     @field_validator("messages")
     @classmethod
@@ -219,6 +226,20 @@ class ChatResponse(BaseModel):
     rewritten_query: str
     message_id: str
     generated_by: Literal["extractive", "llm"] = "extractive"
+
+
+def chat_response(answer: Answer, text: str, generated_by: Literal["extractive", "llm"], base_url: str) -> ChatResponse:
+    """The API's view of an answer whose text (curated or generated) is ``text``."""
+    return ChatResponse(
+        kind=answer.kind,
+        answer=text,
+        abstained=answer.abstained,
+        sources=[hit_public(h, base_url) for h in answer.sources],
+        suggestions=list(answer.suggestions),
+        rewritten_query=answer.rewritten_query,
+        message_id=uuid.uuid4().hex,
+        generated_by=generated_by,
+    )
 
 
 class FeedbackRequest(BaseModel):

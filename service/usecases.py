@@ -1,5 +1,6 @@
 """What the surfaces do with the bank, in one place: search, browse, facets, a
-question with its related questions, a chat answer, and feedback.  The API
+question with its related questions, a chat answer, a whole conversation's
+answers, and feedback.  The API
 routes, the web UI and the Slack bot all call these; they return internal
 records, and each surface serialises them its own way.
 
@@ -115,6 +116,18 @@ def answer(
     except ValueError as exc:
         raise Invalid(str(exc)) from exc
     return engine.composer.compose(cleaned, filters=filters)
+
+
+def conversation(engine: Engine, turns: Sequence[tuple[str, Filters | None]], max_chars: int) -> tuple[Answer, ...]:
+    """Each turn's answer as the chat gave it: the questions up to that turn,
+    with that turn's filters.  What the page without JavaScript and a shared
+    link show."""
+    asked: list[tuple[str, str]] = []
+    answers = []
+    for question, filters in turns:
+        asked.append(("user", question))
+        answers.append(answer(engine, asked, max_chars, filters))
+    return tuple(answers)
 
 
 def record_feedback(

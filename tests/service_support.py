@@ -122,6 +122,24 @@ FAKE_PIECES = (
 )
 
 
+# What a model writes when asked to use markdown: a heading, emphasis, a list,
+# a link, code and a quote, for the tests that stream it token by token.
+FAKE_MARKDOWN = (
+    "### Bagging and boosting\n\n"
+    "**Bagging** trains models *in parallel* on bootstrap samples [1]; **boosting** trains them in sequence [1].\n\n"
+    "- **Bagging** lowers variance\n"
+    f"- **Boosting** lowers bias: see [the full answer](/q/{ENSEMBLE_ID})\n\n"
+    "```python\nfrom sklearn.ensemble import BaggingClassifier\nmodel = BaggingClassifier(n_estimators=50)\n```\n\n"
+    "> **Insight:** say *why* each one helps.\n"
+)
+MARKDOWN_MARKS = ("###", "**", "```", "](")  # never to be seen as text on the page
+
+
+def in_pieces(text: str, size: int = 3) -> tuple[str, ...]:
+    """``text`` as a model streams it: a few characters at a time."""
+    return tuple(text[i : i + size] for i in range(0, len(text), size))
+
+
 @dataclass
 class FakeOpenAI:
     """``POST /v1/chat/completions`` answered the way the OpenAI API streams.
@@ -129,12 +147,14 @@ class FakeOpenAI:
     ``mode``: ``ok`` (the ``pieces`` as content deltas), ``http500``,
     ``malformed`` (one good chunk, then a chunk that is not JSON), ``empty``
     (a well-formed stream without content), ``hang`` (no answer for
-    ``hang_s`` seconds).  Every request is recorded in ``requests``.
+    ``hang_s`` seconds).  ``delay_s`` paces the pieces, as a model writes.
+    Every request is recorded in ``requests``.
     """
 
     mode: str = "ok"
     pieces: tuple[str, ...] = FAKE_PIECES
     hang_s: float = 2.0
+    delay_s: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -206,6 +226,7 @@ class FakeOpenAI:
                 self._event({"role": "assistant", "content": ""})
                 if mode == "ok":
                     for piece in fake.pieces:
+                        time.sleep(fake.delay_s)
                         self._event({"content": piece})
                 elif mode == "malformed":
                     self._event({"content": fake.pieces[0]})

@@ -1,6 +1,6 @@
 """Chat through ``with TestClient(app)``: the extractive answer, follow-ups,
 abstention, filters, and the Server-Sent Events framing of both streaming
-entry points."""
+entry points, with the answer as markdown pieces or as rendered blocks."""
 
 from __future__ import annotations
 
@@ -13,9 +13,15 @@ from service_support import (
     CHAT_KEYS,
     ENSEMBLE_ID,
     ENSEMBLE_TITLE,
+    FAKE_MARKDOWN,
+    FALLBACK_NOTE,
     HIT_KEYS,
+    MARKDOWN_MARKS,
     OFF_TOPIC,
+    FakeOpenAI,
+    SSEvent,
     deltas_text,
+    in_pieces,
     parse_sse,
     service_settings,
 )
@@ -23,7 +29,9 @@ from service_support import (
 from index.embed import Embedder
 from index.engine import IngestReport
 from qbank.answer import BankCatalog
+from qbank.answer.generate import SEPARATOR, SYNTHESIS_HEADING
 from service.app import create_app
+from service.render import render_markdown
 
 
 @pytest.fixture(scope="module")
@@ -143,8 +151,8 @@ def test_chat_with_an_unknown_filter_value_abstains(client: TestClient) -> None:
 # -- Server-Sent Events ---------------------------------------------------------
 
 
-def stream(client: TestClient, path: str, messages: list[dict[str, str]]) -> list:
-    payload: dict[str, object] = {"messages": messages}
+def stream(client: TestClient, path: str, messages: list[dict[str, str]], **extra: object) -> list[SSEvent]:
+    payload: dict[str, object] = {"messages": messages, **extra}
     if path == "/api/chat":
         payload["stream"] = True
     r = client.post(path, json=payload)
@@ -181,3 +189,117 @@ def test_sse_follow_up_and_abstention(client: TestClient, catalog: BankCatalog) 
     assert off[-1].event == "done" and off[-1].data["abstained"] is True
     assert deltas_text(off) == off[-1].data["answer"]
     assert off[-1].data["answer"].startswith(catalog.abstain_text)
+
+
+# -- render "html": the answer as rendered blocks (what the web page asks for) --
+
+
+def page_states(events: list[SSEvent]) -> list[str]:
+    """The answer's HTML as the page shows it after each event: ``block`` sets
+    the block at its index and drops what follows, ``tail`` drops what follows
+    its index and shows its preview there, ``reset`` drops everything."""
+    blocks: list[str] = []
+    tail = ""
+    states = []
+    for e in events:
+        if e.event == "reset":
+            blocks, tail = [], ""
+        elif e.event == "block":
+            blocks, tail = [*blocks[: e.data["index"]], e.data["html"]], ""
+        elif e.event == "tail":
+            blocks, tail = blocks[: e.data["index"]], e.data["html"]
+        else:
+            continue
+        states.append("".join(blocks) + tail)
+    return states
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees of rendered HTML, code and formulas left out."""
+    html = re.sub(r"<(pre|code|math)\b.*?</\1>", "", html, flags=re.S)
+    return re.sub(r"<[^>]+>", "", html).replace("&quot;", '"').replace("&amp;", "&")
+
+
+# a question with code, formulas and links; a company list; a quick-reference topic; an abstention
+HTML_QUESTIONS = ["explain precision recall and f1", "what does Uber ask?", "explain word embeddings", OFF_TOPIC[0]]
+
+
+@pytest.mark.parametrize("path", ["/api/chat", "/api/chat/stream"])
+@pytest.mark.parametrize("question", HTML_QUESTIONS)
+def test_sse_html_sends_the_answer_as_rendered_blocks(client: TestClient, path: str, question: str) -> None:
+    events = stream(client, path, [user(question)], render="html")
+    names = [e.event for e in events]
+    assert names[0] == "sources" and names[-1] == "done"
+    assert set(names[1:-1]) == {"block"} and len(names) >= 4  # no markdown is sent
+    assert [e.data["index"] for e in events[1:-1]] == list(range(len(events) - 2))
+    done = events[-1].data
+    assert page_states(events)[-1] == done["answer_html"]  # the blocks add up to the final page, exactly
+    for state in page_states(events):
+        assert not [m for m in MARKDOWN_MARKS if m in visible_text(state)], state
+    markdown = stream(client, path, [user(question)])[-1].data
+    assert {k: done[k] for k in CHAT_KEYS - {"message_id"}} == {k: markdown[k] for k in CHAT_KEYS - {"message_id"}}
+    assert done["answer_html"] == markdown["answer_html"]
+
+
+def test_an_unknown_render_is_refused(client: TestClient) -> None:
+    r = client.post("/api/chat/stream", json={"messages": [user("explain bagging")], "render": "pdf"})
+    assert r.status_code == 422
+    assert "'markdown' or 'html'" in r.json()["detail"][0]["msg"]
+
+
+@pytest.fixture(scope="module")
+def markdown_llm() -> Iterator[FakeOpenAI]:
+    """A model that writes ``FAKE_MARKDOWN`` three characters at a time, 10 ms apart."""
+    with FakeOpenAI(pieces=in_pieces(FAKE_MARKDOWN), delay_s=0.01) as fake:
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def llm_client(
+    embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory, markdown_llm: FakeOpenAI
+) -> Iterator[TestClient]:
+    tmp = tmp_path_factory.mktemp("chat-llm")
+    settings = service_settings(built.path, tmp, llm_base_url=markdown_llm.base_url, llm_model="fake-model")
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as c:
+        yield c
+
+
+def test_sse_html_renders_generated_text_as_it_is_written(llm_client: TestClient, markdown_llm: FakeOpenAI) -> None:
+    markdown_llm.reset("ok")
+    events = stream(llm_client, "/api/chat/stream", [user("explain bagging")], render="html")
+    names = [e.event for e in events]
+    assert names[0] == "sources" and names[-1] == "done" and set(names[1:-1]) == {"block", "tail"}
+    done = events[-1].data
+    # The synthesis (checked: marks where it is not supported) above the curated answer.
+    assert done["generated_by"] == "llm" and done["answer"].startswith(f"{SYNTHESIS_HEADING}\n\n### Bagging")
+    assert SEPARATOR in done["answer"]
+    states = page_states(events)
+    assert done["answer_html"] == render_markdown(done["answer"])
+    assert "Interviewer" in states[-1] and states[-1].startswith("<p><strong>Summary</strong>")
+    assert names.count("tail") >= 5  # the unfinished block was shown as it grew
+    assert len(set(states)) >= 10
+    for state in states:
+        assert not [m for m in MARKDOWN_MARKS if m in visible_text(state)], state
+    assert any("Bagging</strong> trains" in s and "in sequence" not in s for s in states)  # a block, part-written
+
+
+def test_sse_html_after_a_generation_failure_shows_the_curated_blocks(
+    llm_client: TestClient, markdown_llm: FakeOpenAI
+) -> None:
+    markdown_llm.reset("malformed")  # one good piece, then a broken chunk
+    events = stream(llm_client, "/api/chat/stream", [user("explain bagging")], render="html")
+    names = [e.event for e in events]
+    reset = names.index("reset")
+    assert set(names[reset + 1 : -1]) == {"block"}
+    done = events[-1].data
+    assert done["generated_by"] == "extractive" and done["answer"].startswith(FALLBACK_NOTE)
+    assert page_states(events)[-1] == done["answer_html"] == render_markdown(done["answer"])
+
+
+def test_a_list_already_narrowed_to_a_difficulty_does_not_offer_that_narrowing(client: TestClient) -> None:
+    first = chat(client, user("what does Uber ask?"))
+    assert 'easiest first. Ask about any of them, or narrow the list ("which of those are hard?")' in first["answer"]
+    earlier = [user("what does Uber ask?"), {"role": "assistant", "content": first["answer"]}]
+    hard = chat(client, *earlier, user("which of those are hard?"))["answer"]
+    assert hard.startswith("### Hard questions asked at Uber\n\n3 questions in the bank. Ask about any of them.\n")
+    assert "which of those are hard" not in hard and "easiest first" not in hard

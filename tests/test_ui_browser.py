@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from server_support import Server, qbank_server
-from service_support import CONTENT
+from service_support import CONTENT, FAKE_MARKDOWN, MARKDOWN_MARKS, FakeOpenAI, in_pieces
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,6 +37,7 @@ IMBALANCED_TITLES = {
 XSS = "<img src=x onerror=alert(1)>"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 375, "height": 740}
 ANSWER_TIMEOUT_MS = 30_000
 
 
@@ -111,7 +112,8 @@ def test_streamed_answer_has_title_highlighted_code_formula_and_working_sources(
     response = streamed.value
     assert response.headers["content-type"].startswith("text/event-stream")
     events = re.findall(r"^event: (\w+)$", response.text(), flags=re.M)
-    assert events[0] == "sources" and events[-1] == "done" and events.count("delta") > 10
+    assert events[0] == "sources" and events[-1] == "done"
+    assert set(events[1:-1]) == {"block"} and len(events) > 6  # the page asks for rendered blocks, not markdown
 
     expect(page.locator(".msg.user .bubble")).to_have_text("explain precision recall and f1")
     assert title_of(answer) == PRF1_TITLE
@@ -191,26 +193,42 @@ def test_copy_button_copies_the_code(page) -> None:
     assert expected.startswith("from sklearn.metrics import (")
 
 
-def test_filters_from_facets_apply_to_the_conversation(page) -> None:
+def test_filters_show_as_chips_above_the_composer_and_removing_one_stops_narrowing(page) -> None:
     page.goto("/")
+    chips = page.locator("#filter-chips")
+    expect(chips).to_be_hidden()
     page.locator("#filters summary").click()
     difficulty = page.locator("#filter-form select[name=difficulty]")
-    expect(difficulty.locator("option")).to_have_count(4)  # "any" + Easy/Medium/Hard from /api/facets
+    expect(difficulty.locator("option")).to_have_count(4)  # "any" + Easy/Medium/Hard, rendered by the server
     assert page.locator("#filter-form select[name=company] option[value=Google]").count() == 1
     difficulty.select_option("Hard")
     expect(page.locator("#filter-count")).to_have_text("1 active")
+    page.locator("#filters summary").click()  # closed: the filter still shows, above the composer
+    chip = chips.get_by_role("button", name="Remove filter Difficulty: Hard")
+    expect(chip).to_be_visible()
+    expect(chip).to_have_text("Difficulty: Hard×")
     with page.expect_request("**/api/chat/stream") as sent:
         answer = ask(page, "how do I handle class imbalance?")
     assert json.loads(sent.value.post_data or "{}")["filters"] == {"difficulty": "Hard"}
     assert title_of(answer) == "How Do You Handle Imbalanced Datasets?"
     badges = answer.locator(".sources .badge.difficulty").all_inner_texts()
     assert badges and set(badges) == {"Hard"}
+    expect(answer.locator(".used-filters")).to_have_text("Filtered to: Difficulty Hard")
 
-    page.locator("#filter-form button[type=reset]").click()
-    expect(page.locator("#filter-count")).to_be_hidden()
+    # Removed from the keyboard: Shift+Tab from the composer reaches the chip, Enter removes it.
+    page.locator("#message").focus()
+    page.keyboard.press("Shift+Tab")
+    expect(chip).to_be_focused()
+    assert page.evaluate("getComputedStyle(document.activeElement).boxShadow") != "none"  # focus is visible
+    page.keyboard.press("Enter")
+    expect(chips).to_be_hidden()
+    expect(page.locator("#message")).to_be_focused()
+    assert difficulty.input_value() == ""
     with page.expect_request("**/api/chat/stream") as sent:
-        ask(page, "how do I handle class imbalance?")
+        unfiltered = ask(page, "how do I handle class imbalance?")
     assert json.loads(sent.value.post_data or "{}")["filters"] is None
+    assert unfiltered.locator(".used-filters").count() == 0
+    assert set(unfiltered.locator(".sources .badge.difficulty").all_inner_texts()) - {"Hard"}  # no longer only Hard
 
 
 def test_thumbs_post_feedback_that_is_stored(page, server: Server) -> None:
@@ -363,6 +381,277 @@ def test_screenshots_at_phone_and_desktop_width(browser, server: Server, errors:
     context.close()
     assert path.stat().st_size > 10_000
     assert errors.console == [] and errors.dialogs == []
+
+
+# -- streaming: rendered as it comes, never markdown ------------------------------------
+
+# Records, on every change the page makes, the text of the answer being written
+# (code and formulas left out: "x**2" and "# comment" are code, not markdown)
+# and whether it was still streaming.
+RECORD_ANSWER_TEXT = """
+window.__samples = [];
+new MutationObserver(() => {
+  const answers = document.querySelectorAll(".msg.assistant .answer");
+  const answer = answers[answers.length - 1];
+  if (!answer) return;
+  const copy = answer.cloneNode(true);
+  for (const node of copy.querySelectorAll("pre, code, math")) node.remove();
+  const busy = answer.closest(".msg").getAttribute("aria-busy") === "true";
+  window.__samples.push({ text: copy.textContent, busy, nodes: answer.children.length });
+}).observe(document, { subtree: true, childList: true, characterData: true });
+"""
+
+
+def _stream_samples(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    samples = page.evaluate("window.__samples")
+    for sample in samples:
+        shown = [m for m in MARKDOWN_MARKS if m in sample["text"]]
+        assert not shown, f"raw markdown {shown} visible: {sample['text'][-300:]!r}"
+    return list(samples)
+
+
+def test_no_raw_markdown_is_visible_while_a_throttled_answer_streams(
+    browser, server: Server, errors: PageErrors
+) -> None:
+    context, pg = _new_page(browser, server, errors, DESKTOP)
+    pg.add_init_script(RECORD_ANSWER_TEXT)
+    cdp = context.new_cdp_session(pg)
+    cdp.send("Network.enable")
+    pg.goto("/")
+    # About 3 KB/s: the answer (some 20 KB of events) arrives over several seconds, in many reads.
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 150, "downloadThroughput": 3000, "uploadThroughput": 3000},
+    )
+    answer = ask(pg, "explain precision recall and f1")
+    assert title_of(answer) == PRF1_TITLE
+    samples = _stream_samples(pg)
+    streaming = [s for s in samples if s["busy"] and s["text"].strip()]
+    assert len({s["nodes"] for s in streaming}) >= 3, "the answer did not build up block by block"
+    assert answer.locator(".answer math").count() >= 1 and answer.locator(".answer .code").count() >= 1
+    assert answer.locator(".answer a[href^='/q/']").count() >= 1  # its links are links, not [..](..)
+    context.close()
+    assert errors.console == []
+
+
+@pytest.fixture(scope="module")
+def llm_server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A ``qbank serve`` whose answers an OpenAI-compatible fake writes, three
+    characters every 15 ms: markdown arriving token by token."""
+    with FakeOpenAI(pieces=in_pieces(FAKE_MARKDOWN), delay_s=0.015) as fake:
+        env = {"QBANK_LLM_BASE_URL": fake.base_url, "QBANK_LLM_MODEL": "fake-model"}
+        with qbank_server(built.path, tmp_path_factory.mktemp("ui-llm"), content_dir=CONTENT, env=env) as srv:
+            yield srv
+
+
+def test_an_llm_answer_is_rendered_as_its_tokens_arrive(browser, llm_server: Server, errors: PageErrors) -> None:
+    context, pg = _new_page(browser, llm_server, errors, DESKTOP)
+    pg.add_init_script(RECORD_ANSWER_TEXT)
+    pg.goto("/")
+    answer = ask(pg, "explain bagging")
+    samples = _stream_samples(pg)
+    streaming = [s["text"] for s in samples if s["busy"] and s["text"].strip()]
+    assert len(set(streaming)) >= 10, "the generated answer did not show as it was written"
+    assert any(t.rstrip().endswith("Bagging trains") for t in streaming) or len(set(streaming)) >= 20
+    body = answer.locator(".answer")
+    # The generated synthesis, headed as such, then a rule and the bank's own answer.
+    expect(body.locator("p strong").first).to_have_text("Summary")
+    expect(body.locator("h3").first).to_contain_text("Bagging and boosting")
+    assert body.locator("hr").count() >= 1 and body.locator("strong").count() >= 4
+    expect(body.locator(".code .lang").first).to_have_text("python")  # the bank's code; the model's was removed
+    expect(body.locator("a", has_text="the full answer")).to_have_attribute("href", re.compile(r"^/q/"))
+    expect(body.locator("blockquote strong").first).to_have_text("Insight:")
+    context.close()
+    assert errors.console == []
+
+
+# -- a conversation that holds up -------------------------------------------------------
+
+GANS_TITLE = "Generative Adversarial Networks (GANs)"
+ENSEMBLE_TITLE = "What is Ensemble Learning? Explain Bagging, Boosting, and Stacking"
+
+
+def _titles(page) -> list[str]:  # type: ignore[no-untyped-def]
+    return [t.strip() for t in page.locator(".msg.assistant .answer h3").all_inner_texts()]
+
+
+def test_topic_switch_survives_a_reload_and_opens_from_a_share_link(
+    browser, server: Server, errors: PageErrors
+) -> None:
+    context, pg = _new_page(browser, server, errors, DESKTOP, permissions=["clipboard-read", "clipboard-write"])
+    pg.goto("/")
+    expect(pg.get_by_role("button", name="Share")).to_be_hidden()  # nothing to share yet
+    ask(pg, "explain GANs")
+    switched = ask(pg, "explain bagging")
+    assert _titles(pg) == [GANS_TITLE, ENSEMBLE_TITLE]  # a new topic, not a follow-up on GANs
+    assert switched.locator(".rewritten").count() == 0  # searched as asked
+    _full_page(pg, "conversation-gans-bagging-desktop.png")
+
+    pg.reload()
+    assert _titles(pg) == [GANS_TITLE, ENSEMBLE_TITLE]
+    expect(pg.locator(".msg.user .bubble")).to_have_text(["explain GANs", "explain bagging"])
+    expect(pg.locator("#empty")).to_be_hidden()
+    expect(pg.locator(".msg.assistant").last.get_by_role("button", name="Helpful", exact=True)).to_be_visible()
+
+    pg.get_by_role("button", name="Share").click()
+    link = pg.locator("#share-link").input_value()
+    assert link.startswith(f"{server.base_url}/?c=")
+    pg.get_by_role("button", name="Copy link").click()
+    expect(pg.locator("#share-status")).to_have_text("Link copied.")
+    assert pg.evaluate("navigator.clipboard.readText()") == link
+
+    # Someone else opens it: a fresh context, with nothing stored.
+    other_context, other = _new_page(browser, server, errors, PHONE)
+    other.goto(link)
+    assert _titles(other) == [GANS_TITLE, ENSEMBLE_TITLE]
+    expect(other.locator(".msg.user .bubble")).to_have_text(["explain GANs", "explain bagging"])
+    assert other.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    _full_page(other, "conversation-shared-phone.png")
+    follow = ask(other, "and how is boosting different?")  # the shared conversation goes on
+    assert title_of(follow) == ENSEMBLE_TITLE
+    expect(follow.locator(".rewritten")).to_contain_text("bagging")
+    assert other.url == f"{server.base_url}/"
+    other_context.close()
+
+    # The reloaded page still has the whole history for a follow-up.
+    follow = ask(pg, "show me the code")
+    assert title_of(follow) == ENSEMBLE_TITLE
+    context.close()
+    assert errors.console == []
+
+
+def test_a_failed_question_stays_and_retry_sends_it_again(page, errors: PageErrors) -> None:
+    sent: list[dict] = []
+
+    def fail_once(route) -> None:  # type: ignore[no-untyped-def]
+        sent.append(json.loads(route.request.post_data or "{}"))
+        if len(sent) == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.goto("/")
+    first = ask(page, "explain precision recall and f1")
+    page.route("**/api/chat/stream", fail_once)
+    box = page.locator("#message")
+    box.fill("Explain the bias-variance tradeoff")
+    box.press("Enter")
+    failed = page.locator(".msg.assistant").nth(1)
+    expect(failed.locator(".status-line.error")).to_contain_text("Sorry, that failed")
+    expect(page.locator(".msg.user .bubble").nth(1)).to_have_text("Explain the bias-variance tradeoff")
+    assert box.input_value() == "Explain the bias-variance tradeoff"  # the question is kept to edit
+
+    retry = failed.get_by_role("button", name="Retry: Explain the bias-variance tradeoff")
+    box.focus()
+    for _ in range(12):  # Shift+Tab from the composer back through the filter chips (none) to Retry
+        page.keyboard.press("Shift+Tab")
+        if retry.evaluate("b => b === document.activeElement"):
+            break
+    expect(retry).to_be_focused()
+    page.keyboard.press("Enter")
+    answer = page.locator(".msg.assistant").nth(1)
+    expect(answer).not_to_have_attribute("aria-busy", "true", timeout=ANSWER_TIMEOUT_MS)
+    assert title_of(answer) == BIAS_VARIANCE_TITLE
+    assert len(sent) == 2 and sent[1]["messages"] == sent[0]["messages"]  # the same question, the same history
+    assert [m["role"] for m in sent[1]["messages"]] == ["user", "assistant", "user"]
+    expect(page.locator(".msg.failed")).to_have_count(0)
+    expect(page.locator(".msg.user")).to_have_count(2)
+    assert box.input_value() == ""
+    assert title_of(first) == PRF1_TITLE
+    page.unroute("**/api/chat/stream")
+    errors.console.remove("error: Failed to load resource: net::ERR_CONNECTION_RESET")  # the failure we caused
+
+
+@pytest.mark.parametrize(("name", "viewport"), [("phone", SMALL_PHONE), ("desktop", DESKTOP)])
+def test_company_list_and_its_narrowing_read_well(browser, server: Server, errors: PageErrors, name, viewport) -> None:
+    context, pg = _new_page(browser, server, errors, viewport)
+    pg.goto("/")
+    listing = ask(pg, "what does Uber ask?")
+    expect(listing.locator(".answer h3")).to_have_text("Questions asked at Uber")
+    everything = listing.locator(".answer li a").all_inner_texts()
+    assert len(everything) >= 4
+    groups = listing.locator(".answer p > strong").all_inner_texts()
+    assert len(groups) >= 2 and groups == [d for d in ("Easy", "Medium", "Hard") if d in groups]  # easiest first
+    hard = ask(pg, "which of those are hard?")
+    expect(hard.locator(".answer h3")).to_have_text("Hard questions asked at Uber")
+    narrowed = hard.locator(".answer li a").all_inner_texts()
+    assert narrowed and set(narrowed) < set(everything)
+    assert hard.locator(".answer p > strong").all_inner_texts() == ["Hard"]
+    assert pg.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    _full_page(pg, f"conversation-uber-hard-{name}.png")
+
+    # The list's links are reachable from the keyboard, with a visible focus ring.
+    pg.locator("#message").focus()
+    for _ in range(40):
+        pg.keyboard.press("Shift+Tab")
+        if pg.evaluate("document.activeElement.matches('.msg.assistant:last-child .answer li a')"):
+            break
+    assert pg.evaluate("document.activeElement.matches('.msg.assistant:last-child .answer li a')")
+    assert pg.evaluate("getComputedStyle(document.activeElement).boxShadow") != "none"
+    context.close()
+    assert errors.console == []
+
+
+@pytest.mark.parametrize(("name", "viewport"), [("phone", SMALL_PHONE), ("desktop", DESKTOP)])
+def test_quick_reference_answer_reads_well(browser, server: Server, errors: PageErrors, name, viewport) -> None:
+    context, pg = _new_page(browser, server, errors, viewport)
+    pg.goto("/")
+    answer = ask(pg, "explain word embeddings")
+    expect(answer.locator(".answer h3")).to_have_text("Word Embeddings and Their Use")
+    expect(answer.locator(".sources li").first.locator(".badge.kind")).to_have_text("Quick reference")
+    expect(answer.locator(".answer")).to_contain_text("Where the bank's answers discuss it:")
+    assert answer.locator(".answer a[href^='/q/']").count() >= 1
+    assert pg.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    _full_page(pg, f"quick-reference-{name}.png")
+    context.close()
+    assert errors.console == []
+
+
+def test_the_chat_works_without_javascript(browser, server: Server, errors: PageErrors) -> None:
+    context, pg = _new_page(browser, server, errors, SMALL_PHONE, java_script_enabled=False)
+    pg.goto("/")
+    expect(pg.get_by_role("button", name="New conversation")).to_be_hidden()  # it needs the script
+    box = pg.locator("#message")
+    box.fill("Explain the bias-variance tradeoff")
+    pg.get_by_role("button", name="Send").click()
+    pg.wait_for_url("**/?*q=Explain+the+bias-variance+tradeoff*")
+    first = pg.locator(".msg.assistant").first
+    assert title_of(first) == BIAS_VARIANCE_TITLE
+    assert first.locator(".answer .code").count() >= 1 and first.locator(".sources li").count() >= 1
+    expect(pg.get_by_role("link", name="Ask a follow-up")).to_be_visible()
+
+    box.fill("how do I fix it?")
+    pg.get_by_role("button", name="Send").click()
+    expect(pg.locator(".msg.assistant")).to_have_count(2)
+    follow = pg.locator(".msg.assistant").nth(1)
+    assert title_of(follow) == BIAS_VARIANCE_TITLE
+    expect(follow.locator(".rewritten")).to_contain_text("bias-variance")
+    expect(pg.locator(".msg.user .bubble")).to_have_text(["Explain the bias-variance tradeoff", "how do I fix it?"])
+    assert "**" not in str(pg.locator("#conversation").inner_text())
+    assert pg.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    _full_page(pg, "chat-no-javascript-phone.png")
+
+    # The link to the conversation opens it again; a filter picked in the form narrows the next question.
+    link = pg.get_by_role("link", name="Link to this conversation").get_attribute("href")
+    pg.goto(str(link))
+    expect(pg.locator(".msg.assistant")).to_have_count(2)
+    pg.locator("#filters summary").click()
+    pg.locator("select[name=difficulty]").select_option("Hard")
+    box.fill("how do I handle class imbalance?")
+    pg.get_by_role("button", name="Send").click()
+    expect(pg.locator(".msg.assistant")).to_have_count(3)
+    third = pg.locator(".msg.assistant").nth(2)
+    assert title_of(third) == "How Do You Handle Imbalanced Datasets?"
+    expect(third.locator(".used-filters")).to_have_text("Filtered to: Difficulty Hard")
+    expect(pg.locator("#filter-chips")).to_have_text("Difficulty: Hard")
+    context.close()
+    assert errors.console == [] and errors.dialogs == []
+
+
+def _full_page(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """A screenshot of the whole page, taken from the top (so the sticky header is where it belongs)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(_artifact(name)), full_page=True)
 
 
 def _artifact(name: str) -> Path:

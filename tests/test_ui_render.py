@@ -1,7 +1,10 @@
-"""The UI without a browser: markdown rendering, and the pages through TestClient."""
+"""The UI without a browser: markdown rendering (whole, block by block, and
+while it is written), the conversation link, and the pages through TestClient."""
 
 from __future__ import annotations
 
+import base64
+import html as html_lib
 import json
 import re
 from collections.abc import Iterator
@@ -10,12 +13,15 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from service_support import parse_sse, service_settings
+from service_support import CONTENT, ENSEMBLE_ID, FAKE_MARKDOWN, MARKDOWN_MARKS, parse_sse, service_settings
 
 from index.embed import Embedder
 from index.engine import IngestReport
+from service import share
 from service.app import create_app
-from service.render import code_css, render_markdown
+from service.live import Block, LiveBlocks, LiveEvent, Tail
+from service.render import code_css, render_blocks, render_markdown
+from service.schemas import FiltersIn
 
 PRF1 = "machine-learning--explain-precision-recall-and-f1-score"
 BIAS_VARIANCE = "machine-learning--what-is-the-bias-variance-tradeoff-in-machine-learning"
@@ -116,6 +122,150 @@ def test_code_css_has_light_and_dark_token_colours() -> None:
     assert ".highlight .k {" in light and ".highlight .k {" in dark
 
 
+# -- block by block, and while it is written -------------------------------------------
+
+
+def _bank_entries() -> list[str]:
+    """Every entry of every shipped bank page, as markdown."""
+    return [e for page in sorted(CONTENT.glob("*.md")) for e in page.read_text().split("\n### ") if e.strip()]
+
+
+def test_the_blocks_of_every_bank_entry_add_up_to_its_whole_rendering() -> None:
+    entries = _bank_entries()
+    assert len(entries) > 40
+    for entry in entries:
+        blocks = render_blocks(entry)
+        assert "".join(blocks) == render_markdown(entry)
+        assert all(b.startswith("<") and b.endswith("\n") for b in blocks)
+
+
+def test_blocks_are_the_top_level_parts() -> None:
+    md = "### Title\n\npara with **bold**\n\n- a\n- b\n\n```python\nx = 1\n```\n\n> quote\n\n| a |\n|---|\n| 1 |\n"
+    blocks = render_blocks(md)
+    assert [re.match(r"<(\w+)", b).group(1) for b in blocks] == ["h3", "p", "ul", "div", "blockquote", "table"]
+
+
+@pytest.mark.parametrize(
+    ("unfinished", "shown"),
+    [
+        ("**Bagging** trains *in par", "<strong>Bagging</strong> trains in par"),
+        ("see [the full answer](/q/mach", "see the full answer"),
+        ("see [the full", "see [the full"),
+        ("use `max_dep", "use max_dep"),
+        ("keep snake_case and __init", "keep snake_case and init"),
+        ("the ratio $$\\frac{TP}{TP", "the ratio "),
+    ],
+)
+def test_an_unfinished_block_hides_its_open_marks(unfinished: str, shown: str) -> None:
+    (block,) = render_blocks(unfinished, unfinished=True)
+    assert block == f"<p>{shown}</p>\n"
+
+
+def _replay(events: list[LiveEvent], blocks: list[str], tail: str) -> tuple[list[str], str]:
+    for e in events:
+        blocks = [*blocks[: e.index], e.html] if isinstance(e, Block) else blocks[: e.index]
+        tail = "" if isinstance(e, Block) else e.html
+    return blocks, tail
+
+
+def _visible(html: str) -> str:
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<(pre|code|math)\b.*?</\1>", "", html, flags=re.S)))
+
+
+def test_text_written_one_character_at_a_time_never_shows_markdown() -> None:
+    table = "| Method | Lowers |\n|---|---|\n| **Bagging** | variance |\n"
+    md = f"{FAKE_MARKDOWN}\n{table}\nWhere $x_i^2$ and $$a_1 * b_2$$ hold.\n"
+    live = LiveBlocks(min_interval_s=0)
+    blocks: list[str] = []
+    tail = ""
+    for ch in md:
+        blocks, tail = _replay(live.feed(ch), blocks, tail)
+        text = _visible("".join(blocks) + tail)
+        assert not [m for m in MARKDOWN_MARKS if m in text], text
+    blocks, tail = _replay(live.finish(), blocks, tail)
+    assert "".join(blocks) == render_markdown(md) and tail == ""
+
+
+def test_a_finished_block_is_sent_once_and_the_tail_as_it_grows() -> None:
+    live = LiveBlocks(min_interval_s=0)
+    assert live.feed("### Ti") == [Tail(0, "<h3>Ti</h3>\n")]
+    assert live.feed("tle\n\nSo") == [Block(0, "<h3>Title</h3>\n"), Tail(1, "<p>So</p>\n")]
+    assert live.feed("me **te") == [Tail(1, "<p>Some te</p>\n")]
+    assert live.finish() == [Block(1, "<p>Some **te</p>\n")]  # finished: shown as written, as the final page does
+
+
+def test_a_block_that_later_text_changes_is_sent_again() -> None:
+    live = LiveBlocks(min_interval_s=0)
+    _replay(live.feed("Intro\n\n$$\nx\n\ny\n"), [], "")  # a blank line inside a display formula: two paragraphs
+    assert live.sent == ["<p>Intro</p>\n", "<p>$$\nx</p>\n"]
+    events = live.feed("$$\n")  # closed: one formula, which replaces the paragraph sent as finished
+    assert events[0] == Tail(1, render_blocks("Intro\n\n$$\nx\n\ny\n$$\n", unfinished=True)[1])
+    assert "<math" in events[0].html
+
+
+def test_rendering_waits_min_interval_between_pieces() -> None:
+    now = [0.0]
+    live = LiveBlocks(min_interval_s=0.05, clock=lambda: now[0])
+    assert live.feed("Hel") == [Tail(0, "<p>Hel</p>\n")]
+    assert live.feed("lo") == []  # too soon: only added
+    now[0] = 0.06
+    assert live.feed("!") == [Tail(0, "<p>Hello!</p>\n")]
+    with pytest.raises(ValueError, match="min_interval_s must be >= 0"):
+        LiveBlocks(min_interval_s=-1)
+
+
+def test_reset_starts_over() -> None:
+    live = LiveBlocks(min_interval_s=0)
+    live.feed("para\n\nnext")
+    live.reset()
+    assert live.feed("Other") == [Tail(0, "<p>Other</p>\n")]
+
+
+# -- the conversation link ------------------------------------------------------------
+
+
+def test_a_link_round_trips_questions_and_filters() -> None:
+    turns = [
+        share.SharedTurn(q="what does Uber ask? — ünïcode ✓"),
+        share.SharedTurn(q="which of those are hard?", f=FiltersIn(difficulty="Hard")),
+    ]
+    token = share.encode(turns)
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
+    assert share.decode(token) == turns
+    raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    assert raw == [{"q": turns[0].q}, {"q": "which of those are hard?", "f": {"difficulty": "Hard"}}]
+
+
+def test_a_long_conversation_keeps_its_last_turns_that_fit() -> None:
+    turns = [share.SharedTurn(q=f"{i} " + "x" * 1500) for i in range(20)]
+    kept = share.decode(share.encode(turns))
+    assert kept == turns[-len(kept) :] and 1 < len(kept) < share.MAX_TURNS
+
+
+def _token(data: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+BAD_LINKS = {
+    "not base64": "%%%",
+    "not JSON": base64.urlsafe_b64encode(b"not json").decode(),
+    "JSON, not a list": _token({"q": "explain bagging"}),
+    "no questions": _token([]),
+    "an empty question": _token([{"q": ""}]),
+    "an unknown field": _token([{"q": "explain bagging", "answer": "<b>made up</b>"}]),
+    "an unknown filter": _token([{"q": "explain bagging", "f": {"salary": "high"}}]),
+    "too many questions": _token([{"q": "explain bagging"}] * (share.MAX_TURNS + 1)),
+    "too long": "A" * (share.MAX_LINK_CHARS + 4),
+    "not UTF-8": base64.urlsafe_b64encode(b"\xff\xfe[]").decode(),
+}
+
+
+@pytest.mark.parametrize("token", BAD_LINKS.values(), ids=BAD_LINKS.keys())
+def test_a_damaged_link_is_refused_with_a_reason(token: str) -> None:
+    with pytest.raises(share.Invalid, match="link"):
+        share.decode(token)
+
+
 # -- the pages ------------------------------------------------------------------------
 
 
@@ -208,6 +358,95 @@ def test_pages_say_not_ready_while_the_index_is_missing(embedder: Embedder, tmp_
     settings = service_settings(tmp_path / "index", tmp_path, content_dir=empty)
     with TestClient(create_app(settings, background_load=False, embedder=embedder)) as c:
         assert c.get("/").status_code == 200  # the chat page itself needs no index
+        assert c.get("/", params={"q": "explain bagging"}).status_code == 503  # answering one does
         for path in ("/q/anything", "/browse"):
             r = c.get(path)
             assert r.status_code == 503 and "Not ready yet" in r.text
+
+
+# -- the chat page, answered on the server (a shared link, or no JavaScript) ----------
+
+
+def _conversation(page: str) -> dict:
+    m = re.search(r'<script type="application/json" id="conversation-data">(.*?)</script>', page, re.S)
+    assert m is not None, "the page carries no conversation"
+    return json.loads(m.group(1))
+
+
+def _link(page: str) -> str:
+    m = re.search(r'<input type="hidden" name="c" value="([^"]+)">', page)
+    assert m is not None
+    return m.group(1)
+
+
+def test_a_question_asked_without_javascript_is_answered_on_the_page(client: TestClient) -> None:
+    r = client.get("/", params={"q": "explain precision recall and f1", "company": "", "difficulty": ""})
+    assert r.status_code == 200
+    assert "default-src 'self'" in r.headers["content-security-policy"]  # no inline script can run
+    body = {"messages": [{"role": "user", "content": "explain precision recall and f1"}]}
+    streamed = parse_sse(client.post("/api/chat/stream", json=body).text)[-1].data
+    (turn,) = _conversation(r.text)["turns"]
+    assert turn["question"] == "explain precision recall and f1" and turn["filters"] == {}
+    assert turn["final"]["answer_html"] == streamed["answer_html"]  # the same answer as the streamed page
+    assert f'<div class="answer markdown">{streamed["answer_html"]}</div>' in r.text
+    assert turn["final"]["answer"] == streamed["answer"]
+    assert [s["id"] for s in turn["final"]["sources"]] == [s["id"] for s in streamed["sources"]]
+    assert share.decode(_link(r.text)) == [share.SharedTurn(q="explain precision recall and f1")]
+    assert f'href="/?c={_link(r.text)}">Link to this conversation</a>' in r.text
+
+
+def test_a_follow_up_posted_with_the_turns_so_far_continues_them(client: TestClient) -> None:
+    first = client.get("/", params={"q": "explain bagging"}).text
+    r = client.get("/", params={"c": _link(first), "q": "and how is boosting different?"})
+    assert r.status_code == 200
+    turns = _conversation(r.text)["turns"]
+    assert [t["question"] for t in turns] == ["explain bagging", "and how is boosting different?"]
+    second = turns[1]["final"]
+    assert second["sources"][0]["id"] == ENSEMBLE_ID
+    assert "bagging" in second["rewritten_query"] and "boosting" in second["rewritten_query"]
+    assert f"Searched for: {html_lib.escape(second['rewritten_query'])}" in r.text
+    assert len(share.decode(_link(r.text))) == 2
+
+
+def test_a_shared_link_answers_each_turn_with_its_own_filters(client: TestClient) -> None:
+    token = share.encode(
+        [share.SharedTurn(q="explain bagging", f=FiltersIn(company="Netflix")), share.SharedTurn(q="explain GANs")]
+    )
+    r = client.get("/", params={"c": token})
+    assert r.status_code == 200
+    first, second = _conversation(r.text)["turns"]
+    assert first["filters"] == {"company": "Netflix"} and second["filters"] == {}
+    assert all("Netflix" in s["companies"] for s in first["final"]["sources"])
+    assert "Filtered to: Company Netflix" in r.text
+    assert '<span class="chip filter-chip">' not in r.text  # the last turn had none: nothing narrows the next
+
+
+def test_an_example_button_asks_its_question_without_javascript(client: TestClient) -> None:
+    example = client.app.state.qbank.engine.composer.catalog.examples[0]  # type: ignore[attr-defined]
+    page = client.get("/").text
+    assert f'type="submit" form="composer" name="ask" value="{html_escape(example)}"' in page
+    r = client.get("/", params={"ask": example, "q": ""})
+    (turn,) = _conversation(r.text)["turns"]
+    assert turn["question"] == example and not turn["final"]["abstained"]
+
+
+@pytest.mark.parametrize("token", BAD_LINKS.values(), ids=BAD_LINKS.keys())
+def test_a_damaged_link_is_a_400_page(client: TestClient, token: str) -> None:
+    r = client.get("/", params={"c": token})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
+    assert "This link does not open a conversation" in r.text
+    assert "<b>made up</b>" not in r.text
+
+
+def test_a_bad_question_keeps_the_conversation_and_says_what_to_change(client: TestClient) -> None:
+    link = _link(client.get("/", params={"q": "explain bagging"}).text)
+    r = client.get("/", params={"c": link, "q": "what\x01now"})
+    assert r.status_code == 422
+    assert "question contains control characters; send plain text" in r.text
+    assert [t["question"] for t in _conversation(r.text)["turns"]] == ["explain bagging"]
+    assert "what\x01now</textarea>" in r.text  # kept in the box, to correct
+
+
+def test_a_link_with_a_question_the_bank_refuses_is_a_422_page(client: TestClient) -> None:
+    r = client.get("/", params={"c": _token([{"q": "a\x01b"}])})
+    assert r.status_code == 422 and "control characters" in r.text

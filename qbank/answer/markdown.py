@@ -70,11 +70,14 @@ def listing_markdown(answer: Answer) -> str:
         out.append("The bank has no questions that match; ask for the whole list, or another company.")
         return "\n".join(out) + "\n"
     n = len(answer.listing)
-    out += [
-        f"{n} question{'s' if n != 1 else ''} in the bank, easiest first. Ask about any of them, "
-        'or narrow the list ("which of those are hard?").',
-        "",
-    ]
+    if answer.list_filters is not None and answer.list_filters.difficulty:  # already narrowed to one difficulty
+        out += [f"{n} question{'s' if n != 1 else ''} in the bank. Ask about any of them.", ""]
+    else:
+        out += [
+            f"{n} question{'s' if n != 1 else ''} in the bank, easiest first. Ask about any of them, "
+            'or narrow the list ("which of those are hard?").',
+            "",
+        ]
     for name, records in listing_groups(answer):
         out += [f"**{name}**", ""]
         for r in records:

@@ -2,13 +2,18 @@
 
 The composer's typed ``Answer`` is rendered here for the API: ``answer`` is its
 markdown, ``sources`` its best hits.  With an LLM configured, the writing step
-(``qbank.answer.generate``) may replace the text, and falls back to the
-curated one on failure.
+(``qbank.answer.generate``) streams a checked synthesis above the curated
+text, and falls back to the curated text alone on failure.
 
-SSE framing: ``event: sources`` (the hits), then ``event: delta`` pieces of
-the markdown answer (``event: reset`` if generation failed: drop what came
-so far), then ``event: done`` with the whole ``ChatResponse`` plus
-``answer_html`` (the answer as the web UI shows it).
+SSE framing: ``event: sources`` (the hits), then the answer, then ``event:
+done`` with the whole ``ChatResponse`` plus ``answer_html`` (the answer as the
+web UI shows it).  The answer comes as the request's ``render`` asks:
+
+- ``markdown`` (the default): ``event: delta`` pieces of the markdown;
+- ``html`` (the web page): ``event: block`` / ``event: tail``, its blocks
+  rendered as HTML as they are finished (``service.live``).
+
+``event: reset`` (generation failed) means: drop what came so far.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import uuid
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, HTTPException, Request
@@ -27,8 +31,9 @@ from qbank.answer import Answer, to_markdown
 from qbank.answer.generate import Written
 from service import usecases
 from service.deps import ChatRateLimit, EngineDep, StateDep
-from service.render import answer_html
-from service.schemas import ChatRequest, ChatResponse, hit_public
+from service.live import Block, LiveBlocks, LiveEvent
+from service.render import answer_blocks, answer_html
+from service.schemas import ChatRequest, ChatResponse, chat_response, hit_public
 from service.state import Engine, ServiceState
 
 router = APIRouter(prefix="/api", tags=["chat"])
@@ -50,19 +55,6 @@ def _answer(engine: Engine, state: ServiceState, req: ChatRequest) -> Answer:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
 
 
-def _response(answer: Answer, state: ServiceState, written: Written) -> ChatResponse:
-    return ChatResponse(
-        kind=answer.kind,
-        answer=written.text,
-        abstained=answer.abstained,
-        sources=[hit_public(h, state.settings.public_url) for h in answer.sources],
-        suggestions=list(answer.suggestions),
-        rewritten_query=answer.rewritten_query,
-        message_id=uuid.uuid4().hex,
-        generated_by=written.generated_by,
-    )
-
-
 def _sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -72,20 +64,48 @@ def _pieces(text: str) -> list[str]:
     return [p for p in re.split(r"(?<=\n)|(?<= )(?=\S)", text) if p] if text else []
 
 
-async def _stream(state: ServiceState, answer: Answer, request: Request) -> AsyncIterator[str]:
-    sources = [hit_public(h, state.settings.public_url).model_dump() for h in answer.sources]
+def _live(event: LiveEvent) -> str:
+    name = "block" if isinstance(event, Block) else "tail"
+    return _sse(name, {"index": event.index, "html": event.html})
+
+
+async def _stream(state: ServiceState, answer: Answer, request: Request, render: str) -> AsyncIterator[str]:
+    base_url = state.settings.public_url
+    sources = [hit_public(h, base_url).model_dump() for h in answer.sources]
     yield _sse("sources", {"sources": sources, "rewritten_query": answer.rewritten_query})
     written = Written()
+    live = LiveBlocks() if render == "html" else None
     async for event, text in state.writer.write(answer, to_markdown(answer), written):
-        yield _sse(event, {"text": text} if event == "delta" else {"reason": text})
-    if written.unstreamed:
-        for piece in _pieces(written.unstreamed):
-            if await request.is_disconnected():
-                return
-            yield _sse("delta", {"text": piece})
-            await asyncio.sleep(0)
-    final = _response(answer, state, written)
-    html = await asyncio.to_thread(answer_html, answer, written.text, written.generated_by)
+        if event == "reset":
+            yield _sse("reset", {"reason": text})
+            if live is not None:
+                live.reset()
+        elif live is None:
+            yield _sse("delta", {"text": text})
+        else:
+            for update in await asyncio.to_thread(live.feed, text):
+                yield _live(update)
+    frames: list[str]
+    if written.generated_by == "llm":  # the synthesis has streamed; the rule and the curated answer follow
+        if live is None:
+            frames = [_sse("delta", {"text": piece}) for piece in _pieces(written.unstreamed)]
+        else:
+            updates = await asyncio.to_thread(live.feed, written.unstreamed)
+            frames = [_live(u) for u in [*updates, *await asyncio.to_thread(live.finish)]]
+        html = await asyncio.to_thread(answer_html, answer, written.text, written.generated_by)
+    else:  # the curated text, all known now: streamed in pieces or block by block
+        blocks = await asyncio.to_thread(answer_blocks, answer, written.text, written.generated_by)
+        html = "".join(blocks)
+        if live is None:
+            frames = [_sse("delta", {"text": piece}) for piece in _pieces(written.text)]
+        else:
+            frames = [_live(Block(i, block)) for i, block in enumerate(blocks)]
+    for frame in frames:
+        if await request.is_disconnected():
+            return
+        yield frame
+        await asyncio.sleep(0)
+    final = chat_response(answer, written.text, written.generated_by, base_url)
     yield _sse("done", final.model_dump() | {"answer_html": html})
 
 
@@ -100,11 +120,12 @@ async def chat(
 ) -> ChatResponse | StreamingResponse:
     answer = await asyncio.to_thread(_answer, engine, state, req)
     if req.stream:
-        return StreamingResponse(_stream(state, answer, request), media_type="text/event-stream", headers=_SSE_HEADERS)
+        events = _stream(state, answer, request, req.render)
+        return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)
     written = Written()
     async for _event in state.writer.write(answer, to_markdown(answer), written):
         pass
-    return _response(answer, state, written)
+    return chat_response(answer, written.text, written.generated_by, state.settings.public_url)
 
 
 @router.post(
@@ -117,4 +138,5 @@ async def chat_stream(
     req: ChatRequest, request: Request, engine: EngineDep, state: StateDep, _: ChatRateLimit
 ) -> StreamingResponse:
     answer = await asyncio.to_thread(_answer, engine, state, req)
-    return StreamingResponse(_stream(state, answer, request), media_type="text/event-stream", headers=_SSE_HEADERS)
+    events = _stream(state, answer, request, req.render)
+    return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)

@@ -12,18 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from index.filters import Filters
 from qbank import __version__
-from service import usecases
+from qbank.answer import Answer, to_markdown
+from service import share, usecases
 from service.deps import StateDep
-from service.render import code_css, render_markdown
+from service.ratelimit import limit_chat
+from service.render import answer_html, code_css, render_markdown
 from service.routes.questions import facets_public, question_detail
-from service.schemas import hit_public, summary
+from service.schemas import chat_response, hit_public, summary
 from service.state import ServiceState
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -40,8 +42,17 @@ def mount(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
 
+# Everything the pages load comes from here: no inline script or style, nothing from elsewhere.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["Content-Security-Policy"] = CSP
+    return response
 
 
 def _not_ready(request: Request, state: ServiceState) -> HTMLResponse:
@@ -50,10 +61,89 @@ def _not_ready(request: Request, state: ServiceState) -> HTMLResponse:
 
 
 @router.get("/", response_class=HTMLResponse)
-def chat_page(request: Request, state: StateDep) -> HTMLResponse:
+def chat_page(
+    request: Request,
+    state: StateDep,
+    q: Annotated[str, Query(max_length=100_000)] = "",
+    ask: Annotated[str, Query(max_length=100_000)] = "",
+    c: Annotated[str, Query(max_length=100_000)] = "",
+    company: Annotated[str, Query(max_length=100)] = "",
+    difficulty: Annotated[str, Query(max_length=20)] = "",
+    tag: Annotated[str, Query(max_length=100)] = "",
+    bank: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    """The chat.  Empty, or the conversation in ``c`` (a shared link) plus the
+    question in ``ask`` or ``q`` (the form, posted without JavaScript),
+    answered here and rendered as the page would have streamed it."""
+    chosen = {"company": company, "difficulty": difficulty, "tag": tag, "bank": bank}
+    question = (ask or q).strip()
+    if not c and not question:
+        return _chat(request, state, [], chosen)
+    if state.engine is None:
+        return _not_ready(request, state)
+    try:
+        turns = share.decode(c) if c else []
+    except share.Invalid as exc:
+        return _bad_link(request, str(exc), 400)
+    error = None
+    if question:
+        try:
+            turns.append(share.new_turn(question, chosen, state.settings.max_query_chars))
+        except share.Invalid as exc:  # the conversation so far is shown, with the question to correct
+            error = str(exc)
+    try:
+        limit_chat(request)
+    except HTTPException as exc:
+        return _page(request, "error.html", {"title": "Too many questions", "detail": exc.detail}, exc.status_code)
+    turns = turns[-share.MAX_TURNS :]
+    try:
+        answers = usecases.conversation(state.engine, [(t.q, t.filters) for t in turns], state.settings.max_query_chars)
+    except usecases.Invalid as exc:
+        return _bad_link(request, str(exc), 422)
+    shown = [_turn(t, a, state.settings.public_url) for t, a in zip(turns, answers, strict=True)]
+    last = turns[-1].f.model_dump(exclude_none=True) if turns and turns[-1].f else {}
+    return _chat(request, state, shown, chosen if error else last, share.encode(turns), error, question)
+
+
+def _bad_link(request: Request, detail: str, status_code: int) -> HTMLResponse:
+    context = {"title": "This link does not open a conversation", "detail": detail}
+    return _page(request, "error.html", context, status_code)
+
+
+def _turn(turn: share.SharedTurn, answer: Answer, base_url: str) -> dict[str, Any]:
+    """One turn as the page shows it, in the shape the chat script keeps it
+    (``chat.js``): the question, its filters and the ``done`` event's fields."""
+    text = to_markdown(answer)
+    final = chat_response(answer, text, "extractive", base_url).model_dump(include=_FINAL_FIELDS)
+    final["sources"] = [{k: s[k] for k in _SOURCE_FIELDS} for s in final["sources"]]
+    final["answer_html"] = answer_html(answer, text)
+    return {"question": turn.q, "filters": turn.f.model_dump(exclude_none=True) if turn.f else {}, "final": final}
+
+
+_FINAL_FIELDS = {"kind", "answer", "abstained", "sources", "rewritten_query", "message_id", "generated_by"}
+_SOURCE_FIELDS = ("id", "title", "kind", "difficulty", "companies")
+
+
+def _chat(
+    request: Request,
+    state: ServiceState,
+    turns: list[dict[str, Any]],
+    chosen: dict[str, str],
+    link: str = "",
+    error: str | None = None,
+    draft: str = "",
+) -> HTMLResponse:
     engine = state.engine
-    examples = engine.composer.catalog.examples if engine is not None else ()
-    return _page(request, "chat.html", {"examples": examples})
+    context = {
+        "examples": engine.composer.catalog.examples if engine is not None else (),
+        "facets": facets_public(state.engine) if state.engine is not None else None,
+        "chosen": chosen,
+        "turns": turns,
+        "link": link,
+        "error": error,
+        "draft": draft if error else "",
+    }
+    return _page(request, "chat.html", context, 422 if error else 200)
 
 
 @router.get("/q/{record_id}", response_class=HTMLResponse)

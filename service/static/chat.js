@@ -1,13 +1,27 @@
-// The chat page: posts the conversation to /api/chat/stream and reads the
-// Server-Sent Events (sources, delta, reset, done) from a fetch stream.
+// The chat page.  Posts the conversation to /api/chat/stream with
+// render: "html" and shows the Server-Sent Events as they come: sources, the
+// answer's blocks already rendered (block; tail, the block still being
+// written), reset, and done, whose answer_html is the final word.  The page
+// never receives markdown, so none can show.
+//
+// The conversation survives: finished turns are kept in localStorage (a
+// reload restores them), "Share" makes a link (/?c=...: the questions and
+// their filters; the server answers them again), and a question that failed
+// or was stopped stays with a Retry button.  The same page works without
+// this script: the form submits to the server, which renders the answers.
+//
 // User text only ever goes into the DOM as textContent; the only HTML put in
-// is the server's rendered answer (markdown-it with raw HTML off).
+// is the server's rendered answer (markdown-it with raw HTML off), also when
+// it comes back from localStorage.
 (() => {
   "use strict";
 
   const MAX_MESSAGES = 20; // the API takes at most 50; the last few are plenty for follow-ups
   const MAX_ASSISTANT_CHARS = 1500; // the API caps every message at 2000 characters
-  const FILTER_NAMES = ["company", "difficulty", "tag", "bank"];
+  const MAX_KEPT_TURNS = 12; // what a link holds (service/share.py MAX_TURNS); storage keeps as many
+  const MAX_LINK_CHARS = 8000; // service/share.py MAX_LINK_CHARS
+  const STORAGE_KEY = "qbank.chat.v1";
+  const FILTERS = { company: "Company", difficulty: "Difficulty", tag: "Topic", bank: "Bank" };
 
   const $ = (selector) => document.querySelector(selector);
   const conversation = $("#conversation");
@@ -16,12 +30,17 @@
   const input = $("#message");
   const sendButton = $("#send");
   const stopButton = $("#stop");
-  const filterForm = $("#filter-form");
   const filterCount = $("#filter-count");
+  const chips = $("#filter-chips");
   const announce = $("#announce");
+  const shareButton = $("#share");
+  const sharePanel = $("#share-panel");
+  const shareLink = $("#share-link");
+  const shareStatus = $("#share-status");
 
-  let history = [];
+  let turns = []; // the finished turns: { question, filters, final } (final: the done event's fields)
   let controller = null;
+  let keep = true; // false while showing a shared conversation the visitor has not continued
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -30,9 +49,12 @@
     return node;
   }
 
-  // --- filters ------------------------------------------------------------
+  // --- filters: selects in the <details>, and chips above the composer ----
+
+  const select = (name) => composer.elements[name];
 
   async function loadFacets(attempt = 0) {
+    if (select("company").options.length > 1) return; // the server rendered them
     let response;
     try {
       response = await fetch("/api/facets", { headers: { Accept: "application/json" } });
@@ -46,25 +68,180 @@
     if (!response.ok) return;
     const facets = await response.json();
     const lists = { company: facets.companies, difficulty: facets.difficulties, tag: facets.tags, bank: facets.banks };
-    for (const name of FILTER_NAMES) {
-      const select = filterForm.elements[name];
-      for (const { value, count } of lists[name]) select.add(new Option(`${value} (${count})`, value));
+    for (const name of Object.keys(FILTERS)) {
+      const chosen = select(name).value;
+      for (const { value, count } of lists[name]) {
+        if (value !== chosen) select(name).add(new Option(`${value} (${count})`, value));
+      }
     }
   }
 
   function currentFilters() {
     const filters = {};
-    for (const name of FILTER_NAMES) {
-      const value = filterForm.elements[name].value;
+    for (const name of Object.keys(FILTERS)) {
+      const value = select(name).value;
       if (value) filters[name] = value;
     }
     return filters;
   }
 
-  function showFilterCount() {
-    const n = Object.keys(currentFilters()).length;
+  function setFilters(filters) {
+    for (const name of Object.keys(FILTERS)) {
+      const value = typeof filters[name] === "string" ? filters[name] : "";
+      const box = select(name);
+      if (value && ![...box.options].some((o) => o.value === value)) box.add(new Option(value, value));
+      box.value = value;
+    }
+    showFilters();
+  }
+
+  function filterText(filters) {
+    return Object.entries(filters)
+      .map(([name, value]) => `${FILTERS[name]} ${value}`)
+      .join(" · ");
+  }
+
+  function showFilters() {
+    const filters = currentFilters();
+    const n = Object.keys(filters).length;
     filterCount.textContent = n ? `${n} active` : "";
     filterCount.hidden = n === 0;
+    $("#clear-filters").hidden = n === 0;
+    chips.replaceChildren();
+    for (const [name, value] of Object.entries(filters)) {
+      const chip = el("button", "chip filter-chip");
+      chip.type = "button";
+      chip.dataset.filter = name;
+      chip.setAttribute("aria-label", `Remove filter ${FILTERS[name]}: ${value}`);
+      chip.append(el("span", "", `${FILTERS[name]}: ${value}`), el("span", "remove", "×"));
+      chip.lastChild.setAttribute("aria-hidden", "true");
+      chips.append(chip);
+    }
+    chips.hidden = n === 0;
+  }
+
+  function removeFilter(chip) {
+    const next = chip.nextElementSibling || chip.previousElementSibling;
+    select(chip.dataset.filter).value = "";
+    filtersChanged();
+    announce.textContent = `Filter removed: ${chip.textContent.replace("×", "").trim()}`;
+    const focusable = next && chips.querySelector(`[data-filter="${next.dataset.filter}"]`);
+    (focusable || input).focus();
+  }
+
+  function filtersChanged() {
+    showFilters();
+    save();
+  }
+
+  // --- keeping the conversation -------------------------------------------
+
+  function save() {
+    if (!keep) return;
+    let kept = turns.slice(-MAX_KEPT_TURNS);
+    for (;;) {
+      try {
+        localStorage.setItem(STORAGE_KEY, JSON.stringify({ turns: kept, filters: currentFilters() }));
+        return;
+      } catch {
+        if (!kept.length) return; // storage is off or full: the page still works, it just forgets
+        kept = kept.slice(1);
+      }
+    }
+  }
+
+  function validTurn(turn) {
+    return (
+      turn &&
+      typeof turn.question === "string" &&
+      turn.filters &&
+      typeof turn.filters === "object" &&
+      turn.final &&
+      typeof turn.final.answer_html === "string" &&
+      typeof turn.final.answer === "string" &&
+      Array.isArray(turn.final.sources)
+    );
+  }
+
+  function restored() {
+    const data = $("#conversation-data");
+    if (data) {
+      keep = false; // a shared link: shown, and only kept once the visitor asks something
+      return JSON.parse(data.textContent);
+    }
+    try {
+      return JSON.parse(localStorage.getItem(STORAGE_KEY) || "null");
+    } catch {
+      return null;
+    }
+  }
+
+  function kept(final) {
+    const sources = final.sources.map(({ id, title, kind, difficulty, companies }) => ({
+      id,
+      title,
+      kind,
+      difficulty,
+      companies,
+    }));
+    const { kind, answer, abstained, rewritten_query, message_id, generated_by, answer_html } = final;
+    return {
+      kind,
+      answer: abridged(answer),
+      abstained,
+      rewritten_query,
+      message_id,
+      generated_by,
+      answer_html,
+      sources,
+    };
+  }
+
+  // --- sharing --------------------------------------------------------------
+
+  function encoded(list) {
+    const data = list.map((t) => (Object.keys(t.filters).length ? { q: t.question, f: t.filters } : { q: t.question }));
+    const bytes = new TextEncoder().encode(JSON.stringify(data));
+    let binary = "";
+    for (const byte of bytes) binary += String.fromCharCode(byte);
+    return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  async function share() {
+    let list = turns.slice(-MAX_KEPT_TURNS);
+    let token = encoded(list);
+    while (token.length > MAX_LINK_CHARS && list.length > 1) {
+      list = list.slice(1);
+      token = encoded(list);
+    }
+    shareLink.value = `${window.location.origin}/?c=${token}`;
+    sharePanel.hidden = false;
+    shareButton.setAttribute("aria-expanded", "true");
+    const partial = list.length < turns.length ? ` It holds the last ${list.length} questions.` : "";
+    shareStatus.textContent = `Anyone with the link sees these questions answered from the bank.${partial}`;
+    shareLink.focus();
+    shareLink.select();
+  }
+
+  async function copyLink() {
+    try {
+      await navigator.clipboard.writeText(shareLink.value);
+      shareStatus.textContent = "Link copied.";
+    } catch {
+      shareLink.select();
+      shareStatus.textContent = "Copy the selected link (Ctrl+C or ⌘C).";
+    }
+  }
+
+  function closeShare() {
+    sharePanel.hidden = true;
+    shareButton.setAttribute("aria-expanded", "false");
+    shareButton.focus();
+  }
+
+  function showShare() {
+    shareButton.hidden = turns.length === 0;
+    if (turns.length === 0) sharePanel.hidden = true;
   }
 
   // --- the conversation ---------------------------------------------------
@@ -73,22 +250,29 @@
     window.scrollTo({ top: document.body.scrollHeight });
   }
 
-  function addUserMessage(text) {
-    const article = el("article", "msg user");
-    article.append(el("div", "bubble", text));
-    conversation.append(article);
-  }
-
-  function addAssistantMessage(question) {
+  function addTurn(question, filters) {
+    const user = el("article", "msg user");
+    user.append(el("div", "bubble", question));
     const article = el("article", "msg assistant");
-    article.setAttribute("aria-busy", "true");
     article.setAttribute("aria-label", "Answer");
     const card = el("div", "card");
     const body = el("div", "answer markdown streaming");
     card.append(body);
     article.append(card);
-    conversation.append(article);
-    return { question, article, card, body, text: "", sources: [], done: false };
+    conversation.append(user, article);
+    return { question, filters, user, article, card, body, blocks: [], tail: [], sources: [], done: false };
+  }
+
+  // Show `html` as block `index`, dropping what was shown from there on.
+  function place(view, index, html) {
+    for (const nodes of view.blocks.splice(index)) for (const node of nodes) node.remove();
+    for (const node of view.tail) node.remove();
+    view.tail = [];
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    const nodes = [...template.content.childNodes];
+    view.body.append(...nodes);
+    return nodes;
   }
 
   function sourceList(sources) {
@@ -107,16 +291,16 @@
       }
       if (source.kind === "quick_reference") meta.append(el("span", "badge kind", "Quick reference"));
       if (source.companies.length) meta.append(el("span", "companies", source.companies.join(", ")));
-      item.append(link, meta);
+      item.append(link, " ", meta);
       list.append(item);
     }
     section.append(list);
     return section;
   }
 
-  function showSources(turn) {
-    turn.card.querySelector(".sources")?.remove();
-    if (turn.sources.length) turn.card.append(sourceList(turn.sources));
+  function showSources(view, sources) {
+    view.card.querySelector(".sources")?.remove();
+    if (sources.length) view.card.append(sourceList(sources));
   }
 
   const THUMB_UP =
@@ -137,7 +321,7 @@
     return svg;
   }
 
-  function feedbackBar(turn, final) {
+  function feedbackBar(question, final) {
     const bar = el("div", "feedback");
     bar.setAttribute("role", "group");
     bar.setAttribute("aria-label", "Was this answer helpful?");
@@ -153,14 +337,14 @@
       button.dataset.helpful = String(helpful);
       button.setAttribute("aria-label", label);
       button.setAttribute("aria-pressed", "false");
-      button.addEventListener("click", () => sendFeedback(turn, final, helpful, button, buttons, status));
+      button.addEventListener("click", () => sendFeedback(question, final, helpful, button, buttons, status));
       return button;
     });
     bar.append(el("span", "", "Helpful?"), ...buttons, status);
     return bar;
   }
 
-  async function sendFeedback(turn, final, helpful, button, buttons, status) {
+  async function sendFeedback(question, final, helpful, button, buttons, status) {
     for (const b of buttons) b.disabled = true;
     try {
       const response = await fetch("/api/feedback", {
@@ -168,7 +352,7 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({
           message_id: final.message_id,
-          query: turn.question.slice(0, 2000),
+          query: question.slice(0, 2000),
           question_id: final.sources[0].id,
           helpful,
           source: "web",
@@ -189,68 +373,86 @@
     return markdown.slice(0, cut > 0 ? cut : MAX_ASSISTANT_CHARS);
   }
 
-  function finish(turn, final) {
-    turn.done = true;
-    turn.article.removeAttribute("aria-busy");
-    turn.body.classList.remove("streaming");
-    if (typeof final.answer_html === "string") {
-      turn.body.innerHTML = final.answer_html;
-    } else {
-      turn.body.textContent = final.answer;
-    }
-    for (const link of turn.body.querySelectorAll("a[href]")) {
+  // The finished answer, from the done event or from a kept turn.
+  function show(view, final) {
+    view.done = true;
+    view.article.removeAttribute("aria-busy");
+    view.body.classList.remove("streaming");
+    view.body.innerHTML = final.answer_html;
+    view.blocks = [];
+    view.tail = [];
+    for (const link of view.body.querySelectorAll("a[href]")) {
       link.target = "_blank";
       link.rel = "noopener noreferrer";
     }
-    if (final.rewritten_query && final.rewritten_query.trim() !== turn.question.trim()) {
-      turn.card.prepend(el("p", "rewritten", `Searched for: ${final.rewritten_query}`));
-    }
+    const notes = [];
     if (final.abstained) {
-      turn.article.classList.add("abstained");
+      view.article.classList.add("abstained");
       const note = el("p", "notice abstain-note");
       note.setAttribute("role", "note");
       note.append(el("strong", "", "Not covered by the question bank"));
-      turn.card.prepend(note);
-    } else {
-      turn.sources = final.sources;
-      showSources(turn);
-      if (final.sources.length) turn.card.append(feedbackBar(turn, final));
+      notes.push(note);
     }
-    history.push({ role: "assistant", content: abridged(final.answer) });
-    const heading = turn.body.querySelector("h3")?.textContent;
+    if (final.rewritten_query && final.rewritten_query.trim() !== view.question.trim()) {
+      notes.push(el("p", "rewritten", `Searched for: ${final.rewritten_query}`));
+    }
+    if (Object.keys(view.filters).length) {
+      notes.push(el("p", "rewritten used-filters", `Filtered to: ${filterText(view.filters)}`));
+    }
+    view.card.prepend(...notes);
+    if (!final.abstained) {
+      showSources(view, final.sources);
+      if (final.sources.length) view.card.append(feedbackBar(view.question, final));
+    }
+  }
+
+  function finish(view, final) {
+    show(view, final);
+    turns.push({ question: view.question, filters: view.filters, final: kept(final) });
+    save();
+    showShare();
+    input.placeholder = "Ask a follow-up…";
+    const heading = view.body.querySelector("h3")?.textContent;
     announce.textContent = final.abstained ? "Not covered by the question bank." : `Answer ready: ${heading ?? ""}`;
-    turn.article.previousElementSibling?.scrollIntoView({ block: "start" });
+    view.user.scrollIntoView({ block: "start" });
   }
 
-  function stopped(turn) {
-    if (!turn.article.isConnected) return;
-    turn.article.removeAttribute("aria-busy");
-    turn.card.append(el("p", "status-line", "Stopped."));
-    if (turn.text.trim()) history.push({ role: "assistant", content: abridged(turn.text) });
-  }
-
-  function failed(turn, message) {
-    turn.article.removeAttribute("aria-busy");
-    turn.body.classList.remove("streaming");
-    if (!turn.text) turn.body.textContent = "";
+  // A question that got no answer: it stays, with what went wrong and a Retry.
+  function failed(view, message) {
+    if (!view.article.isConnected) return;
+    view.failed = true;
+    view.article.removeAttribute("aria-busy");
+    view.article.classList.add("failed");
+    view.body.classList.remove("streaming");
     const line = el("p", "status-line error", message);
     line.setAttribute("role", "alert");
-    turn.card.append(line);
+    const retry = el("button", "retry secondary small", "Retry");
+    retry.type = "button";
+    retry.setAttribute("aria-label", `Retry: ${view.question}`);
+    retry.addEventListener("click", () => {
+      if (controller) return;
+      if (input.value.trim() === view.question) input.value = "";
+      ask(view.question);
+    });
+    view.card.append(line, retry);
+    if (!input.value.trim()) {
+      input.value = view.question; // kept, to edit and send again
+      autosize();
+    }
   }
 
-  function handle(turn, event, data) {
-    if (!turn.article.isConnected) return; // a new conversation was started meanwhile
+  function handle(view, event, data) {
+    if (!view.article.isConnected) return; // a new conversation was started meanwhile
     if (event === "sources") {
-      turn.sources = data.sources;
-      showSources(turn);
-    } else if (event === "delta") {
-      turn.text += data.text;
-      turn.body.textContent = turn.text;
+      showSources(view, data.sources);
+    } else if (event === "block") {
+      view.blocks.push(place(view, data.index, data.html));
+    } else if (event === "tail") {
+      view.tail = place(view, data.index, data.html);
     } else if (event === "reset") {
-      turn.text = "";
-      turn.body.textContent = "";
+      place(view, 0, "");
     } else if (event === "done") {
-      finish(turn, data);
+      finish(view, data);
       return;
     }
     scrollToEnd();
@@ -295,17 +497,36 @@
     stopButton.hidden = !busy;
   }
 
+  function messagesFor(question) {
+    const earlier = turns.flatMap((t) => [
+      { role: "user", content: t.question },
+      { role: "assistant", content: abridged(t.final.answer) },
+    ]);
+    return [...earlier, { role: "user", content: question }].slice(-MAX_MESSAGES);
+  }
+
+  function continueHere() {
+    if (keep) return;
+    keep = true; // the visitor continues a shared conversation: from now on it is theirs
+    window.history.replaceState(null, "", "/");
+  }
+
   async function ask(rawText) {
     const text = rawText.trim();
     if (!text || controller) return;
-    input.value = "";
+    continueHere();
+    for (const gone of conversation.querySelectorAll(".msg.failed")) {
+      gone.previousElementSibling?.remove(); // its question
+      gone.remove();
+    }
+    if (input.value.trim() === text || rawText === input.value) input.value = "";
     autosize();
     empty.hidden = true;
-    addUserMessage(text);
-    const turn = addAssistantMessage(text);
-    history.push({ role: "user", content: text });
-    scrollToEnd();
+    $("#conversation-links")?.remove();
     const filters = currentFilters();
+    const view = addTurn(text, filters);
+    view.article.setAttribute("aria-busy", "true");
+    scrollToEnd();
     controller = new AbortController();
     setBusy(true);
     try {
@@ -313,31 +534,39 @@
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
         body: JSON.stringify({
-          messages: history.slice(-MAX_MESSAGES),
+          messages: messagesFor(text),
           filters: Object.keys(filters).length ? filters : null,
+          render: "html",
         }),
         signal: controller.signal,
       });
       if (!response.ok) throw new Error(await errorDetail(response));
-      await readEvents(response.body, (event, data) => handle(turn, event, data));
-      if (!turn.done) failed(turn, "The answer was cut off; ask again.");
+      await readEvents(response.body, (event, data) => handle(view, event, data));
+      if (!view.done) failed(view, "The answer was cut off.");
     } catch (error) {
-      if (error.name === "AbortError") stopped(turn);
-      else failed(turn, `Sorry, that failed: ${error.message}`);
+      if (error.name === "AbortError") failed(view, "Stopped.");
+      else failed(view, `Sorry, that failed: ${error.message}`);
     } finally {
       controller = null;
       setBusy(false);
       input.focus({ preventScroll: true });
-      if (!turn.done) scrollToEnd();
+      if (!view.done) scrollToEnd();
     }
   }
 
   function newConversation() {
     controller?.abort();
-    history = [];
+    turns = [];
+    keep = true;
+    window.history.replaceState(null, "", "/");
     for (const message of conversation.querySelectorAll(".msg")) message.remove();
+    $("#conversation-links")?.remove();
     empty.hidden = false;
     input.value = "";
+    input.placeholder = "Ask an interview question…";
+    composer.querySelector("input[name=c]")?.remove();
+    save();
+    showShare();
     autosize();
     input.focus();
   }
@@ -349,11 +578,24 @@
     input.style.height = `${input.scrollHeight + 2}px`;
   }
 
+  function restore() {
+    const data = restored();
+    if (!data || !Array.isArray(data.turns)) return;
+    turns = data.turns.filter(validTurn).slice(-MAX_KEPT_TURNS);
+    for (const message of conversation.querySelectorAll(".msg")) message.remove(); // the server's copy
+    $("#conversation-links")?.remove();
+    for (const turn of turns) show(addTurn(turn.question, turn.filters), turn.final);
+    empty.hidden = turns.length > 0;
+    if (keep && data.filters && typeof data.filters === "object") setFilters(data.filters);
+    if (turns.length) input.placeholder = "Ask a follow-up…";
+  }
+
   // --- wiring -------------------------------------------------------------
 
   composer.addEventListener("submit", (event) => {
     event.preventDefault();
-    ask(input.value);
+    const example = event.submitter?.name === "ask" ? event.submitter.value : null;
+    ask(example ?? input.value);
   });
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -366,16 +608,29 @@
   input.addEventListener("input", autosize);
   stopButton.addEventListener("click", () => controller?.abort());
   $("#new-chat").addEventListener("click", newConversation);
-  conversation.addEventListener("click", (event) => {
-    const chip = event.target.closest("button.example");
-    if (chip) ask(chip.textContent);
+  $("#clear-filters").addEventListener("click", () => {
+    setFilters({});
+    save();
   });
-  filterForm.addEventListener("change", showFilterCount);
-  filterForm.addEventListener("reset", () => setTimeout(showFilterCount));
+  for (const name of Object.keys(FILTERS)) select(name).addEventListener("change", filtersChanged);
+  chips.addEventListener("click", (event) => {
+    const chip = event.target.closest("button.filter-chip");
+    if (chip) removeFilter(chip);
+  });
+  shareButton.addEventListener("click", () => (sharePanel.hidden ? share() : closeShare()));
+  $("#share-copy").addEventListener("click", copyLink);
+  $("#share-close").addEventListener("click", closeShare);
+  sharePanel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeShare();
+  });
 
-  const preset = new URLSearchParams(window.location.search).get("q");
-  if (preset) input.value = preset.slice(0, 2000);
+  $("#hint").hidden = false; // what only works with this script is hidden without it
+  $("#new-chat").hidden = false;
+  restore();
+  showFilters();
+  showShare();
   autosize();
-  input.focus();
+  if (turns.length) scrollToEnd();
+  input.focus({ preventScroll: true });
   loadFacets();
 })();
