@@ -13,7 +13,6 @@ so an index built by either encoder serves the other's queries
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -28,6 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from index.embed import Embedder, packaged_model_path
+from index.store import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,6 @@ class OnnxModel:
     @property
     def tokenizer(self) -> Path:
         return self.directory / TOKENIZER_FILE
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def model_source(model: str) -> Path:
@@ -106,7 +98,7 @@ def export_onnx(model: str, directory: Path) -> OnnxModel:
             dynamo=False,
         )
     shutil.copy(source / TOKENIZER_FILE, tmp / TOKENIZER_FILE)
-    sha = _sha256(tmp / ONNX_FILE)
+    sha = file_sha256(tmp / ONNX_FILE)
     (tmp / INFO_FILE).write_text(json.dumps({"model": model, "sha256": sha}, indent=2), encoding="utf-8")
     done = exported(model, directory)
     if done is not None:  # another process finished first: use its export
@@ -134,7 +126,7 @@ def exported(model: str, directory: Path) -> OnnxModel | None:
     if info.get("model") != model or not (directory / TOKENIZER_FILE).is_file():
         return None
     onnx = directory / ONNX_FILE
-    if not onnx.is_file() or _sha256(onnx) != info.get("sha256"):
+    if not onnx.is_file() or file_sha256(onnx) != info.get("sha256"):
         return None
     return OnnxModel(directory, str(info["sha256"]))
 

@@ -99,7 +99,7 @@ class IndexArtifact:
         return {r.id: r for r in records}
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -131,7 +131,7 @@ def save_artifact(artifact: IndexArtifact, target: Path) -> Path:
         artifact.dense.save(tmp_dir)
         artifact.sparse.save(tmp_dir)
         (tmp_dir / "acronyms.json").write_text(json.dumps(artifact.acronyms, ensure_ascii=False), encoding="utf-8")
-        files = {name: _sha256(tmp_dir / name) for name in DATA_FILES}
+        files = {name: file_sha256(tmp_dir / name) for name in DATA_FILES}
         manifest = Manifest(**{**artifact.manifest.to_dict(), "files": files})
         (tmp_dir / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2), encoding="utf-8")
         for name in (*DATA_FILES, "manifest.json"):
@@ -245,7 +245,7 @@ def load_artifact(path: Path, expect_model: str | None = None, expect_dimension:
         f = path / name
         if not f.is_file():
             raise IndexLoadError(f"index file {f} is missing: {rebuild}")
-        if manifest.files.get(name) != _sha256(f):
+        if manifest.files.get(name) != file_sha256(f):
             raise IndexLoadError(f"index file {f} is damaged (checksum mismatch): {rebuild}")
     try:
         records = json.loads((path / "records.json").read_text(encoding="utf-8"))
