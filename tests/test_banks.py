@@ -97,3 +97,16 @@ def test_an_answer_says_its_bank_and_offers_the_other(client: TestClient) -> Non
     assert f"_From the “{first['bank']}” bank._" in answer
     other = "Version Control Interview Questions" if first["bank"] == "Git Interview Questions" else "Git Interview"
     assert f"The “{other}" in answer and "bank answers this too: [" in answer
+
+
+def test_slack_says_which_bank_too(client: TestClient) -> None:
+    from service.slack.blocks import answer_blocks
+    from service.slack.short import short_blocks
+
+    engine = client.app.state.qbank.engine  # type: ignore[attr-defined]
+    answer = engine.composer.compose(
+        [("user", "a rebase replays your commits onto another branch for a linear history")]
+    )
+    for blocks in (answer_blocks(answer, "https://q.example"), short_blocks(answer, "https://q.example")):
+        said = [b["elements"][0]["text"] for b in blocks if b["type"] == "context"]
+        assert any(t.startswith(f"_From the “{answer.record.bank}” bank._") for t in said), said

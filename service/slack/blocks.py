@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from ingest.models import Question, QuickRef, Section
 from qbank.answer import Answer
-from qbank.answer.markdown import abstain_markdown, listing_groups
+from qbank.answer.markdown import abstain_markdown, bank_line, listing_groups
 from service.schemas import question_url
 from service.slack.buttons import AnswerRef, actions
 from service.slack.kit import (
@@ -50,6 +50,11 @@ USAGE_TEXT = (
     "Reply in my thread to follow up."
 )
 LOADING_TEXT = "The question bank is still loading; try again in a minute."
+
+
+def bank_blocks(answer: Answer, base_url: str) -> list[Block]:
+    """With several banks loaded: which one answers, and another bank's answer to the same question."""
+    return [context(to_mrkdwn(bank_line(answer), base_url))] if answer.banks and answer.record else []
 
 
 def meta(record: Question | QuickRef) -> str:
@@ -230,7 +235,7 @@ def answer_blocks(
         return [*above, *abstain_blocks(answer, base_url)][:MAX_BLOCKS]
     url = question_url(base_url, record.id)
     described = meta(record)
-    head = [*above, header(record.title), *([context(described)] if described else [])]
+    head = [*above, header(record.title), *([context(described)] if described else []), *bank_blocks(answer, base_url)]
     if isinstance(record, Question):
         body = _question_body(record, answer, base_url)
     else:

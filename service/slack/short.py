@@ -17,6 +17,7 @@ from qbank.answer import Answer
 from service.schemas import question_url
 from service.slack.blocks import (
     abstain_blocks,
+    bank_blocks,
     code_label,
     default_ref,
     listing_blocks,
@@ -86,4 +87,11 @@ def short_blocks(
     main = [*shown, *prose] if answer.code_first else [*prose, *shown]
     more = isinstance(record, Question) or bool(answer.passages)  # a quick reference alone has no more to show
     buttons = actions(url, ref or default_ref(answer), expand=more, share=share)
-    return [*above, header(record.title), *main, *sources_block(answer, base_url), buttons]
+    return [
+        *above,
+        header(record.title),
+        *bank_blocks(answer, base_url),
+        *main,
+        *sources_block(answer, base_url),
+        buttons,
+    ]
