@@ -17,6 +17,7 @@ starts is submitted before its HTTP response returns).
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -265,6 +266,9 @@ def sign(body: str, secret: str = SECRET, timestamp: int | None = None) -> dict[
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
+TRIGGERS = itertools.count(1)
+
+
 def command_body(text: str, response_url: str, channel: str = "C0000ASK") -> tuple[str, str]:
     fields = {
         "token": "legacy-verification-token",
@@ -277,7 +281,7 @@ def command_body(text: str, response_url: str, channel: str = "C0000ASK") -> tup
         "text": text,
         "api_app_id": "A0000QBANK",
         "response_url": response_url,
-        "trigger_id": "1.2.3",
+        "trigger_id": f"1.2.{next(TRIGGERS)}",  # unique per invocation, as Slack's are
     }
     return urllib.parse.urlencode(fields), "application/x-www-form-urlencoded"
 
@@ -1075,3 +1079,45 @@ def test_manifest_asks_for_what_the_bot_uses() -> None:
         "channels:history",
         "groups:history",
     }
+
+
+# -- hostile requests (hardening round 2) ------------------------------------------------
+
+
+def test_a_replayed_signed_command_is_answered_once(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    body = command_body("how does dropout work", fake.response_url("replay"))
+    headers = sign(body[0])
+    assert send(client, body, headers).status_code == 200
+    only_answer(fake, bot, "response_url")
+    fake.reset()
+    assert send(client, body, headers).status_code == 200  # the same signed bytes, within five minutes
+    settle(bot)
+    assert fake.posts("response_url") == []
+
+
+@pytest.mark.parametrize("timestamp", ["abc", "", "1e9", "-5", "12.5"])
+def test_a_malformed_timestamp_is_a_401_not_a_500(client: TestClient, timestamp: str) -> None:
+    content, content_type = command_body("dropout", "https://hooks.slack.com/commands/x")
+    headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": "v0=" + "0" * 64}
+    r = client.post("/slack/events", content=content, headers=headers | {"Content-Type": content_type})
+    assert r.status_code == 401
+
+
+def test_thousands_of_headers_are_refused_before_anything_reads_them(client: TestClient) -> None:
+    content, content_type = command_body("dropout", "https://hooks.slack.com/commands/x")
+    headers = [(f"x-pad-{i}", "x") for i in range(5000)] + [("content-type", content_type)]
+    started = time.monotonic()
+    r = client.post("/slack/events", content=content, headers=headers)
+    assert r.status_code == 431
+    assert time.monotonic() - started < 5  # a single pass, not one lookup per header
+
+
+def test_an_unsigned_large_body_is_logged_as_a_bounded_excerpt_once(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    content = "payload=" + "A" * 60_000
+    with caplog.at_level("DEBUG"):
+        r = client.post("/slack/events", content=content, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 401
+    mentions = [rec for rec in caplog.records if "AAAA" in rec.getMessage()]
+    assert len(mentions) == 1 and len(mentions[0].getMessage()) < 400

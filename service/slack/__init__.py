@@ -33,15 +33,37 @@ DRAIN_S = 10.0  # at shutdown, how long answers being written may take to finish
 router = APIRouter(tags=["slack"], include_in_schema=False)
 
 
+MAX_HEADERS = 100  # a Slack request carries about 15; thousands of tiny ones were a way to stall the loop
+LOGGED_BYTES = 200  # of a refused body
+
+
 @router.post("/slack/events")
 async def slack_events(request: Request) -> Response:
-    """Hand the raw request to bolt, which checks the signature first (401 if it
-    is missing, wrong or over five minutes old).  ``dispatch`` runs in a worker
-    thread: it blocks on the first request's ``auth.test`` and on the ack."""
+    """Check the request before anything else looks at it: too many headers is a
+    431; a missing, malformed, wrong or stale signature a 401 (with a bounded
+    excerpt logged once); a signed request seen before (a replay, within the
+    five minutes a signature is good for) is acknowledged and not handled
+    again.  Then bolt gets it (and checks the signature again).  ``dispatch``
+    runs in a worker thread: it blocks on the first request's ``auth.test`` and
+    on the ack."""
     bot: SlackBot = request.app.state.slack
-    body = (await request.body()).decode("utf-8", errors="replace")  # bad bytes fail the signature check
-    headers: dict[str, str | Sequence[str]] = {name: request.headers.getlist(name) for name in request.headers}
-    bolt_request = BoltRequest(body=body, query=request.url.query, headers=headers)
+    raw_headers = request.scope.get("headers") or []
+    if len(raw_headers) > MAX_HEADERS:
+        return Response(f"too many headers (over {MAX_HEADERS})", status_code=431)
+    body = await request.body()
+    timestamp = request.headers.get("x-slack-request-timestamp")
+    signature = request.headers.get("x-slack-signature")
+    if not bot.signed(body, timestamp, signature):
+        log.info("refused an unsigned or stale Slack request (%d bytes): %r", len(body), body[:LOGGED_BYTES])
+        return Response("invalid request signature", status_code=401)
+    if not bot.seen.first(f"signed:{timestamp}:{signature}"):
+        log.info("a signed Slack request was replayed (timestamp %s): acknowledged, not handled again", timestamp)
+        return Response(status_code=200)
+    headers: dict[str, list[str]] = {}
+    for name, value in raw_headers:  # one pass; request.headers.getlist per name was quadratic
+        headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+    text = body.decode("utf-8", errors="replace")
+    bolt_request = BoltRequest(body=text, query=request.url.query, headers=dict[str, str | Sequence[str]](headers))
     return to_starlette_response(await asyncio.to_thread(bot.app.dispatch, bolt_request))
 
 

@@ -24,6 +24,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 
 from qbank.answer import Answer
 from qbank.answer.conversation import MAX_TURNS
@@ -113,6 +114,7 @@ class SlackBot:
         self.get_state = get_state
         self.pool = JobPool(workers)
         self.seen = Seen()
+        self.verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
         client = WebClient(
             token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=15
         )
@@ -136,6 +138,12 @@ class SlackBot:
         self.app.action(EXPAND_ACTION)(ack=_ack, lazy=[self._expand])
         self.app.action(SHARE_ACTION)(ack=_ack, lazy=[self._share])
         self.app.action(OPEN_ACTION)(_ack)  # a URL button still sends an action; Slack wants it acknowledged
+
+    def signed(self, body: bytes, timestamp: str | None, signature: str | None) -> bool:
+        """Slack's signature over ``body``, with a timestamp of digits within five minutes."""
+        if not timestamp or not timestamp.isdigit() or not signature:
+            return False
+        return self.verifier.is_valid(body, timestamp, signature)
 
     @property
     def uses_socket_mode(self) -> bool:
