@@ -158,6 +158,8 @@ def serve(
 
     import uvicorn
 
+    from service.limits import GuardedHttpToolsProtocol
+
     # Workers are separate processes: pass overrides the way Settings reads them.
     if index is not None:
         os.environ["QBANK_INDEX_DIR"] = str(index.resolve())
@@ -174,6 +176,8 @@ def serve(
         workers=workers or settings.workers,
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=5,
+        http=GuardedHttpToolsProtocol,  # header size limit (431) and header deadline (408): service/limits.py
+        limit_concurrency=settings.max_connections,
     )
 
 

@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
     max_query_chars: int = Field(2000, ge=1, description="Longest accepted query.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest accepted request body.")
+    max_header_bytes: int = Field(
+        65536, ge=1024, description="Largest request head (request line and headers); past it, 431 and close."
+    )
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a request's headers; past it, 408 and close."
+    )
+    max_connections: int = Field(
+        500,
+        ge=1,
+        description="Connections and requests one server process takes at once; past it, new ones get 503.",
+    )
     chat_rate_limit: int = Field(0, ge=0, description="Requests per minute per client on /api/chat (0 = off).")
     query_cache_size: int = Field(2048, ge=0, description="Query embeddings kept in the LRU cache.")
     query_threads: int = Field(

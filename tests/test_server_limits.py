@@ -1,0 +1,106 @@
+"""Connection limits on a real ``qbank serve`` (raw sockets on loopback): a
+request head over the size limit is a 431, a head not sent in time a 408 and
+a closed connection (slowloris), past the connection cap new requests get
+503, and ordinary keep-alive traffic is untouched.  Bounded: a few seconds."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+from server_support import Server, qbank_server
+
+from index.engine import IngestReport
+
+pytestmark = pytest.mark.server
+
+LIMITS = {"QBANK_MAX_HEADER_BYTES": "8192", "QBANK_HEADER_TIMEOUT_S": "1.5", "QBANK_MAX_CONNECTIONS": "6"}
+
+
+@pytest.fixture(scope="module")
+def server(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with qbank_server(built.path, tmp_path_factory.mktemp("limits"), env=LIMITS) as srv:
+        yield srv
+
+
+def connect(server: Server) -> socket.socket:
+    host, port = server.base_url.removeprefix("http://").split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    return s
+
+
+def read_all(s: socket.socket) -> bytes:
+    chunks = []
+    while True:
+        try:
+            data = s.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)
+
+
+def test_a_head_over_the_limit_is_a_431_and_the_connection_closes(server: Server) -> None:
+    with connect(server) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 100_000 + b"\r\n\r\n")
+        reply = read_all(s)
+    assert reply.startswith(b"HTTP/1.1 431 "), reply[:200]
+    assert b"connection: close" in reply.lower()
+
+
+def test_many_small_headers_over_the_limit_are_a_431_too(server: Server) -> None:
+    headers = b"".join(b"X-H%d: v\r\n" % i for i in range(2000))
+    with connect(server) as s:
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+        assert read_all(s).startswith(b"HTTP/1.1 431 ")
+
+
+def test_a_head_dribbled_too_slowly_is_a_408_and_closed(server: Server) -> None:
+    slow = [connect(server) for _ in range(4)]
+    try:
+        for s in slow:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+        started = time.monotonic()
+        replies = [read_all(s) for s in slow]
+        waited = time.monotonic() - started
+    finally:
+        for s in slow:
+            s.close()
+    assert all(r.startswith(b"HTTP/1.1 408 ") for r in replies), replies
+    assert waited < 5  # dropped after the 1.5 s deadline, not held open
+
+
+def test_past_the_connection_cap_new_requests_get_503(server: Server) -> None:
+    idle = [connect(server) for _ in range(6)]
+    try:
+        for s in idle:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # open, head not finished
+        time.sleep(0.3)
+        with connect(server) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            reply = read_all(s)
+        assert reply.startswith(b"HTTP/1.1 503 "), reply[:200]
+    finally:
+        for s in idle:
+            s.close()
+    time.sleep(0.3)
+    with connect(server) as s:  # once they are gone, it serves again
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert read_all(s).startswith(b"HTTP/1.1 200 ")
+
+
+def test_keep_alive_requests_with_bodies_are_untouched(server: Server) -> None:
+    body = b'{"q": "' + b"why does lasso zero out weights " * 50 + b'"}'
+    request = (
+        b"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    ) + body
+    with connect(server) as s:
+        for last in (False, False, True):
+            s.sendall(request.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n") if last else request)
+        reply = read_all(s)
+    assert reply.count(b"HTTP/1.1 200 OK") == 3, reply[:300]
