@@ -21,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,9 +29,10 @@ from index.embed import Embedder
 from index.store import IndexLoadError
 from qbank import __version__
 from qbank.settings import Settings, get_settings
+from service.headers import SecurityHeadersMiddleware
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
-from service.routes import chat, feedback, health, questions, search
+from service.routes import chat, docs, feedback, health, questions, search
 from service.schemas import ErrorResponse
 from service.state import ServiceState
 
@@ -174,10 +176,12 @@ def create_app(
         version=__version__,
         description="Search and chat over curated interview question banks.",
         lifespan=lifespan,
+        docs_url=None,  # served by service.routes.docs with local assets, not from a CDN
+        redoc_url=None,
     )
     app.state.qbank = state
     app.state.chat_limiter = RateLimiter(settings.chat_rate_limit)
-    for router in (health.router, search.router, questions.router, chat.router, feedback.router):
+    for router in (health.router, search.router, questions.router, chat.router, feedback.router, docs.router):
         app.include_router(router)
     _mount_optional(app, settings)
     _document_plain_422(app)
@@ -199,6 +203,9 @@ def create_app(
         return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Compressed when the client accepts it (Server-Sent Events are left alone, so they still stream).
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"], allow_headers=["*"]

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 
 from qbank.settings import Settings
+from service.headers import public_message
 from service.ratelimit import limit_chat
 from service.state import Engine, ServiceState
 
@@ -19,7 +20,11 @@ def get_state(request: Request) -> ServiceState:
 def get_engine(state: Annotated[ServiceState, Depends(get_state)]) -> Engine:
     engine = state.engine
     if engine is None:
-        detail = f"index not ready: {state.error}" if state.error else "index is still loading; retry shortly"
+        detail = (
+            f"index not ready: {public_message(state.error)}"
+            if state.error
+            else "index is still loading; retry shortly"
+        )
         raise HTTPException(status_code=503, detail=detail)
     return engine
 

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from index.store import IndexLoadError
 from service.deps import StateDep
+from service.headers import public_message
 
 router = APIRouter(tags=["health"])
 
@@ -23,7 +24,8 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz", summary="Index loaded (503 until then)", responses={503: {"description": "Not ready"}})
 def readyz(state: StateDep) -> JSONResponse:
     if state.engine is None:
-        body = {"status": "error" if state.error else "loading", "detail": state.error or "index is loading"}
+        detail = public_message(state.error) if state.error else "index is loading"
+        body = {"status": "error" if state.error else "loading", "detail": detail}
         return JSONResponse(body, status_code=503)
     return JSONResponse({"status": "ready", "counts": state.engine.artifact.manifest.counts})
 
@@ -44,4 +46,5 @@ async def reload(state: StateDep, authorization: Annotated[str | None, Header()]
     try:
         return await state.reload()
     except IndexLoadError as exc:
-        raise HTTPException(status_code=409, detail=f"reload refused, still serving the previous index: {exc}") from exc
+        detail = f"reload refused, still serving the previous index: {public_message(str(exc))}"
+        raise HTTPException(status_code=409, detail=detail) from exc

@@ -9,6 +9,8 @@ API's own models, so the UI shows exactly what the API returns.
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +24,7 @@ from qbank import __version__
 from qbank.answer import Answer, to_markdown
 from service import share, usecases
 from service.deps import StateDep
+from service.headers import public_message
 from service.ratelimit import limit_chat
 from service.render import answer_html, code_css, render_markdown
 from service.routes.questions import facets_public, question_detail
@@ -37,9 +40,31 @@ templates.env.globals["version"] = __version__
 router = APIRouter(include_in_schema=False)
 
 
+class HashedStaticFiles(StaticFiles):
+    """The page assets.  Pages link them as ``/static/<name>?v=<content hash>``
+    (``asset_url``), so a changed file gets a new URL: those responses may be
+    cached for a year; any other request for them must revalidate."""
+
+    def file_response(self, full_path: Any, stat_result: Any, scope: Any, status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        versioned = b"v=" in (scope.get("query_string") or b"")
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if versioned else "no-cache"
+        return response
+
+
+@cache
+def asset_url(name: str) -> str:
+    """``/static/<name>?v=<first 12 hex of its sha256>`` (computed once per file)."""
+    digest = hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+    return f"/static/{name}?v={digest}"
+
+
+templates.env.globals["asset"] = asset_url
+
+
 def mount(app: FastAPI) -> None:
     app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", HashedStaticFiles(directory=STATIC_DIR), name="static")
 
 
 # Everything the pages load comes from here: no inline script or style, nothing from elsewhere.
@@ -56,7 +81,8 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
 
 
 def _not_ready(request: Request, state: ServiceState) -> HTMLResponse:
-    detail = f"The index could not be loaded: {state.error}" if state.error else "The question bank is still loading."
+    error = public_message(state.error) if state.error else None
+    detail = f"The index could not be loaded: {error}" if error else "The question bank is still loading."
     return _page(request, "error.html", {"title": "Not ready yet", "detail": detail, "refresh": True}, 503)
 
 

@@ -1,0 +1,37 @@
+"""The interactive API docs (Swagger UI) from this server's own files.
+
+FastAPI's default ``/docs`` page loads Swagger UI from a CDN; here its assets
+come from the ``swagger-ui-bundle`` package, served under ``/docs/assets``,
+so the docs work offline and load nothing from another origin.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import swagger_ui_bundle
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+router = APIRouter(include_in_schema=False)
+ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
+SERVED = frozenset(["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"])
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def docs(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=request.app.openapi_url or "/openapi.json",
+        title="qbank API",
+        swagger_js_url="/docs/assets/swagger-ui-bundle.js",
+        swagger_css_url="/docs/assets/swagger-ui.css",
+        swagger_favicon_url="/docs/assets/favicon-32x32.png",
+    )
+
+
+@router.get("/docs/assets/{name}")
+def docs_asset(name: str) -> Response:
+    if name not in SERVED:
+        return Response("not found", status_code=404, media_type="text/plain")
+    return FileResponse(ASSETS / name, headers={"Cache-Control": "public, max-age=86400"})
