@@ -15,10 +15,10 @@ $(BIN)/qbank: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup-browser: ## Debian's Chromium for the browser tests (needs root or sudo)
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+setup-browser: ## Debian's Chromium and nginx for the browser and proxy tests (needs root or sudo)
+	@{ command -v chromium && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium nginx >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium nginx >/dev/null; fi; }
 
 run: setup ## serve the shipped bank on http://localhost:8000 (builds the index on first start)
 	$(BIN)/qbank serve --host 0.0.0.0 --port 8000

@@ -178,6 +178,10 @@ def serve(
         timeout_graceful_shutdown=5,
         http=GuardedHttpToolsProtocol,  # header size limit (431) and header deadline (408): service/limits.py
         limit_concurrency=settings.max_connections,
+        # X-Forwarded-For only from the configured proxies (uvicorn would trust loopback by default,
+        # letting any local client pick its own address and slip the chat rate limit).
+        proxy_headers=bool(settings.trusted_proxies.strip()),
+        forwarded_allow_ips=settings.trusted_proxies.strip() or None,
     )
 
 

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
     max_query_chars: int = Field(2000, ge=1, description="Longest accepted query.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest accepted request body.")
+    trusted_proxies: str = Field(
+        "",
+        description="Addresses or networks (comma-separated) of the reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; the client is the right-most address not among them. Empty: none, "
+        "the connection's own address is the client.",
+    )
     max_header_bytes: int = Field(
         65536, ge=1024, description="Largest request head (request line and headers); past it, 431 and close."
     )
