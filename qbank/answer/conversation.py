@@ -15,7 +15,9 @@ Every user turn is resolved in order, each in the light of the one before:
   its own words choose what to show;
 * any other message is searched on its own and is a new topic when that
   search is confident (its best evidence clears the abstention's upper
-  floors), else it continues the previous topic.
+  floors) and does not land on the previous answer (not in its top three;
+  for "what about X?", the previous answer's text does not cover X); else
+  it continues the previous topic.
 
 Decided by what retrieval says, not by how many words a message has.
 """
@@ -126,8 +128,8 @@ class ConversationResolver:
         self.use_cache = use_cache
         tags = {t for r in searcher.records.values() for t in r.tags}
         self._tag_words = {t: frozenset(searcher.analyzer.run(t).topic_terms) for t in tags}
-        self._listable = frozenset(searcher.doc_ids)
-        self._record_words: dict[str, frozenset[str]] = {}  # questions and the rows no question answers
+        self._listable = frozenset(searcher.doc_ids)  # questions and the rows no question answers
+        self._record_words: dict[str, frozenset[str]] = {}
 
     def resolve(self, messages: Sequence[str], filters: Filters | None = None) -> Turn:
         if not messages:
