@@ -3,10 +3,13 @@
 Slack's servers cannot be reached from here, so ``FakeSlack`` plays them on
 loopback: the Web API methods the bot calls (``auth.test``,
 ``chat.postMessage``, ``chat.postEphemeral``, ``conversations.replies``,
-``views.publish``),
+``conversations.open``, ``views.publish``, ``apps.connections.open``),
 answered the way Slack answers them (bearer token checked, Block Kit limits
 enforced with ``invalid_blocks``, threads kept so ``conversations.replies``
-returns what was posted), and the ``response_url`` endpoint.  The bot's
+returns what was posted, ``not_in_channel`` where the bot is not a member),
+the ``response_url`` endpoint, and the Socket Mode WebSocket handshake.  A test
+queues the failures real Slack gives (``fake.fail``): HTTP 429 with
+``Retry-After``, ``{"ok": false, "error": ...}``, a dropped connection.  The bot's
 ``WebClient`` is pointed at it with ``QBANK_SLACK_API_URL``.  Requests are
 signed with slack-sdk's ``SignatureVerifier`` and the test signing secret.
 
@@ -17,15 +20,18 @@ starts is submitted before its HTTP response returns).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import json
+import logging
 import re
 import subprocess
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -47,10 +53,12 @@ from service.app import create_app
 from service.slack import SlackBot, socket_mode_handler
 from service.slack.blocks import LOADING_TEXT, USAGE_TEXT
 from service.slack.buttons import EXPAND_ACTION, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_ACTION, SHARE_ACTION
+from service.slack.delivery import RATE_LIMIT_MAX_WAIT_S, RATE_LIMIT_RETRIES
 from service.slack.kit import size
 
 SECRET = "test-secret"
 TOKEN = "xoxb-test"
+APP_TOKEN = "xapp-1-test"
 PUBLIC_URL = "https://qbank.example.com"
 BOT_USER, BOT_ID, TEAM = "UQBANK0001", "BQBANK0001", "T0000TEST"
 DROPOUT_TITLE = "What is Dropout and Why Does It Work?"
@@ -113,6 +121,33 @@ class Call:
     method: str  # Web API method, or "response_url"
     payload: dict[str, Any]
     at: float
+    failure: str | None = None  # the error a queued Failure answered it with
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed answer to a Web API call, as Slack gives it; ``body=None``
+    drops the connection without an answer."""
+
+    status: int = 200
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def error(self) -> str:
+        return "dropped" if self.body is None else str(self.body.get("error"))
+
+
+def rate_limited(retry_after: int) -> Failure:
+    return Failure(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+
+
+def api_error(error: str, **extra: Any) -> Failure:
+    return Failure(200, {"ok": False, "error": error, **extra})
+
+
+DROPPED = Failure(body=None)
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 class FakeSlack:
@@ -120,6 +155,9 @@ class FakeSlack:
         self.token = token
         self.calls: list[Call] = []
         self.channels: dict[str, list[dict[str, Any]]] = {}
+        self.outside: set[str] = set()  # channels the bot is not a member of
+        self.failures: dict[str, list[Failure]] = {}
+        self.socket_refusals = 0  # WebSocket handshakes to refuse before accepting one
         self.lock = threading.Lock()
         self._ts = 1_720_000_000  # after the test messages' (new_ts): a reply sorts after its question
         fake = self
@@ -130,6 +168,9 @@ class FakeSlack:
 
             def do_GET(self) -> None:
                 url = urllib.parse.urlsplit(self.path)
+                if url.path == "/link/":
+                    fake._websocket(self)
+                    return
                 fake._api(self, url.path, dict(urllib.parse.parse_qsl(url.query)))
 
             def do_POST(self) -> None:
@@ -164,13 +205,29 @@ class FakeSlack:
         return f"{self.base}/response_url/{name}"
 
     def posts(self, method: str) -> list[dict[str, Any]]:
+        """The calls of ``method`` that no queued failure refused."""
         with self.lock:
-            return [c.payload for c in self.calls if c.method == method]
+            return [c.payload for c in self.calls if c.method == method and c.failure is None]
 
     def answers(self) -> list[Call]:
-        """Everything the bot said: messages and response_url posts."""
+        """Everything the bot said: messages and response_url posts (not the
+        attempts a queued failure refused)."""
         with self.lock:
-            return [c for c in self.calls if c.method in ("chat.postMessage", "chat.postEphemeral", "response_url")]
+            return [
+                c
+                for c in self.calls
+                if c.method in ("chat.postMessage", "chat.postEphemeral", "response_url") and c.failure is None
+            ]
+
+    def attempts(self, method: str) -> list[Call]:
+        """Every call of ``method``, failed or not."""
+        with self.lock:
+            return [c for c in self.calls if c.method == method]
+
+    def fail(self, method: str, *failures: Failure) -> None:
+        """Answer the next calls of ``method`` with ``failures``, in order."""
+        with self.lock:
+            self.failures.setdefault(method, []).extend(failures)
 
     def wait_for(self, method: str, count: int = 1, timeout_s: float = 30.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout_s
@@ -189,6 +246,9 @@ class FakeSlack:
         with self.lock:
             self.calls.clear()
             self.channels.clear()
+            self.outside.clear()
+            self.failures.clear()
+            self.socket_refusals = 0
 
     # -- Slack's side
 
@@ -212,12 +272,67 @@ class FakeSlack:
             self.calls.append(Call("response_url", payload | {"_path": handler.path}, time.monotonic()))
         self._reply(handler, 200, "ok")
 
+    def _fail(self, handler: BaseHTTPRequestHandler, failure: Failure) -> None:
+        if failure.body is None:
+            handler.close_connection = True  # no status line: the client sees the connection dropped
+            return
+        data = json.dumps(failure.body).encode()
+        handler.send_response(failure.status)
+        for name, value in failure.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _websocket(self, handler: BaseHTTPRequestHandler) -> None:
+        """Socket Mode's WebSocket: the handshake accepted (or refused while
+        ``socket_refusals`` lasts), then the connection held open, silent."""
+        with self.lock:
+            self.calls.append(Call("websocket", {}, time.monotonic()))
+            refuse = self.socket_refusals > 0
+            self.socket_refusals -= refuse
+        if refuse:
+            self._reply(handler, 400, "refused")
+            return
+        key = handler.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+        handler.send_response(101)
+        for name, value in (("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)):
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.flush()
+        handler.close_connection = True
+        try:
+            while handler.rfile.read1(4096):  # type: ignore[attr-defined]
+                pass  # the client's pings, until it closes
+        except OSError:
+            pass
+
     def _api(self, handler: BaseHTTPRequestHandler, path: str, payload: dict[str, Any]) -> None:
         method = path.removeprefix("/api/")
         with self.lock:
-            self.calls.append(Call(method, payload, time.monotonic()))
+            queued = self.failures.get(method)
+            failure = queued.pop(0) if queued else None
+            self.calls.append(Call(method, payload, time.monotonic(), failure.error if failure else None))
+        if failure is not None:
+            self._fail(handler, failure)
+            return
+        if method == "apps.connections.open":
+            if handler.headers.get("Authorization") != f"Bearer {APP_TOKEN}":
+                self._reply(handler, 200, {"ok": False, "error": "invalid_auth"})
+                return
+            self._reply(handler, 200, {"ok": True, "url": f"ws://127.0.0.1:{self.server.server_address[1]}/link/"})
+            return
         if handler.headers.get("Authorization") != f"Bearer {self.token}":
             self._reply(handler, 200, {"ok": False, "error": "invalid_auth"})
+            return
+        if payload.get("channel") in self.outside and method in (
+            "chat.postMessage",
+            "chat.postEphemeral",
+            "conversations.replies",
+        ):
+            self._reply(handler, 200, {"ok": False, "error": "not_in_channel"})
             return
         if method == "auth.test":
             body = {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "qbank"}
@@ -253,6 +368,12 @@ class FakeSlack:
                 return
             thread.sort(key=lambda m: float(m["ts"]))
             self._reply(handler, 200, {"ok": True, "messages": thread, "has_more": False})
+        elif method == "conversations.open":
+            users = str(payload.get("users", "")).split(",")
+            if len(users) != 1 or not users[0].startswith("U"):
+                self._reply(handler, 200, {"ok": False, "error": "user_not_found"})
+                return
+            self._reply(handler, 200, {"ok": True, "channel": {"id": "D" + users[0][1:]}})
         else:
             self._reply(handler, 200, {"ok": False, "error": "unknown_method"})
 
@@ -1121,3 +1242,51 @@ def test_an_unsigned_large_body_is_logged_as_a_bounded_excerpt_once(
     assert r.status_code == 401
     mentions = [rec for rec in caplog.records if "AAAA" in rec.getMessage()]
     assert len(mentions) == 1 and len(mentions[0].getMessage()) < 400
+
+
+# -- delivery (hardening round 2) ------------------------------------------------------------
+
+
+def test_a_rate_limited_answer_is_posted_after_retry_after(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", rate_limited(1))
+    event = mention("how does dropout work")
+    assert send(client, event_body(event, "EvRateLimited")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    first, second = fake.attempts("chat.postMessage")
+    assert (first.failure, second.failure) == ("ratelimited", None)
+    assert second.at - first.at >= 1.0  # Slack's Retry-After was kept
+    assert posted["thread_ts"] == event["ts"] and posted["blocks"][0]["text"]["text"] == DROPOUT_TITLE
+
+
+def test_a_dropped_connection_is_retried(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", DROPPED)
+    event = message("how does dropout work")
+    assert send(client, event_body(event, "EvDropped")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert [c.failure for c in fake.attempts("chat.postMessage")] == ["dropped", None]
+    assert posted["blocks"][0]["text"]["text"] == DROPOUT_TITLE
+
+
+def test_rate_limits_are_retried_a_bounded_number_of_times_then_logged(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("chat.postMessage", *[rate_limited(0)] * 10)
+    with caplog.at_level(logging.WARNING, logger="service.slack"):
+        assert send(client, event_body(mention("how does dropout work"), "EvLimited")).status_code == 200
+        settle(bot)
+    assert len(fake.attempts("chat.postMessage")) == 1 + RATE_LIMIT_RETRIES
+    (logged,) = [r.getMessage() for r in caplog.records if "not posted" in r.getMessage()]
+    assert "C0000CHAN" in logged and "'how does dropout work'" in logged and "ratelimited" in logged
+
+
+def test_a_rate_limit_longer_than_worth_waiting_is_not_slept_on(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("chat.postMessage", rate_limited(int(RATE_LIMIT_MAX_WAIT_S) + 60))
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="service.slack"):
+        assert send(client, event_body(mention("explain bagging"), "EvLongLimit")).status_code == 200
+        settle(bot)
+    assert time.monotonic() - started < RATE_LIMIT_MAX_WAIT_S
+    assert len(fake.attempts("chat.postMessage")) == 1
+    assert any("C0000CHAN" in r.getMessage() and "'explain bagging'" in r.getMessage() for r in caplog.records)

@@ -40,6 +40,7 @@ from service.slack.buttons import (
     AnswerRef,
     asked_query,
 )
+from service.slack.delivery import post_answer, web_client
 from service.slack.home import home_view
 from service.slack.jobs import JobPool, Seen
 from service.slack.kit import Block, context
@@ -115,9 +116,7 @@ class SlackBot:
         self.pool = JobPool(workers)
         self.seen = Seen()
         self.verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
-        client = WebClient(
-            token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=15
-        )
+        client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         self.app = App(
             name="qbank",
             client=client,
@@ -217,14 +216,7 @@ class SlackBot:
             history = thread_history(thread, ts, context.bot_user_id, context.bot_id)
         text = from_slack(event.get("text", ""), context.bot_user_id)
         reply = self.reply([*history, ("user", text)], text) if text else Reply(escape(USAGE_TEXT))
-        client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts or ts,
-            text=reply.text,
-            blocks=reply.blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        post_answer(client, channel, thread_ts or ts, reply.text, reply.blocks, text)
 
     def _thread(self, client: WebClient, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         try:
