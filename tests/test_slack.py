@@ -147,6 +147,7 @@ def api_error(error: str, **extra: Any) -> Failure:
 
 
 DROPPED = Failure(body=None)
+NEEDS_MEMBER = ("chat.postMessage", "chat.postEphemeral", "conversations.replies")  # in a channel the bot is not in
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
@@ -314,6 +315,8 @@ class FakeSlack:
         with self.lock:
             queued = self.failures.get(method)
             failure = queued.pop(0) if queued else None
+            if failure is None and payload.get("channel") in self.outside and method in NEEDS_MEMBER:
+                failure = api_error("not_in_channel")
             self.calls.append(Call(method, payload, time.monotonic(), failure.error if failure else None))
         if failure is not None:
             self._fail(handler, failure)
@@ -326,13 +329,6 @@ class FakeSlack:
             return
         if handler.headers.get("Authorization") != f"Bearer {self.token}":
             self._reply(handler, 200, {"ok": False, "error": "invalid_auth"})
-            return
-        if payload.get("channel") in self.outside and method in (
-            "chat.postMessage",
-            "chat.postEphemeral",
-            "conversations.replies",
-        ):
-            self._reply(handler, 200, {"ok": False, "error": "not_in_channel"})
             return
         if method == "auth.test":
             body = {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "qbank"}
@@ -1290,3 +1286,65 @@ def test_a_rate_limit_longer_than_worth_waiting_is_not_slept_on(
     assert time.monotonic() - started < RATE_LIMIT_MAX_WAIT_S
     assert len(fake.attempts("chat.postMessage")) == 1
     assert any("C0000CHAN" in r.getMessage() and "'explain bagging'" in r.getMessage() for r in caplog.records)
+
+
+def test_not_in_channel_tells_the_asker_to_invite_the_bot_in_a_dm(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.outside.add("C0000OUT")
+    with caplog.at_level(logging.INFO, logger="service.slack"):
+        assert (
+            send(client, event_body(mention("how does dropout work", channel="C0000OUT"), "EvOut")).status_code == 200
+        )
+        fake.wait_for("chat.postMessage")
+        settle(bot)
+    assert [(c.method, c.payload.get("channel")) for c in fake.calls if c.method != "auth.test"] == [
+        ("chat.postMessage", "C0000OUT"),  # not_in_channel
+        ("chat.postEphemeral", "C0000OUT"),  # not_in_channel either
+        ("conversations.open", None),
+        ("chat.postMessage", "D0000USER"),
+    ]
+    assert fake.attempts("conversations.open")[0].payload["users"] == "U0000USER"
+    (dm,) = fake.posts("chat.postMessage")
+    assert dm["text"] == (
+        f"I couldn't answer you in <#C0000OUT>: I'm not in that channel. Invite me to the channel with "
+        f"/invite <@{BOT_USER}>, then ask again, or send me a direct message."
+    )
+    said = [r.getMessage() for r in caplog.records]
+    assert any("C0000OUT" in m and "'how does dropout work'" in m and "not_in_channel" in m for m in said)
+    assert any("told U0000USER in a DM" in m for m in said)
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        (rate_limited(int(RATE_LIMIT_MAX_WAIT_S) + 60), "Slack is limiting how fast I can post in <#C0000CHAN>"),
+        (api_error("is_archived"), "I couldn't post my answer in <#C0000CHAN> (Slack said `is_archived`)"),
+    ],
+    ids=["rate limited", "other error"],
+)
+def test_an_answer_slack_refuses_is_explained_to_the_asker_alone(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, failure: Failure, said: str
+) -> None:
+    fake.fail("chat.postMessage", failure)
+    event = mention("explain bagging")
+    assert send(client, event_body(event, f"EvRefused{failure.error}")).status_code == 200
+    told = only_answer(fake, bot, "chat.postEphemeral")
+    assert (told["channel"], told["user"]) == ("C0000CHAN", "U0000USER")
+    assert told["text"].startswith(said)
+    assert fake.posts("conversations.open") == []
+
+
+def test_when_nothing_reaches_the_asker_it_is_logged(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("chat.postMessage", api_error("channel_not_found"))
+    fake.fail("chat.postEphemeral", api_error("channel_not_found"))
+    fake.fail("conversations.open", api_error("missing_scope", needed="im:write"))
+    with caplog.at_level(logging.WARNING, logger="service.slack"):
+        assert send(client, event_body(mention("explain bagging"), "EvNobody")).status_code == 200
+        settle(bot)
+    assert fake.answers() == []
+    assert any(
+        "could not tell U0000USER" in r.getMessage() and "missing_scope" in r.getMessage() for r in caplog.records
+    )

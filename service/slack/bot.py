@@ -40,7 +40,7 @@ from service.slack.buttons import (
     AnswerRef,
     asked_query,
 )
-from service.slack.delivery import post_answer, web_client
+from service.slack.delivery import UNREACHABLE, post_answer, tell_asker, undelivered_text, web_client
 from service.slack.home import home_view
 from service.slack.jobs import JobPool, Seen
 from service.slack.kit import Block, context
@@ -216,7 +216,9 @@ class SlackBot:
             history = thread_history(thread, ts, context.bot_user_id, context.bot_id)
         text = from_slack(event.get("text", ""), context.bot_user_id)
         reply = self.reply([*history, ("user", text)], text) if text else Reply(escape(USAGE_TEXT))
-        post_answer(client, channel, thread_ts or ts, reply.text, reply.blocks, text)
+        error = post_answer(client, channel, thread_ts or ts, reply.text, reply.blocks, text)
+        if error is not None and not error.startswith(UNREACHABLE):  # Slack unreachable: no way to tell them
+            tell_asker(client, channel, event["user"], undelivered_text(error, channel, context.bot_user_id))
 
     def _thread(self, client: WebClient, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         try:

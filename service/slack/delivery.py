@@ -9,7 +9,10 @@ minutes helps nobody.  A request that timed out waiting for Slack's answer is
 not retried (Slack may have posted it), as slack_sdk decides.
 
 When a post fails for good, ``post_answer`` logs the channel and the question
-and returns the error, so the bot can tell the asker.
+and returns the error, and ``tell_asker`` says what happened and what to do
+(``not_in_channel``: "invite me to the channel with /invite @qbank") to the
+asker alone: an ephemeral message in the channel where Slack allows one, else a
+direct message.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from service.slack.kit import Block
+from service.slack.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,14 @@ RATE_LIMIT_RETRIES = 2
 RATE_LIMIT_MAX_WAIT_S = 30.0
 LOGGED_QUESTION_CHARS = 200
 UNREACHABLE = "unreachable"  # the error of a post that never got an answer from Slack
+
+NOT_A_MEMBER = ("not_in_channel", "channel_not_found")
+INVITE_TEXT = (
+    "I couldn't answer you in {where}: I'm not in that channel. "
+    "Invite me to the channel with /invite {bot}, then ask again, or send me a direct message."
+)
+RATE_LIMITED_TEXT = "Slack is limiting how fast I can post in {where}, so my answer didn't get through: ask again soon."
+FAILED_POST_TEXT = "I couldn't post my answer in {where} (Slack said `{error}`): ask again, or send me a DM."
 
 
 class RateLimitRetry(RateLimitErrorRetryHandler):
@@ -97,8 +109,8 @@ def post_answer(
     client: WebClient, channel: str, thread_ts: str, text: str, blocks: list[Block] | None, question: str
 ) -> str | None:
     """Post an answer in its thread, after the client's retries; None when it
-    is posted, else Slack's error (or ``UNREACHABLE``), logged with the channel
-    and the question."""
+    is posted, else Slack's error (or "unreachable (why)"), logged with the
+    channel and the question."""
     try:
         client.chat_postMessage(
             channel=channel,
@@ -112,10 +124,39 @@ def post_answer(
     except SlackApiError as exc:
         error = slack_error(exc)
     except OSError as exc:  # URLError, a dropped connection, a timeout: after the retries
-        log.warning("answer to %r not posted in %s (thread %s): Slack unreachable (%s)",
-                    clipped(question), channel, thread_ts, exc)  # fmt: skip
-        return UNREACHABLE
-    log.warning(
-        "answer to %r not posted in %s (thread %s): Slack said %s", clipped(question), channel, thread_ts, error
-    )
+        error = f"{UNREACHABLE} ({exc})"
+    log.warning("answer to %r not posted in %s (thread %s): %s", clipped(question), channel, thread_ts, error)
     return error
+
+
+def undelivered_text(error: str, channel: str, bot_user_id: str | None) -> str:
+    """What to tell the asker whose answer Slack refused with ``error``."""
+    where = f"<#{escape(channel)}>" if channel[:1] in ("C", "G") else "this conversation"
+    if error in NOT_A_MEMBER:
+        return INVITE_TEXT.format(where=where, bot=f"<@{escape(bot_user_id)}>" if bot_user_id else "@qbank")
+    if error == "ratelimited":
+        return RATE_LIMITED_TEXT.format(where=where)
+    return FAILED_POST_TEXT.format(where=where, error=escape(error))
+
+
+def tell_asker(client: WebClient, channel: str, user: str, text: str) -> str | None:
+    """Say ``text`` to ``user`` alone: ephemeral in ``channel`` (chat.postEphemeral)
+    where Slack allows it, else in a DM (conversations.open, chat.postMessage).
+    How it went ("ephemeral", "dm"), or None when neither worked; logged."""
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, text=text)
+        log.info("told %s in %s (ephemeral): %s", user, channel, text)
+        return "ephemeral"
+    except (SlackApiError, OSError) as exc:
+        first = slack_error(exc) if isinstance(exc, SlackApiError) else str(exc)
+    try:
+        dm = client.conversations_open(users=user)["channel"]["id"]
+        if dm == channel:
+            raise ValueError("the DM is where the post failed")
+        client.chat_postMessage(channel=dm, text=text)
+    except (SlackApiError, OSError, KeyError, TypeError, ValueError) as exc:
+        second = slack_error(exc) if isinstance(exc, SlackApiError) else str(exc)
+        log.warning("could not tell %s about their answer in %s: ephemeral %s, DM %s", user, channel, first, second)
+        return None
+    log.info("told %s in a DM (no ephemeral in %s: %s): %s", user, channel, first, text)
+    return "dm"
