@@ -1348,3 +1348,48 @@ def test_when_nothing_reaches_the_asker_it_is_logged(
     assert any(
         "could not tell U0000USER" in r.getMessage() and "missing_scope" in r.getMessage() for r in caplog.records
     )
+
+
+THREAD_UNREAD = "_I couldn't read this thread (Slack said `missing_scope`), so I answered this message on its own._"
+
+
+def test_a_follow_up_is_answered_alone_when_the_thread_cannot_be_read(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    first = mention("how does dropout work")
+    assert send(client, event_body(first, "EvUnread1")).status_code == 200
+    only_answer(fake, bot, "chat.postMessage")
+    fake.fail("conversations.replies", api_error("missing_scope", needed="channels:history", provided="chat:write"))
+    reply = message("explain bagging", channel="C0000CHAN", channel_type="channel", thread_ts=first["ts"])
+    assert send(client, event_body(reply, "EvUnread2")).status_code == 200
+    posted = fake.wait_for("chat.postMessage", count=2)[1]
+    settle(bot)
+    assert [c.failure for c in fake.attempts("conversations.replies")] == ["missing_scope"]
+    assert posted["thread_ts"] == first["ts"]
+    blocks = posted["blocks"]
+    assert block_problems(blocks) == []
+    assert blocks[0] == {"type": "context", "elements": [{"type": "mrkdwn", "text": THREAD_UNREAD}]}
+    assert blocks[1]["text"]["text"] == "What is Ensemble Learning? Explain Bagging, Boosting, and Stacking"
+    assert json.loads(button(blocks, FEEDBACK_UP)["value"])["turns"] == ["explain bagging"]  # on its own
+
+
+def test_a_mention_in_an_unreadable_thread_says_so(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    fake.fail("conversations.replies", api_error("missing_scope", needed="groups:history", provided="chat:write"))
+    event = mention("how does dropout work", channel="G0000PRIV", thread_ts=new_ts())
+    assert send(client, event_body(event, "EvUnreadMention")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert posted["thread_ts"] == event["thread_ts"]
+    assert posted["blocks"][0]["elements"][0]["text"] == THREAD_UNREAD
+    assert posted["blocks"][1]["text"]["text"] == DROPOUT_TITLE
+
+
+def test_an_unreadable_thread_not_known_to_be_ours_is_left_alone(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("conversations.replies", api_error("missing_scope", needed="channels:history", provided="chat:write"))
+    reply = message("how does dropout work", channel="C0000CHAN", channel_type="channel", thread_ts=new_ts())
+    with caplog.at_level(logging.INFO, logger="service.slack"):
+        assert send(client, event_body(reply, "EvUnreadPeople")).status_code == 200
+        settle(bot)
+    assert fake.answers() == []
+    assert any("missing_scope" in r.getMessage() and reply["thread_ts"] in r.getMessage() for r in caplog.records)

@@ -40,7 +40,7 @@ from service.slack.buttons import (
     AnswerRef,
     asked_query,
 )
-from service.slack.delivery import UNREACHABLE, post_answer, tell_asker, undelivered_text, web_client
+from service.slack.delivery import UNREACHABLE, post_answer, slack_error, tell_asker, undelivered_text, web_client
 from service.slack.home import home_view
 from service.slack.jobs import JobPool, Seen
 from service.slack.kit import Block, context
@@ -51,6 +51,8 @@ from service.state import ServiceState
 log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 50
+THREADS_KEPT_S = 7 * 24 * 3600.0  # how long the bot remembers the threads it answered in
+THREAD_UNREAD_TEXT = "_I couldn't read this thread (Slack said `{error}`), so I answered this message on its own._"
 FAILED_TEXT = "Sorry, something went wrong while answering; it has been logged."
 CHANGED_TEXT = "That answer has changed since it was posted: {link}."
 ASKED_BLOCK = "qbank_asked"
@@ -115,6 +117,7 @@ class SlackBot:
         self.get_state = get_state
         self.pool = JobPool(workers)
         self.seen = Seen()
+        self.threads = Seen(ttl_s=THREADS_KEPT_S)  # "channel:thread_ts" of the threads we answered in
         self.verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
         client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         self.app = App(
@@ -209,24 +212,51 @@ class SlackBot:
             return
         thread_ts = event.get("thread_ts")
         history: list[tuple[str, str]] = []
+        note = None
         if thread_ts and thread_ts != ts:
-            thread = self._thread(client, channel, thread_ts)
-            if ours_only and not any(is_own(m, context.bot_user_id, context.bot_id) for m in thread):
+            earlier = self._history(event, client, context, ours_only)
+            if earlier is None:
                 return  # a conversation between people that we are not part of
-            history = thread_history(thread, ts, context.bot_user_id, context.bot_id)
+            history, note = earlier
         text = from_slack(event.get("text", ""), context.bot_user_id)
-        reply = self.reply([*history, ("user", text)], text) if text else Reply(escape(USAGE_TEXT))
+        reply = self.reply([*history, ("user", text)], text, note=note) if text else Reply(escape(USAGE_TEXT))
         error = post_answer(client, channel, thread_ts or ts, reply.text, reply.blocks, text)
-        if error is not None and not error.startswith(UNREACHABLE):  # Slack unreachable: no way to tell them
+        if error is None:
+            self.threads.first(f"{channel}:{thread_ts or ts}")
+        elif not error.startswith(UNREACHABLE):  # Slack unreachable: no way to tell them
             tell_asker(client, channel, event["user"], undelivered_text(error, channel, context.bot_user_id))
 
-    def _thread(self, client: WebClient, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+    def _history(
+        self, event: dict[str, Any], client: WebClient, context: BoltContext, ours_only: bool
+    ) -> tuple[list[tuple[str, str]], str | None] | None:
+        """A thread reply's earlier turns, and a note for the answer when the
+        thread could not be read (then it is answered on its own); None when,
+        with ``ours_only``, the thread is not ours to answer in.  Unread, a
+        thread is ours when we answered in it (or started it)."""
+        channel, thread_ts = event["channel"], event["thread_ts"]
+        thread, error = self._thread(client, channel, thread_ts)
+        if error is not None:
+            ours = f"{channel}:{thread_ts}" in self.threads or event.get("parent_user_id") == context.bot_user_id
+            if ours_only and not ours:
+                log.info("left a reply in thread %s of %s alone: unread, not known to be ours", thread_ts, channel)
+                return None
+            return [], THREAD_UNREAD_TEXT.format(error=escape(error))
+        if ours_only and not any(is_own(m, context.bot_user_id, context.bot_id) for m in thread):
+            return None
+        return thread_history(thread, event["ts"], context.bot_user_id, context.bot_id), None
+
+    def _thread(self, client: WebClient, channel: str, thread_ts: str) -> tuple[list[dict[str, Any]], str | None]:
+        """The thread's last messages, or no messages and why Slack would not give them."""
         try:
             response = client.conversations_replies(channel=channel, ts=thread_ts, limit=HISTORY_MESSAGES)
         except SlackApiError as exc:
-            log.warning("could not read thread %s in %s: %s", thread_ts, channel, exc.response.get("error"))
-            return []
-        return list(response.get("messages") or [])[-HISTORY_MESSAGES:]
+            error = slack_error(exc)
+        except OSError as exc:
+            error = f"{UNREACHABLE} ({exc})"
+        else:
+            return list(response.get("messages") or [])[-HISTORY_MESSAGES:], None
+        log.warning("could not read thread %s in %s: %s", thread_ts, channel, error)
+        return [], error
 
     def _record_feedback(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         helpful = action.get("action_id") == FEEDBACK_UP
@@ -293,16 +323,18 @@ class SlackBot:
 
     # -- the answer itself ----------------------------------------------------------
 
-    def reply(self, messages: list[tuple[str, str]], asked: str, share: bool = False) -> Reply:
+    def reply(self, messages: list[tuple[str, str]], asked: str, share: bool = False, note: str | None = None) -> Reply:
         """The short answer to a conversation (last turn = the question), as
-        Block Kit; with ``share``, a found answer gets the Share button."""
+        Block Kit; with ``share``, a found answer gets the Share button; a
+        ``note`` (mrkdwn) goes above it."""
         composed = self.compose(messages, asked)
         if isinstance(composed, Reply):
-            return composed
+            return Reply(f"{note}\n{composed.text}") if note else composed
         answer, turns = composed
         record_id = answer.record.id if answer.record is not None else ""
         ref = AnswerRef(record_id, answer.rewritten_query, turns[-(MAX_TURNS + 1) :])
-        blocks = short_blocks(answer, self.settings.public_url, ref, share=share and not answer.abstained)
+        above = [context(note)] if note else []
+        blocks = short_blocks(answer, self.settings.public_url, ref, share=share and not answer.abstained, above=above)
         return Reply(fallback_text(answer), blocks)
 
     def compose(self, messages: list[tuple[str, str]], asked: str) -> tuple[Answer, tuple[str, ...]] | Reply:
