@@ -50,7 +50,7 @@ from slack_sdk.signature import SignatureVerifier
 from index.engine import IngestReport
 from qbank.settings import Settings
 from service.app import create_app
-from service.slack import SlackBot, socket_mode_handler
+from service.slack import SlackBot, SocketModeConnector, socket_mode_handler
 from service.slack.blocks import LOADING_TEXT, USAGE_TEXT
 from service.slack.buttons import EXPAND_ACTION, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_ACTION, SHARE_ACTION
 from service.slack.delivery import RATE_LIMIT_MAX_WAIT_S, RATE_LIMIT_RETRIES
@@ -1393,3 +1393,81 @@ def test_an_unreadable_thread_not_known_to_be_ours_is_left_alone(
         settle(bot)
     assert fake.answers() == []
     assert any("missing_scope" in r.getMessage() and reply["thread_ts"] in r.getMessage() for r in caplog.records)
+
+
+# -- Socket Mode connection ------------------------------------------------------------------
+
+
+def wait_until(done: Any, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def socket_messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "service.slack.socket_mode"]
+
+
+@pytest.fixture
+def socket_bot(built: IngestReport, fake: FakeSlack, tmp_path: Path) -> SlackBot:
+    """A bot with an app token (Socket Mode), its app not started."""
+    bot: SlackBot = create_app(slack_settings(built, fake, tmp_path, slack_app_token=APP_TOKEN)).state.slack
+    return bot
+
+
+def test_socket_mode_keeps_trying_and_says_connected_only_when_it_is(
+    socket_bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("apps.connections.open", api_error("invalid_auth"))
+    fake.socket_refusals = 1  # then the WebSocket handshake is refused once: connect() returns, unconnected
+    socket = SocketModeConnector(lambda: socket_mode_handler(socket_bot), first_delay_s=0.05, max_delay_s=0.1)
+    with caplog.at_level(logging.INFO, logger="service.slack"):
+        socket.start()
+        try:
+            wait_until(lambda: socket.connected)
+            handler = socket.handler
+        finally:
+            socket.stop()
+    assert [c.failure for c in fake.attempts("apps.connections.open")] == ["invalid_auth", None, None]
+    assert len(fake.attempts("websocket")) == 2
+    assert socket_messages(caplog) == [
+        "Socket Mode connection failed (attempt 1): Slack said invalid_auth; trying again in 0.05 s",
+        "Socket Mode connection failed (attempt 2): no WebSocket session was established; trying again in 0.1 s",
+        "connected to Slack over Socket Mode (attempt 3)",
+    ]
+    assert not socket.running and not socket.connected
+    assert handler is not None and handler.client.closed  # stopped: the connection is closed
+
+
+def test_socket_mode_gives_up_after_a_bounded_number_of_attempts(
+    socket_bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.socket_refusals = 100
+    socket = SocketModeConnector(
+        lambda: socket_mode_handler(socket_bot), first_delay_s=0.05, max_delay_s=0.05, max_attempts=3
+    )
+    with caplog.at_level(logging.INFO, logger="service.slack"):
+        socket.start()
+        wait_until(lambda: not socket.running)
+    assert socket.attempts == 3 and len(fake.attempts("websocket")) == 3
+    assert not socket.connected
+    assert "giving up" in socket_messages(caplog)[-1]
+
+
+def test_socket_mode_failing_at_startup_is_logged_and_stops_with_the_app(
+    built: IngestReport, fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.socket_refusals = 1000
+    app = create_app(slack_settings(built, fake, tmp_path, slack_app_token=APP_TOKEN), background_load=False)
+    with caplog.at_level(logging.INFO), TestClient(app):
+        wait_until(lambda: any("connection failed" in m for m in socket_messages(caplog)))
+        socket = app.state.slack.socket
+        assert socket.running and not socket.connected  # waiting to try again, in the background
+    stopped_at = len(fake.attempts("websocket"))
+    assert not socket.running  # the app's shutdown stopped it, mid-wait
+    said = [r.getMessage() for r in caplog.records]
+    assert not any("connected to Slack over Socket Mode" in m for m in said)
+    assert socket_messages(caplog)[0].startswith("Socket Mode connection failed (attempt 1): no WebSocket session")
+    time.sleep(1.5)  # past the first retry's delay
+    assert len(fake.attempts("websocket")) == stopped_at

@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
@@ -47,6 +47,9 @@ from service.slack.kit import Block, context
 from service.slack.mrkdwn import escape, from_slack, link
 from service.slack.short import short_blocks
 from service.state import ServiceState
+
+if TYPE_CHECKING:
+    from service.slack.socket_mode import SocketModeConnector
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +121,7 @@ class SlackBot:
         self.pool = JobPool(workers)
         self.seen = Seen()
         self.threads = Seen(ttl_s=THREADS_KEPT_S)  # "channel:thread_ts" of the threads we answered in
+        self.socket: SocketModeConnector | None = None  # set while the app runs, with QBANK_SLACK_APP_TOKEN
         self.verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
         client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         self.app = App(
