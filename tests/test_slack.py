@@ -55,6 +55,7 @@ from service.slack.blocks import LOADING_TEXT, USAGE_TEXT
 from service.slack.buttons import EXPAND_ACTION, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_ACTION, SHARE_ACTION
 from service.slack.delivery import RATE_LIMIT_MAX_WAIT_S, RATE_LIMIT_RETRIES
 from service.slack.kit import size
+from service.slack.scopes import METHOD_SCOPES, needed_scopes
 
 SECRET = "test-secret"
 TOKEN = "xoxb-test"
@@ -1173,29 +1174,56 @@ def test_qbank_serve_refuses_half_configured_slack(
     assert f"QBANK_SLACK_{missing} is missing" in done.stderr
 
 
+def manifest() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO / "service" / "slack" / "manifest.yml").read_text())
+    return loaded
+
+
 def test_manifest_asks_for_what_the_bot_uses() -> None:
-    manifest = yaml.safe_load((REPO / "service" / "slack" / "manifest.yml").read_text())
-    (ask,) = manifest["features"]["slash_commands"]
+    found = manifest()
+    (ask,) = found["features"]["slash_commands"]
     assert ask["command"] == "/ask" and ask["url"].endswith("/slack/events")
-    settings = manifest["settings"]
+    settings = found["settings"]
     assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
     assert settings["interactivity"] == {"is_enabled": True, "request_url": ask["url"]}
-    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert found["features"]["app_home"]["home_tab_enabled"] is True
     assert set(settings["event_subscriptions"]["bot_events"]) == {
         "app_home_opened",
         "app_mention",
         "message.im",
+        "message.mpim",
         "message.channels",
         "message.groups",
     }
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {
-        "app_mentions:read",
-        "chat:write",
-        "commands",
-        "im:history",
-        "channels:history",
-        "groups:history",
+
+
+def test_manifest_scopes_are_exactly_what_the_code_needs() -> None:
+    found = manifest()
+    events = found["settings"]["event_subscriptions"]["bot_events"]
+    scopes = found["oauth_config"]["scopes"]["bot"]
+    assert len(scopes) == len(set(scopes))
+    assert set(scopes) == needed_scopes(events, bool(found["features"]["slash_commands"]))
+    assert "im:read" not in scopes  # nothing lists conversations
+
+
+_CALL = re.compile(r"\bclient\.((?:auth|apps|chat|conversations|users|views|reactions|files)_\w+)\(")
+
+
+def test_every_web_api_method_the_code_calls_is_in_the_scope_table() -> None:
+    called = {
+        name.replace("_", ".")
+        for path in (REPO / "service" / "slack").glob("*.py")
+        for name in _CALL.findall(path.read_text())
     }
+    assert {"chat.postMessage", "conversations.replies", "views.publish"} <= called  # the scan finds calls
+    assert called - {"apps.connections.open"} <= set(METHOD_SCOPES)  # that one is the app-level token's
+
+
+def test_the_slack_readme_gives_each_scope_its_reason() -> None:
+    readme = (REPO / "service" / "slack" / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z_.:]+)` \| (.+) \|$", readme, re.M))
+    assert set(rows) == set(manifest()["oauth_config"]["scopes"]["bot"])
+    assert all(len(why) > 10 for why in rows.values())
 
 
 # -- hostile requests (hardening round 2) ------------------------------------------------
@@ -1471,3 +1499,33 @@ def test_socket_mode_failing_at_startup_is_logged_and_stops_with_the_app(
     assert socket_messages(caplog)[0].startswith("Socket Mode connection failed (attempt 1): no WebSocket session")
     time.sleep(1.5)  # past the first retry's delay
     assert len(fake.attempts("websocket")) == stopped_at
+
+
+# -- group direct messages ---------------------------------------------------------------------
+
+
+def test_a_group_direct_message_is_answered_like_a_direct_message(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    event = message("how does dropout work", channel="G0000MPIM", channel_type="mpim")
+    assert send(client, event_body(event, "EvMpim")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert (posted["channel"], posted["thread_ts"]) == ("G0000MPIM", event["ts"])
+    assert_dropout_answer(posted["blocks"])
+    fake.reset()
+    follow_up = message("show me the code for it", channel="G0000MPIM", channel_type="mpim", thread_ts=event["ts"])
+    fake.add_message("G0000MPIM", user="U0000USER", text=event["text"], ts=event["ts"])
+    fake.add_message("G0000MPIM", user="U0000USER", text=follow_up["text"], ts=follow_up["ts"], thread_ts=event["ts"])
+    assert send(client, event_body(follow_up, "EvMpimThread")).status_code == 200
+    answer = only_answer(fake, bot, "chat.postMessage")
+    assert answer["blocks"][0]["text"]["text"] == DROPOUT_TITLE  # the thread was its history
+    assert [p["channel"] for p in fake.posts("conversations.replies")] == ["G0000MPIM"]
+
+
+def test_a_mention_in_a_group_dm_is_answered_once(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    said = message(f"<@{BOT_USER}> explain bagging", channel="G0000MPIM", channel_type="mpim")
+    as_mention = {k: v for k, v in said.items() if k != "channel_type"} | {"type": "app_mention"}
+    assert send(client, event_body(as_mention, "EvMpimMention")).status_code == 200
+    assert send(client, event_body(said, "EvMpimMessage")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert posted["blocks"][0]["text"]["text"] == "What is Ensemble Learning? Explain Bagging, Boosting, and Stacking"

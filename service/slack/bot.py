@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 50
+DIRECT = ("im", "mpim")  # direct messages and group direct messages: every message is for the bot
 THREADS_KEPT_S = 7 * 24 * 3600.0  # how long the bot remembers the threads it answered in
 THREAD_UNREAD_TEXT = "_I couldn't read this thread (Slack said `{error}`), so I answered this message on its own._"
 FAILED_TEXT = "Sorry, something went wrong while answering; it has been logged."
@@ -175,11 +176,12 @@ class SlackBot:
 
     @staticmethod
     def _wanted_message(event: dict[str, Any], context: BoltContext) -> bool:
-        """Direct messages, and replies in channel threads (answered only in threads
-        we are part of); a reply that mentions us comes as ``app_mention`` instead."""
+        """Direct messages (group ones too), and replies in channel threads
+        (answered only in threads we are part of); a reply in a channel that
+        mentions us comes as ``app_mention`` instead."""
         if not is_from_person(event, context.bot_user_id):
             return False
-        if event.get("channel_type") == "im":
+        if event.get("channel_type") in DIRECT:
             return True
         thread_ts = event.get("thread_ts")
         mentioned = bool(context.bot_user_id) and f"<@{context.bot_user_id}>" in event.get("text", "")
@@ -206,7 +208,7 @@ class SlackBot:
         self._answer_in_thread(event, client, context, ours_only=False)
 
     def _answer_message(self, event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        self._answer_in_thread(event, client, context, ours_only=event.get("channel_type") != "im")
+        self._answer_in_thread(event, client, context, ours_only=event.get("channel_type") not in DIRECT)
 
     def _answer_in_thread(
         self, event: dict[str, Any], client: WebClient, context: BoltContext, ours_only: bool
