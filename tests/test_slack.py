@@ -425,6 +425,7 @@ def action_body(
     message_ts: str = "1700000001.000100",
     blocks: list[dict[str, Any]] | None = None,
     ephemeral: bool = False,
+    user: str = "U0000USER",
 ) -> tuple[str, str]:
     """A button click on one of our messages; an ephemeral message (an /ask
     answer) comes without the message, as Slack sends it."""
@@ -432,7 +433,7 @@ def action_body(
     container = {"type": "message", "message_ts": message_ts, "channel_id": "C0000ASK", "is_ephemeral": ephemeral}
     payload = {
         "type": "block_actions",
-        "user": {"id": "U0000USER", "team_id": TEAM},
+        "user": {"id": user, "team_id": TEAM},
         "api_app_id": "A0000QBANK",
         "team": {"id": TEAM},
         "channel": {"id": "C0000ASK"},
@@ -977,7 +978,8 @@ def test_feedback_button_is_stored_with_the_web_ui_feedback(
     value = next(e["value"] for e in buttons["elements"] if e["action_id"] == action_id)
     fake.reset()
     before = len(state.feedback.all())
-    response = send(client, action_body(action_id, value, fake.response_url("click")))
+    message_ts = new_ts()  # a message of its own: a second vote on one message replaces the first
+    response = send(client, action_body(action_id, value, fake.response_url("click"), message_ts=message_ts))
     assert response.status_code == 200
     thanks = only_answer(fake, bot, "response_url")
     assert thanks["response_type"] == "ephemeral" and thanks["replace_original"] is False
@@ -991,7 +993,7 @@ def test_feedback_button_is_stored_with_the_web_ui_feedback(
         helpful,
         "how does dropout work",
     )
-    assert row.message_id == "C0000ASK:1700000001.000100"
+    assert (row.message_id, row.user_id) == (f"C0000ASK:{message_ts}", "U0000USER")
     assert state.metrics.feedback.labels("slack", str(helpful).lower())._value.get() >= 1
 
 
@@ -1529,3 +1531,56 @@ def test_a_mention_in_a_group_dm_is_answered_once(client: TestClient, bot: Slack
     assert send(client, event_body(said, "EvMpimMessage")).status_code == 200
     posted = only_answer(fake, bot, "chat.postMessage")
     assert posted["blocks"][0]["text"]["text"] == "What is Ensemble Learning? Explain Bagging, Boosting, and Stacking"
+
+
+# -- votes ---------------------------------------------------------------------------------------
+
+
+def test_a_second_vote_by_the_same_user_changes_it_and_the_message_shows_it(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    state = client.app.state.qbank  # type: ignore[attr-defined]
+    assert send(client, event_body(mention("how does dropout work"), "EvVote")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")["blocks"]
+    value = button(posted, FEEDBACK_UP)["value"]
+    message_ts = new_ts()
+    before = len(state.feedback.all())
+
+    def click(action_id: str, blocks: list[dict[str, Any]], user: str = "U0000USER") -> list[dict[str, Any]]:
+        fake.reset()
+        body = action_body(action_id, value, fake.response_url("vote"), message_ts=message_ts, blocks=blocks, user=user)
+        assert send(client, body).status_code == 200
+        fake.wait_for("response_url", count=2)
+        settle(bot)
+        return [c.payload for c in fake.answers()]
+
+    def rest(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [b for b in blocks if b["type"] != "actions"]
+
+    shown, thanks = click(FEEDBACK_UP, posted)
+    assert shown["replace_original"] is True and "response_type" not in shown
+    assert block_problems(shown["blocks"]) == [] and rest(shown["blocks"]) == rest(posted)
+    assert button(shown["blocks"], FEEDBACK_UP)["style"] == "primary"
+    assert "style" not in button(shown["blocks"], FEEDBACK_DOWN)
+    assert button(shown["blocks"], EXPAND_ACTION) == button(posted, EXPAND_ACTION)
+    assert (thanks["text"], thanks["response_type"]) == ("Thanks for the feedback!", "ephemeral")
+
+    shown, thanks = click(FEEDBACK_DOWN, shown["blocks"])
+    assert "style" not in button(shown["blocks"], FEEDBACK_UP)
+    assert button(shown["blocks"], FEEDBACK_DOWN)["style"] == "primary"
+    assert thanks["text"] == "Changed your vote to 👎."
+    rows = state.feedback.all()[before:]
+    assert [(r.user_id, r.helpful, r.message_id) for r in rows] == [("U0000USER", False, f"C0000ASK:{message_ts}")]
+
+    shown, thanks = click(FEEDBACK_UP, shown["blocks"], user="U0000OTHER")  # someone else's vote is theirs
+    assert thanks["text"] == "Thanks for the feedback!"
+    assert button(shown["blocks"], FEEDBACK_UP)["style"] == "primary"  # the message shows the last vote
+    rows = state.feedback.all()[before:]
+    assert [(r.user_id, r.helpful) for r in rows] == [("U0000USER", False), ("U0000OTHER", True)]
+
+    fake.reset()
+    expand = action_body(EXPAND_ACTION, value, fake.response_url("x"), message_ts=message_ts, blocks=shown["blocks"])
+    assert send(client, expand).status_code == 200
+    full = only_answer(fake, bot, "response_url")["blocks"]
+    assert block_problems(full) == []
+    assert button(full, FEEDBACK_UP)["style"] == "primary"  # the vote shown stays shown, expanded

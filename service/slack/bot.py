@@ -39,6 +39,8 @@ from service.slack.buttons import (
     SHARE_ACTION,
     AnswerRef,
     asked_query,
+    shown_vote,
+    with_vote,
 )
 from service.slack.delivery import UNREACHABLE, post_answer, slack_error, tell_asker, undelivered_text, web_client
 from service.slack.home import home_view
@@ -265,26 +267,41 @@ class SlackBot:
         return [], error
 
     def _record_feedback(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """A 👍 or 👎: stored with the clicker's user id (a second click on the
+        same message changes their vote), shown on the message (the pressed
+        button primary, the rest of the message kept), and thanked privately.
+        An ephemeral message (a private /ask answer) is not sent back to us, so
+        only the thanks says it."""
         helpful = action.get("action_id") == FEEDBACK_UP
         ref = AnswerRef.parse(action.get("value", ""))
         channel = (body.get("channel") or {}).get("id", "")
-        message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts", "")
+        message = body.get("message") or {}
+        message_ts = (body.get("container") or {}).get("message_ts") or message.get("ts", "")
         try:
             if ref is None:
                 raise usecases.Invalid("the button carries no question id")
-            usecases.record_feedback(
+            stored = usecases.record_feedback(
                 self.get_state(),
                 ref.question_id,
                 helpful,
                 source="slack",
                 message_id=f"{channel}:{message_ts}",
                 query=ref.query or None,
+                user_id=(body.get("user") or {}).get("id") or None,
             )
         except usecases.Invalid as exc:
             log.warning("Slack feedback not recorded (%s): value %r", exc, action.get("value"))
             respond(text="Sorry, I couldn't record that feedback.", response_type="ephemeral", replace_original=False)
             return
-        respond(text="Thanks for the feedback!", response_type="ephemeral", replace_original=False)
+        if message.get("blocks"):
+            respond(text=message.get("text", ""), blocks=with_vote(message["blocks"], helpful), replace_original=True)
+        if stored.previous is None:
+            thanks = "Thanks for the feedback!"
+        elif stored.previous != helpful:
+            thanks = f"Changed your vote to {'👍' if helpful else '👎'}."
+        else:
+            thanks = f"You had already voted {'👍' if helpful else '👎'}; thanks!"
+        respond(text=thanks, response_type="ephemeral", replace_original=False)
 
     def _expand(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """Show full answer: the message is replaced in place by the full card
@@ -299,7 +316,12 @@ class SlackBot:
         asked = [b for b in message_blocks if b.get("block_id") == ASKED_BLOCK][:1]
         ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
         blocks = answer_blocks(answer, self.settings.public_url, ref, share=ephemeral, above=asked)
-        respond(text=fallback_text(answer), blocks=blocks, replace_original=True)
+        vote = shown_vote(message_blocks)
+        respond(
+            text=fallback_text(answer),
+            blocks=blocks if vote is None else with_vote(blocks, vote),
+            replace_original=True,
+        )
 
     def _share(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """Share in channel: the short answer, for everyone, under "<@asker> asked: …";
