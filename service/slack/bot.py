@@ -9,8 +9,11 @@ acknowledges at once and searches in a lazy listener: with
 ``dispatch`` and hands the lazy function to ``JobPool``, so the HTTP response
 goes back while the search runs; the answer is then posted through the
 command's ``response_url`` (only the asker sees it until they share it) or
-``chat.postMessage`` in a thread under the question.  The engine is read from the service state on every question: the
-index loads in the background, and a reload swaps it.
+``chat.postMessage`` in a thread under the question.  The engine is read from
+the service state on every question: the index loads in the background, and a
+reload swaps it.  How posts are retried, and what the asker is told when Slack
+refuses one, is ``service.slack.delivery``; the Socket Mode connection is
+``service.slack.socket_mode``; the scopes all this needs, ``service.slack.scopes``.
 """
 
 from __future__ import annotations
