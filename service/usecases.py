@@ -19,6 +19,7 @@ from index.filters import Filters
 from index.results import SearchResult
 from ingest.models import Question, QuickRef
 from qbank.answer import Answer
+from service.feedback import Stored
 from service.schemas import clean_text
 from service.state import Engine, ServiceState
 
@@ -138,11 +139,14 @@ def record_feedback(
     message_id: str | None = None,
     query: str | None = None,
     comment: str | None = None,
-) -> int:
-    """Store one vote (on a question the index knows) and count it."""
+    user_id: str | None = None,
+) -> Stored:
+    """Store one vote (on a question the index knows; a user's second vote on
+    a message replaces their first) and count it, unless it repeats their vote."""
     engine = state.engine
     if engine is None or question_id not in engine.searcher.records:
         raise Invalid(f"unknown question_id {question_id!r}")
-    row = state.feedback.add(question_id, helpful, source, message_id, query, comment)
-    state.metrics.feedback.labels(source, str(helpful).lower()).inc()
-    return row
+    stored = state.feedback.add(question_id, helpful, source, message_id, query, comment, user_id)
+    if stored.previous != helpful:
+        state.metrics.feedback.labels(source, str(helpful).lower()).inc()
+    return stored

@@ -3,10 +3,13 @@
 Slack's servers cannot be reached from here, so ``FakeSlack`` plays them on
 loopback: the Web API methods the bot calls (``auth.test``,
 ``chat.postMessage``, ``chat.postEphemeral``, ``conversations.replies``,
-``views.publish``),
+``conversations.open``, ``views.publish``, ``apps.connections.open``),
 answered the way Slack answers them (bearer token checked, Block Kit limits
 enforced with ``invalid_blocks``, threads kept so ``conversations.replies``
-returns what was posted), and the ``response_url`` endpoint.  The bot's
+returns what was posted, ``not_in_channel`` where the bot is not a member),
+the ``response_url`` endpoint, and the Socket Mode WebSocket handshake.  A test
+queues the failures real Slack gives (``fake.fail``): HTTP 429 with
+``Retry-After``, ``{"ok": false, "error": ...}``, a dropped connection.  The bot's
 ``WebClient`` is pointed at it with ``QBANK_SLACK_API_URL``.  Requests are
 signed with slack-sdk's ``SignatureVerifier`` and the test signing secret.
 
@@ -17,15 +20,18 @@ starts is submitted before its HTTP response returns).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import json
+import logging
 import re
 import subprocess
 import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -44,13 +50,16 @@ from slack_sdk.signature import SignatureVerifier
 from index.engine import IngestReport
 from qbank.settings import Settings
 from service.app import create_app
-from service.slack import SlackBot, socket_mode_handler
+from service.slack import SlackBot, SocketModeConnector, socket_mode_handler
 from service.slack.blocks import LOADING_TEXT, USAGE_TEXT
 from service.slack.buttons import EXPAND_ACTION, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_ACTION, SHARE_ACTION
+from service.slack.delivery import RATE_LIMIT_MAX_WAIT_S, RATE_LIMIT_RETRIES
 from service.slack.kit import size
+from service.slack.scopes import METHOD_SCOPES, needed_scopes
 
 SECRET = "test-secret"
 TOKEN = "xoxb-test"
+APP_TOKEN = "xapp-1-test"
 PUBLIC_URL = "https://qbank.example.com"
 BOT_USER, BOT_ID, TEAM = "UQBANK0001", "BQBANK0001", "T0000TEST"
 DROPOUT_TITLE = "What is Dropout and Why Does It Work?"
@@ -113,6 +122,34 @@ class Call:
     method: str  # Web API method, or "response_url"
     payload: dict[str, Any]
     at: float
+    failure: str | None = None  # the error a queued Failure answered it with
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed answer to a Web API call, as Slack gives it; ``body=None``
+    drops the connection without an answer."""
+
+    status: int = 200
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def error(self) -> str:
+        return "dropped" if self.body is None else str(self.body.get("error"))
+
+
+def rate_limited(retry_after: int) -> Failure:
+    return Failure(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)})
+
+
+def api_error(error: str, **extra: Any) -> Failure:
+    return Failure(200, {"ok": False, "error": error, **extra})
+
+
+DROPPED = Failure(body=None)
+NEEDS_MEMBER = ("chat.postMessage", "chat.postEphemeral", "conversations.replies")  # in a channel the bot is not in
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 class FakeSlack:
@@ -120,6 +157,9 @@ class FakeSlack:
         self.token = token
         self.calls: list[Call] = []
         self.channels: dict[str, list[dict[str, Any]]] = {}
+        self.outside: set[str] = set()  # channels the bot is not a member of
+        self.failures: dict[str, list[Failure]] = {}
+        self.socket_refusals = 0  # WebSocket handshakes to refuse before accepting one
         self.lock = threading.Lock()
         self._ts = 1_720_000_000  # after the test messages' (new_ts): a reply sorts after its question
         fake = self
@@ -130,6 +170,9 @@ class FakeSlack:
 
             def do_GET(self) -> None:
                 url = urllib.parse.urlsplit(self.path)
+                if url.path == "/link/":
+                    fake._websocket(self)
+                    return
                 fake._api(self, url.path, dict(urllib.parse.parse_qsl(url.query)))
 
             def do_POST(self) -> None:
@@ -164,13 +207,29 @@ class FakeSlack:
         return f"{self.base}/response_url/{name}"
 
     def posts(self, method: str) -> list[dict[str, Any]]:
+        """The calls of ``method`` that no queued failure refused."""
         with self.lock:
-            return [c.payload for c in self.calls if c.method == method]
+            return [c.payload for c in self.calls if c.method == method and c.failure is None]
 
     def answers(self) -> list[Call]:
-        """Everything the bot said: messages and response_url posts."""
+        """Everything the bot said: messages and response_url posts (not the
+        attempts a queued failure refused)."""
         with self.lock:
-            return [c for c in self.calls if c.method in ("chat.postMessage", "chat.postEphemeral", "response_url")]
+            return [
+                c
+                for c in self.calls
+                if c.method in ("chat.postMessage", "chat.postEphemeral", "response_url") and c.failure is None
+            ]
+
+    def attempts(self, method: str) -> list[Call]:
+        """Every call of ``method``, failed or not."""
+        with self.lock:
+            return [c for c in self.calls if c.method == method]
+
+    def fail(self, method: str, *failures: Failure) -> None:
+        """Answer the next calls of ``method`` with ``failures``, in order."""
+        with self.lock:
+            self.failures.setdefault(method, []).extend(failures)
 
     def wait_for(self, method: str, count: int = 1, timeout_s: float = 30.0) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout_s
@@ -189,6 +248,9 @@ class FakeSlack:
         with self.lock:
             self.calls.clear()
             self.channels.clear()
+            self.outside.clear()
+            self.failures.clear()
+            self.socket_refusals = 0
 
     # -- Slack's side
 
@@ -212,10 +274,60 @@ class FakeSlack:
             self.calls.append(Call("response_url", payload | {"_path": handler.path}, time.monotonic()))
         self._reply(handler, 200, "ok")
 
+    def _fail(self, handler: BaseHTTPRequestHandler, failure: Failure) -> None:
+        if failure.body is None:
+            handler.close_connection = True  # no status line: the client sees the connection dropped
+            return
+        data = json.dumps(failure.body).encode()
+        handler.send_response(failure.status)
+        for name, value in failure.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _websocket(self, handler: BaseHTTPRequestHandler) -> None:
+        """Socket Mode's WebSocket: the handshake accepted (or refused while
+        ``socket_refusals`` lasts), then the connection held open, silent."""
+        with self.lock:
+            self.calls.append(Call("websocket", {}, time.monotonic()))
+            refuse = self.socket_refusals > 0
+            self.socket_refusals -= refuse
+        if refuse:
+            self._reply(handler, 400, "refused")
+            return
+        key = handler.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+        handler.send_response(101)
+        for name, value in (("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)):
+            handler.send_header(name, value)
+        handler.end_headers()
+        handler.wfile.flush()
+        handler.close_connection = True
+        try:
+            while handler.rfile.read1(4096):  # type: ignore[attr-defined]
+                pass  # the client's pings, until it closes
+        except OSError:
+            pass
+
     def _api(self, handler: BaseHTTPRequestHandler, path: str, payload: dict[str, Any]) -> None:
         method = path.removeprefix("/api/")
         with self.lock:
-            self.calls.append(Call(method, payload, time.monotonic()))
+            queued = self.failures.get(method)
+            failure = queued.pop(0) if queued else None
+            if failure is None and payload.get("channel") in self.outside and method in NEEDS_MEMBER:
+                failure = api_error("not_in_channel")
+            self.calls.append(Call(method, payload, time.monotonic(), failure.error if failure else None))
+        if failure is not None:
+            self._fail(handler, failure)
+            return
+        if method == "apps.connections.open":
+            if handler.headers.get("Authorization") != f"Bearer {APP_TOKEN}":
+                self._reply(handler, 200, {"ok": False, "error": "invalid_auth"})
+                return
+            self._reply(handler, 200, {"ok": True, "url": f"ws://127.0.0.1:{self.server.server_address[1]}/link/"})
+            return
         if handler.headers.get("Authorization") != f"Bearer {self.token}":
             self._reply(handler, 200, {"ok": False, "error": "invalid_auth"})
             return
@@ -253,6 +365,12 @@ class FakeSlack:
                 return
             thread.sort(key=lambda m: float(m["ts"]))
             self._reply(handler, 200, {"ok": True, "messages": thread, "has_more": False})
+        elif method == "conversations.open":
+            users = str(payload.get("users", "")).split(",")
+            if len(users) != 1 or not users[0].startswith("U"):
+                self._reply(handler, 200, {"ok": False, "error": "user_not_found"})
+                return
+            self._reply(handler, 200, {"ok": True, "channel": {"id": "D" + users[0][1:]}})
         else:
             self._reply(handler, 200, {"ok": False, "error": "unknown_method"})
 
@@ -307,6 +425,7 @@ def action_body(
     message_ts: str = "1700000001.000100",
     blocks: list[dict[str, Any]] | None = None,
     ephemeral: bool = False,
+    user: str = "U0000USER",
 ) -> tuple[str, str]:
     """A button click on one of our messages; an ephemeral message (an /ask
     answer) comes without the message, as Slack sends it."""
@@ -314,7 +433,7 @@ def action_body(
     container = {"type": "message", "message_ts": message_ts, "channel_id": "C0000ASK", "is_ephemeral": ephemeral}
     payload = {
         "type": "block_actions",
-        "user": {"id": "U0000USER", "team_id": TEAM},
+        "user": {"id": user, "team_id": TEAM},
         "api_app_id": "A0000QBANK",
         "team": {"id": TEAM},
         "channel": {"id": "C0000ASK"},
@@ -859,7 +978,8 @@ def test_feedback_button_is_stored_with_the_web_ui_feedback(
     value = next(e["value"] for e in buttons["elements"] if e["action_id"] == action_id)
     fake.reset()
     before = len(state.feedback.all())
-    response = send(client, action_body(action_id, value, fake.response_url("click")))
+    message_ts = new_ts()  # a message of its own: a second vote on one message replaces the first
+    response = send(client, action_body(action_id, value, fake.response_url("click"), message_ts=message_ts))
     assert response.status_code == 200
     thanks = only_answer(fake, bot, "response_url")
     assert thanks["response_type"] == "ephemeral" and thanks["replace_original"] is False
@@ -873,7 +993,7 @@ def test_feedback_button_is_stored_with_the_web_ui_feedback(
         helpful,
         "how does dropout work",
     )
-    assert row.message_id == "C0000ASK:1700000001.000100"
+    assert (row.message_id, row.user_id) == (f"C0000ASK:{message_ts}", "U0000USER")
     assert state.metrics.feedback.labels("slack", str(helpful).lower())._value.get() >= 1
 
 
@@ -1056,29 +1176,56 @@ def test_qbank_serve_refuses_half_configured_slack(
     assert f"QBANK_SLACK_{missing} is missing" in done.stderr
 
 
+def manifest() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO / "service" / "slack" / "manifest.yml").read_text())
+    return loaded
+
+
 def test_manifest_asks_for_what_the_bot_uses() -> None:
-    manifest = yaml.safe_load((REPO / "service" / "slack" / "manifest.yml").read_text())
-    (ask,) = manifest["features"]["slash_commands"]
+    found = manifest()
+    (ask,) = found["features"]["slash_commands"]
     assert ask["command"] == "/ask" and ask["url"].endswith("/slack/events")
-    settings = manifest["settings"]
+    settings = found["settings"]
     assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
     assert settings["interactivity"] == {"is_enabled": True, "request_url": ask["url"]}
-    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert found["features"]["app_home"]["home_tab_enabled"] is True
     assert set(settings["event_subscriptions"]["bot_events"]) == {
         "app_home_opened",
         "app_mention",
         "message.im",
+        "message.mpim",
         "message.channels",
         "message.groups",
     }
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) >= {
-        "app_mentions:read",
-        "chat:write",
-        "commands",
-        "im:history",
-        "channels:history",
-        "groups:history",
+
+
+def test_manifest_scopes_are_exactly_what_the_code_needs() -> None:
+    found = manifest()
+    events = found["settings"]["event_subscriptions"]["bot_events"]
+    scopes = found["oauth_config"]["scopes"]["bot"]
+    assert len(scopes) == len(set(scopes))
+    assert set(scopes) == needed_scopes(events, bool(found["features"]["slash_commands"]))
+    assert "im:read" not in scopes  # nothing lists conversations
+
+
+_CALL = re.compile(r"\bclient\.((?:auth|apps|chat|conversations|users|views|reactions|files)_\w+)\(")
+
+
+def test_every_web_api_method_the_code_calls_is_in_the_scope_table() -> None:
+    called = {
+        name.replace("_", ".")
+        for path in (REPO / "service" / "slack").glob("*.py")
+        for name in _CALL.findall(path.read_text())
     }
+    assert {"chat.postMessage", "conversations.replies", "views.publish"} <= called  # the scan finds calls
+    assert called - {"apps.connections.open"} <= set(METHOD_SCOPES)  # that one is the app-level token's
+
+
+def test_the_slack_readme_gives_each_scope_its_reason() -> None:
+    readme = (REPO / "service" / "slack" / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `([a-z_.:]+)` \| (.+) \|$", readme, re.M))
+    assert set(rows) == set(manifest()["oauth_config"]["scopes"]["bot"])
+    assert all(len(why) > 10 for why in rows.values())
 
 
 # -- hostile requests (hardening round 2) ------------------------------------------------
@@ -1121,3 +1268,319 @@ def test_an_unsigned_large_body_is_logged_as_a_bounded_excerpt_once(
     assert r.status_code == 401
     mentions = [rec for rec in caplog.records if "AAAA" in rec.getMessage()]
     assert len(mentions) == 1 and len(mentions[0].getMessage()) < 400
+
+
+# -- delivery (hardening round 2) ------------------------------------------------------------
+
+
+def test_a_rate_limited_answer_is_posted_after_retry_after(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", rate_limited(1))
+    event = mention("how does dropout work")
+    assert send(client, event_body(event, "EvRateLimited")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    first, second = fake.attempts("chat.postMessage")
+    assert (first.failure, second.failure) == ("ratelimited", None)
+    assert second.at - first.at >= 1.0  # Slack's Retry-After was kept
+    assert posted["thread_ts"] == event["ts"] and posted["blocks"][0]["text"]["text"] == DROPOUT_TITLE
+
+
+def test_a_dropped_connection_is_retried(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    fake.fail("chat.postMessage", DROPPED)
+    event = message("how does dropout work")
+    assert send(client, event_body(event, "EvDropped")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert [c.failure for c in fake.attempts("chat.postMessage")] == ["dropped", None]
+    assert posted["blocks"][0]["text"]["text"] == DROPOUT_TITLE
+
+
+def test_rate_limits_are_retried_a_bounded_number_of_times_then_logged(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("chat.postMessage", *[rate_limited(0)] * 10)
+    with caplog.at_level(logging.WARNING, logger="service.slack"):
+        assert send(client, event_body(mention("how does dropout work"), "EvLimited")).status_code == 200
+        settle(bot)
+    assert len(fake.attempts("chat.postMessage")) == 1 + RATE_LIMIT_RETRIES
+    (logged,) = [r.getMessage() for r in caplog.records if "not posted" in r.getMessage()]
+    assert "C0000CHAN" in logged and "'how does dropout work'" in logged and "ratelimited" in logged
+
+
+def test_a_rate_limit_longer_than_worth_waiting_is_not_slept_on(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("chat.postMessage", rate_limited(int(RATE_LIMIT_MAX_WAIT_S) + 60))
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="service.slack"):
+        assert send(client, event_body(mention("explain bagging"), "EvLongLimit")).status_code == 200
+        settle(bot)
+    assert time.monotonic() - started < RATE_LIMIT_MAX_WAIT_S
+    assert len(fake.attempts("chat.postMessage")) == 1
+    assert any("C0000CHAN" in r.getMessage() and "'explain bagging'" in r.getMessage() for r in caplog.records)
+
+
+def test_not_in_channel_tells_the_asker_to_invite_the_bot_in_a_dm(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.outside.add("C0000OUT")
+    with caplog.at_level(logging.INFO, logger="service.slack"):
+        assert (
+            send(client, event_body(mention("how does dropout work", channel="C0000OUT"), "EvOut")).status_code == 200
+        )
+        fake.wait_for("chat.postMessage")
+        settle(bot)
+    assert [(c.method, c.payload.get("channel")) for c in fake.calls if c.method != "auth.test"] == [
+        ("chat.postMessage", "C0000OUT"),  # not_in_channel
+        ("chat.postEphemeral", "C0000OUT"),  # not_in_channel either
+        ("conversations.open", None),
+        ("chat.postMessage", "D0000USER"),
+    ]
+    assert fake.attempts("conversations.open")[0].payload["users"] == "U0000USER"
+    (dm,) = fake.posts("chat.postMessage")
+    assert dm["text"] == (
+        f"I couldn't answer you in <#C0000OUT>: I'm not in that channel. Invite me to the channel with "
+        f"/invite <@{BOT_USER}>, then ask again, or send me a direct message."
+    )
+    said = [r.getMessage() for r in caplog.records]
+    assert any("C0000OUT" in m and "'how does dropout work'" in m and "not_in_channel" in m for m in said)
+    assert any("told U0000USER in a DM" in m for m in said)
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        (rate_limited(int(RATE_LIMIT_MAX_WAIT_S) + 60), "Slack is limiting how fast I can post in <#C0000CHAN>"),
+        (api_error("is_archived"), "I couldn't post my answer in <#C0000CHAN> (Slack said `is_archived`)"),
+    ],
+    ids=["rate limited", "other error"],
+)
+def test_an_answer_slack_refuses_is_explained_to_the_asker_alone(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, failure: Failure, said: str
+) -> None:
+    fake.fail("chat.postMessage", failure)
+    event = mention("explain bagging")
+    assert send(client, event_body(event, f"EvRefused{failure.error}")).status_code == 200
+    told = only_answer(fake, bot, "chat.postEphemeral")
+    assert (told["channel"], told["user"]) == ("C0000CHAN", "U0000USER")
+    assert told["text"].startswith(said)
+    assert fake.posts("conversations.open") == []
+
+
+def test_when_nothing_reaches_the_asker_it_is_logged(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("chat.postMessage", api_error("channel_not_found"))
+    fake.fail("chat.postEphemeral", api_error("channel_not_found"))
+    fake.fail("conversations.open", api_error("missing_scope", needed="im:write"))
+    with caplog.at_level(logging.WARNING, logger="service.slack"):
+        assert send(client, event_body(mention("explain bagging"), "EvNobody")).status_code == 200
+        settle(bot)
+    assert fake.answers() == []
+    assert any(
+        "could not tell U0000USER" in r.getMessage() and "missing_scope" in r.getMessage() for r in caplog.records
+    )
+
+
+THREAD_UNREAD = "_I couldn't read this thread (Slack said `missing_scope`), so I answered this message on its own._"
+
+
+def test_a_follow_up_is_answered_alone_when_the_thread_cannot_be_read(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    first = mention("how does dropout work")
+    assert send(client, event_body(first, "EvUnread1")).status_code == 200
+    only_answer(fake, bot, "chat.postMessage")
+    fake.fail("conversations.replies", api_error("missing_scope", needed="channels:history", provided="chat:write"))
+    reply = message("explain bagging", channel="C0000CHAN", channel_type="channel", thread_ts=first["ts"])
+    assert send(client, event_body(reply, "EvUnread2")).status_code == 200
+    posted = fake.wait_for("chat.postMessage", count=2)[1]
+    settle(bot)
+    assert [c.failure for c in fake.attempts("conversations.replies")] == ["missing_scope"]
+    assert posted["thread_ts"] == first["ts"]
+    blocks = posted["blocks"]
+    assert block_problems(blocks) == []
+    assert blocks[0] == {"type": "context", "elements": [{"type": "mrkdwn", "text": THREAD_UNREAD}]}
+    assert blocks[1]["text"]["text"] == "What is Ensemble Learning? Explain Bagging, Boosting, and Stacking"
+    assert json.loads(button(blocks, FEEDBACK_UP)["value"])["turns"] == ["explain bagging"]  # on its own
+
+
+def test_a_mention_in_an_unreadable_thread_says_so(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    fake.fail("conversations.replies", api_error("missing_scope", needed="groups:history", provided="chat:write"))
+    event = mention("how does dropout work", channel="G0000PRIV", thread_ts=new_ts())
+    assert send(client, event_body(event, "EvUnreadMention")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert posted["thread_ts"] == event["thread_ts"]
+    assert posted["blocks"][0]["elements"][0]["text"] == THREAD_UNREAD
+    assert posted["blocks"][1]["text"]["text"] == DROPOUT_TITLE
+
+
+def test_an_unreadable_thread_not_known_to_be_ours_is_left_alone(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("conversations.replies", api_error("missing_scope", needed="channels:history", provided="chat:write"))
+    reply = message("how does dropout work", channel="C0000CHAN", channel_type="channel", thread_ts=new_ts())
+    with caplog.at_level(logging.INFO, logger="service.slack"):
+        assert send(client, event_body(reply, "EvUnreadPeople")).status_code == 200
+        settle(bot)
+    assert fake.answers() == []
+    assert any("missing_scope" in r.getMessage() and reply["thread_ts"] in r.getMessage() for r in caplog.records)
+
+
+# -- Socket Mode connection ------------------------------------------------------------------
+
+
+def wait_until(done: Any, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def socket_messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "service.slack.socket_mode"]
+
+
+@pytest.fixture
+def socket_bot(built: IngestReport, fake: FakeSlack, tmp_path: Path) -> SlackBot:
+    """A bot with an app token (Socket Mode), its app not started."""
+    bot: SlackBot = create_app(slack_settings(built, fake, tmp_path, slack_app_token=APP_TOKEN)).state.slack
+    return bot
+
+
+def test_socket_mode_keeps_trying_and_says_connected_only_when_it_is(
+    socket_bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.fail("apps.connections.open", api_error("invalid_auth"))
+    fake.socket_refusals = 1  # then the WebSocket handshake is refused once: connect() returns, unconnected
+    socket = SocketModeConnector(lambda: socket_mode_handler(socket_bot), first_delay_s=0.05, max_delay_s=0.1)
+    with caplog.at_level(logging.INFO, logger="service.slack"):
+        socket.start()
+        try:
+            wait_until(lambda: socket.connected)
+            handler = socket.handler
+        finally:
+            socket.stop()
+    assert [c.failure for c in fake.attempts("apps.connections.open")] == ["invalid_auth", None, None]
+    assert len(fake.attempts("websocket")) == 2
+    assert socket_messages(caplog) == [
+        "Socket Mode connection failed (attempt 1): Slack said invalid_auth; trying again in 0.05 s",
+        "Socket Mode connection failed (attempt 2): no WebSocket session was established; trying again in 0.1 s",
+        "connected to Slack over Socket Mode (attempt 3)",
+    ]
+    assert not socket.running and not socket.connected
+    assert handler is not None and handler.client.closed  # stopped: the connection is closed
+
+
+def test_socket_mode_gives_up_after_a_bounded_number_of_attempts(
+    socket_bot: SlackBot, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.socket_refusals = 100
+    socket = SocketModeConnector(
+        lambda: socket_mode_handler(socket_bot), first_delay_s=0.05, max_delay_s=0.05, max_attempts=3
+    )
+    with caplog.at_level(logging.INFO, logger="service.slack"):
+        socket.start()
+        wait_until(lambda: not socket.running)
+    assert socket.attempts == 3 and len(fake.attempts("websocket")) == 3
+    assert not socket.connected
+    assert "giving up" in socket_messages(caplog)[-1]
+
+
+def test_socket_mode_failing_at_startup_is_logged_and_stops_with_the_app(
+    built: IngestReport, fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.socket_refusals = 1000
+    app = create_app(slack_settings(built, fake, tmp_path, slack_app_token=APP_TOKEN), background_load=False)
+    with caplog.at_level(logging.INFO), TestClient(app):
+        wait_until(lambda: any("connection failed" in m for m in socket_messages(caplog)))
+        socket = app.state.slack.socket
+        assert socket.running and not socket.connected  # waiting to try again, in the background
+    stopped_at = len(fake.attempts("websocket"))
+    assert not socket.running  # the app's shutdown stopped it, mid-wait
+    said = [r.getMessage() for r in caplog.records]
+    assert not any("connected to Slack over Socket Mode" in m for m in said)
+    assert socket_messages(caplog)[0].startswith("Socket Mode connection failed (attempt 1): no WebSocket session")
+    time.sleep(1.5)  # past the first retry's delay
+    assert len(fake.attempts("websocket")) == stopped_at
+
+
+# -- group direct messages ---------------------------------------------------------------------
+
+
+def test_a_group_direct_message_is_answered_like_a_direct_message(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    event = message("how does dropout work", channel="G0000MPIM", channel_type="mpim")
+    assert send(client, event_body(event, "EvMpim")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert (posted["channel"], posted["thread_ts"]) == ("G0000MPIM", event["ts"])
+    assert_dropout_answer(posted["blocks"])
+    fake.reset()
+    follow_up = message("show me the code for it", channel="G0000MPIM", channel_type="mpim", thread_ts=event["ts"])
+    fake.add_message("G0000MPIM", user="U0000USER", text=event["text"], ts=event["ts"])
+    fake.add_message("G0000MPIM", user="U0000USER", text=follow_up["text"], ts=follow_up["ts"], thread_ts=event["ts"])
+    assert send(client, event_body(follow_up, "EvMpimThread")).status_code == 200
+    answer = only_answer(fake, bot, "chat.postMessage")
+    assert answer["blocks"][0]["text"]["text"] == DROPOUT_TITLE  # the thread was its history
+    assert [p["channel"] for p in fake.posts("conversations.replies")] == ["G0000MPIM"]
+
+
+def test_a_mention_in_a_group_dm_is_answered_once(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    said = message(f"<@{BOT_USER}> explain bagging", channel="G0000MPIM", channel_type="mpim")
+    as_mention = {k: v for k, v in said.items() if k != "channel_type"} | {"type": "app_mention"}
+    assert send(client, event_body(as_mention, "EvMpimMention")).status_code == 200
+    assert send(client, event_body(said, "EvMpimMessage")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")
+    assert posted["blocks"][0]["text"]["text"] == "What is Ensemble Learning? Explain Bagging, Boosting, and Stacking"
+
+
+# -- votes ---------------------------------------------------------------------------------------
+
+
+def test_a_second_vote_by_the_same_user_changes_it_and_the_message_shows_it(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    state = client.app.state.qbank  # type: ignore[attr-defined]
+    assert send(client, event_body(mention("how does dropout work"), "EvVote")).status_code == 200
+    posted = only_answer(fake, bot, "chat.postMessage")["blocks"]
+    value = button(posted, FEEDBACK_UP)["value"]
+    message_ts = new_ts()
+    before = len(state.feedback.all())
+
+    def click(action_id: str, blocks: list[dict[str, Any]], user: str = "U0000USER") -> list[dict[str, Any]]:
+        fake.reset()
+        body = action_body(action_id, value, fake.response_url("vote"), message_ts=message_ts, blocks=blocks, user=user)
+        assert send(client, body).status_code == 200
+        fake.wait_for("response_url", count=2)
+        settle(bot)
+        return [c.payload for c in fake.answers()]
+
+    def rest(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [b for b in blocks if b["type"] != "actions"]
+
+    shown, thanks = click(FEEDBACK_UP, posted)
+    assert shown["replace_original"] is True and "response_type" not in shown
+    assert block_problems(shown["blocks"]) == [] and rest(shown["blocks"]) == rest(posted)
+    assert button(shown["blocks"], FEEDBACK_UP)["style"] == "primary"
+    assert "style" not in button(shown["blocks"], FEEDBACK_DOWN)
+    assert button(shown["blocks"], EXPAND_ACTION) == button(posted, EXPAND_ACTION)
+    assert (thanks["text"], thanks["response_type"]) == ("Thanks for the feedback!", "ephemeral")
+
+    shown, thanks = click(FEEDBACK_DOWN, shown["blocks"])
+    assert "style" not in button(shown["blocks"], FEEDBACK_UP)
+    assert button(shown["blocks"], FEEDBACK_DOWN)["style"] == "primary"
+    assert thanks["text"] == "Changed your vote to 👎."
+    rows = state.feedback.all()[before:]
+    assert [(r.user_id, r.helpful, r.message_id) for r in rows] == [("U0000USER", False, f"C0000ASK:{message_ts}")]
+
+    shown, thanks = click(FEEDBACK_UP, shown["blocks"], user="U0000OTHER")  # someone else's vote is theirs
+    assert thanks["text"] == "Thanks for the feedback!"
+    assert button(shown["blocks"], FEEDBACK_UP)["style"] == "primary"  # the message shows the last vote
+    rows = state.feedback.all()[before:]
+    assert [(r.user_id, r.helpful) for r in rows] == [("U0000USER", False), ("U0000OTHER", True)]
+
+    fake.reset()
+    expand = action_body(EXPAND_ACTION, value, fake.response_url("x"), message_ts=message_ts, blocks=shown["blocks"])
+    assert send(client, expand).status_code == 200
+    full = only_answer(fake, bot, "response_url")["blocks"]
+    assert block_problems(full) == []
+    assert button(full, FEEDBACK_UP)["style"] == "primary"  # the vote shown stays shown, expanded

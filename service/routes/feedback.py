@@ -18,7 +18,7 @@ async def feedback(req: FeedbackRequest, engine: EngineDep, state: StateDep) -> 
     if req.message_id is None and req.query is None:
         raise HTTPException(status_code=422, detail="send message_id or query with the feedback")
     try:
-        row = await asyncio.to_thread(
+        stored = await asyncio.to_thread(
             usecases.record_feedback,
             state,
             req.question_id,
@@ -30,4 +30,4 @@ async def feedback(req: FeedbackRequest, engine: EngineDep, state: StateDep) -> 
         )
     except usecases.Invalid as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
-    return FeedbackResponse(id=row)
+    return FeedbackResponse(id=stored.id)

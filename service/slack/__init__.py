@@ -4,8 +4,9 @@ button clicks, served by a slack-bolt app on the service's own FastAPI app.
 ``mount(app, settings)`` is called by ``service.app`` when
 ``QBANK_SLACK_BOT_TOKEN`` and ``QBANK_SLACK_SIGNING_SECRET`` are both set.
 With ``QBANK_SLACK_APP_TOKEN`` also set, the bot connects to Slack over Socket
-Mode as the app starts (for workspaces that cannot reach a public URL); the
-HTTP endpoint stays mounted either way.  See service/slack/README.md.
+Mode as the app starts (for workspaces that cannot reach a public URL), in the
+background and retrying with backoff until it is connected or the app stops
+(``service.slack.socket_mode``); the HTTP endpoint stays mounted either way.  See service/slack/README.md.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from slack_bolt.adapter.starlette.handler import to_starlette_response
 
 from qbank.settings import Settings
 from service.slack.bot import SlackBot
+from service.slack.socket_mode import SocketModeConnector
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -77,17 +79,6 @@ def socket_mode_handler(bot: SlackBot) -> SocketModeHandler:
     return SocketModeHandler(bot.app, token.get_secret_value())
 
 
-def _connect(bot: SlackBot) -> SocketModeHandler | None:
-    try:
-        handler = socket_mode_handler(bot)
-        handler.connect()
-    except Exception:
-        log.exception("Socket Mode connection failed; Slack reaches the bot only through /slack/events")
-        return None
-    log.info("connected to Slack over Socket Mode")
-    return handler
-
-
 def mount(app: FastAPI, settings: Settings) -> SlackBot:
     bot = SlackBot(settings, lambda: app.state.qbank)
     app.state.slack = bot
@@ -97,12 +88,14 @@ def mount(app: FastAPI, settings: Settings) -> SlackBot:
     @asynccontextmanager
     async def lifespan(fastapi_app: FastAPI) -> AsyncIterator[Any]:
         async with inner(fastapi_app) as maybe_state:
-            socket = await asyncio.to_thread(_connect, bot) if bot.uses_socket_mode else None
+            bot.socket = SocketModeConnector(lambda: socket_mode_handler(bot)) if bot.uses_socket_mode else None
+            if bot.socket is not None:
+                bot.socket.start()  # connects (and retries) in the background: startup does not wait for Slack
             try:
                 yield maybe_state
             finally:
-                if socket is not None:
-                    await asyncio.to_thread(socket.close)
+                if bot.socket is not None:
+                    await asyncio.to_thread(bot.socket.stop)
                 if not await asyncio.to_thread(bot.pool.wait_idle, DRAIN_S):
                     log.warning("shutting down with %d Slack answers unfinished", bot.pool.in_flight)
 
@@ -110,4 +103,4 @@ def mount(app: FastAPI, settings: Settings) -> SlackBot:
     return bot
 
 
-__all__ = ["SlackBot", "mount", "router", "socket_mode_handler"]
+__all__ = ["SlackBot", "SocketModeConnector", "mount", "router", "socket_mode_handler"]

@@ -9,8 +9,11 @@ acknowledges at once and searches in a lazy listener: with
 ``dispatch`` and hands the lazy function to ``JobPool``, so the HTTP response
 goes back while the search runs; the answer is then posted through the
 command's ``response_url`` (only the asker sees it until they share it) or
-``chat.postMessage`` in a thread under the question.  The engine is read from the service state on every question: the
-index loads in the background, and a reload swaps it.
+``chat.postMessage`` in a thread under the question.  The engine is read from
+the service state on every question: the index loads in the background, and a
+reload swaps it.  How posts are retried, and what the asker is told when Slack
+refuses one, is ``service.slack.delivery``; the Socket Mode connection is
+``service.slack.socket_mode``; the scopes all this needs, ``service.slack.scopes``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
@@ -39,7 +42,10 @@ from service.slack.buttons import (
     SHARE_ACTION,
     AnswerRef,
     asked_query,
+    shown_vote,
+    with_vote,
 )
+from service.slack.delivery import UNREACHABLE, post_answer, slack_error, tell_asker, undelivered_text, web_client
 from service.slack.home import home_view
 from service.slack.jobs import JobPool, Seen
 from service.slack.kit import Block, context
@@ -47,9 +53,15 @@ from service.slack.mrkdwn import escape, from_slack, link
 from service.slack.short import short_blocks
 from service.state import ServiceState
 
+if TYPE_CHECKING:
+    from service.slack.socket_mode import SocketModeConnector
+
 log = logging.getLogger(__name__)
 
 HISTORY_MESSAGES = 50
+DIRECT = ("im", "mpim")  # direct messages and group direct messages: every message is for the bot
+THREADS_KEPT_S = 7 * 24 * 3600.0  # how long the bot remembers the threads it answered in
+THREAD_UNREAD_TEXT = "_I couldn't read this thread (Slack said `{error}`), so I answered this message on its own._"
 FAILED_TEXT = "Sorry, something went wrong while answering; it has been logged."
 CHANGED_TEXT = "That answer has changed since it was posted: {link}."
 ASKED_BLOCK = "qbank_asked"
@@ -114,10 +126,10 @@ class SlackBot:
         self.get_state = get_state
         self.pool = JobPool(workers)
         self.seen = Seen()
+        self.threads = Seen(ttl_s=THREADS_KEPT_S)  # "channel:thread_ts" of the threads we answered in
+        self.socket: SocketModeConnector | None = None  # set while the app runs, with QBANK_SLACK_APP_TOKEN
         self.verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
-        client = WebClient(
-            token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=15
-        )
+        client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         self.app = App(
             name="qbank",
             client=client,
@@ -169,11 +181,12 @@ class SlackBot:
 
     @staticmethod
     def _wanted_message(event: dict[str, Any], context: BoltContext) -> bool:
-        """Direct messages, and replies in channel threads (answered only in threads
-        we are part of); a reply that mentions us comes as ``app_mention`` instead."""
+        """Direct messages (group ones too), and replies in channel threads
+        (answered only in threads we are part of); a reply in a channel that
+        mentions us comes as ``app_mention`` instead."""
         if not is_from_person(event, context.bot_user_id):
             return False
-        if event.get("channel_type") == "im":
+        if event.get("channel_type") in DIRECT:
             return True
         thread_ts = event.get("thread_ts")
         mentioned = bool(context.bot_user_id) and f"<@{context.bot_user_id}>" in event.get("text", "")
@@ -200,7 +213,7 @@ class SlackBot:
         self._answer_in_thread(event, client, context, ours_only=False)
 
     def _answer_message(self, event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        self._answer_in_thread(event, client, context, ours_only=event.get("channel_type") != "im")
+        self._answer_in_thread(event, client, context, ours_only=event.get("channel_type") not in DIRECT)
 
     def _answer_in_thread(
         self, event: dict[str, Any], client: WebClient, context: BoltContext, ours_only: bool
@@ -210,51 +223,88 @@ class SlackBot:
             return
         thread_ts = event.get("thread_ts")
         history: list[tuple[str, str]] = []
+        note = None
         if thread_ts and thread_ts != ts:
-            thread = self._thread(client, channel, thread_ts)
-            if ours_only and not any(is_own(m, context.bot_user_id, context.bot_id) for m in thread):
+            earlier = self._history(event, client, context, ours_only)
+            if earlier is None:
                 return  # a conversation between people that we are not part of
-            history = thread_history(thread, ts, context.bot_user_id, context.bot_id)
+            history, note = earlier
         text = from_slack(event.get("text", ""), context.bot_user_id)
-        reply = self.reply([*history, ("user", text)], text) if text else Reply(escape(USAGE_TEXT))
-        client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts or ts,
-            text=reply.text,
-            blocks=reply.blocks,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        reply = self.reply([*history, ("user", text)], text, note=note) if text else Reply(escape(USAGE_TEXT))
+        error = post_answer(client, channel, thread_ts or ts, reply.text, reply.blocks, text)
+        if error is None:
+            self.threads.first(f"{channel}:{thread_ts or ts}")
+        elif not error.startswith(UNREACHABLE):  # Slack unreachable: no way to tell them
+            tell_asker(client, channel, event["user"], undelivered_text(error, channel, context.bot_user_id))
 
-    def _thread(self, client: WebClient, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+    def _history(
+        self, event: dict[str, Any], client: WebClient, context: BoltContext, ours_only: bool
+    ) -> tuple[list[tuple[str, str]], str | None] | None:
+        """A thread reply's earlier turns, and a note for the answer when the
+        thread could not be read (then it is answered on its own); None when,
+        with ``ours_only``, the thread is not ours to answer in.  Unread, a
+        thread is ours when we answered in it (or started it)."""
+        channel, thread_ts = event["channel"], event["thread_ts"]
+        thread, error = self._thread(client, channel, thread_ts)
+        if error is not None:
+            ours = f"{channel}:{thread_ts}" in self.threads or event.get("parent_user_id") == context.bot_user_id
+            if ours_only and not ours:
+                log.info("left a reply in thread %s of %s alone: unread, not known to be ours", thread_ts, channel)
+                return None
+            return [], THREAD_UNREAD_TEXT.format(error=escape(error))
+        if ours_only and not any(is_own(m, context.bot_user_id, context.bot_id) for m in thread):
+            return None
+        return thread_history(thread, event["ts"], context.bot_user_id, context.bot_id), None
+
+    def _thread(self, client: WebClient, channel: str, thread_ts: str) -> tuple[list[dict[str, Any]], str | None]:
+        """The thread's last messages, or no messages and why Slack would not give them."""
         try:
             response = client.conversations_replies(channel=channel, ts=thread_ts, limit=HISTORY_MESSAGES)
         except SlackApiError as exc:
-            log.warning("could not read thread %s in %s: %s", thread_ts, channel, exc.response.get("error"))
-            return []
-        return list(response.get("messages") or [])[-HISTORY_MESSAGES:]
+            error = slack_error(exc)
+        except OSError as exc:
+            error = f"{UNREACHABLE} ({exc})"
+        else:
+            return list(response.get("messages") or [])[-HISTORY_MESSAGES:], None
+        log.warning("could not read thread %s in %s: %s", thread_ts, channel, error)
+        return [], error
 
     def _record_feedback(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """A 👍 or 👎: stored with the clicker's user id (a second click on the
+        same message changes their vote), shown on the message (the pressed
+        button primary, the rest of the message kept), and thanked privately.
+        An ephemeral message (a private /ask answer) is not sent back to us, so
+        only the thanks says it."""
         helpful = action.get("action_id") == FEEDBACK_UP
         ref = AnswerRef.parse(action.get("value", ""))
         channel = (body.get("channel") or {}).get("id", "")
-        message_ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts", "")
+        message = body.get("message") or {}
+        message_ts = (body.get("container") or {}).get("message_ts") or message.get("ts", "")
         try:
             if ref is None:
                 raise usecases.Invalid("the button carries no question id")
-            usecases.record_feedback(
+            stored = usecases.record_feedback(
                 self.get_state(),
                 ref.question_id,
                 helpful,
                 source="slack",
                 message_id=f"{channel}:{message_ts}",
                 query=ref.query or None,
+                user_id=(body.get("user") or {}).get("id") or None,
             )
         except usecases.Invalid as exc:
             log.warning("Slack feedback not recorded (%s): value %r", exc, action.get("value"))
             respond(text="Sorry, I couldn't record that feedback.", response_type="ephemeral", replace_original=False)
             return
-        respond(text="Thanks for the feedback!", response_type="ephemeral", replace_original=False)
+        if message.get("blocks"):
+            respond(text=message.get("text", ""), blocks=with_vote(message["blocks"], helpful), replace_original=True)
+        if stored.previous is None:
+            thanks = "Thanks for the feedback!"
+        elif stored.previous != helpful:
+            thanks = f"Changed your vote to {'👍' if helpful else '👎'}."
+        else:
+            thanks = f"You had already voted {'👍' if helpful else '👎'}; thanks!"
+        respond(text=thanks, response_type="ephemeral", replace_original=False)
 
     def _expand(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """Show full answer: the message is replaced in place by the full card
@@ -269,7 +319,12 @@ class SlackBot:
         asked = [b for b in message_blocks if b.get("block_id") == ASKED_BLOCK][:1]
         ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
         blocks = answer_blocks(answer, self.settings.public_url, ref, share=ephemeral, above=asked)
-        respond(text=fallback_text(answer), blocks=blocks, replace_original=True)
+        vote = shown_vote(message_blocks)
+        respond(
+            text=fallback_text(answer),
+            blocks=blocks if vote is None else with_vote(blocks, vote),
+            replace_original=True,
+        )
 
     def _share(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """Share in channel: the short answer, for everyone, under "<@asker> asked: …";
@@ -299,16 +354,18 @@ class SlackBot:
 
     # -- the answer itself ----------------------------------------------------------
 
-    def reply(self, messages: list[tuple[str, str]], asked: str, share: bool = False) -> Reply:
+    def reply(self, messages: list[tuple[str, str]], asked: str, share: bool = False, note: str | None = None) -> Reply:
         """The short answer to a conversation (last turn = the question), as
-        Block Kit; with ``share``, a found answer gets the Share button."""
+        Block Kit; with ``share``, a found answer gets the Share button; a
+        ``note`` (mrkdwn) goes above it."""
         composed = self.compose(messages, asked)
         if isinstance(composed, Reply):
-            return composed
+            return Reply(f"{note}\n{composed.text}") if note else composed
         answer, turns = composed
         record_id = answer.record.id if answer.record is not None else ""
         ref = AnswerRef(record_id, answer.rewritten_query, turns[-(MAX_TURNS + 1) :])
-        blocks = short_blocks(answer, self.settings.public_url, ref, share=share and not answer.abstained)
+        above = [context(note)] if note else []
+        blocks = short_blocks(answer, self.settings.public_url, ref, share=share and not answer.abstained, above=above)
         return Reply(fallback_text(answer), blocks)
 
     def compose(self, messages: list[tuple[str, str]], asked: str) -> tuple[Answer, tuple[str, ...]] | Reply:

@@ -7,6 +7,9 @@ answers), and the user turns it answered, so that "Show full answer" and
 "Share in channel" compose the same answer again from the index, with nothing
 kept on our side between the post and the click.  Slack allows a value 2,000
 characters; the oldest turns are dropped (then the last is cut) to fit.
+
+A vote shows on the message: the pressed 👍 or 👎 is the primary (green)
+button (``with_vote``), and stays so when the message is expanded.
 """
 
 from __future__ import annotations
@@ -107,3 +110,32 @@ def actions(url: str | None, ref: AnswerRef, expand: bool = False, share: bool =
     if feedback:
         elements += [_button(FEEDBACK_UP, "👍", value=value), _button(FEEDBACK_DOWN, "👎", value=value)]
     return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": elements}
+
+
+def with_vote(blocks: list[Block], helpful: bool) -> list[Block]:
+    """``blocks`` with a vote shown: the pressed feedback button primary, the
+    other plain; everything else as it was."""
+    pressed = FEEDBACK_UP if helpful else FEEDBACK_DOWN
+    shown = []
+    for block in blocks:
+        if block.get("type") == "actions" and block.get("block_id") == ACTIONS_BLOCK:
+            elements = []
+            for element in block.get("elements", ()):
+                if element.get("action_id") in (FEEDBACK_UP, FEEDBACK_DOWN):
+                    element = {k: v for k, v in element.items() if k != "style"}
+                    if element["action_id"] == pressed:
+                        element["style"] = "primary"
+                elements.append(element)
+            block = {**block, "elements": elements}
+        shown.append(block)
+    return shown
+
+
+def shown_vote(blocks: list[Block] | None) -> bool | None:
+    """The vote ``with_vote`` shows on a message: True (👍), False (👎) or None."""
+    for block in blocks or ():
+        if block.get("block_id") == ACTIONS_BLOCK:
+            for element in block.get("elements", ()):
+                if element.get("style") == "primary" and element.get("action_id") in (FEEDBACK_UP, FEEDBACK_DOWN):
+                    return element["action_id"] == FEEDBACK_UP
+    return None

@@ -82,3 +82,9 @@ class Seen:
                 return False
             self._expiry[key] = now + self.ttl_s
             return True
+
+    def __contains__(self, key: object) -> bool:
+        """Offered within the TTL (without offering it)."""
+        with self._lock:
+            expiry = self._expiry.get(key) if isinstance(key, str) else None
+        return expiry is not None and expiry > self.clock()
