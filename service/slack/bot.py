@@ -33,6 +33,7 @@ from qbank.answer import Answer
 from qbank.answer.conversation import MAX_TURNS
 from qbank.settings import Settings
 from service import usecases
+from service.headers import public_message
 from service.schemas import clean_text, question_url
 from service.slack.blocks import LOADING_TEXT, USAGE_TEXT, answer_blocks, fallback_text
 from service.slack.buttons import (
@@ -376,7 +377,8 @@ class SlackBot:
         engine = state.engine
         if engine is None:
             if state.error:
-                return Reply(escape(f"The question bank could not be loaded ({state.error}); ask an admin."))
+                error = public_message(state.error)
+                return Reply(escape(f"The question bank could not be loaded ({error}); ask an admin."))
             return Reply(LOADING_TEXT)
         limit = self.settings.max_query_chars
         *history, (_, question) = messages
