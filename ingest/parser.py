@@ -10,7 +10,8 @@ The page format is the mkdocs-material one of the dsprep.com banks::
 followed by a "Quick Reference" table and "Questions asked in X interview"
 lists.  A page with none of that structure falls back to one record per
 heading.  A malformed entry is skipped with a ``ParseWarning`` naming the file
-and line; everything else in the file is kept.
+and line; everything else in the file is kept.  Company names go through
+``ingest.companies`` (one name per company).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ingest.answer import AnswerError, ParsedAnswer, parse_answer
+from ingest.companies import canonical_companies, canonical_company
 from ingest.models import ParsedBank, ParseWarning, Question, QuickRef, SourceRef
 from ingest.textutil import question_id, quick_ref_id, slugify, split_companies
 
@@ -174,7 +176,8 @@ class BankParser:
             elif "quick reference" in h2.lower() and stripped.startswith("|"):
                 qr_rows.append((i + 1, stripped))
             elif (m := COMPANY_LIST.match(h2)) and stripped.startswith(("-", "*")):
-                company_lists.setdefault(m.group("company").strip(), []).append(stripped[1:].strip())
+                company = canonical_company(m.group("company").strip())
+                company_lists.setdefault(company, []).append(stripped[1:].strip())
             i += 1
         return entries, qr_rows, company_lists
 
@@ -257,7 +260,7 @@ class BankParser:
             answer,
             SourceRef(path=path, line=entry.line),
             difficulty=difficulty,
-            companies=tuple(dict.fromkeys(heading_companies + asked_by)),
+            companies=canonical_companies(heading_companies + asked_by),
             tags=tuple(dict.fromkeys(t.strip() for t in tags if t.strip())),
         )
 
@@ -325,7 +328,7 @@ class BankParser:
                     title=title,
                     practice_url=link.group("url") if link else None,
                     practice_label=link.group("label") if link else None,
-                    companies=tuple(dict.fromkeys(split_companies(cell("companies")))),
+                    companies=canonical_companies(split_companies(cell("companies"))),
                     difficulty=normalise_difficulty(cell("difficulty")),
                     topics=tuple(dict.fromkeys(split_companies(cell("topics")))),
                     source=SourceRef(path=path, line=line_no),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from index.filters import Filters
 from index.results import SearchResult
+from ingest.companies import canonical_companies
 from ingest.models import Question, QuickRef
 from qbank.answer import Answer
 from service.schemas import clean_text
@@ -80,7 +81,7 @@ def browse(engine: Engine, filters: Filters, kind: str | None, limit: int, offse
 def facets(engine: Engine) -> FacetCounts:
     records = _browsable(engine)
     return FacetCounts(
-        companies=Counter(c for r in records for c in r.companies),
+        companies=Counter(c for r in records for c in canonical_companies(r.companies)),
         difficulties=Counter(r.difficulty for r in records if r.difficulty),
         tags=Counter(t for r in records for t in r.tags),
         banks=Counter(r.bank_slug for r in records),

@@ -14,6 +14,7 @@ import pytest
 from conftest import EXTRA_BANKS, ML_BANK, answer_bodies, fenced_blocks, insight_text, ml_entries
 
 from index.embed import Embedder
+from ingest.companies import COMPANY_ALIASES, canonical_company
 from ingest.models import Chunk, Question, QuickRef
 from ingest.pipeline import Corpus, ingest_dir
 
@@ -90,8 +91,8 @@ RECORDS = {
     BIAS_VARIANCE: {
         "title": "What is the Bias-Variance Tradeoff in Machine Learning?",
         "difficulty": "Medium",
-        # heading + "Asked by" + the Google, Facebook, Amazon, Slack and Airbnb lists (row 1)
-        "companies": {"Google", "Amazon", "Meta", "Microsoft", "Facebook", "Slack", "Airbnb"},
+        # heading + "Asked by" + the Google, Facebook (Meta), Amazon, Slack and Airbnb lists (row 1)
+        "companies": {"Google", "Amazon", "Meta", "Microsoft", "Slack", "Airbnb"},
         "tags": ("Model Evaluation", "Generalization", "Fundamentals"),
         "languages": ("python",),
         "quick_ref_ids": (qr(1),),
@@ -101,8 +102,8 @@ RECORDS = {
     DROPOUT: {
         "title": "What is Dropout and Why Does It Work?",
         "difficulty": "Medium",
-        # heading + "Asked by" + the Facebook and WhatsApp lists (row 36)
-        "companies": {"Amazon", "Meta", "Google", "Apple", "Facebook", "WhatsApp"},
+        # heading + "Asked by" + the Facebook (Meta) and WhatsApp lists (row 36)
+        "companies": {"Amazon", "Meta", "Google", "Apple", "WhatsApp"},
         "tags": ("Regularization", "Deep Learning", "Overfitting"),
         "languages": ("python",),
         "quick_ref_ids": (qr(36),),
@@ -290,7 +291,7 @@ def test_quick_reference_row_without_a_full_question(corpus: Corpus) -> None:
     assert row.title == "Hidden Markov Models (HMMs) in ML"
     assert row.practice_url == "https://towardsdatascience.com/hidden-markov-models-101-456mno"
     assert row.practice_label == "Towards Data Science"
-    assert row.companies == ("Google", "Amazon", "Facebook")
+    assert row.companies == ("Google", "Amazon", "Meta")  # the table says "Facebook"
     assert row.difficulty == "Hard"
     assert row.topics == ("Probabilistic Models", "Sequence Modeling")
     assert row.question_id is None
@@ -378,11 +379,48 @@ def test_every_company_list_entry_reaches_its_quick_reference_row(corpus: Corpus
             row = by_title.get(title)
             if row is None:
                 continue  # e.g. OYO's "Data Preprocessing Techniques" has no row of that name
-            if company not in row.companies:
-                missing.append((company, title))
-            if row.question_id and company not in corpus.records[row.question_id].companies:
-                missing.append((company, row.question_id))
+            name = canonical_company(company)  # "Facebook" -> "Meta"
+            if name not in row.companies:
+                missing.append((name, title))
+            if row.question_id and name not in corpus.records[row.question_id].companies:
+                missing.append((name, row.question_id))
     assert missing == []
+
+
+def test_one_company_under_two_names_is_one_company(corpus: Corpus, ml_text: str) -> None:
+    """The bank's headings, table and lists say "Facebook" where its "Asked by"
+    lines say "Meta": every record carries "Meta", and a record named under
+    either name is Meta's."""
+    named = {r.id: set(r.companies) for r in (*corpus.questions, *corpus.quick_refs)}
+    assert not any("Facebook" in companies for companies in named.values())
+    assert "Facebook" in ml_text and "Meta" in ml_text
+    table = {  # the quick-reference rows whose "Companies Asking" cell says Facebook
+        qr(int(line.split("|")[1]))
+        for line in ml_text.split("\n")
+        if re.match(r"^\| \d+ \|", line) and "Facebook" in line.split("|")[4]
+    }
+    listed = {  # the rows the "Questions asked in Facebook interview" list names
+        r.id for r in corpus.quick_refs if r.title in _company_lists(ml_text)["Facebook"]
+    }
+    assert len(table) > 20 and len(listed) > 5
+    assert {i for i, companies in named.items() if "Meta" in companies} >= table | listed
+    assert COMPANY_ALIASES["facebook"] == "Meta"
+
+
+def test_the_readme_lists_the_company_aliases() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- company-aliases:", 1)[1].split("<!-- /company-aliases -->", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[3:] if line.strip()]
+    assert {alias.lower(): name for alias, name in rows} == COMPANY_ALIASES
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [("Facebook", "Meta"), ("facebook", "Meta"), ("Meta", "Meta"), ("DeepMind", "Google DeepMind"),
+     ("Google DeepMind", "Google DeepMind"), ("Meta AI", "Meta AI"), ("WhatsApp", "WhatsApp")],
+)  # fmt: skip
+def test_company_aliases_map_to_one_name(name: str, canonical: str) -> None:
+    assert canonical_company(name) == canonical
 
 
 # -- chunks -----------------------------------------------------------------------

@@ -211,6 +211,25 @@ def test_company_named_in_the_query_becomes_a_filter(searcher: Searcher) -> None
     assert all("Uber" in h.record.companies for h in result.hits)
 
 
+@pytest.mark.parametrize("query", ["what does Facebook ask", "what does facebook ask?", "Facebook's questions"])
+def test_a_company_alias_in_the_query_names_the_canonical_company(searcher: Searcher, query: str) -> None:
+    """The bank calls Facebook "Meta" (ingest.companies): asked either way, the same list."""
+    meta = searcher.search("what does Meta ask", k=200)
+    result = searcher.search(query, k=200)
+    assert result.filters.company == "Meta" and result.analyzed.companies == ("Meta",)
+    assert result.analyzed.company_only
+    assert [h.record.id for h in result.hits] == [h.record.id for h in meta.hits]
+    assert len(result.hits) > 90 and all("Meta" in h.record.companies for h in result.hits)
+
+
+def test_a_company_filter_by_alias_is_the_canonical_company(searcher: Searcher) -> None:
+    meta = searcher.search("dropout", k=200, filters=Filters(company="Meta")).hits
+    assert meta and [h.record.id for h in meta] == [
+        h.record.id for h in searcher.search("dropout", k=200, filters=Filters(company="facebook")).hits
+    ]
+    assert not any("Facebook" in r.companies for r in searcher.records.values())
+
+
 # -- refused arguments -----------------------------------------------------------------
 
 
