@@ -524,7 +524,8 @@ def test_other_banks_parse_one_question_per_answer_block(extra_dir: Path, tmp_pa
 
     assert blocks > 50
     assert len(corpus.questions) == blocks
-    assert corpus.warnings == ()
+    escaped = [k + 1 for k, line in enumerate(text.split("\n")) if ESCAPED_FENCE.match(line)]
+    assert [(w.line, "literal \\n escapes" in w.message) for w in corpus.warnings] == [(k, True) for k in escaped]
     for q in corpus.questions:
         assert q.title and q.title == q.title.strip(), q.id
         assert q.difficulty in {"Easy", "Medium", "Hard"}, q.id
@@ -534,6 +535,81 @@ def test_other_banks_parse_one_question_per_answer_block(extra_dir: Path, tmp_pa
     for chunk in corpus.chunks:
         assert chunk.text.startswith(chunk.title), chunk.id
         assert _fence_lines(chunk.text) % 2 == 0, chunk.id
+
+
+ESCAPED_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\w*\\n")  # a block pasted as one escaped line: ```python\n    import …
+ESCAPES = {"n": "\n", "t": "\t", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _as_written(line: str) -> list[str]:
+    """A source line as the lines it stands for: one pasted as an escaped
+    string stands for several."""
+    if ESCAPED_FENCE.match(line):
+        return re.sub(r"\\([\\nt\"'])", lambda m: ESCAPES[m.group(1)], line).split("\n")
+    return [line]
+
+
+@pytest.mark.parametrize("name", EXTRA_BANKS)
+def test_other_banks_lose_no_line_of_any_answer(extra_dir: Path, tmp_path: Path, name: str) -> None:
+    """Every answer block of the page is a record, and every line of it is in
+    that record's answer or insight, also where the page is malformed (Python.md
+    has an answer whose code was pasted as one line of \\n escapes)."""
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(extra_dir / name, content / name)
+    bodies = answer_bodies((content / name).read_text(encoding="utf-8"))
+
+    corpus = ingest_dir(content)
+
+    assert len(corpus.questions) == len(bodies)
+    lost = []
+    for question, body in zip(corpus.questions, bodies, strict=True):
+        kept = question.answer_markdown + "\n" + (question.insight or "")
+        for line in (piece.strip() for raw in body for piece in _as_written(raw)):
+            if line and not line.startswith("!!! ") and line not in kept:
+                lost.append((question.id, line))
+    assert lost == []
+
+
+def test_a_block_pasted_with_newline_escapes_reads_as_the_answer_it_was(extra_dir: Path, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(extra_dir / "Python.md", content / "Python.md")
+
+    corpus = ingest_dir(content)
+
+    record = corpus.records["python--what-is-the-difference-between-deepcopy-and-shallow-copy-when-does-it-matter"]
+    assert isinstance(record, Question)
+    assert [b.language for b in record.code_blocks] == ["text", "python"]
+    code = record.code_blocks[1].code
+    assert code.startswith("import copy\nimport time\n") and 'print("=" * 80)' in code
+    assert [s.heading for s in record.sections][1:] == [
+        "Understanding Copy Semantics",
+        "Copy Method Comparison",
+        "Real Company Usage Patterns",
+        "Performance Benchmarks (10K nested lists)",
+    ]
+    assert len(record.tables) == 3 and record.tables[0].header == ("Method", "Speed", "Use Case", "Notes")
+    assert record.insight is not None and record.insight.startswith("**What they test:**")
+    assert not any(ESCAPED_FENCE.match(line) for line in record.answer_markdown.split("\n"))
+
+
+def test_an_unclosed_fence_on_a_plain_page_is_closed_with_a_warning(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "git-notes.md").write_text(
+        "# Git Notes\n\n## How do I undo a pushed commit?\n\nRevert it:\n\n```bash\ngit revert HEAD\n\n"
+        "## What is a rebase?\n\nA rebase replays commits.\n",
+        encoding="utf-8",
+    )
+
+    corpus = ingest_dir(content)
+
+    assert [q.title for q in corpus.questions] == ["How do I undo a pushed commit?", "What is a rebase?"]
+    assert [(c.language, c.code) for c in corpus.questions[0].code_blocks] == [("bash", "git revert HEAD")]
+    (w,) = corpus.warnings
+    assert (w.path, w.line) == ("content/git-notes.md", 7)
+    assert w.message.startswith("unclosed code fence under heading 'How do I undo a pushed commit?'")
 
 
 def test_plain_markdown_falls_back_to_heading_records(tmp_path: Path) -> None:
