@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from ingest.answer import ParsedAnswer, parse_answer
 from ingest.companies import canonical_companies, canonical_company
 from ingest.models import ParsedBank, ParseWarning, Question, QuickRef, SourceRef
-from ingest.textutil import question_id, quick_ref_id, slugify, split_companies
+from ingest.textutil import plain_title, question_id, quick_ref_id, slugify, split_companies, title_difficulty
 
 H2 = re.compile(r"^##\s+(?P<text>.+?)\s*$")
 H3 = re.compile(r"^###\s+(?P<text>.+?)\s*$")
@@ -269,14 +269,14 @@ class BankParser:
             heading_companies = split_companies(m.group("companies"))
         else:
             title = NUMBERED.sub("", entry.heading).strip()
-        difficulty: str | None = None
+        title, difficulty = title_difficulty(title)  # the metadata line's difficulty, if any, wins
         tags: list[str] = []
         asked_by: list[str] = []
         meta_text = " ".join(entry.meta_lines)
         for fm in META_FIELD.finditer(meta_text):
             key, value = fm.group("key").strip().lower(), fm.group("value").strip()
             if key.startswith("difficulty"):
-                difficulty = normalise_difficulty(value)
+                difficulty = normalise_difficulty(value) or difficulty
             elif key.startswith("tag"):
                 tags = BACKTICKED.findall(value) or split_companies(value)
             elif key.startswith("asked"):
@@ -353,7 +353,7 @@ class BankParser:
 
             number_text = re.sub(r"\D", "", cell("number"))
             number = int(number_text) if number_text else len(out) + 1
-            title = cell("title")
+            title, tagged = title_difficulty(cell("title"))  # a row's [HARD]-style tag gives its difficulty
             if not title:
                 warnings.append(ParseWarning(path, line_no, "quick-reference row without a title; skipped"))
                 continue
@@ -373,7 +373,7 @@ class BankParser:
                     practice_url=link.group("url") if link else None,
                     practice_label=link.group("label") if link else None,
                     companies=canonical_companies(split_companies(cell("companies"))),
-                    difficulty=normalise_difficulty(cell("difficulty")),
+                    difficulty=tagged or normalise_difficulty(cell("difficulty")),
                     topics=tuple(dict.fromkeys(split_companies(cell("topics")))),
                     source=SourceRef(path=path, line=line_no),
                 )
@@ -391,7 +391,7 @@ class BankParser:
         for i, line in enumerate(lines):
             m = None if i in in_code else ANY_HEADING.match(line)
             if m and len(m.group("hashes")) >= 2:
-                current = (m.group("text"), i + 1, i + 2, [])
+                current = (plain_title(m.group("text")), i + 1, i + 2, [])
                 spans.append(current)
             elif current is not None:
                 current[3].append(line)

@@ -594,6 +594,78 @@ def test_a_block_pasted_with_newline_escapes_reads_as_the_answer_it_was(extra_di
     assert not any(ESCAPED_FENCE.match(line) for line in record.answer_markdown.split("\n"))
 
 
+def _quick_reference_rows(text: str) -> dict[int, list[str]]:
+    """The quick-reference table's rows by number, as cells, read straight from the page."""
+    table = text[text.index("## Quick Reference") :]
+    rows = [line for line in table.split("\n") if re.match(r"^\|\s*\d+\s*\|", line)]
+    return {int(cells[0]): cells for cells in ([c.strip() for c in row.strip("|").split("|")] for row in rows)}
+
+
+@pytest.mark.parametrize("name", EXTRA_BANKS)
+def test_quick_reference_titles_are_plain_text_and_a_tag_gives_the_difficulty(
+    extra_dir: Path, tmp_path: Path, name: str
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(extra_dir / name, content / name)
+    rows = _quick_reference_rows((content / name).read_text(encoding="utf-8"))
+
+    corpus = ingest_dir(content)
+
+    by_number = {r.number: r for r in corpus.quick_refs}
+    assert sorted(by_number) == sorted(rows)
+    tagged = {n: m.group(1) for n, cells in rows.items() if (m := re.search(r"\[(EASY|MEDIUM|HARD)\]", cells[1]))}
+    assert len(tagged) > 15  # the pages mark their hardest rows "**[HARD]** ..."
+    for number, row in by_number.items():
+        outside_code = re.sub(r"`[^`]*`", "", row.title)
+        assert not re.search(r"\*\*|\[(EASY|MEDIUM|HARD)\]", outside_code), row.title
+        assert row.title == row.title.strip() and row.title in rows[number][1], row.title
+        if number in tagged:
+            assert row.difficulty == tagged[number].capitalize(), row.title
+
+
+@pytest.mark.parametrize(
+    ("name", "number", "title", "difficulty"),
+    [
+        ("Python.md", 108, "Explain Coroutines vs Generators", "Hard"),
+        ("NumPy.md", 103, "How to use `as_strided` for sliding windows?", "Hard"),
+        ("Pandas.md", 119, "`groupby().transform()` internal mechanics vs `apply()`", "Hard"),
+        ("Python.md", 12, "Explain `*args` and `**kwargs`", "Easy"),  # code spans stay as the bank wrote them
+    ],
+)
+def test_quick_reference_title_examples(
+    extra_dir: Path, tmp_path: Path, name: str, number: int, title: str, difficulty: str
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(extra_dir / name, content / name)
+    (row,) = [r for r in ingest_dir(content).quick_refs if r.number == number]
+    assert (row.title, row.difficulty) == (title, difficulty)
+
+
+def test_a_difficulty_tag_wins_over_the_column_and_markup_leaves_titles(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "python.md").write_text(
+        "# Python Interview Questions\n\n## Quick Reference\n\n"
+        "| Sno | Question Title | Practice Links | Companies Asking | Difficulty | Topics |\n"
+        "|-----|----------------|----------------|------------------|------------|--------|\n"
+        "| 1 | **[HARD]** Explain Coroutines vs Generators | [Docs](https://python.org) | Google | Medium | Aio |\n"
+        "| 2 | What is a *closure*? [Easy] | | Facebook | | Functions |\n"
+        "| 3 | [Decorators](https://peps.python.org/pep-0318/) and <b>wraps</b> | | | Medium | |\n",
+        encoding="utf-8",
+    )
+
+    corpus = ingest_dir(content)
+
+    assert [(r.title, r.difficulty, r.companies) for r in corpus.quick_refs] == [
+        ("Explain Coroutines vs Generators", "Hard", ("Google",)),
+        ("What is a closure?", "Easy", ("Meta",)),
+        ("Decorators and wraps", "Medium", ()),
+    ]
+    assert corpus.warnings == ()
+
+
 def test_an_unclosed_fence_on_a_plain_page_is_closed_with_a_warning(tmp_path: Path) -> None:
     content = tmp_path / "content"
     content.mkdir()
