@@ -63,14 +63,21 @@ def _browsable(engine: Engine) -> list[Record]:
 
 
 def search(
-    engine: Engine, query: str, max_chars: int, k: int = 10, mode: str = "hybrid", filters: Filters | None = None
+    engine: Engine,
+    query: str,
+    max_chars: int,
+    k: int = 10,
+    mode: str = "hybrid",
+    filters: Filters | None = None,
+    matches_only: bool = False,
 ) -> tuple[str, SearchResult]:
-    """The cleaned query and what it finds."""
+    """The cleaned query and what it finds: the ``k`` best records, or with
+    ``matches_only`` those of them the query is about (none for nonsense)."""
     try:
         q = clean_text(query, max_chars)
     except ValueError as exc:
         raise Invalid(str(exc)) from exc
-    return q, engine.searcher.search(q, k=k, mode=mode, filters=filters)
+    return q, engine.searcher.search(q, k=k, mode=mode, filters=filters, matches_only=matches_only)
 
 
 def browse(engine: Engine, filters: Filters, kind: str | None, limit: int, offset: int) -> Page:

@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from index.filters import Filters
 from qbank import __version__
 from qbank.answer import Answer, to_markdown
+from qbank.answer.markdown import heading_label
 from service import share, usecases
 from service.deps import StateDep
 from service.ratelimit import limit_chat
@@ -34,6 +35,7 @@ PAGE_SIZE = 50
 
 templates = Jinja2Templates(directory=PACKAGE / "templates")
 templates.env.globals["version"] = __version__
+templates.env.filters["label"] = heading_label
 router = APIRouter(include_in_schema=False)
 
 
@@ -183,9 +185,11 @@ def browse_page(
     context: dict[str, Any] = {"query": q, "chosen": chosen, "facets": facets_public(engine), "error": None}
     if q.strip():
         try:
-            _, found = usecases.search(engine, q, state.settings.max_query_chars, PAGE_SIZE, filters=filters)
+            _, found = usecases.search(
+                engine, q, state.settings.max_query_chars, PAGE_SIZE, filters=filters, matches_only=True
+            )
             hits = [hit_public(h, base_url) for h in found.hits]
-            context |= {"hits": hits, "items": None, "total": len(hits)}
+            context |= {"hits": hits, "items": None, "total": len(hits), "answerable": found.answerable}
         except usecases.Invalid as exc:
             context |= {"hits": [], "items": None, "total": 0, "error": str(exc)}
     else:
