@@ -325,6 +325,27 @@ def test_question_page_shows_the_full_answer_and_related_questions(page) -> None
     page.screenshot(path=str(_artifact("question-desktop.png")), full_page=True)
 
 
+def test_ask_about_this_in_the_chat_sends_the_question(page) -> None:
+    page.goto(f"/q/{BIAS_VARIANCE}")
+    page.get_by_role("link", name="Ask about this in the chat").click()
+    page.wait_for_url(re.compile(r"/\?q="))
+    expect(page.locator(".msg.user .bubble")).to_have_text([BIAS_VARIANCE_TITLE])  # asked, not left in the box
+    answer = page.locator(".msg.assistant").first
+    expect(answer).to_be_visible()
+    assert title_of(answer) == BIAS_VARIANCE_TITLE
+    expect(page.locator("#message")).to_have_value("")
+    follow = ask(page, "how do I fix it?")  # and the conversation goes on from there
+    assert title_of(follow) == BIAS_VARIANCE_TITLE
+    expect(page.locator(".msg.assistant")).to_have_count(2)
+
+
+def test_a_question_in_the_address_is_answered(page) -> None:
+    page.goto("/?q=why+does+lasso+zero+out+weights")
+    expect(page.locator(".msg.user .bubble")).to_have_text(["why does lasso zero out weights"])
+    assert title_of(page.locator(".msg.assistant").first) == "Explain L1 (Lasso) vs L2 (Ridge) Regularization"
+    expect(page.locator("#message")).to_have_value("")
+
+
 def test_browse_page_filters_searches_and_pages(page) -> None:
     total = page.request.get("/api/questions?limit=1").json()["total"]
     hard = page.request.get("/api/questions?limit=1&difficulty=Hard").json()["total"]
