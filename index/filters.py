@@ -1,9 +1,11 @@
-"""Search filters: company, difficulty, tag and bank, matched case-insensitively."""
+"""Search filters: company, difficulty, tag and bank, matched case-insensitively;
+a company by its canonical name, so "Facebook" finds what the bank calls "Meta"."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ingest.companies import canonical_company
 from ingest.models import Question, QuickRef
 
 
@@ -15,7 +17,7 @@ class Filters:
     bank: str | None = None
 
     def matches(self, record: Question | QuickRef) -> bool:
-        if self.company and self.company.lower() not in {c.lower() for c in record.companies}:
+        if self.company and _company_key(self.company) not in {_company_key(c) for c in record.companies}:
             return False
         if self.difficulty and (record.difficulty or "").lower() != self.difficulty.lower():
             return False
@@ -29,3 +31,7 @@ class Filters:
     def with_company(self, company: str) -> Filters:
         """These filters narrowed to ``company`` unless they already name one."""
         return self if self.company else replace(self, company=company)
+
+
+def _company_key(name: str) -> str:
+    return canonical_company(name).lower()

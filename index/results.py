@@ -57,13 +57,24 @@ class Passage:
 _CODE_FENCE = re.compile(r"```.*?(```|$)", re.DOTALL)
 
 
-def make_snippet(chunk: Chunk | None, limit: int = 320) -> str:
-    if chunk is None:
-        return ""
+SNIPPET_CHARS = 320
+
+
+def snippet_body(chunk: Chunk) -> str:
+    """The part of a chunk a snippet shows: its text without the record's
+    title and the section heading it starts with, and without code."""
     body = chunk.text.split("\n", 2 if chunk.heading and chunk.kind != "quick_reference" else 1)
     text = body[-1] if len(body) > 1 else chunk.text
-    text = _CODE_FENCE.sub(" ", text)
+    return _CODE_FENCE.sub(" ", text)
+
+
+def cut_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """``text`` on one line, cut at a word to at most ``limit`` characters (and " …")."""
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) > limit:
         text = text[:limit].rsplit(" ", 1)[0] + " …"
     return text
+
+
+def make_snippet(chunk: Chunk | None, limit: int = SNIPPET_CHARS) -> str:
+    return cut_snippet(snippet_body(chunk), limit) if chunk is not None else ""

@@ -2,16 +2,19 @@
 
     query ─ QueryAnalysis ─┬─ LexicalRetriever ─ RecordAggregator ─┐
                            └─ DenseRetriever ─── RecordAggregator ─┴─ Fusion ─ stages ─ top k ─ HitBuilder
-                                                                                            └─ Abstention
+                                                                                            ├─ Abstention
+                                                                                            └─ MatchCut (matches_only)
 
 Chunk scores are aggregated to the record a user wants (the question, or an
 unlinked quick-reference row) by its best chunk; the fusion strategy blends
 the two sides (weights chosen on the eval set's dev split, eval/README.md);
 stages re-score the fused records (company lists today; a reranker or a
 feedback boost is one more stage); ``answerable`` is false when the best
-evidence falls below calibrated floors.  A named pipeline is a fusion plus its
-stages: ``hybrid``, ``bm25`` and ``dense`` are the API's modes, the others are
-for ``qbank eval --modes``.
+evidence falls below calibrated floors.  With ``matches_only`` the hits are
+cut to the records the query is about (``MatchCut``: none when it is not
+answerable), for a list of results rather than a ranking.  A named pipeline
+is a fusion plus its stages: ``hybrid``, ``bm25`` and ``dense`` are the API's
+modes, the others are for ``qbank eval --modes``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from index.components import (
     HitBuilder,
     LexicalOnly,
     LexicalRetriever,
+    MatchCut,
     PassageFinder,
     QueryAnalysis,
     RecordAggregator,
@@ -90,6 +94,7 @@ class Searcher:
         self.aggregate = RecordAggregator(artifact.chunks, self.doc_ids)
         self.filter = FilterMask(self.records, self.doc_ids)
         self.abstention = Abstention(artifact.sparse, abstention)
+        self.matches = MatchCut()
         self.hits = HitBuilder(self.records, self.doc_ids, artifact.chunks)
         self.passages = PassageFinder(artifact.chunks, self.records)
         company = CompanyListRanking(self.records, self.doc_ids)
@@ -110,6 +115,7 @@ class Searcher:
         mode: str = "hybrid",
         filters: Filters | None = None,
         use_cache: bool = True,
+        matches_only: bool = False,
     ) -> SearchResult:
         pipeline = self.pipelines.get(mode)
         if pipeline is None:
@@ -129,13 +135,16 @@ class Searcher:
         for stage in pipeline.stages:
             fused = stage.run(analyzed, fused)
         order = pool[top_positions(fused.scores[pool], k)]
+        answerable = self.abstention.run(analyzed, len(order), lexical, dense)
+        if matches_only:
+            order = self.matches.run(analyzed, fused, order, answerable)
         hits = self.hits.run(order, fused, lexical or self._absent, dense or self._absent)
         return SearchResult(
             query=query,
             analyzed=analyzed,
             mode=mode,
             hits=hits,
-            answerable=self.abstention.run(analyzed, len(hits), lexical, dense),
+            answerable=answerable,
             took_ms=(time.perf_counter() - start) * 1000,
             filters=filters,
         )

@@ -3,7 +3,9 @@
 An answer is split into sections at its ``**Bold header:**`` lines (and
 ``####``-style headings); code fences are kept whole and byte-identical;
 tables, ``$$`` formulas and the nested ``!!! tip "Interviewer's Insight"``
-admonition are pulled out as their own fields.
+admonition are pulled out as their own fields.  A fence left open is closed
+at the end of the answer (``ParsedAnswer.repairs`` says where), so a
+malformed answer is kept whole.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
 INLINE_MATH = re.compile(r"(?<![\\$\w])\$(?!\s)([^$\n]{1,200}?)(?<!\s)\$(?![\w$])")
 
 
-class AnswerError(ValueError):
-    """The answer body is malformed (e.g. an unclosed code fence)."""
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """Something malformed in the body, at ``line`` (0-based, a line of the
+    body as given), and how parsing mended it."""
 
-    def __init__(self, message: str, line_offset: int) -> None:
-        super().__init__(message)
-        self.line_offset = line_offset
+    line: int
+    problem: str
+    fix: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,15 +42,18 @@ class ParsedAnswer:
     tables: tuple[Table, ...]
     formulas: tuple[str, ...]
     insight: str | None
+    repairs: tuple[Repair, ...] = ()
 
 
 def _is_insight(title: str | None, kind: str) -> bool:
     return bool(title and "insight" in title.lower()) or (kind == "tip" and not title)
 
 
-def _split_insight(lines: list[str]) -> tuple[list[str], str | None]:
-    """Remove a nested insight admonition (outside code) and return its text."""
+def _split_insight(lines: list[str]) -> tuple[list[str], list[int], str | None]:
+    """Remove a nested insight admonition (outside code): the lines kept, the
+    index in ``lines`` of each, and the insight's text."""
     kept: list[str] = []
+    origin: list[int] = []
     insight_parts: list[str] = []
     in_fence: str | None = None
     i = 0
@@ -65,9 +72,10 @@ def _split_insight(lines: list[str]) -> tuple[list[str], str | None]:
             insight_parts.append(textwrap.dedent("\n".join(body)).strip())
             continue
         kept.append(line)
+        origin.append(i)
         i += 1
     insight = "\n\n".join(p for p in insight_parts if p) or None
-    return kept, insight
+    return kept, origin, insight
 
 
 def _code_blocks(lines: list[str]) -> tuple[list[tuple[int, int, CodeBlock]], int | None]:
@@ -127,12 +135,18 @@ def _cells(row: str) -> list[str]:
 
 
 def parse_answer(body: str) -> ParsedAnswer:
-    """Parse a dedented answer body.  Raises ``AnswerError`` on an unclosed fence."""
-    lines = body.split("\n")
-    lines, insight = _split_insight(lines)
+    """Parse a dedented answer body.  A code fence left open is closed at the
+    end of the body (nothing after it is lost: it becomes part of the code),
+    and said in ``repairs``."""
+    lines, origin, insight = _split_insight(body.split("\n"))
+    repairs: list[Repair] = []
     blocks, unclosed = _code_blocks(lines)
     if unclosed is not None:
-        raise AnswerError("unclosed code fence", unclosed)
+        m = FENCE.match(lines[unclosed])
+        assert m is not None
+        lines = [*lines, m.group("indent") + m.group("fence")]
+        blocks, _ = _code_blocks(lines)
+        repairs.append(Repair(origin[unclosed], "unclosed code fence", "closed it at the end of the answer"))
     in_code = {k for start, end, _ in blocks for k in range(start, end + 1)}
     block_at = {start: block for start, _, block in blocks}
 
@@ -169,4 +183,5 @@ def parse_answer(body: str) -> ParsedAnswer:
         tables=tuple(_tables(lines, in_code)),
         formulas=tuple(dict.fromkeys(formulas)),
         insight=insight,
+        repairs=tuple(repairs),
     )

@@ -10,7 +10,11 @@ The page format is the mkdocs-material one of the dsprep.com banks::
 followed by a "Quick Reference" table and "Questions asked in X interview"
 lists.  A page with none of that structure falls back to one record per
 heading.  A malformed entry is skipped with a ``ParseWarning`` naming the file
-and line; everything else in the file is kept.
+and line; everything else in the file is kept.  A malformed answer that can be
+mended is kept whole, with a warning: a code fence left open is closed at the
+end of the answer, and a block written on one line with literal ``\n``
+escapes is unescaped.  Company names go through ``ingest.companies`` (one
+name per company).
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from ingest.answer import AnswerError, ParsedAnswer, parse_answer
+from ingest.answer import ParsedAnswer, parse_answer
+from ingest.companies import canonical_companies, canonical_company
 from ingest.models import ParsedBank, ParseWarning, Question, QuickRef, SourceRef
-from ingest.textutil import question_id, quick_ref_id, slugify, split_companies
+from ingest.textutil import plain_title, question_id, quick_ref_id, slugify, split_companies, title_difficulty
 
 H2 = re.compile(r"^##\s+(?P<text>.+?)\s*$")
 H3 = re.compile(r"^###\s+(?P<text>.+?)\s*$")
@@ -34,6 +39,11 @@ LINK = re.compile(r"\[(?P<label>[^\]]*)\]\((?P<url>[^)\s]+)\)")
 COMPANY_LIST = re.compile(r"^Questions asked in (?P<company>.+?) interview$", re.I)
 NUMBERED = re.compile(r"^\d+[.)]\s+")
 FRONT_MATTER = re.compile(r"\A---\n(?P<body>.*?)\n---\n", re.DOTALL)
+# A fence opened on a line that goes on with literal "\n" escapes: a block
+# pasted as one escaped string ("```python\n    import copy\n    ...").
+ESCAPED_BLOCK = re.compile(r"^[ \t]*(?:`{3,}|~{3,})[\w+#.-]*\\n")
+ESCAPE = re.compile(r"\\([\\nt\"'])")
+_UNESCAPED = {"n": "\n", "t": "\t", '"': '"', "'": "'", "\\": "\\"}
 
 
 def normalise_difficulty(text: str) -> str | None:
@@ -77,6 +87,42 @@ def _question(
         insight=answer.insight,
         source=source,
     )
+
+
+def _closed_fences(lines: list[str]) -> set[int]:
+    """The indexes of the lines inside code fences that close (fences included).
+    A fence never closed is not one: the headings after it still count."""
+    inside: set[int] = set()
+    i = 0
+    while i < len(lines):
+        m = re.match(r"^\s*(`{3,}|~{3,})", lines[i])
+        if m:
+            fence = m.group(1)
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip().startswith(fence)), None)
+            if end is not None:
+                inside.update(range(i, end + 1))
+                i = end
+        i += 1
+    return inside
+
+
+def _unescape_blocks(lines: list[str]) -> tuple[list[str], list[int], list[int]]:
+    """Expand each line that is a fenced block written as one escaped string
+    into the lines it stands for.  Returns the lines, the index in ``lines``
+    each came from, and the indexes of the lines expanded."""
+    out: list[str] = []
+    origin: list[int] = []
+    expanded: list[int] = []
+    for k, line in enumerate(lines):
+        if ESCAPED_BLOCK.match(line):
+            parts = ESCAPE.sub(lambda m: _UNESCAPED[m.group(1)], line).split("\n")
+            out += parts
+            origin += [k] * len(parts)
+            expanded.append(k)
+        else:
+            out.append(line)
+            origin.append(k)
+    return out, origin, expanded
 
 
 def _dedent_body(lines: list[str]) -> str:
@@ -132,7 +178,7 @@ class BankParser:
 
         quick_refs = self._quick_refs(qr_rows, path, bank, bank_slug, warnings)
         if not entries and not quick_refs:
-            questions = self._fallback(lines, path, bank, bank_slug)
+            questions = self._fallback(lines, path, bank, bank_slug, warnings)
         return ParsedBank(
             path=path,
             bank=bank,
@@ -174,7 +220,8 @@ class BankParser:
             elif "quick reference" in h2.lower() and stripped.startswith("|"):
                 qr_rows.append((i + 1, stripped))
             elif (m := COMPANY_LIST.match(h2)) and stripped.startswith(("-", "*")):
-                company_lists.setdefault(m.group("company").strip(), []).append(stripped[1:].strip())
+                company = canonical_company(m.group("company").strip())
+                company_lists.setdefault(company, []).append(stripped[1:].strip())
             i += 1
         return entries, qr_rows, company_lists
 
@@ -222,14 +269,14 @@ class BankParser:
             heading_companies = split_companies(m.group("companies"))
         else:
             title = NUMBERED.sub("", entry.heading).strip()
-        difficulty: str | None = None
+        title, difficulty = title_difficulty(title)  # the metadata line's difficulty, if any, wins
         tags: list[str] = []
         asked_by: list[str] = []
         meta_text = " ".join(entry.meta_lines)
         for fm in META_FIELD.finditer(meta_text):
             key, value = fm.group("key").strip().lower(), fm.group("value").strip()
             if key.startswith("difficulty"):
-                difficulty = normalise_difficulty(value)
+                difficulty = normalise_difficulty(value) or difficulty
             elif key.startswith("tag"):
                 tags = BACKTICKED.findall(value) or split_companies(value)
             elif key.startswith("asked"):
@@ -238,14 +285,14 @@ class BankParser:
             warnings.append(
                 ParseWarning(path, entry.line, f"missing or unreadable metadata line for {title!r}; kept without it")
             )
-        body = _dedent_body(entry.answer_lines)
-        try:
-            answer = parse_answer(body)
-        except AnswerError as exc:
-            warnings.append(
-                ParseWarning(path, entry.answer_line + 1 + exc.line_offset, f"{exc} in answer to {title!r}; skipped")
-            )
-            return None
+        lines, origin, expanded = _unescape_blocks(entry.answer_lines)
+        answer = parse_answer(_dedent_body(lines))
+        first = entry.answer_line + 1  # the file's line number of the body's first line
+        mended = [(k, "code block written on one line with literal \\n escapes", "unescaped it") for k in expanded]
+        mended += [(origin[r.line], r.problem, r.fix) for r in answer.repairs]
+        for k, problem, fix in mended:
+            message = f"{problem} in answer to {title!r}; {fix}, answer kept"
+            warnings.append(ParseWarning(path, first + k, message))
         if not answer.markdown.strip():
             warnings.append(ParseWarning(path, entry.answer_line, f"empty answer block for {title!r}; skipped"))
             return None
@@ -257,7 +304,7 @@ class BankParser:
             answer,
             SourceRef(path=path, line=entry.line),
             difficulty=difficulty,
-            companies=tuple(dict.fromkeys(heading_companies + asked_by)),
+            companies=canonical_companies(heading_companies + asked_by),
             tags=tuple(dict.fromkeys(t.strip() for t in tags if t.strip())),
         )
 
@@ -306,7 +353,7 @@ class BankParser:
 
             number_text = re.sub(r"\D", "", cell("number"))
             number = int(number_text) if number_text else len(out) + 1
-            title = cell("title")
+            title, tagged = title_difficulty(cell("title"))  # a row's [HARD]-style tag gives its difficulty
             if not title:
                 warnings.append(ParseWarning(path, line_no, "quick-reference row without a title; skipped"))
                 continue
@@ -325,40 +372,41 @@ class BankParser:
                     title=title,
                     practice_url=link.group("url") if link else None,
                     practice_label=link.group("label") if link else None,
-                    companies=tuple(dict.fromkeys(split_companies(cell("companies")))),
-                    difficulty=normalise_difficulty(cell("difficulty")),
+                    companies=canonical_companies(split_companies(cell("companies"))),
+                    difficulty=tagged or normalise_difficulty(cell("difficulty")),
                     topics=tuple(dict.fromkeys(split_companies(cell("topics")))),
                     source=SourceRef(path=path, line=line_no),
                 )
             )
         return out
 
-    def _fallback(self, lines: list[str], path: str, bank: str, bank_slug: str) -> list[Question]:
+    def _fallback(
+        self, lines: list[str], path: str, bank: str, bank_slug: str, warnings: list[ParseWarning]
+    ) -> list[Question]:
         """A plain markdown page: one record per heading, its text as the answer."""
-        spans: list[tuple[str, int, list[str]]] = []
-        current: tuple[str, int, list[str]] | None = None
-        in_fence = False
+        # heading, its line number, the line number of the first line under it, the lines under it
+        spans: list[tuple[str, int, int, list[str]]] = []
+        current: tuple[str, int, int, list[str]] | None = None
+        in_code = _closed_fences(lines)
         for i, line in enumerate(lines):
-            if line.strip().startswith(("```", "~~~")):
-                in_fence = not in_fence
-            m = None if in_fence else ANY_HEADING.match(line)
+            m = None if i in in_code else ANY_HEADING.match(line)
             if m and len(m.group("hashes")) >= 2:
-                current = (m.group("text"), i + 1, [])
+                current = (plain_title(m.group("text")), i + 1, i + 2, [])
                 spans.append(current)
             elif current is not None:
-                current[2].append(line)
+                current[3].append(line)
         if not spans and any(line.strip() for line in lines):
-            spans = [(bank, 1, lines)]
+            spans = [(bank, 1, 1, lines)]
         out: list[Question] = []
         seen: set[str] = set()
-        for heading, line_no, body in spans:
-            text = "\n".join(body).strip()
-            if not text:
+        for heading, line_no, body_line, body in spans:
+            if not any(line.strip() for line in body):
                 continue
-            try:
-                answer = parse_answer(text)
-            except AnswerError:
-                answer = parse_answer(text + "\n```")
+            lead = next(k for k, line in enumerate(body) if line.strip())
+            answer = parse_answer("\n".join(body).strip())
+            for repair in answer.repairs:
+                message = f"{repair.problem} under heading {heading!r}; {repair.fix}"
+                warnings.append(ParseWarning(path, body_line + lead + repair.line, message))
             qid = question_id(bank_slug, heading)
             if qid in seen:
                 qid = f"{qid}-{line_no}"

@@ -31,6 +31,47 @@ def split_companies(text: str) -> list[str]:
     return [p.strip().strip("*").strip() for p in parts if p.strip().strip("*").strip()]
 
 
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1")
+_IMAGE_OR_LINK = re.compile(r"!?\[(?P<label>[^\]]*)\]\([^)\s]*(?:\s+\"[^\"]*\")?\)")
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+_STRONG = re.compile(r"(?<![\w*])(\*\*|__)(?=\S)(?P<text>.+?)(?<=\S)\1(?![\w*])")
+_EMPHASIS = re.compile(r"(?<![\w*])([*_])(?=[^\s*_])(?P<text>[^*_]+?)(?<=[^\s*_])\1(?![\w*])")
+_DIFFICULTY_TAG = re.compile(
+    r"^\[(?P<a>easy|medium|hard)\]\s*(?:[:\-–—]\s+)?|(?:\s+[:\-–—])?\s*\[(?P<b>easy|medium|hard)\]$", re.I
+)
+
+
+def plain_title(text: str) -> str:
+    """A title without inline markup: emphasis, links (their label kept),
+    images (their alt text) and HTML tags removed, blanks collapsed.  Code
+    spans are kept as written: the banks' own headings use them (`*args`,
+    `__init__`), and they keep such names from reading as emphasis."""
+    out, pos = [], 0
+    for m in _CODE_SPAN.finditer(text):
+        out += [_without_markup(text[pos : m.start()]), m.group(0)]
+        pos = m.end()
+    out.append(_without_markup(text[pos:]))
+    return " ".join("".join(out).split())
+
+
+def _without_markup(text: str) -> str:
+    text = _HTML_TAG.sub("", _IMAGE_OR_LINK.sub(r"\g<label>", text))
+    for pattern in (_STRONG, _EMPHASIS):
+        text = pattern.sub(r"\g<text>", text)
+    return text
+
+
+def title_difficulty(text: str) -> tuple[str, str | None]:
+    """A title without inline markup, and the difficulty its tag gives:
+    '**[HARD]** Explain Coroutines' -> ('Explain Coroutines', 'Hard'); a title
+    without an [Easy]/[Medium]/[Hard] tag at either end gives None."""
+    title = plain_title(text)
+    m = _DIFFICULTY_TAG.search(title)
+    if m is None:
+        return title, None
+    return (title[: m.start()] + title[m.end() :]).strip(), (m.group("a") or m.group("b")).capitalize()
+
+
 def question_id(bank_slug: str, title: str) -> str:
     return f"{bank_slug}--{slugify(title)}"
 

@@ -38,7 +38,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `qbank serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `qbank serve` binds.")
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes.")
-    public_url: str = Field("http://localhost:8000", description="Base URL of the web UI, for links in Slack replies.")
+    public_url: str = Field(
+        "http://localhost:8000",
+        description="Base URL of the web UI, for links to it. Unset, the API's and the pages' links use the scheme "
+        "and host each request came in on (uvicorn applies X-Forwarded-Proto from trusted proxies), and Slack "
+        "replies, which answer no web request, use this default.",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS (JSON list).")
     max_query_chars: int = Field(2000, ge=1, description="Longest accepted query.")
     max_body_bytes: int = Field(65536, ge=1024, description="Largest accepted request body.")
@@ -106,6 +111,11 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    @property
+    def public_url_set(self) -> bool:
+        """Whether ``QBANK_PUBLIC_URL`` was given (the environment, ``.env`` or an argument), not defaulted."""
+        return "public_url" in self.model_fields_set
 
     @property
     def feedback_file(self) -> Path:

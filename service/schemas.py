@@ -15,6 +15,7 @@ from index.results import SearchHit
 from index.search import Mode
 from ingest.models import Question, QuickRef
 from qbank.answer import Answer
+from service.snippet import plain_snippet
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -49,7 +50,7 @@ class HitPublic(BaseModel):
     companies: list[str]
     tags: list[str]
     section: str | None
-    snippet: str
+    snippet: str = Field(description="The part that matched, as plain text (no markdown, no LaTeX).")
     code: list[CodePublic]
     practice_url: str | None
     url: str
@@ -71,7 +72,7 @@ def hit_public(hit: SearchHit, base_url: str = "") -> HitPublic:
         companies=list(r.companies),
         tags=list(r.tags),
         section=hit.section,
-        snippet=hit.snippet,
+        snippet=plain_snippet(hit.chunk),
         code=[CodePublic(language=c.language, code=c.code) for c in hit.code],
         practice_url=r.practice_url,
         url=question_url(base_url, r.id),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from index.filters import Filters
 from index.results import SearchResult
+from ingest.companies import canonical_companies
 from ingest.models import Question, QuickRef
 from qbank.answer import Answer
 from service.feedback import Stored
@@ -63,14 +64,21 @@ def _browsable(engine: Engine) -> list[Record]:
 
 
 def search(
-    engine: Engine, query: str, max_chars: int, k: int = 10, mode: str = "hybrid", filters: Filters | None = None
+    engine: Engine,
+    query: str,
+    max_chars: int,
+    k: int = 10,
+    mode: str = "hybrid",
+    filters: Filters | None = None,
+    matches_only: bool = False,
 ) -> tuple[str, SearchResult]:
-    """The cleaned query and what it finds."""
+    """The cleaned query and what it finds: the ``k`` best records, or with
+    ``matches_only`` those of them the query is about (none for nonsense)."""
     try:
         q = clean_text(query, max_chars)
     except ValueError as exc:
         raise Invalid(str(exc)) from exc
-    return q, engine.searcher.search(q, k=k, mode=mode, filters=filters)
+    return q, engine.searcher.search(q, k=k, mode=mode, filters=filters, matches_only=matches_only)
 
 
 def browse(engine: Engine, filters: Filters, kind: str | None, limit: int, offset: int) -> Page:
@@ -81,7 +89,7 @@ def browse(engine: Engine, filters: Filters, kind: str | None, limit: int, offse
 def facets(engine: Engine) -> FacetCounts:
     records = _browsable(engine)
     return FacetCounts(
-        companies=Counter(c for r in records for c in r.companies),
+        companies=Counter(c for r in records for c in canonical_companies(r.companies)),
         difficulties=Counter(r.difficulty for r in records if r.difficulty),
         tags=Counter(t for r in records for t in r.tags),
         banks=Counter(r.bank_slug for r in records),

@@ -121,7 +121,6 @@ def qbank_server(
     settings = {
         "QBANK_INDEX_DIR": str(index_dir),
         "QBANK_FEEDBACK_PATH": str(feedback),
-        "QBANK_PUBLIC_URL": base_url,
         "QBANK_LOG_LEVEL": "WARNING",
     }
     if content_dir is not None:

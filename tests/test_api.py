@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import MINI_BANK
+from fastapi import Request
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from service_support import (
@@ -32,6 +33,7 @@ from index.embed import Embedder
 from index.engine import IngestReport
 from qbank.settings import Settings
 from service.app import create_app
+from service.deps import base_url
 from service.feedback import FeedbackStore
 
 
@@ -118,7 +120,7 @@ def test_search_response_shape(client: TestClient) -> None:
     for hit in body["hits"]:
         assert set(hit) == HIT_KEYS
         assert hit["kind"] in ("question", "quick_reference")
-        assert hit["url"] == f"http://localhost:8000/q/{hit['id']}"
+        assert hit["url"] == f"http://testserver/q/{hit['id']}"  # where the request came in: no public URL is set
         assert all(set(c) == {"language", "code"} for c in hit["code"])
     scores = [h["score"] for h in body["hits"]]
     assert scores == sorted(scores, reverse=True)
@@ -271,7 +273,7 @@ def test_question_detail_is_the_full_record(client: TestClient) -> None:
         "question",
         "machine-learning",
     )
-    assert d["url"] == f"http://localhost:8000/q/{ENSEMBLE_ID}"
+    assert d["url"] == f"http://testserver/q/{ENSEMBLE_ID}"
     assert "Bagging" in d["answer_markdown"] and "Boosting" in d["answer_markdown"]
     assert d["sections"] and all(set(s) == {"heading", "markdown", "code"} for s in d["sections"])
     assert all(s["markdown"].strip() for s in d["sections"])
@@ -480,3 +482,43 @@ def test_settings_read_qbank_env_and_dotenv(tmp_path: Path, monkeypatch: pytest.
 def test_settings_refuse_an_llm_url_without_a_model() -> None:
     with pytest.raises(ValidationError, match="QBANK_LLM_BASE_URL is set but QBANK_LLM_MODEL is missing"):
         Settings(_env_file=None, llm_base_url="http://127.0.0.1:1/v1", llm_model=None)  # type: ignore[call-arg]
+
+
+# -- links: where the request came in, or QBANK_PUBLIC_URL ---------------------------
+
+
+def _links(client: TestClient, base: str) -> list[str]:
+    """Every URL the API gives for the web UI, asked through ``base``."""
+    hits = client.get(f"{base}/api/search", params={"q": "explain bagging", "k": 3}).json()["hits"]
+    chat = client.post(f"{base}/api/chat", json={"messages": [{"role": "user", "content": "explain bagging"}]})
+    listed = client.get(f"{base}/api/questions", params={"limit": 3}).json()["items"]
+    detail = client.get(f"{base}/api/questions/{ENSEMBLE_ID}").json()
+    urls = [h["url"] for h in hits] + [s["url"] for s in chat.json()["sources"]] + [q["url"] for q in listed]
+    return urls + [detail["url"], *(q["url"] for q in detail["related"])]
+
+
+@pytest.mark.parametrize("base", ["https://qbank.example.org", "http://10.0.0.7:8080"])
+def test_links_follow_the_address_a_request_came_in_on(client: TestClient, base: str) -> None:
+    urls = _links(client, base)
+    assert len(urls) > 10
+    assert [u for u in urls if not re.fullmatch(re.escape(base) + r"/q/[a-z0-9-]+", u)] == []
+
+
+def test_links_use_the_public_url_when_it_is_set(
+    embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    settings = service_settings(built.path, tmp_path_factory.mktemp("public"), public_url="https://qbank.example.com/")
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as c:
+        urls = _links(c, "http://10.0.0.7:8080")
+    assert [u for u in urls if not u.startswith("https://qbank.example.com/q/")] == []
+
+
+def test_base_url_is_the_public_url_or_the_request_address() -> None:
+    scope = {"type": "http", "scheme": "https", "server": ("qbank.internal", 443), "root_path": "/qbank",
+             "path": "/api/search", "headers": [(b"host", b"qbank.example.org")], "query_string": b""}  # fmt: skip
+    request = Request(scope)
+    unset = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert not unset.public_url_set
+    assert base_url(request, unset) == "https://qbank.example.org/qbank"
+    given = Settings(_env_file=None, public_url="https://public.example.com/")  # type: ignore[call-arg]
+    assert given.public_url_set and base_url(request, given) == "https://public.example.com"

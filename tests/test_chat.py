@@ -30,8 +30,11 @@ from index.embed import Embedder
 from index.engine import IngestReport
 from qbank.answer import BankCatalog
 from qbank.answer.generate import SEPARATOR, SYNTHESIS_HEADING
+from qbank.answer.markdown import heading_label
 from service.app import create_app
 from service.render import render_markdown
+
+IMBALANCED_DATA_ID = "machine-learning--what-is-imbalanced-data-how-do-you-handle-it-in-classification"
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +74,24 @@ def test_chat_answers_from_the_curated_question(client: TestClient) -> None:
     assert f"[Full answer](/q/{ENSEMBLE_ID})" in answer
     assert "_From the " not in answer  # one bank loaded: nothing to say about banks
     assert "**Interviewer's Insight:**" in answer
+
+
+def test_a_heading_that_ends_in_punctuation_gets_no_colon(client: TestClient) -> None:
+    body = chat(client, user("what is imbalanced data?"))
+    answer = body["answer"]
+    assert body["sources"][0]["id"] == IMBALANCED_DATA_ID
+    assert "\n**What is Imbalanced Data?**\n" in answer  # the bank's own heading, as it asks
+    assert not re.search(r"[?!.:]:\*\*", answer)  # never "?:" or "::"
+    assert "\n**Evaluation for Imbalanced:**\n" in answer  # a heading without punctuation still gets its colon
+
+
+@pytest.mark.parametrize(
+    ("heading", "label"),
+    [("Bias", "Bias:"), ("What is Imbalanced Data?", "What is Imbalanced Data?"), ("Note:", "Note:"),
+     ("Stop!", "Stop!"), ("The end.", "The end."), ("Trade-off (bias vs variance)", "Trade-off (bias vs variance):")],
+)  # fmt: skip
+def test_heading_label(heading: str, label: str) -> None:
+    assert heading_label(heading) == label
 
 
 def test_message_ids_are_unique(client: TestClient) -> None:

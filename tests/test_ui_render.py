@@ -327,12 +327,82 @@ def test_browse_lists_what_the_questions_api_lists(client: TestClient, params: d
     assert ids == [item["id"] for item in api["items"]]
 
 
-def test_browse_search_shows_the_search_api_ranking(client: TestClient) -> None:
-    api = client.get("/api/search", params={"q": "gradient descent", "k": 50}).json()
-    html = client.get("/browse", params={"q": "gradient descent"}).text
+def _browse(client: TestClient, **params: str) -> tuple[list[str], str, str]:
+    """The ids a browse search lists, its status line and the page."""
+    html = client.get("/browse", params=params).text
     ids = re.findall(r'<a class="title" href="/q/([^"]+)"', html)
-    assert ids == [h["id"] for h in api["hits"]]
+    status = re.search(r'<p class="count[^"]*" role="status">(.*?)</p>', html, re.S)
+    assert status is not None
+    return ids, html_lib.unescape(status.group(1)), html
+
+
+def test_browse_search_shows_the_matches_of_the_search_api_ranking(client: TestClient) -> None:
+    api = client.get("/api/search", params={"q": "gradient descent", "k": 50}).json()
+    ids, status, _ = _browse(client, q="gradient descent")
     assert ids[0] == "machine-learning--how-does-gradient-descent-work"
+    assert 1 <= len(ids) < 10  # the questions about it, not the 50 least bad
+    assert ids == [h["id"] for h in api["hits"]][: len(ids)]  # in the API's order
+    assert status == f"{len(ids)} results for “gradient descent”"
+
+
+@pytest.mark.parametrize("query", ["xyzzy quux", "what's the best pizza in naples?"])
+def test_browse_search_for_nonsense_lists_nothing_and_says_so(client: TestClient, query: str) -> None:
+    assert client.get("/api/search", params={"q": query}).json()["answerable"] is False
+    ids, status, _ = _browse(client, q=query)
+    assert ids == []
+    assert status == f"No question in the bank matches “{query}”."
+
+
+@pytest.mark.parametrize(
+    ("query", "narrowing"),
+    [
+        ("gradient descent", {"difficulty": "Medium"}),
+        ("gradient descent", {"difficulty": "Hard"}),
+        ("gradient descent", {"company": "Google"}),
+        ("precision recall", {"difficulty": "Hard"}),
+        ("precision recall", {"company": "Meta"}),
+        ("regularization", {"difficulty": "Easy"}),
+        ("what does Uber ask", {"difficulty": "Medium"}),  # a company's list, narrowed
+    ],
+)
+def test_browse_filters_narrow_the_matches(client: TestClient, query: str, narrowing: dict[str, str]) -> None:
+    everything, _, _ = _browse(client, q=query)
+    narrowed, status, _ = _browse(client, q=query, **narrowing)
+    ((name, value),) = narrowing.items()
+
+    def passes(record_id: str) -> bool:
+        record = client.get(f"/api/questions/{record_id}").json()
+        return value in (record["companies"] if name == "company" else [record["difficulty"]])
+
+    assert narrowed == [i for i in everything if passes(i)]  # exactly the matches the filter allows, in order
+    if not narrowed:
+        assert status == f"No question matches “{query}” with these filters."
+
+
+def test_browse_search_snippets_are_plain_text(client: TestClient) -> None:
+    queries = ["precision recall", "bias variance formula", "precision formula true positives", "naive bayes",
+               "curse of dimensionality", "bagging vs boosting", "regularization lasso ridge", "roc curve"]  # fmt: skip
+    snippets = []
+    for q in queries:
+        _, _, html = _browse(client, q=q)
+        snippets += [
+            html_lib.unescape(re.sub(r"<[^>]+>", "", s))
+            for s in re.findall(r'<p class="snippet">(.*?)</p>', html, re.S)
+        ]
+        snippets += [h["snippet"] for h in client.get("/api/search", params={"q": q}).json()["hits"]]
+    assert len(snippets) > 30
+    markup = [s for s in snippets if re.search(r"\|\s*:?-{3}|\s\|\s|\$|\\[A-Za-z]+|\*\*|`", s)]
+    assert markup == []
+    assert any("TPR = TP/(TP + FN)" in s for s in snippets)  # formulas written as text, not dropped
+    assert any("Expected Error = Bias² + Variance" in s for s in snippets)
+    assert any("·" in s for s in snippets)  # a table's cells as text
+
+
+def test_browse_section_labels_get_no_doubled_punctuation(client: TestClient) -> None:
+    _, _, html = _browse(client, q="class imbalance where one class outnumbers the other")
+    labels = re.findall(r'<p class="snippet"><strong>(.*?)</strong>', html)
+    assert "What is Imbalanced Data?" in labels
+    assert not [label for label in labels if re.search(r"[?!.:]:$", label)]
 
 
 def test_browse_escapes_the_query_and_explains_a_bad_one(client: TestClient) -> None:

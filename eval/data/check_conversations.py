@@ -1,4 +1,5 @@
-"""Standalone check of eval/data/conversations.jsonl (no project imports).
+"""Standalone check of eval/data/conversations.jsonl (of the project, it
+imports only the company alias table, ``ingest.companies``).
 
 usage: python3 eval/data/check_conversations.py [conversations.jsonl] [records]
 
@@ -16,6 +17,10 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from ingest.companies import COMPANY_ALIASES  # noqa: E402
+
 PATH = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "eval", "data", "conversations.jsonl")
 MD = os.path.join(ROOT, "content", "machine-learning.md")
 RECORDS = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, ".qbank", "index", "records.json")
@@ -24,7 +29,8 @@ MIN = {"topic_switch": 45, "follow_up": 35, "company_list": 12}
 MIN_THREE_TURN_FOLLOW_UPS = 8
 MIN_DISTINCT_GOLD = 35
 
-# company_list side table: id -> (company as named in records.tsv, narrowing)
+# company_list side table: id -> (company as named in the records, narrowing); the
+# history may name the company by an alias ("facebook" for the records' "Meta")
 # narrowing: ("difficulty", "Easy"|"Medium"|"Hard") or ("tags", {tag, ...}) matched against the record's tags
 COMPANY_SIDE = {
     "c121": ("Uber", ("difficulty", "Hard")),
@@ -44,7 +50,7 @@ COMPANY_SIDE = {
     "c135": ("Meta", ("tags", {"NLP", "Text Classification"})),
     "c136": ("Meta", ("tags", {"Regularization"})),
     "c137": ("Microsoft", ("tags", {"Deep Learning"})),
-    "c138": ("Facebook", ("difficulty", "Easy")),
+    "c138": ("Meta", ("difficulty", "Easy")),
     "c139": ("Netflix", ("tags", {"Production ML", "Production", "MLOps", "Deployment"})),
 }
 
@@ -169,7 +175,8 @@ def main(path=None, records=None):
                 continue
             seen_company_ids.add(o["id"])
             company, narrowing = side
-            if not any(company.lower() in h.lower() for h in o["history"]):
+            names = [company.lower(), *(a for a, c in COMPANY_ALIASES.items() if c == company)]
+            if not any(n in h.lower() for n in names for h in o["history"]):
                 bad(f"history does not name {company}")
             exp = expected_company_gold(recs, company, narrowing)
             if not exp:

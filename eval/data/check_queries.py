@@ -1,8 +1,9 @@
 """Validate the retrieval eval set ``eval/data/queries.jsonl`` against the ML bank.
 
 Standalone: it reads ``content/machine-learning.md`` itself (only
-``ingest.textutil.slugify`` and ``split_companies`` are borrowed, so ids and
-company names follow the ingest scheme) and checks that
+``ingest.textutil.slugify`` and ``split_companies`` and the company alias
+table of ``ingest.companies`` are borrowed, so ids and company names follow
+the ingest scheme) and checks that
 
 * every line is a JSON object with exactly the expected fields and types;
 * ``kind`` is one of KINDS and every kind meets its minimum count, and the
@@ -38,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO))
 
+from ingest.companies import canonical_company  # noqa: E402
 from ingest.textutil import slugify, split_companies  # noqa: E402
 
 BANK_PATH = REPO / "content" / "machine-learning.md"
@@ -70,14 +72,11 @@ COMPANY_LIST = re.compile(r"^Questions asked in (?P<company>.+?) interview$", re
 LIST_ITEM = re.compile(r"^[-*+]\s+(?P<text>.+?)\s*$")
 RULE = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
 
-# One company under two names in the bank: headings and tables say "Facebook",
-# the "Asked by" lines say "Meta".
-ALIASES = {"facebook": "meta"}
-
 
 def canon_company(name: str) -> str:
-    key = re.sub(r"\s+", " ", name.strip().strip("*").strip()).lower()
-    return ALIASES.get(key, key)
+    """The name as ingestion stores it (one company under two names, such as
+    the bank's "Facebook" and "Meta", is one: ``ingest.companies``), lowercased."""
+    return canonical_company(re.sub(r"\s+", " ", name.strip().strip("*").strip())).lower()
 
 
 def canon_companies(text: str) -> list[str]:

@@ -16,6 +16,7 @@ from index.components.filtering import FilterMask
 from index.components.fusion import FUSIONS, DenseOnly, Fusion, LexicalOnly, RRFFusion, WeightedFusion
 from index.components.hits import HitBuilder
 from index.components.lexical_retriever import LexicalRetriever
+from index.components.matches import MatchCut
 from index.components.passages import PassageFinder
 from index.components.scores import ChunkScores, RecordScores, top_positions
 
@@ -32,6 +33,7 @@ __all__ = [
     "HitBuilder",
     "LexicalOnly",
     "LexicalRetriever",
+    "MatchCut",
     "PassageFinder",
     "QueryAnalysis",
     "RRFFusion",

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from index.query import GENERIC_TERMS, WORD, AnalyzedQuery, SpellCorrector
 from index.tokenize import tokenize
+from ingest.companies import canonical_company, company_aliases
 
 _NOT_TOPIC = frozenset(["ml", "machine", "learn"])
 
@@ -14,13 +15,15 @@ _NOT_TOPIC = frozenset(["ml", "machine", "learn"])
 class QueryAnalysis:
     """Turns a user's query into the text the retrievers search, all from the
     corpus itself: company names (whole words only) are taken out and kept
-    apart, words outside the corpus vocabulary are corrected, and acronyms the
-    corpus defines get their long form appended."""
+    apart under their canonical name (an alias such as "Facebook" names the
+    corpus's "Meta", ``ingest.companies``), words outside the corpus vocabulary
+    are corrected, and acronyms the corpus defines get their long form appended."""
 
     def __init__(self, acronyms: dict[str, str], corrector: SpellCorrector, companies: Iterable[str]) -> None:
         self.acronyms = acronyms
         self.corrector = corrector
-        self.companies = {c.lower(): c for c in companies if len(c) >= 2}
+        canonical = {canonical_company(c) for c in companies}
+        self.companies = {c.lower(): c for c in canonical if len(c) >= 2} | company_aliases(canonical)
         names = sorted(self.companies, key=len, reverse=True)
         self._company_re = (
             re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?:'s)?(?![\w-])", re.I)

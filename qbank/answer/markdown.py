@@ -21,6 +21,14 @@ def meta_line(record: Question | QuickRef) -> str:
     return " · ".join(parts)
 
 
+def heading_label(heading: str) -> str:
+    """A section heading as the label in front of its text: with a colon,
+    unless it already ends in punctuation ("What is Imbalanced Data?", never
+    "What is Imbalanced Data?:")."""
+    heading = heading.rstrip()
+    return heading if heading.endswith(("?", "!", ":", ".", "…")) else f"{heading}:"
+
+
 def _code(block: CodeBlock) -> list[str]:
     return ["**Code:**", "", f"```{block.language}", block.code, "```", ""]
 
@@ -116,7 +124,7 @@ def to_markdown(answer: Answer) -> str:
         out += _code(block)
     for s in answer.sections:
         if s.heading:
-            out += [f"**{s.heading}:**", ""]
+            out += [f"**{heading_label(s.heading)}**", ""]
         out += [_without(s.markdown, shown_first), ""]
     if not answer.code_first:
         for block in answer.code:

@@ -30,7 +30,7 @@ from index.filters import Filters
 from qbank.answer import Answer, to_markdown
 from qbank.answer.generate import Written
 from service import usecases
-from service.deps import ChatRateLimit, EngineDep, StateDep
+from service.deps import BaseUrlDep, ChatRateLimit, EngineDep, StateDep
 from service.live import Block, LiveBlocks, LiveEvent
 from service.render import answer_blocks, answer_html
 from service.schemas import ChatRequest, ChatResponse, chat_response, hit_public
@@ -69,8 +69,9 @@ def _live(event: LiveEvent) -> str:
     return _sse(name, {"index": event.index, "html": event.html})
 
 
-async def _stream(state: ServiceState, answer: Answer, request: Request, render: str) -> AsyncIterator[str]:
-    base_url = state.settings.public_url
+async def _stream(
+    state: ServiceState, answer: Answer, request: Request, render: str, base_url: str
+) -> AsyncIterator[str]:
     sources = [hit_public(h, base_url).model_dump() for h in answer.sources]
     yield _sse("sources", {"sources": sources, "rewritten_query": answer.rewritten_query})
     written = Written()
@@ -116,16 +117,16 @@ async def _stream(state: ServiceState, answer: Answer, request: Request, render:
     summary="Answer a conversation from the curated bank (set stream=true for SSE)",
 )
 async def chat(
-    req: ChatRequest, request: Request, engine: EngineDep, state: StateDep, _: ChatRateLimit
+    req: ChatRequest, request: Request, engine: EngineDep, state: StateDep, base_url: BaseUrlDep, _: ChatRateLimit
 ) -> ChatResponse | StreamingResponse:
     answer = await asyncio.to_thread(_answer, engine, state, req)
     if req.stream:
-        events = _stream(state, answer, request, req.render)
+        events = _stream(state, answer, request, req.render, base_url)
         return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)
     written = Written()
     async for _event in state.writer.write(answer, to_markdown(answer), written):
         pass
-    return chat_response(answer, written.text, written.generated_by, state.settings.public_url)
+    return chat_response(answer, written.text, written.generated_by, base_url)
 
 
 @router.post(
@@ -135,8 +136,8 @@ async def chat(
     response_class=StreamingResponse,
 )
 async def chat_stream(
-    req: ChatRequest, request: Request, engine: EngineDep, state: StateDep, _: ChatRateLimit
+    req: ChatRequest, request: Request, engine: EngineDep, state: StateDep, base_url: BaseUrlDep, _: ChatRateLimit
 ) -> StreamingResponse:
     answer = await asyncio.to_thread(_answer, engine, state, req)
-    events = _stream(state, answer, request, req.render)
+    events = _stream(state, answer, request, req.render, base_url)
     return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)

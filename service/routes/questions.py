@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from index.filters import Filters
 from ingest.models import Question
 from service import usecases
-from service.deps import EngineDep, SettingsDep
+from service.deps import BaseUrlDep, EngineDep
 from service.schemas import (
     CodePublic,
     FacetCount,
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/api", tags=["questions"])
 @router.get("/questions", response_model=QuestionsPage, summary="Browse questions with filters")
 def list_questions(
     engine: EngineDep,
-    settings: SettingsDep,
+    base_url: BaseUrlDep,
     company: Annotated[str | None, Query(max_length=100)] = None,
     difficulty: Annotated[str | None, Query(max_length=20)] = None,
     tag: Annotated[str | None, Query(max_length=100)] = None,
@@ -39,9 +39,7 @@ def list_questions(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> QuestionsPage:
     page = usecases.browse(engine, Filters(company, difficulty, tag, bank), kind, limit, offset)
-    return QuestionsPage(
-        total=page.total, limit=limit, offset=offset, items=[summary(r, settings.public_url) for r in page.items]
-    )
+    return QuestionsPage(total=page.total, limit=limit, offset=offset, items=[summary(r, base_url) for r in page.items])
 
 
 def question_detail(view: usecases.QuestionView, base_url: str) -> QuestionDetail:
@@ -87,12 +85,12 @@ def question_detail(view: usecases.QuestionView, base_url: str) -> QuestionDetai
     responses={404: {"description": "Unknown question id"}},
     summary="One question (or quick-reference row) in full",
 )
-def get_question(record_id: str, engine: EngineDep, settings: SettingsDep) -> QuestionDetail:
+def get_question(record_id: str, engine: EngineDep, base_url: BaseUrlDep) -> QuestionDetail:
     try:
         view = usecases.question(engine, record_id)
     except usecases.NotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from exc
-    return question_detail(view, settings.public_url)
+    return question_detail(view, base_url)
 
 
 def facets_public(engine: Engine) -> Facets:

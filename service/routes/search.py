@@ -10,14 +10,14 @@ from index.filters import Filters
 from index.search import Mode
 from qbank.settings import Settings
 from service import usecases
-from service.deps import EngineDep, SettingsDep
+from service.deps import BaseUrlDep, EngineDep, SettingsDep
 from service.schemas import SearchRequest, SearchResponse, hit_public
 from service.state import Engine
 
 router = APIRouter(prefix="/api", tags=["search"])
 
 
-def run_search(engine: Engine, settings: Settings, req: SearchRequest) -> SearchResponse:
+def run_search(engine: Engine, settings: Settings, base_url: str, req: SearchRequest) -> SearchResponse:
     filters = Filters(req.company, req.difficulty, req.tag, req.bank)
     try:
         q, result = usecases.search(engine, req.q, settings.max_query_chars, req.k, req.mode, filters)
@@ -28,7 +28,7 @@ def run_search(engine: Engine, settings: Settings, req: SearchRequest) -> Search
         mode=req.mode,
         took_ms=round(result.took_ms, 3),
         answerable=result.answerable,
-        hits=[hit_public(h, settings.public_url) for h in result.hits],
+        hits=[hit_public(h, base_url) for h in result.hits],
     )
 
 
@@ -36,6 +36,7 @@ def run_search(engine: Engine, settings: Settings, req: SearchRequest) -> Search
 def search_get(
     engine: EngineDep,
     settings: SettingsDep,
+    base_url: BaseUrlDep,
     q: Annotated[str, Query(description="Free-text query.", max_length=100_000)],
     k: Annotated[int, Query(ge=1, le=50)] = 10,
     mode: Mode = "hybrid",
@@ -45,9 +46,9 @@ def search_get(
     bank: Annotated[str | None, Query(max_length=200)] = None,
 ) -> SearchResponse:
     req = SearchRequest(q=q, k=k, mode=mode, company=company, difficulty=difficulty, tag=tag, bank=bank)
-    return run_search(engine, settings, req)
+    return run_search(engine, settings, base_url, req)
 
 
 @router.post("/search", response_model=SearchResponse, summary="Search questions (JSON body, for long queries)")
-def search_post(engine: EngineDep, settings: SettingsDep, req: SearchRequest) -> SearchResponse:
-    return run_search(engine, settings, req)
+def search_post(engine: EngineDep, settings: SettingsDep, base_url: BaseUrlDep, req: SearchRequest) -> SearchResponse:
+    return run_search(engine, settings, base_url, req)

@@ -22,8 +22,9 @@ from fastapi.templating import Jinja2Templates
 from index.filters import Filters
 from qbank import __version__
 from qbank.answer import Answer, to_markdown
+from qbank.answer.markdown import heading_label
 from service import share, usecases
-from service.deps import StateDep
+from service.deps import StateDep, base_url
 from service.headers import public_message
 from service.ratelimit import limit_chat
 from service.render import answer_html, code_css, render_markdown
@@ -37,6 +38,7 @@ PAGE_SIZE = 50
 
 templates = Jinja2Templates(directory=PACKAGE / "templates")
 templates.env.globals["version"] = __version__
+templates.env.filters["label"] = heading_label
 router = APIRouter(include_in_schema=False)
 
 
@@ -126,7 +128,8 @@ def chat_page(
         answers = usecases.conversation(state.engine, [(t.q, t.filters) for t in turns], state.settings.max_query_chars)
     except usecases.Invalid as exc:
         return _bad_link(request, str(exc), 422)
-    shown = [_turn(t, a, state.settings.public_url) for t, a in zip(turns, answers, strict=True)]
+    links = base_url(request, state.settings)
+    shown = [_turn(t, a, links) for t, a in zip(turns, answers, strict=True)]
     last = turns[-1].f.model_dump(exclude_none=True) if turns and turns[-1].f else {}
     return _chat(request, state, shown, chosen if error else last, share.encode(turns), error, question)
 
@@ -177,7 +180,7 @@ def question_page(request: Request, record_id: str, state: StateDep) -> HTMLResp
     if state.engine is None:
         return _not_ready(request, state)
     try:
-        q = question_detail(usecases.question(state.engine, record_id), state.settings.public_url)
+        q = question_detail(usecases.question(state.engine, record_id), base_url(request, state.settings))
     except usecases.NotFound:
         detail = "There is no question with that id. Search or browse the bank instead."
         return _page(request, "error.html", {"title": "Question not found", "detail": detail}, 404)
@@ -205,18 +208,20 @@ def browse_page(
         return _not_ready(request, state)
     chosen = {"company": company, "difficulty": difficulty, "tag": tag, "bank": bank}
     filters = Filters(company or None, difficulty or None, tag or None, bank or None)
-    base_url = state.settings.public_url
+    links = base_url(request, state.settings)
     context: dict[str, Any] = {"query": q, "chosen": chosen, "facets": facets_public(engine), "error": None}
     if q.strip():
         try:
-            _, found = usecases.search(engine, q, state.settings.max_query_chars, PAGE_SIZE, filters=filters)
-            hits = [hit_public(h, base_url) for h in found.hits]
-            context |= {"hits": hits, "items": None, "total": len(hits)}
+            _, found = usecases.search(
+                engine, q, state.settings.max_query_chars, PAGE_SIZE, filters=filters, matches_only=True
+            )
+            hits = [hit_public(h, links) for h in found.hits]
+            context |= {"hits": hits, "items": None, "total": len(hits), "answerable": found.answerable}
         except usecases.Invalid as exc:
             context |= {"hits": [], "items": None, "total": 0, "error": str(exc)}
     else:
         page = usecases.browse(engine, filters, None, PAGE_SIZE, offset)
-        items = [summary(r, base_url) for r in page.items]
+        items = [summary(r, links) for r in page.items]
         context |= {"hits": None, "items": items, "total": page.total, "offset": offset, "limit": PAGE_SIZE}
     return _page(request, "browse.html", context)
 
