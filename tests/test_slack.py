@@ -1584,3 +1584,18 @@ def test_a_second_vote_by_the_same_user_changes_it_and_the_message_shows_it(
     full = only_answer(fake, bot, "response_url")["blocks"]
     assert block_problems(full) == []
     assert button(full, FEEDBACK_UP)["style"] == "primary"  # the vote shown stays shown, expanded
+
+
+def test_without_a_public_url_links_point_where_slack_reached_us(
+    built: IngestReport, fake: FakeSlack, tmp_path: Path
+) -> None:
+    settings = service_settings(
+        built.path, tmp_path, slack_bot_token=TOKEN, slack_signing_secret=SECRET, slack_api_url=fake.api_url
+    )
+    assert not settings.public_url_set
+    with TestClient(create_app(settings, background_load=False), base_url="https://qbank.example.org") as c:
+        bot: SlackBot = c.app.state.slack  # type: ignore[attr-defined]
+        fake.reset()
+        assert send(c, command_body("how does dropout work", fake.response_url("link"))).status_code == 200
+        blocks = json.dumps(only_answer(fake, bot, "response_url")["blocks"])
+    assert "https://qbank.example.org/q/" in blocks and "localhost" not in blocks

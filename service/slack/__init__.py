@@ -22,6 +22,7 @@ from slack_bolt import BoltRequest
 from slack_bolt.adapter.starlette.handler import to_starlette_response
 
 from qbank.settings import Settings
+from service.deps import base_url
 from service.slack.bot import SlackBot
 from service.slack.socket_mode import SocketModeConnector
 
@@ -58,6 +59,7 @@ async def slack_events(request: Request) -> Response:
     if not bot.signed(body, timestamp, signature):
         log.info("refused an unsigned or stale Slack request (%d bytes): %r", len(body), body[:LOGGED_BYTES])
         return Response("invalid request signature", status_code=401)
+    bot.seen_at(base_url(request, bot.settings))
     if not bot.seen.first(f"signed:{timestamp}:{signature}"):
         log.info("a signed Slack request was replayed (timestamp %s): acknowledged, not handled again", timestamp)
         return Response(status_code=200)

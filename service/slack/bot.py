@@ -130,6 +130,7 @@ class SlackBot:
         self.threads = Seen(ttl_s=THREADS_KEPT_S)  # "channel:thread_ts" of the threads we answered in
         self.socket: SocketModeConnector | None = None  # set while the app runs, with QBANK_SLACK_APP_TOKEN
         self.verifier = SignatureVerifier(settings.slack_signing_secret.get_secret_value())
+        self._seen_url: str | None = None
         client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
         self.app = App(
             name="qbank",
@@ -151,6 +152,18 @@ class SlackBot:
         self.app.action(EXPAND_ACTION)(ack=_ack, lazy=[self._expand])
         self.app.action(SHARE_ACTION)(ack=_ack, lazy=[self._share])
         self.app.action(OPEN_ACTION)(_ack)  # a URL button still sends an action; Slack wants it acknowledged
+
+    @property
+    def public_url(self) -> str:
+        """Where links point: ``QBANK_PUBLIC_URL`` when set, else the address the
+        last signed request reached us on (``seen_at``), else the setting's default."""
+        if self.settings.public_url_set or self._seen_url is None:
+            return self.settings.public_url.rstrip("/")
+        return self._seen_url
+
+    def seen_at(self, url: str) -> None:
+        """The address a signed request came in on (Slack calls a public URL)."""
+        self._seen_url = url.rstrip("/")
 
     def signed(self, body: bytes, timestamp: str | None, signature: str | None) -> bool:
         """Slack's signature over ``body``, with a timestamp of digits within five minutes."""
@@ -319,7 +332,7 @@ class SlackBot:
         message_blocks = (body.get("message") or {}).get("blocks") or []
         asked = [b for b in message_blocks if b.get("block_id") == ASKED_BLOCK][:1]
         ephemeral = bool((body.get("container") or {}).get("is_ephemeral"))
-        blocks = answer_blocks(answer, self.settings.public_url, ref, share=ephemeral, above=asked)
+        blocks = answer_blocks(answer, self.public_url, ref, share=ephemeral, above=asked)
         vote = shown_vote(message_blocks)
         respond(
             text=fallback_text(answer),
@@ -337,7 +350,7 @@ class SlackBot:
         ref, answer = clicked
         user = (body.get("user") or {}).get("id", "")
         asked = asked_block(user, ref.turns[-1] if ref.turns else ref.query)
-        blocks = short_blocks(answer, self.settings.public_url, ref, above=[asked])
+        blocks = short_blocks(answer, self.public_url, ref, above=[asked])
         respond(text=fallback_text(answer), blocks=blocks, response_type="in_channel", replace_original=False)
         respond(delete_original=True)
 
@@ -349,7 +362,7 @@ class SlackBot:
         try:
             engine = self.get_state().engine
             catalog = engine.composer.catalog if engine is not None else None
-            client.views_publish(user_id=event["user"], view=home_view(self.settings.public_url, catalog))
+            client.views_publish(user_id=event["user"], view=home_view(self.public_url, catalog))
         except SlackApiError as exc:
             log.warning("could not publish the Home tab for %s: %s", event.get("user"), exc.response.get("error"))
 
@@ -366,7 +379,7 @@ class SlackBot:
         record_id = answer.record.id if answer.record is not None else ""
         ref = AnswerRef(record_id, answer.rewritten_query, turns[-(MAX_TURNS + 1) :])
         above = [context(note)] if note else []
-        blocks = short_blocks(answer, self.settings.public_url, ref, share=share and not answer.abstained, above=above)
+        blocks = short_blocks(answer, self.public_url, ref, share=share and not answer.abstained, above=above)
         return Reply(fallback_text(answer), blocks)
 
     def compose(self, messages: list[tuple[str, str]], asked: str) -> tuple[Answer, tuple[str, ...]] | Reply:
@@ -410,7 +423,7 @@ class SlackBot:
         else:
             same = answer.kind == "company_list" and not ref.question_id
         if not same:
-            base = self.settings.public_url
+            base = self.public_url
             url = question_url(base, ref.question_id) if ref.question_id else base
             return Reply(CHANGED_TEXT.format(link=link(url, "open it on the web")))
         return ref, answer
