@@ -88,11 +88,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._disarm()
         super().on_headers_complete()
 
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        # The next request on this connection gets its own budget and deadline.
-        self._in_head, self._head_bytes, self._tail = True, 0, b""
-        if not self.transport.is_closing():
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if not self._in_head:
+            # The next request on a kept-alive connection gets its own budget and deadline.  Not
+            # at the end of the previous response: the app may answer (a 413, say) before that
+            # request's body has all arrived, and its bytes are not the next request's head.
+            self._in_head, self._head_bytes, self._tail = True, 0, b""
             self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:

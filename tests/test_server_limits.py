@@ -104,3 +104,18 @@ def test_keep_alive_requests_with_bodies_are_untouched(server: Server) -> None:
             s.sendall(request.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n") if last else request)
         reply = read_all(s)
     assert reply.count(b"HTTP/1.1 200 OK") == 3, reply[:300]
+
+
+def test_a_body_still_arriving_after_an_early_answer_is_not_taken_for_the_next_head(server: Server) -> None:
+    """The app answers 413 from Content-Length before the body is sent; the body
+    that follows, and a request after it, must not meet the head limit."""
+    body = b"{" + b" " * 70_000 + b"}"
+    with connect(server) as s:
+        s.sendall(
+            b"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body) + body
+        )
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        reply = read_all(s)
+    assert reply.startswith(b"HTTP/1.1 413 "), reply[:200]
+    assert b" 431 " not in reply
