@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from eval import metrics
-from eval.cli import DEFAULT_QUERIES as EVAL_SETS
 from eval.dataset import EvalItem, load_items
+from eval.sets import EVAL_SETS
 
 T = TypeVar("T")
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 
-DEFAULT_QUERIES = EVAL_SETS[0]  # the single-turn queries; conversations are not timed
+DEFAULT_QUERIES = EVAL_SETS["standard"].files[0]  # the single-turn queries; conversations are not timed
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 EVAL_DIR = Path(__file__).resolve().parent
-DEFAULT_QUERIES = (EVAL_DIR / "data" / "queries.jsonl", EVAL_DIR / "data" / "conversations.jsonl")
 DEFAULT_OUT = EVAL_DIR / "reports"
 
 
@@ -30,13 +29,18 @@ def _fail(message: str) -> typer.Exit:
 
 
 def eval_command(
+    eval_set: Annotated[
+        str | None,
+        typer.Option(
+            "--set",
+            help="Named eval set: standard (single questions and conversations), hard (described topics, "
+            "situation paraphrases, near-domain off-topic) or all; each is reported and gated apart.",
+            show_default="all",
+        ),
+    ] = None,
     queries: Annotated[
         list[Path] | None,
-        typer.Option(
-            "--queries",
-            help="Eval set (JSONL); repeat for several.",
-            show_default="eval/data/queries.jsonl and eval/data/conversations.jsonl",
-        ),
+        typer.Option("--queries", help="Your own eval set (JSONL) instead of a named one; repeat for several."),
     ] = None,
     index: Annotated[Path | None, typer.Option("--index", help="Index directory (default: QBANK_INDEX_DIR).")] = None,
     content: Annotated[
@@ -50,13 +54,14 @@ def eval_command(
     out: Annotated[Path, typer.Option("--out", help="Reports folder.", show_default="eval/reports")] = DEFAULT_OUT,
     k: Annotated[int, typer.Option("--k", min=5, max=50, help="Ranking depth (MRR@k, nDCG@k).")] = 10,
 ) -> None:
-    """Run every retrieval mode over the eval set; print hit@k, MRR, nDCG, abstention,
-    code, multi-turn and latency figures per split and kind, and write JSON, markdown,
-    a chart and a failure listing."""
+    """Run every retrieval mode over the eval sets; print hit@k, MRR, nDCG, abstention,
+    code, multi-turn and latency figures per set, split and kind, write JSON, markdown,
+    a chart and a failure listing per set, and check each set's CI gate."""
     from eval.dataset import SPLIT_SEED, DatasetError, index_record_ids, load_items, select_split
     from eval.gate import Gate
     from eval.report import RunInfo, text_table, write_reports
     from eval.runner import EvalRunner
+    from eval.sets import EvalSet, choose_sets
     from index.encoders import make_embedder
     from index.engine import load_or_build, make_searcher
     from index.search import PIPELINES
@@ -64,54 +69,68 @@ def eval_command(
     from qbank.settings import get_settings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    sets = list(queries or DEFAULT_QUERIES)
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
     unknown = [m for m in chosen if m not in PIPELINES]
     if not chosen or unknown:
         raise _fail(f"unknown mode(s) {', '.join(unknown) or '(none given)'}: use {', '.join(PIPELINES)}")
     if split not in ("dev", "test", "all"):
         raise _fail(f"unknown split {split!r}: use dev, test or all")
+    if queries and eval_set:
+        raise _fail("give --set or --queries, not both")
+    try:
+        sets = (EvalSet("custom", tuple(queries), "", "your queries"),) if queries else choose_sets(eval_set or "all")
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
     settings = get_settings()
     index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
     try:
         embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
         artifact = load_or_build(index_dir, content_dir, embedder, dense_kind=settings.dense_index, progress=True)
-        items = select_split(load_items(sets, index_record_ids(artifact)), split)
-        if not items:
-            raise ValueError(f"{', '.join(map(str, sets))} has no {split} items")
+        record_ids = index_record_ids(artifact)
+        selected = {s.name: select_split(load_items(list(s.files), record_ids), split) for s in sets}
+        empty = [name for name, items in selected.items() if not items]
+        if empty:
+            raise ValueError(f"eval set {', '.join(empty)} has no {split} items")
         runner = EvalRunner(make_searcher(artifact, embedder), modes=chosen, k=k, progress=True)
-        reports = runner.run(items)
+        runs = {name: runner.run(items) for name, items in selected.items()}
     except DatasetError as exc:
         raise _fail(f"{exc}\nfix the eval set before running it") from exc
     except (IndexLoadError, FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from exc
 
-    for report in reports:
-        typer.echo(text_table(report) + "\n")
-    info = RunInfo(
-        date=dt.date.today().isoformat(),
-        queries=", ".join(_shown(p) for p in sets),
-        items=len(items),
-        split=split,
-        split_seed=SPLIT_SEED,
-        k=k,
-        index={name: getattr(artifact.manifest, name) for name in ("model", "built_at", "content_hash", "counts")},
-    )
-    files = write_reports(reports, out, info)
-    typer.echo("reports: " + ", ".join(_shown(p) for p in (*files.modes.values(), files.summary, files.chart)))
-    typer.echo(f"failures: {_shown(files.failures)}")
-
-    gate = Gate.load()
-    gated = next((r for r in reports if r.mode == gate.mode and gate.split in r.splits), None)
-    if gated is None:
-        return
-    try:
-        measured, violations = gate.measured(gated), gate.violations(gated)
-    except ValueError as exc:
-        typer.secho(f"gate not checked: {exc}", fg=typer.colors.YELLOW)
-        return
-    figures = ", ".join(f"{name} {value:.3f} (min {gate.minimums[name]:.3f})" for name, value in measured.items())
-    if violations:
-        typer.secho(f"gate FAILS: {'; '.join(violations)}", fg=typer.colors.RED)
-    else:
-        typer.secho(f"gate ok: {gate.mode} {gate.split} {figures}", fg=typer.colors.GREEN)
+    gates = Gate.load_all()
+    failed = False
+    for s in sets:
+        reports = runs[s.name]
+        typer.secho(f"#### {s.name} set: {s.about}", bold=True)
+        for report in reports:
+            typer.echo(text_table(report) + "\n")
+        info = RunInfo(
+            date=dt.date.today().isoformat(),
+            queries=", ".join(_shown(p) for p in s.files),
+            items=len(selected[s.name]),
+            split=split,
+            split_seed=SPLIT_SEED,
+            k=k,
+            index={name: getattr(artifact.manifest, name) for name in ("model", "built_at", "content_hash", "counts")},
+        )
+        files = write_reports(reports, out / s.subdir if s.subdir else out, info)
+        typer.echo("reports: " + ", ".join(_shown(p) for p in (*files.modes.values(), files.summary, files.chart)))
+        typer.echo(f"failures: {_shown(files.failures)}")
+        gate = gates.get(s.name)
+        gated = next((r for r in reports if gate and r.mode == gate.mode and gate.split in r.splits), None)
+        if gate is None or gated is None:
+            continue
+        try:
+            figures, violations = gate.describe(gated), gate.violations(gated)
+        except ValueError as exc:
+            typer.secho(f"{s.name} gate not checked: {exc}", fg=typer.colors.YELLOW)
+            continue
+        if violations:
+            failed = True
+            typer.secho(f"{s.name} gate FAILS: {'; '.join(violations)}", fg=typer.colors.RED)
+        else:
+            typer.secho(f"{s.name} gate ok: {gate.mode} {gate.split} {figures}", fg=typer.colors.GREEN)
+        typer.echo("")
+    if failed:
+        raise typer.Exit(code=2)

@@ -8,28 +8,30 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 from typer.testing import CliRunner
 
 from eval.dataset import SPLIT_SEED, EvalItem, index_record_ids, load_items, select_split
 from eval.gate import Gate
 from eval.report import RunInfo, write_reports
 from eval.runner import EvalRunner, ModeReport
+from eval.sets import EVAL_SETS, choose_sets
 from index.engine import IngestReport
 from index.search import Searcher
 from qbank.cli import app
 
-QUERIES = REPO / "eval" / "data" / "queries.jsonl"
-SETS = [QUERIES, REPO / "eval" / "data" / "conversations.jsonl"]
+QUERIES = EVAL_SETS["standard"].files[0]
 L1L2 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
 DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
 DROPOUT_QUICK_REF = "machine-learning--qr-36"
-DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
+
+
+def _test_items(searcher: Searcher, eval_set: str) -> tuple[EvalItem, ...]:
+    return select_split(load_items(list(EVAL_SETS[eval_set].files), index_record_ids(searcher.artifact)), "test")
 
 
 @pytest.fixture(scope="module")
 def test_items(searcher: Searcher) -> tuple[EvalItem, ...]:
-    return select_split(load_items(SETS, index_record_ids(searcher.artifact)), "test")
+    return _test_items(searcher, "standard")
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +41,40 @@ def hybrid_test(searcher: Searcher, test_items: tuple[EvalItem, ...]) -> ModeRep
 
 @pytest.mark.slow
 def test_hybrid_meets_the_committed_gate(hybrid_test: ModeReport) -> None:
-    gate = Gate.load()
+    gate = Gate.load("standard")
     assert (gate.mode, gate.split) == ("hybrid", "test")
     misses = [f"{f.item.id} {f.item.query!r}: {'; '.join(f.problems)}" for f in hybrid_test.failures]
     assert gate.violations(hybrid_test) == [], "\n".join(misses)
+
+
+@pytest.mark.slow
+def test_hybrid_meets_the_committed_gate_on_the_hard_set(searcher: Searcher) -> None:
+    gate = Gate.load("hard")
+    assert (gate.mode, gate.split) == ("hybrid", "test")
+    assert {"quick_ref:hit@1", "paraphrase:hit@1", "abstain_recall"} <= set(gate.minimums)
+    assert set(gate.maximums) == {"false_abstain_rate"}
+    report = EvalRunner(searcher, modes=("hybrid",), k=10).run_mode("hybrid", _test_items(searcher, "hard"))
+    misses = [f"{f.item.id} {f.item.query!r}: {'; '.join(f.problems)}" for f in report.failures]
+    assert gate.violations(report) == [], "\n".join(misses[:40])
+
+
+def test_every_named_set_is_gated() -> None:
+    assert set(Gate.load_all()) == set(EVAL_SETS)
+    assert choose_sets("all") == tuple(EVAL_SETS.values())
+    with pytest.raises(ValueError, match="unknown set 'easy'"):
+        choose_sets("easy")
+
+
+def test_a_maximum_is_checked_from_above(tmp_path: Path) -> None:
+    path = tmp_path / "t.json"
+    data = {"mode": "bm25", "split": "dev", "sets": {"x": {"min": {"hit@1": 0.0}, "max": {"false_abstain_rate": 0.0}}}}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    gate = Gate.load("x", path)
+    assert gate.maximums == {"false_abstain_rate": 0.0}
+    data["sets"]["x"]["max"] = {"hit@1": 0.5}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValueError, match="only false_abstain_rate can be a maximum"):
+        Gate.load("x", path)
 
 
 @pytest.mark.slow
@@ -111,11 +143,29 @@ def test_qbank_eval_command(built: IngestReport, tmp_path: Path) -> None:
     args = ["eval", "--index", str(built.path), "--modes", "bm25", "--split", "test", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "== bm25 ==" in result.output
-    for row in ("overall", "paraphrase", "multi_turn", "false-abstain rate", "latency ms median / p95"):
+    assert "#### standard set" in result.output and "#### hard set" in result.output
+    assert result.output.count("== bm25 ==") == 2
+    for row in ("overall", "paraphrase", "quick_ref", "multi_turn", "false-abstain rate", "latency ms median / p95"):
         assert row in result.output
-    names = sorted(p.name.split("-", 3)[-1] for p in out.iterdir())
+    names = sorted(p.name.split("-", 3)[-1] for p in out.iterdir() if p.is_file())
     assert names == ["bm25.json", "chart.png", "failures.md", "summary.md"]
+    hard = sorted(p.name.split("-", 3)[-1] for p in (out / "hard").iterdir())
+    assert hard == names
+    hard_report = json.loads(next((out / "hard").glob("*-bm25.json")).read_text(encoding="utf-8"))
+    assert len(hard_report["outcomes"]) == len(_test_items_ids("hard"))
+
+
+def _test_items_ids(eval_set: str) -> list[str]:
+    return [i.id for i in select_split(load_items(list(EVAL_SETS[eval_set].files)), "test")]
+
+
+def test_qbank_eval_takes_a_set_or_queries_not_both(tmp_path: Path) -> None:
+    args = ["eval", "--set", "hard", "--queries", str(QUERIES), "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "give --set or --queries, not both" in result.output
+    result = CliRunner().invoke(app, ["eval", "--set", "easy", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "unknown set 'easy'" in result.output
+    assert not any(tmp_path.iterdir())
 
 
 def test_qbank_eval_rejects_unknown_mode(tmp_path: Path) -> None:
