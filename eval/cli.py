@@ -134,3 +134,89 @@ def eval_command(
         typer.echo("")
     if failed:
         raise typer.Exit(code=2)
+
+
+def tune_command(
+    index: Annotated[Path | None, typer.Option("--index", help="Index directory (default: QBANK_INDEX_DIR).")] = None,
+    content: Annotated[
+        Path | None,
+        typer.Option("--content", help="Content folder, to build a missing index (default: QBANK_CONTENT_DIR)."),
+    ] = None,
+    eval_set: Annotated[
+        str, typer.Option("--set", help="Named eval set(s) whose dev split to fit on: standard, hard or all.")
+    ] = "all",
+    max_false_abstain: Annotated[
+        float,
+        typer.Option(
+            "--max-false-abstain", min=0.0, max=1.0, help="Share of answerable dev queries the floors may refuse."
+        ),
+    ] = 0.03,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the fit; write nothing.")] = False,
+) -> None:
+    """Fit the fusion weights and abstention floors for the index's model on the eval
+    sets' dev split and store them with the index (calibration.json), which search then
+    uses.  Run it after building an index with another model; `qbank eval` then shows
+    the effect on the test split."""
+    from eval.dataset import DatasetError, index_record_ids, load_items, select_split
+    from eval.runner import EvalRunner
+    from eval.sets import choose_sets
+    from eval.tune import calibration_for, collect, fit_abstention, fit_fusion
+    from index.calibration import save_calibration
+    from index.encoders import make_embedder
+    from index.engine import load_or_build, make_searcher
+    from index.store import IndexLoadError
+    from qbank.settings import get_settings
+
+    logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        sets = choose_sets(eval_set)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    settings = get_settings()
+    index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
+    try:
+        embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
+        artifact = load_or_build(index_dir, content_dir, embedder, dense_kind=settings.dense_index, progress=True)
+        searcher = make_searcher(artifact, embedder)
+        runner = EvalRunner(searcher, modes=("hybrid",))
+        evidence = {
+            s.name: collect(
+                searcher,
+                select_split(load_items(list(s.files), index_record_ids(artifact)), "dev"),
+                runner.targets,
+                progress=True,
+            )
+            for s in sets
+        }
+        fusion_before, fusion_after = fit_fusion(evidence, searcher.title_only, searcher.weights)
+        every = [e for ev in evidence.values() for e in ev]
+        abstain_before, abstain_after = fit_abstention(every, searcher.abstention.config, max_false_abstain)
+    except DatasetError as exc:
+        raise _fail(f"{exc}\nfix the eval set before running it") from exc
+    except (IndexLoadError, FileNotFoundError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+
+    typer.echo(
+        f"dev split of {', '.join(s.name for s in sets)}: {fusion_after.n} ranked items, "
+        f"{abstain_after.off_topic} off-topic, model {artifact.manifest.model}"
+    )
+    typer.echo(f"{'':24}{'before':>10}{'after':>10}")
+    for name, a, b in (
+        ("hit@1", fusion_before.hit1, fusion_after.hit1),
+        ("mrr@10", fusion_before.mrr, fusion_after.mrr),
+        ("abstain recall", abstain_before.recall, abstain_after.recall),
+        ("false-abstain rate", abstain_before.false_abstain, abstain_after.false_abstain),
+    ):
+        typer.echo(f"{name:24}{a:>10.3f}{b:>10.3f}")
+    typer.echo(f"fusion: {fusion_after.weights}")
+    typer.echo(f"abstention: {abstain_after.config}")
+    if dry_run:
+        typer.echo("dry run: nothing written")
+        return
+    if artifact.path is None:
+        raise _fail("the index has no directory to store the calibration in")
+    calibration = calibration_for(
+        searcher, fusion_after, abstain_after, (fusion_before, abstain_before), ",".join(s.name for s in sets)
+    )
+    path = save_calibration(calibration, artifact.path)
+    typer.echo(f"wrote {_shown(path)}; run `qbank eval` to see the test split")

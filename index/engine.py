@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.build import BuildStats, build_artifact
+from index.calibration import save_calibration
 from index.embed import Embedder
 from index.search import Searcher
 from index.store import IndexArtifact, IndexLoadError, load_artifact, read_manifest, save_artifact
@@ -40,7 +41,11 @@ def ingest(
         except IndexLoadError as exc:
             log.warning("previous index not reused: %s", exc)
     artifact, stats = build_artifact(corpus, embedder, previous=previous, dense_kind=dense_kind, progress=progress)
-    save_artifact(artifact, index_dir)
+    version = save_artifact(artifact, index_dir)
+    if previous is not None and previous.calibration is not None:
+        # The weights were fitted for the model, not for one version of the content: keep them
+        # (load_artifact drops them again if this build's model or precision differs).
+        save_calibration(previous.calibration, version)
     return IngestReport(corpus=corpus, artifact=load_artifact(index_dir), stats=stats, path=index_dir)
 
 

@@ -23,6 +23,8 @@ import time
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+import numpy as np
+
 from index.components import (
     FUSIONS,
     Abstention,
@@ -32,6 +34,7 @@ from index.components import (
     DenseRetriever,
     FilterMask,
     Fusion,
+    FusionWeights,
     HitBuilder,
     LexicalOnly,
     LexicalRetriever,
@@ -80,7 +83,11 @@ class Searcher:
         fusion: Fusion | None = None,
         abstention: AbstentionConfig | None = None,
         dense_candidates: int = 300,
+        weights: FusionWeights | None = None,
     ) -> None:
+        """Fusion weights and abstention floors: the arguments when given, else
+        the index's calibration (``qbank tune``) when it fits its model, else
+        the built-in defaults."""
         self.artifact = artifact
         self.embedder = embedder
         self.records = artifact.records
@@ -92,17 +99,22 @@ class Searcher:
         self.dense = DenseRetriever(artifact.dense, embedder, len(artifact.chunks), dense_candidates)
         self.aggregate = RecordAggregator(artifact.chunks, self.doc_ids)
         self.filter = FilterMask(self.records, self.doc_ids)
-        self.abstention = Abstention(artifact.sparse, abstention)
+        calibration = artifact.calibration
+        self.weights = weights or (calibration.fusion if calibration else FusionWeights())
+        self.abstention = Abstention(artifact.sparse, abstention or (calibration.abstention if calibration else None))
         self.matches = MatchCut()
         self.hits = HitBuilder(self.records, self.doc_ids, artifact.chunks)
         self.passages = PassageFinder(artifact.chunks, self.records)
         company = CompanyListRanking(self.records, self.doc_ids)
+        # Records whose whole text is a title: quick-reference rows no full answer covers.
+        self.title_only = np.asarray([self.records[d].kind == "quick_reference" for d in self.doc_ids], dtype=bool)
+        build = {name: factory(self.weights, self.title_only) for name, factory in FUSIONS.items()}
         self.pipelines: dict[str, Pipeline] = {
-            "hybrid": Pipeline(fusion or FUSIONS["saturating"](), (company,)),
+            "hybrid": Pipeline(fusion or build["saturating"], (company,)),
             "bm25": Pipeline(LexicalOnly(), (company,)),
             "dense": Pipeline(DenseOnly(), (company,)),
-            "hybrid-rrf": Pipeline(FUSIONS["rrf"](), (company,)),
-            "hybrid-max": Pipeline(FUSIONS["weighted"](), (company,)),
+            "hybrid-rrf": Pipeline(build["rrf"], (company,)),
+            "hybrid-max": Pipeline(build["weighted"], (company,)),
         }
         assert tuple(self.pipelines) == PIPELINES
         self._absent = RecordScores.zeros(len(self.doc_ids))

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from index.calibration import Calibration, load_calibration
 from index.dense import DenseIndex
 from index.sparse import SparseIndex
 from ingest.models import Chunk, Question, QuickRef
@@ -92,6 +93,7 @@ class IndexArtifact:
     sparse: SparseIndex
     acronyms: dict[str, str]
     path: Path | None = None
+    calibration: Calibration | None = None  # calibration.json, when fitted for this index's model
 
     @property
     def records(self) -> dict[str, Question | QuickRef]:
@@ -277,4 +279,5 @@ def load_artifact(path: Path, expect_model: str | None = None, expect_dimension:
         sparse=sparse_index,
         acronyms=acronyms,
         path=path.resolve(),
+        calibration=load_calibration(path, manifest.model, manifest.encoder),
     )

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from eval.cli import eval_command
+from eval.cli import eval_command, tune_command
 from qbank.settings import Settings, get_settings, settings_embedder
 
 app = typer.Typer(help="qbank: search interview question banks and serve answers.", no_args_is_help=True)
@@ -186,6 +186,7 @@ def serve(
 
 
 app.command("eval")(eval_command)
+app.command("tune")(tune_command)
 
 
 @app.command(

@@ -13,7 +13,15 @@ from index.components.analysis import QueryAnalysis
 from index.components.company import CompanyListRanking
 from index.components.dense_retriever import DenseRetriever
 from index.components.filtering import FilterMask
-from index.components.fusion import FUSIONS, DenseOnly, Fusion, LexicalOnly, RRFFusion, WeightedFusion
+from index.components.fusion import (
+    FUSIONS,
+    DenseOnly,
+    Fusion,
+    FusionWeights,
+    LexicalOnly,
+    RRFFusion,
+    WeightedFusion,
+)
 from index.components.hits import HitBuilder
 from index.components.lexical_retriever import LexicalRetriever
 from index.components.matches import MatchCut
@@ -30,6 +38,7 @@ __all__ = [
     "DenseRetriever",
     "FilterMask",
     "Fusion",
+    "FusionWeights",
     "HitBuilder",
     "LexicalOnly",
     "LexicalRetriever",

@@ -3,7 +3,15 @@
 Named strategies (``FUSIONS``): ``saturating`` (the default: BM25 squashed as
 x / (x + K), then a weighted sum with the cosine), ``weighted`` (BM25 divided
 by the best allowed record's, then a weighted sum) and ``rrf`` (reciprocal
-rank fusion).  ``LexicalOnly`` and ``DenseOnly`` pass one side through, for
+rank fusion).
+
+Title-only records (quick-reference rows no full answer covers: their whole
+text is a title and a few topic words) get weights of their own: a query that
+describes such a topic shares no words with it, so its BM25 side is
+structurally near zero while every long answer collects BM25 from common
+words, and the one fusion for both kinds buries the row that the cosine
+ranks first.  The weights are fitted on the eval dev split, per model
+(``qbank tune``, ``index/calibration.py``).  ``LexicalOnly`` and ``DenseOnly`` pass one side through, for
 the single-retriever pipelines.  Each returns, per record, the chunk of the
 side that contributed more, so a hit shows the evidence that ranked it.
 """
@@ -11,6 +19,7 @@ side that contributed more, so a hit shows the evidence that ranked it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -45,8 +54,31 @@ def _evidence(dense_part: np.ndarray, fused: np.ndarray, lexical: RecordScores, 
     return np.where(dense_part >= fused - dense_part, dense.best_chunk, lexical.best_chunk)
 
 
+@dataclass(frozen=True, slots=True)
+class FusionWeights:
+    """The saturating fusion's settings.  Defaults: fitted for the packaged
+    MiniLM on both eval sets' dev split (``qbank tune``, eval/README.md)."""
+
+    dense_weight: float = 0.65
+    bm25_weight: float = 0.35
+    saturation: float = 15.0
+    row_dense_weight: float = 0.75  # title-only records (quick-reference rows)
+    row_bm25_weight: float = 0.0
+    row_bias: float = 0.06
+
+    def __post_init__(self) -> None:
+        if self.dense_weight < 0 or self.bm25_weight < 0 or self.dense_weight + self.bm25_weight == 0:
+            raise ValueError("fusion weights must be non-negative and not both zero")
+        if self.row_dense_weight < 0 or self.row_bm25_weight < 0:
+            raise ValueError("title-only record weights must be non-negative")
+        if self.saturation <= 0:
+            raise ValueError(f"saturation must be positive, got {self.saturation}")
+
+
 class WeightedFusion:
-    """``dense_weight * cosine + bm25_weight * normalised BM25``.
+    """``dense_weight * cosine + bm25_weight * normalised BM25``; title-only
+    records (``title_only``, a mask over the records) score
+    ``row_dense_weight * cosine + row_bm25_weight * normalised BM25 + row_bias``.
 
     ``bm25_norm``: ``saturate`` (x / (x + ``saturation``): independent of the
     other records, tuned on the dev split) or ``max`` (divided by the best
@@ -61,6 +93,8 @@ class WeightedFusion:
         bm25_weight: float = 0.45,
         bm25_norm: str = "saturate",
         saturation: float = 15.0,
+        title_only: np.ndarray | None = None,
+        row_weights: tuple[float, float, float] | None = None,
     ) -> None:
         if dense_weight < 0 or bm25_weight < 0 or dense_weight + bm25_weight == 0:
             raise ValueError("fusion weights must be non-negative and not both zero")
@@ -68,10 +102,26 @@ class WeightedFusion:
             raise ValueError(f"unknown bm25_norm {bm25_norm!r}: use one of {', '.join(self.NORMS)}")
         if saturation <= 0:
             raise ValueError(f"saturation must be positive, got {saturation}")
+        if (title_only is None) != (row_weights is None):
+            raise ValueError("give title_only and row_weights together")
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
         self.bm25_norm = bm25_norm
         self.saturation = saturation
+        self.title_only = None if title_only is None else np.asarray(title_only, dtype=bool)
+        self.row_weights = row_weights
+
+    @classmethod
+    def calibrated(cls, weights: FusionWeights, title_only: np.ndarray) -> WeightedFusion:
+        """The saturating fusion with ``weights``, title-only records apart."""
+        return cls(
+            weights.dense_weight,
+            weights.bm25_weight,
+            "saturate",
+            weights.saturation,
+            title_only,
+            (weights.row_dense_weight, weights.row_bm25_weight, weights.row_bias),
+        )
 
     def normalise(self, bm25: np.ndarray, pool: np.ndarray) -> np.ndarray:
         if self.bm25_norm == "saturate":
@@ -80,8 +130,17 @@ class WeightedFusion:
         return bm25 / top if top > 0 else bm25
 
     def run(self, lexical: RecordScores, dense: RecordScores, pool: np.ndarray) -> RecordScores:
-        fused = self.dense_weight * dense.scores + self.bm25_weight * self.normalise(lexical.scores, pool)
+        bm25 = self.normalise(lexical.scores, pool)
         dense_part = self.dense_weight * dense.scores
+        fused = dense_part + self.bm25_weight * bm25
+        if self.title_only is not None and self.row_weights is not None:
+            if len(self.title_only) != len(fused):
+                raise ValueError(f"title_only covers {len(self.title_only)} records, the scores {len(fused)}")
+            row_dense, row_bm25, row_bias = self.row_weights
+            row_dense_part = row_dense * dense.scores
+            dense_part = np.where(self.title_only, row_dense_part, dense_part)
+            fused = np.where(self.title_only, row_dense_part + row_bm25 * bm25 + row_bias, fused)
+        fused = fused.astype(np.float32, copy=False)
         return RecordScores(fused, _evidence(dense_part, fused, lexical, dense))
 
 
@@ -107,8 +166,9 @@ class RRFFusion:
         return RecordScores(fused, _evidence(dense_part, fused, lexical, dense))
 
 
-FUSIONS: dict[str, Callable[[], Fusion]] = {
-    "saturating": lambda: WeightedFusion(bm25_norm="saturate"),
-    "weighted": lambda: WeightedFusion(dense_weight=0.7, bm25_weight=0.3, bm25_norm="max"),
-    "rrf": RRFFusion,
+# Each strategy, built from the calibrated weights and the title-only mask of the index.
+FUSIONS: dict[str, Callable[[FusionWeights, np.ndarray], Fusion]] = {
+    "saturating": WeightedFusion.calibrated,
+    "weighted": lambda weights, title_only: WeightedFusion(dense_weight=0.7, bm25_weight=0.3, bm25_norm="max"),
+    "rrf": lambda weights, title_only: RRFFusion(),
 }

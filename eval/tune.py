@@ -1,0 +1,260 @@
+"""``qbank tune``: fit the fusion weights and abstention floors of the index's
+model on the eval sets' dev split, and store them with the index.
+
+Every dev item (single messages of every named set) is retrieved once; the
+per-record lexical and dense scores and the abstention evidence are kept,
+and each setting of a small grid is then scored on them without searching
+again (the fused scores of all items are one matrix per setting).  Fusion is
+chosen by hit@1 over answerable items of every set together (MRR, then
+closeness to the current weights, break ties) among the settings that leave
+no set worse, and kept only when it ranks at least two more items first;
+the floors by off-topic abstention recall with at most
+``max_false_abstain`` of answerable queries refused (fewer refusals, then
+closeness, break ties).  The test split is never read: run ``qbank eval``
+afterwards to see what the fit does there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+from tqdm import tqdm
+
+from eval.dataset import EvalItem
+from index.calibration import Calibration
+from index.components import AbstentionConfig, FusionWeights
+from index.filters import Filters
+from index.search import Searcher
+
+FUSION_GRID: dict[str, tuple[float, ...]] = {
+    "dense_weight": (0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75),
+    "saturation": (10.0, 15.0, 25.0, 40.0),
+    "row_dense_weight": (0.55, 0.65, 0.75, 0.85, 0.95),
+    "row_bm25_weight": (0.0, 0.35),
+    "row_bias": (0.0, 0.03, 0.06, 0.09, 0.12),
+}
+ABSTENTION_GRID: dict[str, tuple[float, ...]] = {
+    "dense_floor": (0.33, 0.35, 0.37, 0.39, 0.41, 0.43, 0.45),
+    "dense_low": (0.13, 0.15, 0.17, 0.19, 0.21, 0.23),
+    "bm25_floor": (5.0, 6.0, 7.5, 9.0, 11.0),
+    "min_idf": (3.0, 3.5, 4.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What one dev item's retrieval gave, enough to re-score any setting."""
+
+    item: EvalItem
+    targets: frozenset[int]  # record positions (Searcher.doc_ids) that count as right
+    lexical: np.ndarray
+    dense: np.ndarray
+    pool: np.ndarray  # records the item's filters allow
+    company_only: bool  # a company list: fusion does not rank it
+    top_dense: float
+    top_bm25: float
+    vocab_idf: float  # best idf of the topic words when all are vocabulary, else -1
+
+
+@dataclass(frozen=True, slots=True)
+class FusionFit:
+    weights: FusionWeights
+    hit1: float
+    mrr: float
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class AbstentionFit:
+    config: AbstentionConfig
+    recall: float  # off-topic items refused
+    false_abstain: float  # answerable items refused
+    off_topic: int
+    answerable: int
+
+
+def collect(
+    searcher: Searcher, items: Iterable[EvalItem], targets: Callable[[EvalItem], Sequence[str]], progress: bool = False
+) -> tuple[Evidence, ...]:
+    """Retrieve every single-message item once (query cache off)."""
+    position = {d: i for i, d in enumerate(searcher.doc_ids)}
+    out = []
+    chosen = [i for i in items if not i.history]
+    for item in tqdm(chosen, desc="retrieving dev items", unit="q", disable=not progress, leave=False):
+        analyzed = searcher.analyzer.run(item.query)
+        filters = Filters().with_company(analyzed.companies[0]) if analyzed.companies else Filters()
+        lexical = searcher.aggregate.run(searcher.lexical.run(analyzed))
+        dense = searcher.aggregate.run(searcher.dense.run(analyzed, use_cache=False))
+        terms = analyzed.topic_terms
+        sparse = searcher.artifact.sparse
+        vocab_idf = -1.0
+        if terms and all(t in sparse.term_ids for t in terms):
+            vocab_idf = max(float(np.log(sparse.size / sparse.doc_freq[sparse.term_ids[t]])) for t in terms)
+        out.append(
+            Evidence(
+                item=item,
+                targets=frozenset(position[t] for t in targets(item) if t in position),
+                lexical=lexical.scores.astype(np.float64),
+                dense=dense.scores.astype(np.float64),
+                pool=searcher.filter.run(filters),
+                company_only=analyzed.company_only,
+                top_dense=float(dense.scores.max()),
+                top_bm25=float(lexical.scores.max()),
+                vocab_idf=vocab_idf,
+            )
+        )
+    return tuple(out)
+
+
+class FusionScorer:
+    """Scores fusion settings on collected evidence, all items at once."""
+
+    def __init__(self, evidence: Sequence[Evidence], title_only: np.ndarray) -> None:
+        ranked = [e for e in evidence if e.targets and not e.company_only]
+        if not ranked:
+            raise ValueError("no answerable single-message dev items to fit the fusion on")
+        self.n = len(ranked)
+        self.lexical = np.stack([e.lexical for e in ranked])
+        self.dense = np.stack([e.dense for e in ranked])
+        self.allowed = np.zeros_like(self.dense, dtype=bool)
+        self.gold = np.zeros_like(self.dense, dtype=bool)
+        for row, e in enumerate(ranked):
+            self.allowed[row, e.pool] = True
+            self.gold[row, list(e.targets)] = True
+        self.rows = np.asarray(title_only, dtype=bool)[None, :]
+
+    def score(self, w: FusionWeights, k: int = 10) -> tuple[float, float]:
+        """hit@1 and MRR@k of ``w`` (ties between records broken by position, as search does)."""
+        bm25 = self.lexical / (self.lexical + w.saturation)
+        fused = np.where(
+            self.rows,
+            w.row_dense_weight * self.dense + w.row_bm25_weight * bm25 + w.row_bias,
+            w.dense_weight * self.dense + w.bm25_weight * bm25,
+        ).astype(np.float32)
+        fused = np.where(self.allowed, fused, -np.inf)
+        order = np.argsort(-fused, axis=1, kind="stable")[:, :k]
+        hits = np.take_along_axis(self.gold, order, axis=1)
+        first = np.where(hits.any(axis=1), hits.argmax(axis=1) + 1, 0)
+        hit1 = float(np.mean(first == 1))
+        mrr = float(np.mean(np.where(first > 0, 1.0 / np.maximum(first, 1), 0.0)))
+        return hit1, mrr
+
+
+def _distance(a: FusionWeights | AbstentionConfig, b: FusionWeights | AbstentionConfig) -> float:
+    """How far two settings are apart (sum of absolute differences), to prefer the nearer of equals."""
+    return float(sum(abs(float(getattr(a, f.name)) - float(getattr(b, f.name))) for f in fields(a)))
+
+
+def fit_fusion(
+    evidence: Mapping[str, Sequence[Evidence]],
+    title_only: np.ndarray,
+    start: FusionWeights,
+    grid: dict[str, tuple[float, ...]] = FUSION_GRID,
+    min_gain: int = 2,
+) -> tuple[FusionFit, FusionFit]:
+    """The current weights' figures, and the grid's best setting over every
+    set's dev items together among those that rank no set's items worse
+    (hit@1 not lower, MRR not more than 0.002 lower), when it ranks at least
+    ``min_gain`` more items first; else the current weights again (on a flat
+    objective a one-item gain at a distant setting is noise, not calibration)."""
+    scorers = {name: FusionScorer(ev, title_only) for name, ev in evidence.items()}
+    n = sum(sc.n for sc in scorers.values())
+
+    def pooled(w: FusionWeights) -> tuple[float, float, dict[str, tuple[float, float]]]:
+        per = {name: sc.score(w) for name, sc in scorers.items()}
+        hit1 = sum(per[name][0] * sc.n for name, sc in scorers.items()) / n
+        mrr = sum(per[name][1] * sc.n for name, sc in scorers.items()) / n
+        return hit1, mrr, per
+
+    hit1, mrr, base = pooled(start)
+    before = FusionFit(start, hit1, mrr, n)
+    best: tuple[tuple[float, float, float], FusionFit] | None = None
+    for values in itertools.product(*grid.values()):
+        setting = dict(zip(grid, values, strict=True))
+        w = FusionWeights(**{**asdict(start), **setting, "bm25_weight": round(1.0 - setting["dense_weight"], 6)})
+        hit1, mrr, per = pooled(w)
+        if any(per[name][0] < base[name][0] or per[name][1] < base[name][1] - 0.002 for name in per):
+            continue
+        key = (hit1, mrr, -_distance(w, start))
+        if best is None or key > best[0]:
+            best = (key, FusionFit(w, hit1, mrr, n))
+    if best is None or round((best[1].hit1 - before.hit1) * n) < min_gain:
+        return before, before
+    return before, best[1]
+
+
+def abstention_figures(evidence: Sequence[Evidence], cfg: AbstentionConfig) -> AbstentionFit:
+    """Off-topic recall and false-abstain rate of ``cfg`` (both retrievers, as hybrid search decides)."""
+    refused_off = refused_ok = off = ok = 0
+    for e in evidence:
+        if e.company_only or e.top_dense >= cfg.dense_floor:
+            answers = True
+        elif e.top_dense < cfg.dense_low:
+            answers = False
+        else:
+            answers = e.top_bm25 >= cfg.bm25_floor or e.vocab_idf >= cfg.min_idf
+        if e.item.answerable:
+            ok += 1
+            refused_ok += not answers
+        else:
+            off += 1
+            refused_off += not answers
+    return AbstentionFit(cfg, refused_off / off if off else 1.0, refused_ok / ok if ok else 0.0, off, ok)
+
+
+def fit_abstention(
+    evidence: Sequence[Evidence],
+    start: AbstentionConfig,
+    max_false_abstain: float = 0.03,
+    grid: dict[str, tuple[float, ...]] = ABSTENTION_GRID,
+) -> tuple[AbstentionFit, AbstentionFit]:
+    """The current floors' figures, and the grid's best within the false-abstain budget
+    (the current floors when no setting keeps within it)."""
+    before = abstention_figures(evidence, start)
+    best: tuple[tuple[float, float, float], AbstentionFit] | None = None
+    for values in itertools.product(*grid.values()):
+        setting = dict(zip(grid, values, strict=True))
+        if setting["dense_low"] > setting["dense_floor"]:
+            continue
+        fit = abstention_figures(evidence, AbstentionConfig(**setting))
+        if fit.false_abstain > max_false_abstain:
+            continue
+        key = (fit.recall, -fit.false_abstain, -_distance(fit.config, start))
+        if best is None or key > best[0]:
+            best = (key, fit)
+    return before, best[1] if best else before
+
+
+def calibration_for(
+    searcher: Searcher, fusion: FusionFit, abstention: AbstentionFit, before: tuple[FusionFit, AbstentionFit], sets: str
+) -> Calibration:
+    manifest = searcher.artifact.manifest
+    return Calibration(
+        model=manifest.model,
+        encoder=dict(manifest.encoder),
+        fusion=fusion.weights,
+        abstention=abstention.config,
+        fitted={
+            "date": dt.date.today().isoformat(),
+            "sets": sets,
+            "split": "dev",
+            "items": fusion.n,
+            "off_topic": abstention.off_topic,
+            "before": {
+                "hit@1": round(before[0].hit1, 4),
+                "mrr@10": round(before[0].mrr, 4),
+                "abstain_recall": round(before[1].recall, 4),
+                "false_abstain_rate": round(before[1].false_abstain, 4),
+            },
+            "after": {
+                "hit@1": round(fusion.hit1, 4),
+                "mrr@10": round(fusion.mrr, 4),
+                "abstain_recall": round(abstention.recall, 4),
+                "false_abstain_rate": round(abstention.false_abstain, 4),
+            },
+        },
+    )
