@@ -184,9 +184,13 @@ def report_with(hit1: float, mrr: float) -> ModeReport:
     return ModeReport("hybrid", 10, (), {"test": split}, (), 1.0)
 
 
+def thresholds(minimums: dict[str, float]) -> str:
+    return json.dumps({"mode": "hybrid", "split": "test", "sets": {"s": {"min": minimums}}})
+
+
 def test_gate_reads_the_committed_thresholds() -> None:
     gate = Gate.load()
-    assert (gate.mode, gate.split) == ("hybrid", "test")
+    assert (gate.mode, gate.split, gate.eval_set) == ("hybrid", "test", "standard")
     kinds = {f"{kind}:hit@1" for kind in ("topic_switch", "follow_up", "company_list", "multi_turn")}
     assert set(gate.minimums) == {"hit@1", "mrr@10", *kinds}
 
@@ -197,13 +201,13 @@ def test_gate_reads_one_kinds_figures(tmp_path: Path) -> None:
     split = dataclasses.replace(report.splits["test"], per_kind={"topic_switch": switch})
     report = dataclasses.replace(report, splits={"test": split})
     path = tmp_path / "thresholds.json"
-    path.write_text(json.dumps({"mode": "hybrid", "split": "test", "min": {"topic_switch:hit@1": 0.95}}))
-    gate = Gate.load(path)
+    path.write_text(thresholds({"topic_switch:hit@1": 0.95}))
+    gate = Gate.load("s", path)
     assert gate.measured(report) == {"topic_switch:hit@1": 0.9}
-    assert gate.violations(report) == ["hybrid test topic_switch:hit@1 0.900 < 0.950"]
-    path.write_text(json.dumps({"mode": "hybrid", "split": "test", "min": {"follow_up:hit@1": 0.95}}))
+    assert gate.violations(report) == ["s hybrid test topic_switch:hit@1 0.900 < 0.950"]
+    path.write_text(thresholds({"follow_up:hit@1": 0.95}))
     with pytest.raises(ValueError, match="no 'follow_up' items"):
-        Gate.load(path).measured(report)
+        Gate.load("s", path).measured(report)
 
 
 @pytest.mark.parametrize(
@@ -212,9 +216,9 @@ def test_gate_reads_one_kinds_figures(tmp_path: Path) -> None:
 )
 def test_gate_violations(tmp_path: Path, hit1: float, mrr: float, failing: list[str]) -> None:
     path = tmp_path / "thresholds.json"
-    path.write_text(json.dumps({"mode": "hybrid", "split": "test", "min": {"hit@1": 0.75, "mrr@10": 0.8}}))
-    violations = Gate.load(path).violations(report_with(hit1, mrr))
-    assert [v.split()[2] for v in violations] == failing
+    path.write_text(thresholds({"hit@1": 0.75, "mrr@10": 0.8}))
+    violations = Gate.load("s", path).violations(report_with(hit1, mrr))
+    assert [v.split()[3] for v in violations] == failing
 
 
 def test_gate_metric_names() -> None:

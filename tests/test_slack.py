@@ -783,7 +783,11 @@ def test_direct_message_is_answered_in_a_thread(client: TestClient, bot: SlackBo
     assert send(client, event_body(event, "EvDm1")).status_code == 200
     posted = only_answer(fake, bot, "chat.postMessage")
     assert (posted["channel"], posted["thread_ts"]) == ("D0000DM", event["ts"])
-    assert posted["blocks"][0]["text"]["text"] == "What is Imbalanced Data? How Do You Handle It in Classification?"
+    # The bank answers class imbalance twice; either is the right answer here.
+    assert posted["blocks"][0]["text"]["text"] in {
+        "What is Imbalanced Data? How Do You Handle It in Classification?",
+        "How Do You Handle Imbalanced Datasets?",
+    }
     assert block_problems(posted["blocks"]) == []
 
 
