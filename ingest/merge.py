@@ -96,8 +96,9 @@ def seed_of(files: Sequence[BankFile]) -> BankFile:
     return min(files, key=lambda f: (len(f.bank.bank_slug), f.bank.path.count("/"), f.bank.path))
 
 
-def version_order(files: Sequence[BankFile], seed: BankFile) -> list[BankFile]:
-    """The files oldest first (see the module docstring)."""
+def version_runs(files: Sequence[BankFile], seed: BankFile) -> list[list[BankFile]]:
+    """The files oldest first, in runs of files of one time (see the module
+    docstring); within a run the seed first, then path order."""
     by_date = all(f.dated is not None for f in files)
     tolerance = 0.0 if by_date else SAME_TIME_S
     ordered = sorted(files, key=lambda f: (_time(f, by_date), f.bank.path))
@@ -107,23 +108,24 @@ def version_order(files: Sequence[BankFile], seed: BankFile) -> list[BankFile]:
             runs[-1].append(f)
         else:
             runs.append([f])
-    return [f for run in runs for f in sorted(run, key=lambda f: (f is not seed, f.bank.path))]
+    return [sorted(run, key=lambda f: (f is not seed, f.bank.path)) for run in runs]
 
 
 def _time(f: BankFile, by_date: bool) -> float:
     return f.dated.timestamp() if by_date and f.dated is not None else f.mtime
 
 
-def _why_newer(older: BankFile, newer: BankFile, files: Sequence[BankFile], seed: BankFile) -> str:
+def _why_newer(older: BankFile, newer: BankFile, runs: Sequence[Sequence[BankFile]], seed: BankFile) -> str:
     """How ``newer`` was found newer than ``older``, in words."""
-    if all(f.dated is not None for f in files):
-        if newer.dated != older.dated:
-            return f"front-matter date {newer.bank.updated} after {older.bank.updated}"
+    by_date = all(f.dated is not None for run in runs for f in run)
+    same_time = any(older in run and newer in run for run in runs)
+    if by_date and not same_time:
+        return f"front-matter date {newer.bank.updated} after {older.bank.updated}"
+    if not same_time:
+        return f"modified {_stamp(newer.mtime)}, this file {_stamp(older.mtime)}"
+    if by_date:
         same = f"the same front-matter date {newer.bank.updated}"
     else:
-        gap = newer.mtime - older.mtime
-        if gap > SAME_TIME_S:
-            return f"modified {_stamp(newer.mtime)}, this file {_stamp(older.mtime)}"
         same = f"both modified within {SAME_TIME_S:g} s ({_stamp(newer.mtime)}), as by a checkout or a copy"
     rule = "the seed counts as the older" if older is seed else "the order is the file paths'"
     return f"{same}: {rule}; an `updated:` front-matter date says which is newer"
@@ -149,7 +151,8 @@ def merge_bank(files: Sequence[BankFile]) -> MergedBank:
     if not files:
         raise ValueError("a bank needs at least one file")
     seed = seed_of(files)
-    ordered = version_order(files, seed)
+    runs = version_runs(files, seed)
+    ordered = [f for run in runs for f in run]
     version = {id(f): k for k, f in enumerate(ordered, 1)}
     title, slug = seed.bank.bank, seed.bank.bank_slug
 
@@ -207,7 +210,7 @@ def merge_bank(files: Sequence[BankFile]) -> MergedBank:
                     f.bank.path,
                     0,
                     f"{len(old)} of its questions ({differ} with a different answer) are also in {newer_path}, "
-                    f"which is newer ({_why_newer(f, newer, files, seed)}): the bank keeps that file's copies, "
+                    f"which is newer ({_why_newer(f, newer, runs, seed)}): the bank keeps that file's copies, "
                     f"these are superseded: {_titles(old)}",
                 )
             )
@@ -218,7 +221,7 @@ def merge_bank(files: Sequence[BankFile]) -> MergedBank:
             (f"company lists ({len(f.bank.company_lists)}) are", lists, len(f.bank.company_lists)),
         ):
             if count and winner is not None and winner is not f:
-                why = _why_newer(f, winner, files, seed)
+                why = _why_newer(f, winner, runs, seed)
                 notices.append(
                     ParseWarning(f.bank.path, 0, f"its {part} superseded by those in {winner.bank.path} ({why})")
                 )

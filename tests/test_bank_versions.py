@@ -195,6 +195,29 @@ def test_files_written_together_count_the_seed_as_the_older(content: Path) -> No
     assert "both modified within 2 s" in superseded.message and "the seed counts as the older" in superseded.message
 
 
+def test_three_versions_are_ordered_by_time_in_runs(content: Path) -> None:
+    """git.md and git-b.md were written together (one run: the seed first);
+    git-c.md came later than both, so its copy wins and says so by time."""
+    plain = NEW.replace("updated: 2026-07-12\n", "")
+    write(content, "git.md", OLD, NOW)
+    write(content, "git-b.md", plain.replace("New answer", "B answer"), NOW + 1.5)
+    write(content, "git-c.md", plain.replace("New answer", "C answer"), NOW + 3)
+
+    corpus = ingest_dir(content)
+
+    rebase = corpus.records[REBASE]
+    assert isinstance(rebase, Question) and rebase.answer_markdown.startswith("C answer")
+    (bank,) = corpus.banks
+    assert [(s.path, s.version, s.questions) for s in bank.sources] == [
+        ("content/git.md", 1, 1),
+        ("content/git-b.md", 2, 0),
+        ("content/git-c.md", 3, 2),
+    ]
+    superseded = {n.path: n.message for n in corpus.notices if "superseded" in n.message}
+    assert "also in content/git-c.md, which is newer (modified " in superseded["content/git-b.md"]
+    assert "also in content/git-c.md, which is newer (modified " in superseded["content/git.md"]
+
+
 def test_a_newer_table_supersedes_the_older_one_whole(content: Path) -> None:
     newer = NEW + table((1, "Interactive Rebase"), (2, "Cherry Picking a Commit"))
     write(content, "git.md", OLD, NOW - DAY)
