@@ -44,9 +44,10 @@ def choose_dense_kind(n_chunks: int, setting: str = "auto", threshold: int = HNS
     return setting
 
 
-def _relink(corpus: Corpus, vectors: np.ndarray) -> Corpus:
-    """Final quick-reference links from title words and embeddings together;
-    chunks of a linked row then score for its question."""
+def relink(corpus: Corpus, vectors: np.ndarray) -> Corpus:
+    """Final quick-reference links from title words and embeddings together
+    (``vectors``: one per chunk; only the rows' and the title chunks' are
+    read); chunks of a linked row then score for its question."""
     pos = {c.id: i for i, c in enumerate(corpus.chunks)}
 
     def cosine(row_id: str, question_id: str) -> float:
@@ -72,7 +73,7 @@ def build_artifact(
     start = time.perf_counter()
     hashes = chunk_hashes(corpus.chunks)
     vectors, embedded = embed_chunks(corpus.chunks, hashes, embedder, previous=previous, progress=progress)
-    corpus = _relink(corpus, vectors)
+    corpus = relink(corpus, vectors)
     dense = DenseIndex.build(vectors, kind=choose_dense_kind(len(hashes), dense_kind))
     sparse = SparseIndex.build(tokenize_chunks(corpus.chunks))
     acronyms = corpus_acronyms(corpus)

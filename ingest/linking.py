@@ -4,6 +4,17 @@ The method is general title similarity, never a hand-written map: titles are
 reduced to sets of content words (lowercased, light suffix stemming, stop and
 question words removed, acronyms in parentheses kept), and a row links to the
 full question whose title covers its words best, above a threshold.
+
+Once embeddings exist (``refine_links``, at build time), a row may also link
+to a full question of another bank, so a topic one page lists only as a row
+gets the answer another page gives it.  Its own bank's questions are tried
+first (the table was written for that page); another bank's question needs
+both kinds of evidence at their strong level: titles that share enough words
+to link on words alone *and* clearly the same meaning.  Within a bank one of
+them may be weaker because the page frames the topic; across banks the same
+words can name another domain's thing ("memory usage" of a dict and of a
+DataFrame).  Each title's words are compared without the words too common in
+its own bank's titles.
 """
 
 from __future__ import annotations
@@ -142,9 +153,21 @@ def link_quick_refs(
     candidates = [(q.id, title_terms(q.title) - common[q.bank_slug]) for q in questions]
     links: list[str | None] = []
     for ref in quick_refs:
-        same_bank = [c for c, q in zip(candidates, questions, strict=True) if q.bank_slug == ref.bank_slug]
-        links.append(best_match(ref.title, same_bank, threshold, ignore=common.get(ref.bank_slug, frozenset())))
+        own, _ = _by_bank(ref, questions, candidates)
+        links.append(best_match(ref.title, own, threshold, ignore=common.get(ref.bank_slug, frozenset())))
     return _apply_links(questions, quick_refs, links)
+
+
+Candidate = tuple[str, frozenset[str]]  # a question's id and title terms
+
+
+def _by_bank(
+    ref: QuickRef, questions: Sequence[Question], candidates: Sequence[Candidate]
+) -> tuple[list[Candidate], list[Candidate]]:
+    """The candidates (one per question) of the row's own bank, and of the other banks."""
+    own = [c for c, q in zip(candidates, questions, strict=True) if q.bank_slug == ref.bank_slug]
+    other = [c for c, q in zip(candidates, questions, strict=True) if q.bank_slug != ref.bank_slug]
+    return own, other
 
 
 def _apply_links(
@@ -208,26 +231,39 @@ def refine_links(
 ) -> tuple[list[Question], list[QuickRef]]:
     """Decide links on two kinds of evidence once embeddings exist.
 
-    A row links to its best-matching full question when the titles share
-    enough words and mean roughly the same (``meaning_floor``), or share some
-    words and mean clearly the same (``meaning_strong``).  ``cosine(row_id,
-    question_id)`` compares the row's embedding with the question title's.
+    A row links to its best-matching full question of its own bank when the
+    titles share enough words and mean roughly the same (``meaning_floor``),
+    or share some words and mean clearly the same (``meaning_strong``).  A row
+    no question of its bank answers links to another bank's best question
+    whose title shares enough words (``lexical_alone``) and means clearly the
+    same (``meaning_strong``).  ``cosine(row_id, question_id)`` compares the
+    row's embedding with the question title's.
     """
     common = _common_terms(questions)
-    links: dict[str, str | None] = {}
-    for ref in quick_refs:
-        ignore = common.get(ref.bank_slug, frozenset())
-        terms = title_terms(ref.title) - ignore
-        best: tuple[float, float, str] | None = None
-        for q in questions:
-            if q.bank_slug != ref.bank_slug:
-                continue
-            lex = similarity(terms, title_terms(q.title) - ignore)
+    candidates = [(q.id, title_terms(q.title) - common[q.bank_slug]) for q in questions]
+
+    def own_bank(lex: float, sem: float) -> bool:
+        return (lex >= lexical_alone and sem >= meaning_floor) or sem >= meaning_strong
+
+    def other_bank(lex: float, sem: float) -> bool:
+        return lex >= lexical_alone and sem >= meaning_strong
+
+    def best(
+        ref: QuickRef, terms: frozenset[str], cands: Sequence[Candidate], linked: Callable[[float, float], bool]
+    ) -> str | None:
+        found: tuple[float, float, str] | None = None
+        for qid, q_terms in cands:
+            lex = similarity(terms, q_terms)
             if lex < lexical_with_meaning:
                 continue
-            sem = cosine(ref.id, q.id)
-            linked = (lex >= lexical_alone and sem >= meaning_floor) or sem >= meaning_strong
-            if linked and (best is None or (sem + lex) > best[0] + best[1]):
-                best = (sem, lex, q.id)
-        links[ref.id] = best[2] if best else None
-    return _apply_links(questions, quick_refs, [links[r.id] for r in quick_refs])
+            sem = cosine(ref.id, qid)
+            if linked(lex, sem) and (found is None or (sem + lex) > found[0] + found[1]):
+                found = (sem, lex, qid)
+        return found[2] if found else None
+
+    links: list[str | None] = []
+    for ref in quick_refs:
+        terms = title_terms(ref.title) - common.get(ref.bank_slug, frozenset())
+        own, other = _by_bank(ref, questions, candidates)
+        links.append(best(ref, terms, own, own_bank) or best(ref, terms, other, other_bank))
+    return _apply_links(questions, quick_refs, links)

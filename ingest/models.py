@@ -196,3 +196,4 @@ class ParsedBank:
     quick_refs: tuple[QuickRef, ...]
     warnings: tuple[ParseWarning, ...]
     company_lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    updated: str | None = None  # the front matter's ``updated`` (else ``date``) as written: the page's version

@@ -133,18 +133,23 @@ def _dedent_body(lines: list[str]) -> str:
     return "\n".join(ln[width:] if ln[:width].isspace() else ln.lstrip(" ") for ln in lines)
 
 
-def _front_matter_title(text: str) -> str | None:
+def _front_matter(text: str) -> dict[str, str]:
+    """The page's front matter as ``key: value`` lines (keys lowercased, values
+    unquoted; empty values and other lines left out)."""
     m = FRONT_MATTER.match(text)
     if not m:
-        return None
+        return {}
+    fields: dict[str, str] = {}
     for line in m.group("body").splitlines():
-        if line.lower().startswith("title:"):
-            return line.split(":", 1)[1].strip().strip("'\"") or None
-    return None
+        key, sep, value = line.partition(":")
+        value = value.strip().strip("'\"")
+        if sep and key.strip() and not key[:1].isspace() and value:
+            fields.setdefault(key.strip().lower(), value)
+    return fields
 
 
 def _bank_title(text: str, path: str) -> str:
-    if title := _front_matter_title(text):
+    if title := _front_matter(text).get("title"):
         return title
     for line in text.splitlines():
         if line.startswith("# "):
@@ -179,6 +184,7 @@ class BankParser:
         quick_refs = self._quick_refs(qr_rows, path, bank, bank_slug, warnings)
         if not entries and not quick_refs:
             questions = self._fallback(lines, path, bank, bank_slug, warnings)
+        front = _front_matter(text)
         return ParsedBank(
             path=path,
             bank=bank,
@@ -187,6 +193,7 @@ class BankParser:
             quick_refs=tuple(quick_refs),
             warnings=tuple(warnings),
             company_lists={k: tuple(v) for k, v in company_lists.items()},
+            updated=front.get("updated") or front.get("date"),
         )
 
     # -- scanning ---------------------------------------------------------------

@@ -1,20 +1,24 @@
-"""Ingest a content folder: read every bank, parse, link, chunk.
+"""Ingest a content folder: read every bank, parse, merge, link, chunk.
 
 Bad files (empty, binary, not UTF-8, too large) are skipped with a warning;
 the other files are kept.  ``README.md`` files describe the folder and are
-not banks.
+not banks.  Files with the same bank title are versions of one bank and are
+merged into it (``ingest.merge``); what was superseded is said in
+``Corpus.notices`` and in each bank's ``sources``.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from ingest.chunker import Chunker
 from ingest.encoding import repair_mojibake
 from ingest.linking import attach_companies, link_quick_refs
-from ingest.models import Chunk, ParseWarning, Question, QuickRef
+from ingest.merge import BankFile, BankSource, bank_key, merge_bank, page_date
+from ingest.models import Chunk, ParsedBank, ParseWarning, Question, QuickRef
 from ingest.parser import BankParser
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,7 @@ class BankStats:
     chunks: int
     code_blocks: int
     warnings: int
+    sources: tuple[BankSource, ...] = ()  # the bank's files, oldest first; ``path`` is the seed's
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,7 @@ class Corpus:
     chunks: tuple[Chunk, ...]
     warnings: tuple[ParseWarning, ...]
     banks: tuple[BankStats, ...] = field(default=())
+    notices: tuple[ParseWarning, ...] = ()  # not problems: what merging a bank's files kept and superseded
 
     @property
     def records(self) -> dict[str, Question | QuickRef]:
@@ -76,55 +82,84 @@ def bank_files(content_dir: Path) -> list[Path]:
     return sorted(p for p in content_dir.rglob("*.md") if p.is_file() and p.name.lower() != "readme.md")
 
 
+def _version_date(bank: ParsedBank, text: str) -> tuple[datetime | None, ParseWarning | None]:
+    """The page's front-matter date, or why it cannot say the page's version."""
+    if bank.updated is None:
+        return None, None
+    if (when := page_date(bank.updated)) is not None:
+        return when, None
+    line = next((k for k, ln in enumerate(text.split("\n"), 1) if bank.updated in ln), 0)
+    message = f"front-matter date {bank.updated!r} is not a date (YYYY-MM-DD); the file's modification time dates it"
+    return None, ParseWarning(bank.path, line, message)
+
+
 def ingest_dir(content_dir: Path, chunker: Chunker | None = None) -> Corpus:
     """Parse every bank under ``content_dir`` into one corpus."""
     chunker = chunker or Chunker()
     parser = BankParser()
-    questions: list[Question] = []
-    quick_refs: list[QuickRef] = []
-    warnings: list[ParseWarning] = []
-    company_lists: list[tuple[str, str, tuple[str, ...]]] = []
-    parsed_paths: list[tuple[str, str, str]] = []
-    used_slugs: set[str] = set()
+    # Each file's warnings, in path order; a skipped bank's parse warnings are not kept.
+    problems: dict[str, list[ParseWarning]] = {}
+    groups: dict[str, list[BankFile]] = {}
     for path in bank_files(content_dir):
         text, problem = read_bank_file(path)
         if problem:
-            log.warning("%s", problem)
-            warnings.append(problem)
+            problems[problem.path] = [problem]
             continue
         assert text is not None
         bank = parser.parse(str(path.relative_to(content_dir.parent)), text)
+        dated, date_problem = _version_date(bank, text)
+        problems[bank.path] = [*bank.warnings, *([date_problem] if date_problem else [])]
+        groups.setdefault(bank_key(bank.bank), []).append(BankFile(bank, path.stat().st_mtime, dated))
+
+    questions: list[Question] = []
+    quick_refs: list[QuickRef] = []
+    notices: list[ParseWarning] = []
+    company_lists: list[tuple[str, str, tuple[str, ...]]] = []
+    merged_banks: list[tuple[ParsedBank, tuple[BankSource, ...]]] = []
+    used_slugs: dict[str, str] = {}
+    for files in groups.values():
+        merged = merge_bank(files)
+        bank = merged.bank
         if bank.bank_slug in used_slugs:
-            problem = ParseWarning(bank.path, 0, f"a bank named {bank.bank_slug!r} was already ingested; skipped")
-            log.warning("%s", problem)
-            warnings.append(problem)
+            for f in files:
+                message = (
+                    f"a bank named {bank.bank_slug!r} was already ingested "
+                    f"(titled {used_slugs[bank.bank_slug]!r}); skipped"
+                )
+                problems[f.bank.path] = [ParseWarning(f.bank.path, 0, message)]
             continue
-        used_slugs.add(bank.bank_slug)
-        for w in bank.warnings:
-            log.warning("%s", w)
+        used_slugs[bank.bank_slug] = bank.bank
         questions.extend(bank.questions)
         quick_refs.extend(bank.quick_refs)
-        warnings.extend(bank.warnings)
+        notices.extend(merged.notices)
         company_lists.extend((bank.bank_slug, c, titles) for c, titles in bank.company_lists.items())
-        parsed_paths.append((bank.path, bank.bank, bank.bank_slug))
+        merged_banks.append((bank, merged.sources))
+    warnings = [w for file_warnings in problems.values() for w in file_warnings]
+    for w in warnings:
+        log.warning("%s", w)
+    for n in notices:
+        log.info("%s", n)
 
     linked_q, linked_r = link_quick_refs(questions, quick_refs)
     linked_q, linked_r = attach_companies(linked_q, linked_r, company_lists)
     chunks = chunker.run(linked_q, linked_r)
 
     stats = []
-    for bank_path, bank_title, slug in parsed_paths:
+    for bank, sources in merged_banks:
+        slug = bank.bank_slug
+        paths = {s.path for s in sources}
         qs = [q for q in linked_q if q.bank_slug == slug]
         stats.append(
             BankStats(
-                path=bank_path,
-                bank=bank_title,
+                path=bank.path,
+                bank=bank.bank,
                 bank_slug=slug,
                 questions=len(qs),
                 quick_refs=sum(r.bank_slug == slug for r in linked_r),
                 chunks=sum(c.meta.get("bank") == slug for c in chunks),
                 code_blocks=sum(len(q.code_blocks) for q in qs),
-                warnings=sum(w.path == bank_path for w in warnings),
+                warnings=sum(w.path in paths for w in warnings),
+                sources=sources,
             )
         )
     return Corpus(
@@ -133,4 +168,5 @@ def ingest_dir(content_dir: Path, chunker: Chunker | None = None) -> Corpus:
         chunks=tuple(chunks),
         warnings=tuple(warnings),
         banks=tuple(stats),
+        notices=tuple(notices),
     )

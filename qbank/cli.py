@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 
 from eval.cli import eval_command, tune_command
 from qbank.settings import Settings, get_settings, settings_embedder
+
+if TYPE_CHECKING:
+    from ingest.merge import BankSource
 
 app = typer.Typer(help="qbank: search interview question banks and serve answers.", no_args_is_help=True)
 
@@ -72,6 +76,11 @@ def ingest(
         typer.echo(
             f"{b.bank[:40]:<40} {b.questions:>9} {b.quick_refs:>9} {b.chunks:>7} {b.code_blocks:>5} {b.warnings:>8}"
         )
+        if len(b.sources) > 1:
+            for line in _source_lines(b.sources):
+                typer.echo(line)
+    for n in corpus.notices:
+        typer.echo(f"note: {n}")
     for w in corpus.warnings:
         typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
     s = report.stats
@@ -80,6 +89,23 @@ def ingest(
         f"indexed {s.chunks} chunks ({s.embedded} embedded, {s.reused} reused) in {s.seconds:.1f}s; "
         f"{size / 1e6:.1f} MB at {index_dir}"
     )
+
+
+def _source_lines(sources: Sequence[BankSource]) -> list[str]:
+    """Under a bank merged from several files: what each file gave it, oldest first."""
+    lines = []
+    for s in sources:
+        age = "oldest" if s.version == 1 else "newest" if s.version == len(sources) else f"version {s.version}"
+        role = f"seed, {age}" if s.seed else age
+        gave = [f"{s.questions} questions"]
+        if s.superseded:
+            gave.append(f"{s.superseded} superseded by newer copies")
+        if s.quick_refs:
+            gave.append(f"{s.quick_refs} quick-reference rows")
+        if s.company_lists:
+            gave.append(f"{s.company_lists} company lists")
+        lines.append(f"  from {s.path} ({role}): {', '.join(gave)}")
+    return lines
 
 
 @app.command()

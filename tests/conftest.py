@@ -28,6 +28,8 @@ CONTENT = REPO / "content"
 ML_BANK = CONTENT / "machine-learning.md"
 CORPUS_EXTRA = Path(__file__).resolve().parent / "fixtures" / "corpus-extra"
 EXTRA_BANKS = ("NumPy.md", "Pandas.md", "Python.md")
+# The site's current Machine Learning page: the shipped bank's title, 95 answers (tests/fixtures/ml-current/README.md).
+ML_CURRENT = Path(__file__).resolve().parent / "fixtures" / "ml-current" / "Machine-Learning-current.md"
 
 # The two-entry bank used by the CLI and load-or-build tests: small enough to
 # embed in well under a second.

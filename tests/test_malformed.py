@@ -256,7 +256,9 @@ def folder_with_bad_files(tmp_path: Path, entries: dict[str, str]) -> tuple[Path
     raw = text.encode("utf-8").replace(b"Elastic Net as hybrid", b"Elastic Net (caf\xe9) as hybrid")
     (content / "latin1.md").write_bytes(raw)
     (content / "nested").mkdir()
-    write_bank(content / "nested", HEADER + entries["dropout"].replace("Dropout", "Spatial Dropout"), "deep.md")
+    # Another title: a file with the same title would be a version of good.md's bank, merged into it.
+    deep_header = HEADER.replace("Machine Learning Interview", "Deep Learning Interview")
+    write_bank(content / "nested", deep_header + entries["dropout"].replace("Dropout", "Spatial Dropout"), "deep.md")
     return content, bad_line
 
 
@@ -305,14 +307,30 @@ def test_missing_content_folder_is_a_clear_error(tmp_path: Path) -> None:
         ingest_dir(tmp_path / "does-not-exist")
 
 
-def test_two_files_with_the_same_bank_slug(tmp_path: Path, entries: dict[str, str]) -> None:
+def test_two_files_with_the_same_bank_slug_and_title_are_one_bank(tmp_path: Path, entries: dict[str, str]) -> None:
     content = tmp_path / "content"
     write_bank(content, HEADER + entries["l1l2"], "ml.md")
     write_bank(content / "sub", HEADER + entries["dropout"], "ml.md")
 
     corpus: Corpus = ingest_dir(content)
 
+    assert corpus.warnings == ()
+    (bank,) = corpus.banks
+    assert [s.path for s in bank.sources] == ["content/ml.md", "content/sub/ml.md"]
+    assert [q.id for q in corpus.questions] == [
+        "ml--explain-l1-lasso-vs-l2-ridge-regularization",
+        "ml--what-is-dropout-and-why-does-it-work",
+    ]
+
+
+def test_two_files_with_the_same_bank_slug_and_other_titles(tmp_path: Path, entries: dict[str, str]) -> None:
+    content = tmp_path / "content"
+    write_bank(content, HEADER + entries["l1l2"], "ml.md")
+    write_bank(content / "sub", HEADER.replace("Machine Learning", "Deep Learning") + entries["dropout"], "ml.md")
+
+    corpus: Corpus = ingest_dir(content)
+
     w = only(corpus.warnings)
     assert w.path == "content/sub/ml.md"
-    assert "already ingested" in w.message
+    assert "already ingested" in w.message and "'Machine Learning Interview Questions'" in w.message
     assert [q.id for q in corpus.questions] == ["ml--explain-l1-lasso-vs-l2-ridge-regularization"]
