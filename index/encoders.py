@@ -18,13 +18,15 @@ def make_embedder(
     cache_dir: Path | None = None,
     query_cache_size: int = 2048,
     threads: int = 0,
+    batch_wait_ms: float = 0.0,
 ) -> Embedder:
     """``onnx``: ONNX Runtime over an fp32 export of ``model`` kept in
     ``cache_dir`` (made on first use, which needs torch); ``onnx-int8``: the
     same export quantized to dynamic int8 (made from the fp32 one); ``torch``:
-    sentence-transformers."""
+    sentence-transformers.  ``batch_wait_ms`` > 0 encodes concurrent queries
+    together (``index.batcher``)."""
     if encoder == "torch":
-        return Embedder(model, query_cache_size=query_cache_size, threads=threads)
+        return Embedder(model, query_cache_size=query_cache_size, threads=threads, batch_wait_ms=batch_wait_ms)
     if encoder in ONNX_PRECISION:
         from index.onnx_encoder import OnnxEmbedder
 
@@ -36,5 +38,6 @@ def make_embedder(
             query_cache_size=query_cache_size,
             threads=threads,
             precision=ONNX_PRECISION[encoder],
+            batch_wait_ms=batch_wait_ms,
         )
     raise ValueError(f"unknown encoder {encoder!r}: use one of {', '.join(ENCODERS)}")

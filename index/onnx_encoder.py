@@ -217,8 +217,15 @@ class OnnxEmbedder(Embedder):
         query_cache_size: int = 2048,
         threads: int = 0,
         precision: str = "fp32",
+        batch_wait_ms: float = 0.0,
     ) -> None:
-        super().__init__(model, batch_size=batch_size, query_cache_size=query_cache_size, threads=threads)
+        super().__init__(
+            model,
+            batch_size=batch_size,
+            query_cache_size=query_cache_size,
+            threads=threads,
+            batch_wait_ms=batch_wait_ms,
+        )
         if precision not in PRECISIONS:
             raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
         self.cache_dir = Path(cache_dir)

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         description="Threads one query may use in the encoder and FAISS (0 = the libraries' default, every core). "
         "1 keeps concurrent requests from oversubscribing the cores.",
     )
+    query_batch_ms: float = Field(
+        2.0,
+        ge=0,
+        le=50,
+        description="Milliseconds a query new to the cache waits for concurrent ones to share its encoder pass "
+        "(0 = every query encoded alone). A query waits only while another batch is being encoded.",
+    )
     admin_token: SecretStr | None = Field(None, description="Bearer token for POST /admin/reload (unset = disabled).")
     feedback_path: Path | None = Field(None, description="SQLite feedback store (default: beside the index).")
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for optional answer generation.")
@@ -140,4 +147,5 @@ def settings_embedder(settings: Settings) -> Embedder:
         settings.model_cache_dir,
         query_cache_size=settings.query_cache_size,
         threads=settings.query_threads,
+        batch_wait_ms=settings.query_batch_ms,
     )

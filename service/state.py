@@ -116,4 +116,5 @@ class ServiceState:
             return {"reloaded": True, "counts": artifact.manifest.counts, "built_at": artifact.manifest.built_at}
 
     def close(self) -> None:
+        self.embedder.close()
         self.feedback.close()
