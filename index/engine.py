@@ -30,14 +30,15 @@ def ingest(
 ) -> IngestReport:
     """Parse ``content_dir`` and write a new index version at ``index_dir``.
 
-    The previous index (if readable and built with the same model) serves as
-    the embedding cache, so only changed chunks are embedded again.
+    The previous index (if readable and built with the same model and an
+    encoder giving the same vectors) serves as the embedding cache, so only
+    changed chunks are embedded again; otherwise every chunk is.
     """
     corpus = ingest_dir(content_dir)
     previous = None
     if (index_dir / "manifest.json").exists():
         try:
-            previous = load_artifact(index_dir, expect_model=embedder.model_name)
+            previous = load_artifact(index_dir, expect_model=embedder.model_name, expect_encoder=embedder.describe())
         except IndexLoadError as exc:
             log.warning("previous index not reused: %s", exc)
     artifact, stats = build_artifact(corpus, embedder, previous=previous, dense_kind=dense_kind, progress=progress)
@@ -54,8 +55,8 @@ def load_or_build(
 ) -> IndexArtifact:
     """Load the index; build it from ``content_dir`` first if there is none.
 
-    An index that exists but is damaged or built for another model is an
-    error (never silently rebuilt over, never served).
+    An index that exists but is damaged or built for another model or
+    encoder is an error (never silently rebuilt over, never served).
     """
     try:
         read_manifest(index_dir)
@@ -64,7 +65,12 @@ def load_or_build(
             raise
         log.info("no index at %s: building it from %s", index_dir, content_dir)
         return ingest(content_dir, index_dir, embedder, dense_kind=dense_kind, progress=progress).artifact
-    return load_artifact(index_dir, expect_model=embedder.model_name, expect_dimension=embedder.dimension)
+    return load_artifact(
+        index_dir,
+        expect_model=embedder.model_name,
+        expect_dimension=embedder.dimension,
+        expect_encoder=embedder.describe(),
+    )
 
 
 def make_searcher(artifact: IndexArtifact, embedder: Embedder) -> Searcher:

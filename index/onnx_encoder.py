@@ -9,6 +9,12 @@ serving process starts in a fraction of the time and memory.  Measured here
 against sentence-transformers on the eval queries: cosine >= 0.9999996 (fp32),
 so an index built by either encoder serves the other's queries
 (BENCHMARKS.md has the speed figures).
+
+``quantize_int8`` makes a dynamic-int8 variant of that export
+(``QBANK_ENCODER=onnx-int8``): MatMul weights quantized per channel, the
+activations at run time.  Its vectors are close to fp32's (cosine about
+0.98-0.99 on the eval queries), not equal, so an index built by one precision
+is refused by the other (``index.store.encoder_mismatch``).
 """
 
 from __future__ import annotations
@@ -36,6 +42,10 @@ INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 ONNX_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
 INFO_FILE = "export.json"
+PRECISIONS = ("fp32", "int8")
+# Dynamic int8, chosen on the eval queries (cosine to fp32): per-channel weights
+# of the MatMuls only (min 0.983) beat per-tensor (0.939) and quantizing every op (0.982, slower).
+INT8_OPTIONS: dict[str, Any] = {"op_types_to_quantize": ["MatMul"], "per_channel": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +54,7 @@ class OnnxModel:
 
     directory: Path
     sha256: str
+    precision: str = "fp32"
 
     @property
     def onnx(self) -> Path:
@@ -75,10 +86,7 @@ def export_onnx(model: str, directory: Path) -> OnnxModel:
             pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")  # workers may export at once
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp = _scratch(directory)
     ids = torch.ones(2, 8, dtype=torch.long)
     axes = {name: {0: "batch", 1: "tokens"} for name in INPUTS} | {"embedding": {0: "batch"}}
     with torch.no_grad(), warnings.catch_warnings():
@@ -94,9 +102,44 @@ def export_onnx(model: str, directory: Path) -> OnnxModel:
             dynamo=False,
         )
     shutil.copy(source / TOKENIZER_FILE, tmp / TOKENIZER_FILE)
+    return _publish(tmp, directory, {"model": model, "precision": "fp32"})
+
+
+def quantize_int8(model: str, fp32: OnnxModel, directory: Path) -> OnnxModel:
+    """A dynamic-int8 copy of the fp32 export ``fp32`` in ``directory`` (needs
+    the ``onnx`` package, not torch), published the same way as an export."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = _scratch(directory)
+    root = logging.getLogger()
+    quiet = root.disabled
+    root.disabled = True  # quantize_dynamic logs advice to pre-process the graph, which changes nothing here
+    try:
+        quantize_dynamic(str(fp32.onnx), str(tmp / ONNX_FILE), weight_type=QuantType.QInt8, **INT8_OPTIONS)
+    finally:
+        root.disabled = quiet
+    shutil.copy(fp32.tokenizer, tmp / TOKENIZER_FILE)
+    info = {"model": model, "precision": "int8", "source_sha256": fp32.sha256, "options": INT8_OPTIONS}
+    return _publish(tmp, directory, info)
+
+
+def _scratch(directory: Path) -> Path:
+    """An empty folder beside ``directory`` to write into (one per process: workers may export at once)."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    tmp = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
+
+
+def _publish(tmp: Path, directory: Path, info: dict[str, Any]) -> OnnxModel:
+    """Hash ``tmp``'s graph, write its ``export.json`` and rename it to
+    ``directory``, so a crash leaves no half-written export; when another
+    process got there first, its export is used."""
     sha = file_sha256(tmp / ONNX_FILE)
-    (tmp / INFO_FILE).write_text(json.dumps({"model": model, "sha256": sha}, indent=2), encoding="utf-8")
-    done = exported(model, directory)
+    (tmp / INFO_FILE).write_text(json.dumps({**info, "sha256": sha}, indent=2), encoding="utf-8")
+    model, precision = str(info["model"]), str(info["precision"])
+    done = exported(model, directory, precision)
     if done is not None:  # another process finished first: use its export
         shutil.rmtree(tmp, ignore_errors=True)
         return done
@@ -105,33 +148,66 @@ def export_onnx(model: str, directory: Path) -> OnnxModel:
         tmp.rename(directory)
     except OSError:  # lost a race to another process's rename
         shutil.rmtree(tmp, ignore_errors=True)
-        done = exported(model, directory)
+        done = exported(model, directory, precision)
         if done is None:
             raise
         return done
-    log.info("exported %s to %s", model, directory)
-    return OnnxModel(directory, sha)
+    log.info("exported %s (%s) to %s", model, precision, directory)
+    return OnnxModel(directory, sha, precision)
 
 
-def exported(model: str, directory: Path) -> OnnxModel | None:
-    """The export in ``directory`` if it is complete and intact, else None."""
+def exported(model: str, directory: Path, precision: str = "fp32") -> OnnxModel | None:
+    """The export in ``directory`` if it is complete, intact and of ``precision``, else None."""
     try:
         info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if info.get("model") != model or not (directory / TOKENIZER_FILE).is_file():
+    if info.get("model") != model or info.get("precision", "fp32") != precision:
+        return None
+    if not (directory / TOKENIZER_FILE).is_file():
         return None
     onnx = directory / ONNX_FILE
     if not onnx.is_file() or file_sha256(onnx) != info.get("sha256"):
         return None
-    return OnnxModel(directory, str(info["sha256"]))
+    return OnnxModel(directory, str(info["sha256"]), precision)
+
+
+def export_dir(model: str, cache_dir: Path, precision: str = "fp32") -> Path:
+    """Where ``model``'s export of ``precision`` is kept in ``cache_dir``."""
+    suffix = "" if precision == "fp32" else f"-{precision}"
+    return Path(cache_dir) / f"{Path(model).name}-onnx{suffix}"
+
+
+def prepare(model: str, cache_dir: Path, precision: str = "fp32") -> OnnxModel:
+    """The export of ``precision``, made first if it is missing or damaged: fp32
+    by tracing the model (needs torch), int8 from the fp32 export (needs onnx)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+    directory = export_dir(model, cache_dir, precision)
+    found = exported(model, directory, precision)
+    if found is not None:
+        return found
+    fp32_dir = export_dir(model, cache_dir)
+    fp32 = exported(model, fp32_dir) or _export_or_explain(model, fp32_dir)
+    return fp32 if precision == "fp32" else quantize_int8(model, fp32, directory)
+
+
+def _export_or_explain(model: str, directory: Path) -> OnnxModel:
+    try:
+        return export_onnx(model, directory)
+    except ModuleNotFoundError as exc:
+        raise RuntimeError(
+            f"no ONNX export of {model} in {directory.parent}, and making one needs {exc.name} "
+            "(the build side: pip install 'qbank[export]', then `qbank export`, or copy the export there)"
+        ) from exc
 
 
 class OnnxEmbedder(Embedder):
     """``Embedder`` on ONNX Runtime: same vectors, same query cache, no torch.
 
-    ``cache_dir`` holds the export (one folder per model); ``load()`` uses it,
-    or exports first when it is missing or damaged (that needs torch)."""
+    ``cache_dir`` holds the exports (one folder per model and precision);
+    ``load()`` uses the one of ``precision``, or makes it first when it is
+    missing or damaged (fp32 needs torch; int8 is quantized from fp32)."""
 
     def __init__(
         self,
@@ -140,9 +216,21 @@ class OnnxEmbedder(Embedder):
         batch_size: int = 32,
         query_cache_size: int = 2048,
         threads: int = 0,
+        precision: str = "fp32",
+        batch_wait_ms: float = 0.0,
     ) -> None:
-        super().__init__(model, batch_size=batch_size, query_cache_size=query_cache_size, threads=threads)
-        self.directory = Path(cache_dir) / f"{Path(model).name}-onnx"
+        super().__init__(
+            model,
+            batch_size=batch_size,
+            query_cache_size=query_cache_size,
+            threads=threads,
+            batch_wait_ms=batch_wait_ms,
+        )
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+        self.cache_dir = Path(cache_dir)
+        self.precision = precision
+        self.directory = export_dir(model, cache_dir, precision)
         self.export: OnnxModel | None = None
         self._session: Any = None
         self._tokenizer: Any = None
@@ -156,7 +244,7 @@ class OnnxEmbedder(Embedder):
     def describe(self) -> dict[str, str]:
         self._require()
         assert self.export is not None
-        return {"backend": "onnxruntime", "precision": "fp32", "file": ONNX_FILE, "sha256": self.export.sha256}
+        return {"backend": "onnxruntime", "precision": self.precision, "file": ONNX_FILE, "sha256": self.export.sha256}
 
     def load(self) -> OnnxEmbedder:
         if self._session is not None:
@@ -164,7 +252,7 @@ class OnnxEmbedder(Embedder):
         import onnxruntime
         from tokenizers import Tokenizer
 
-        self.export = exported(self.model_name, self.directory) or export_onnx(self.model_name, self.directory)
+        self.export = prepare(self.model_name, self.cache_dir, self.precision)
         options = onnxruntime.SessionOptions()
         if self.threads:
             options.intra_op_num_threads = self.threads

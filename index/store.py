@@ -224,9 +224,33 @@ def read_manifest(path: Path) -> Manifest:
         ) from exc
 
 
-def load_artifact(path: Path, expect_model: str | None = None, expect_dimension: int | None = None) -> IndexArtifact:
+def _encoder_name(encoder: dict[str, str]) -> str:
+    backend, precision = encoder.get("backend", "sentence-transformers"), encoder.get("precision", "fp32")
+    sha = encoder.get("sha256")
+    return f"{backend} {precision}" + (f" (model file {sha[:12]})" if sha and precision != "fp32" else "")
+
+
+def encoder_mismatch(built: dict[str, str], running: dict[str, str]) -> str | None:
+    """Why vectors of the encoder ``running`` would not match an index embedded
+    by ``built`` (manifests' ``encoder`` fields; empty: from before the field,
+    sentence-transformers fp32), or None when they match.  Every fp32 encoder
+    of a model gives the same vectors (torch and ONNX: cosine >= 0.9999996);
+    a quantized one matches only the same quantized file."""
+    precision = (built.get("precision", "fp32"), running.get("precision", "fp32"))
+    if precision[0] == precision[1] and (precision[0] == "fp32" or built.get("sha256") == running.get("sha256")):
+        return None
+    return f"was embedded by {_encoder_name(built)}, the encoder now is {_encoder_name(running)}"
+
+
+def load_artifact(
+    path: Path,
+    expect_model: str | None = None,
+    expect_dimension: int | None = None,
+    expect_encoder: dict[str, str] | None = None,
+) -> IndexArtifact:
     """Load and verify an index directory.  Any mismatch is an ``IndexLoadError``
-    that says what is wrong and how to rebuild."""
+    that says what is wrong and how to rebuild.  ``expect_encoder`` (an
+    ``Embedder.describe()``) refuses an index whose vectors another encoder made."""
     path = Path(path)
     rebuild = f"rebuild it with `qbank ingest --index {path}`"
     manifest = read_manifest(path)
@@ -238,6 +262,11 @@ def load_artifact(path: Path, expect_model: str | None = None, expect_dimension:
     if expect_model and manifest.model != expect_model:
         raise IndexLoadError(
             f"index at {path} was built with model {manifest.model!r}, not {expect_model!r}: {rebuild}"
+        )
+    if expect_encoder is not None and (why := encoder_mismatch(manifest.encoder, expect_encoder)):
+        raise IndexLoadError(
+            f"index at {path} {why} (QBANK_ENCODER): queries would not match its vectors; "
+            f"{rebuild}, or set QBANK_ENCODER to the encoder that built it"
         )
     if expect_dimension and manifest.dimension != expect_dimension:
         raise IndexLoadError(

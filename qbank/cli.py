@@ -109,6 +109,32 @@ def _source_lines(sources: Sequence[BankSource]) -> list[str]:
 
 
 @app.command()
+def export(
+    encoder: Annotated[
+        list[str] | None,
+        typer.Option("--encoder", help="ONNX encoder to export (repeat; default: onnx and onnx-int8)."),
+    ] = None,
+) -> None:
+    """Export the model for ONNX Runtime into QBANK_MODEL_CACHE_DIR, fp32 and int8: the build-side step
+    (it needs torch) after which ingest and serving run without torch."""
+    from index.encoders import ONNX_PRECISION
+    from index.onnx_encoder import prepare
+
+    settings = _load_settings()
+    _setup_logging("WARNING")
+    chosen = encoder or list(ONNX_PRECISION)
+    unknown = [e for e in chosen if e not in ONNX_PRECISION]
+    if unknown:
+        raise _fail(f"not an ONNX encoder: {', '.join(unknown)} (use {', '.join(ONNX_PRECISION)})")
+    for name in chosen:
+        try:
+            done = prepare(settings.model, settings.model_cache_dir, ONNX_PRECISION[name])
+        except (RuntimeError, ValueError) as exc:
+            raise _fail(str(exc)) from exc
+        typer.echo(f"{name}: {done.onnx} (sha256 {done.sha256[:16]})")
+
+
+@app.command()
 def search(
     query: Annotated[str, typer.Argument(help="Free-text question.")],
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="Number of results.")] = 5,
@@ -132,7 +158,12 @@ def search(
     index_dir = index or settings.index_dir
     try:
         embedder = settings_embedder(settings).load()
-        artifact = load_artifact(index_dir, expect_model=embedder.model_name, expect_dimension=embedder.dimension)
+        artifact = load_artifact(
+            index_dir,
+            expect_model=embedder.model_name,
+            expect_dimension=embedder.dimension,
+            expect_encoder=embedder.describe(),
+        )
         result = make_searcher(artifact, embedder).search(
             query, k=k, mode=mode, filters=Filters(company, difficulty, tag, bank)
         )

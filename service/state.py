@@ -99,7 +99,11 @@ class ServiceState:
         async with self._reload_lock:
             try:
                 artifact = await asyncio.to_thread(
-                    load_artifact, Path(self.settings.index_dir), self.embedder.model_name, self.embedder.dimension
+                    load_artifact,
+                    Path(self.settings.index_dir),
+                    self.embedder.model_name,
+                    self.embedder.dimension,
+                    self.embedder.describe(),
                 )
                 engine = await asyncio.to_thread(self._make_engine, artifact)
             except Exception:
@@ -112,4 +116,5 @@ class ServiceState:
             return {"reloaded": True, "counts": artifact.manifest.counts, "built_at": artifact.manifest.built_at}
 
     def close(self) -> None:
+        self.embedder.close()
         self.feedback.close()

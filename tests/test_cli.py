@@ -101,6 +101,7 @@ BENCH_OPTIONS = (
     "--http",
     "--scale",
     "--encoders",
+    "--batching",
     "--scale-chunks",
     "--seconds",
     "--workers",

