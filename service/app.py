@@ -35,6 +35,7 @@ from service.ratelimit import RateLimiter
 from service.routes import chat, docs, feedback, health, questions, search
 from service.schemas import ErrorResponse
 from service.state import ServiceState
+from service.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +154,10 @@ def create_app(
     async def load() -> None:
         try:
             await asyncio.to_thread(state.load)
-        except (IndexLoadError, FileNotFoundError, ValueError, OSError) as exc:
+        except (IndexLoadError, StoreError, FileNotFoundError, ValueError, OSError) as exc:
             state.error = str(exc)
             state.metrics.ready.set(0)
-            log.error("index not loaded, the service stays unready: %s", exc)
+            log.error("not loaded (index or store), the service stays unready: %s", exc)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

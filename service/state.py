@@ -24,6 +24,7 @@ from qbank.answer.llm import LLMClient
 from qbank.settings import Settings, settings_embedder
 from service.feedback import FeedbackStore
 from service.metrics import Metrics
+from service.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ class ServiceState:
         self.settings = settings
         self.metrics = Metrics()
         self.embedder = embedder or settings_embedder(settings)
-        self.feedback = FeedbackStore(settings.feedback_file)
+        self.store = Store(settings.store_url, legacy_feedback=settings.feedback_file)
+        self.feedback = FeedbackStore(self.store)
         self.engine: Engine | None = None
         self.error: str | None = None
         llm: LLMClient | None = None
@@ -78,8 +80,9 @@ class ServiceState:
         self.metrics.ready.set(1)
 
     def load(self) -> None:
-        """Load the model and the index (building it first if there is none)."""
-        self.feedback.open()
+        """Open the store, load the model and the index (building it first if there is none)."""
+        self.store.open()
+        log.info("store ready: %s", self.store.describe())
         self.embedder.load()
         set_search_threads(self.settings.query_threads)
         artifact = load_or_build(
@@ -112,4 +115,4 @@ class ServiceState:
             return {"reloaded": True, "counts": artifact.manifest.counts, "built_at": artifact.manifest.built_at}
 
     def close(self) -> None:
-        self.feedback.close()
+        self.store.close()
