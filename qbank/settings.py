@@ -85,6 +85,14 @@ class Settings(BaseSettings):
         description="A feedback SQLite file from before the store: its votes are copied into the store once, when "
         "the store is created (default: feedback.sqlite3 beside the index; none there, nothing to copy).",
     )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that signs learner ids (the practice cookie). Unset: one is made on first start and kept "
+        "in the store, so every replica on the same store shares it.",
+    )
+    practice_new_per_day: int = Field(
+        10, ge=0, le=1000, description="New practice cards a learner is shown per day (UTC), after the due ones."
+    )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for optional answer generation.")
     llm_model: str | None = Field(None, description="Model name for the LLM endpoint.")
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint, if it needs one.")

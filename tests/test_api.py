@@ -314,6 +314,11 @@ ROUTES = {
     ("/api/chat", "post"): ("ChatRequest", "ChatResponse"),
     ("/api/chat/stream", "post"): ("ChatRequest", None),
     ("/api/feedback", "post"): ("FeedbackRequest", "FeedbackResponse"),
+    ("/api/practice/next", "get"): (None, "PracticeNext"),
+    ("/api/practice/grade", "post"): ("GradeRequest", "GradeResponse"),
+    ("/api/progress", "get"): (None, "ProgressResponse"),
+    ("/api/progress/export", "get"): (None, "ProgressFile"),
+    ("/api/progress/import", "post"): ("ProgressFile", "ImportResponse"),
 }
 
 
