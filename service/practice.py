@@ -56,6 +56,7 @@ class Item:
 @dataclass(frozen=True, slots=True)
 class Next:
     item: Item | None  # None: nothing due and no new card left today
+    questions: int  # in the scope
     due: int  # cards in scope due now, ``item`` among them
     new_left: int  # never-graded questions in scope the learner may still start today
     next_due: datetime | None  # when the next card in scope that is not due yet falls due
@@ -100,6 +101,7 @@ def previews(card: CardState | None, now: datetime) -> dict[RatingName, datetime
 def next_card(engine: Engine, store: PracticeStore, learner: str, scope: Filters, now: datetime, per_day: int) -> Next:
     cards = {c.question_id: c for c in store.cards(learner)}
     in_scope = [(q, cards.get(q.id)) for q in deck(engine, scope)]
+    questions = len(in_scope)
     due = sorted(((q, c) for q, c in in_scope if c is not None and c.due <= now), key=lambda qc: qc[1].due)
     unseen = [q for q, c in in_scope if c is None]
     new_left = min(len(unseen), max(0, per_day - store.introduced_since(learner, day_start(now))))
@@ -109,8 +111,8 @@ def next_card(engine: Engine, store: PracticeStore, learner: str, scope: Filters
     elif new_left:
         record, card = unseen[0], None
     else:
-        return Next(None, 0, 0, min(upcoming, default=None))
-    return Next(Item(record, card, previews(card, now)), len(due), new_left, min(upcoming, default=None))
+        return Next(None, questions, 0, 0, min(upcoming, default=None))
+    return Next(Item(record, card, previews(card, now)), questions, len(due), new_left, min(upcoming, default=None))
 
 
 def grade(

@@ -32,6 +32,7 @@ class PracticeNext(BaseModel):
     card: PracticeCard | None = Field(
         description="What to practise now; null when nothing is due and no new card is left today."
     )
+    questions: int = Field(description="Questions in this scope (those with a curated answer).")
     due: int = Field(description="Cards in this scope due now, this one included.")
     new_left: int = Field(description="Never-graded questions in this scope the learner may still start today.")
     next_due: datetime | None = Field(description="When the next card in this scope that is not due yet falls due.")

@@ -86,7 +86,7 @@ def test_a_new_learner_gets_a_question_in_scope_with_its_answer_and_a_signed_coo
     assert set(card["next_due"]) == {"again", "hard", "good", "easy"}
     due = {k: datetime.fromisoformat(v) for k, v in card["next_due"].items()}
     assert due["again"] < due["hard"] < due["good"] < due["easy"]
-    assert (body["due"], body["new_left"], body["next_due"]) == (0, 3, None)
+    assert (body["questions"], body["due"], body["new_left"], body["next_due"]) == (30, 0, 3, None)
     again = client.get("/api/practice/next", params=GOOGLE_MEDIUM)  # the cookie names the same learner
     assert again.json()["learner"] == body["learner"] and learner.COOKIE not in again.cookies
     client.cookies.clear()

@@ -85,6 +85,7 @@ async def next_card(
     return PracticeNext(
         learner=learner.token,
         card=_practice_card(found.item, base_url) if found.item else None,
+        questions=found.questions,
         due=found.due,
         new_left=found.new_left,
         next_due=found.next_due,
