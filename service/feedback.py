@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from service.store import Store
 from service.store.tables import FeedbackRow
@@ -57,23 +57,10 @@ class FeedbackStore:
         user_id: str | None = None,
     ) -> Stored:
         """Store a vote; with ``user_id`` and ``message_id``, replace that user's
-        earlier vote on that message instead of adding one."""
-        try:
-            return self._add(question_id, helpful, source, message_id, query, comment, user_id)
-        except IntegrityError:  # the same user's vote on the message went in meanwhile: this one replaces it
-            return self._add(question_id, helpful, source, message_id, query, comment, user_id)
+        earlier vote on that message instead of adding one (also when it went in
+        at the same moment as this one: ``Store.run`` runs this again)."""
 
-    def _add(
-        self,
-        question_id: str,
-        helpful: bool,
-        source: str,
-        message_id: str | None,
-        query: str | None,
-        comment: str | None,
-        user_id: str | None,
-    ) -> Stored:
-        with self.store.transaction() as session:
+        def vote(session: Session) -> Stored:
             earlier = None
             if user_id is not None and message_id is not None:
                 earlier = session.scalars(
@@ -107,6 +94,8 @@ class FeedbackStore:
             session.add(row)
             session.flush()
             return Stored(row.id)
+
+        return self.store.run(vote)
 
     def all(self) -> list[FeedbackRecord]:
         with self.store.transaction() as session:

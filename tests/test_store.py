@@ -18,6 +18,7 @@ from sqlalchemy import inspect
 
 from service.feedback import FeedbackStore
 from service.store import Store
+from service.store.practice import PracticeStore
 from service.store.tables import Base
 
 # The table as service/feedback.py created it in its own file, before votes had a user.
@@ -147,6 +148,7 @@ def test_votes_from_eight_threads_at_once_are_all_kept(store: Store) -> None:
             for i in range(25):
                 feedback.add(f"q-{i}", i % 2 == 0, "web", f"m-{n}-{i}", "q")
                 feedback.add(f"q-{i}", i % 3 == 0, "slack", f"C:{i}", "q", user_id=f"U{n}")  # one per user and message
+                feedback.add("q-x", n % 2 == 0, "slack", "C:same", "q", user_id="U-same")  # all at once: one vote
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -158,5 +160,29 @@ def test_votes_from_eight_threads_at_once_are_all_kept(store: Store) -> None:
     assert errors == []
     rows = feedback.all()
     assert sum(r.source == "web" for r in rows) == 8 * 25
-    assert sum(r.source == "slack" for r in rows) == 8 * 25
-    assert len({r.id for r in rows}) == len(rows) == 400
+    assert sum(r.source == "slack" for r in rows) == 8 * 25 + 1
+    assert [r.user_id for r in rows if r.message_id == "C:same"] == ["U-same"]
+    assert len({r.id for r in rows}) == len(rows) == 401
+
+
+def test_every_process_on_one_store_gets_the_same_secret_made_once(store_url: str) -> None:
+    """What lets replicas accept each other's learner cookies: the first to ask makes the key."""
+    stores = [Store(store_url).open() for _ in range(4)]
+    start = threading.Barrier(4)
+    keys: list[str] = []
+
+    def ask(store: Store) -> None:
+        start.wait()
+        keys.append(PracticeStore(store).secret("learner-signing-key"))
+
+    threads = [threading.Thread(target=ask, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert len(keys) == 4 and len(set(keys)) == 1 and len(keys[0]) >= 43
+        assert PracticeStore(stores[0]).secret("another") != keys[0]
+    finally:
+        for s in stores:
+            s.close()

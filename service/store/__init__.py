@@ -16,19 +16,20 @@ On PostgreSQL the repositories lock the rows they change (``FOR UPDATE``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -127,6 +128,17 @@ class Store:
             raise RuntimeError("Store.open() must be called first")
         with self._sessions.begin() as session:
             yield session
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        """``work`` in one transaction, run once more if it lost a race to insert
+        a row another transaction inserted first (a unique key: ``IntegrityError``):
+        the second time it finds that row and changes it instead."""
+        try:
+            with self.transaction() as session:
+                return work(session)
+        except IntegrityError:
+            with self.transaction() as session:
+                return work(session)
 
     def close(self) -> None:
         if self._engine is not None:

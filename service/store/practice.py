@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.store import Store
@@ -90,21 +89,10 @@ class PracticeStore:
         now: datetime,
         schedule: Callable[[CardState | None], CardState],
     ) -> CardState:
-        """Record a review of ``question_id`` at ``now`` and store the card ``schedule`` makes of the current one."""
-        try:
-            return self._grade(learner, question_id, rating, now, schedule)
-        except IntegrityError:  # its first grade raced another one, which made the card: grade that card now
-            return self._grade(learner, question_id, rating, now, schedule)
+        """Record a review of ``question_id`` at ``now`` and store the card ``schedule`` makes of the current one
+        (locked meanwhile; a first grade that raced another is run again on the card the other made)."""
 
-    def _grade(
-        self,
-        learner: str,
-        question_id: str,
-        rating: int,
-        now: datetime,
-        schedule: Callable[[CardState | None], CardState],
-    ) -> CardState:
-        with self.store.transaction() as session:
+        def review(session: Session) -> CardState:
             row = session.scalars(
                 select(CardRow)
                 .where(CardRow.learner_id == learner, CardRow.question_id == question_id)
@@ -118,6 +106,8 @@ class PracticeStore:
             session.add(ReviewRow(learner_id=learner, question_id=question_id, rating=rating, reviewed_at=now))
             session.flush()
             return card
+
+        return self.store.run(review)
 
     def introduced_since(self, learner: str, since: datetime) -> int:
         """How many of the learner's cards had their first grade at or after ``since``."""
@@ -179,20 +169,18 @@ class PracticeStore:
         return added
 
     def secret(self, name: str) -> str:
-        """The store's secret ``name``, made (random, 32 bytes) the first time anyone asks."""
-        with self.store.transaction() as session:
+        """The store's secret ``name``, made (random, 32 bytes) the first time anyone asks;
+        when two processes make it at once, the one that went in first is everyone's."""
+
+        def get_or_make(session: Session) -> str:
             row = session.get(SecretRow, name)
-            if row is not None:
-                return row.value
-        try:
-            with self.store.transaction() as session:
-                session.add(SecretRow(name=name, value=secrets.token_urlsafe(32)))
-        except IntegrityError:
-            pass  # another process made it first: theirs is the one
-        with self.store.transaction() as session:
-            row = session.get(SecretRow, name)
-            assert row is not None
+            if row is None:
+                row = SecretRow(name=name, value=secrets.token_urlsafe(32))
+                session.add(row)
+                session.flush()
             return row.value
+
+        return self.store.run(get_or_make)
 
 
 def _later(a: datetime | None, b: datetime | None) -> bool:
