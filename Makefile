@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-browser run ingest test test-fast lint eval bench clean
+.PHONY: setup setup-test setup-browser run ingest test test-fast lint eval bench clean
 
 setup: $(BIN)/qbank ## create .venv: CPU torch first, then qbank with its test extras
 
@@ -15,10 +15,13 @@ $(BIN)/qbank: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-setup-browser: ## Debian's Chromium and nginx for the browser and proxy tests (needs root or sudo)
-	@{ command -v chromium && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium nginx >/dev/null; \
-	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium nginx >/dev/null; fi; }
+setup-test: ## Debian's Chromium, nginx and PostgreSQL for the browser, proxy and store tests (needs root or sudo)
+	@{ command -v chromium && { command -v nginx || test -x /usr/sbin/nginx; } \
+	   && { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; }; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium nginx postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium nginx postgresql >/dev/null; fi; }
+
+setup-browser: setup-test ## the former name of setup-test
 
 run: setup ## serve the shipped bank on http://localhost:8000 (builds the index on first start)
 	$(BIN)/qbank serve --host 0.0.0.0 --port 8000
@@ -26,7 +29,7 @@ run: setup ## serve the shipped bank on http://localhost:8000 (builds the index 
 ingest: setup
 	$(BIN)/qbank ingest
 
-test: setup setup-browser ## the full test suite, slow and browser tests included
+test: setup setup-test ## the full test suite, slow and browser tests included
 	$(BIN)/python -m pytest
 
 test-fast: setup ## the fast lane: unit and API tests, no slow, server or browser tests (about a minute)

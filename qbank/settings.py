@@ -83,7 +83,24 @@ class Settings(BaseSettings):
         "(0 = every query encoded alone). A query waits only while another batch is being encoded.",
     )
     admin_token: SecretStr | None = Field(None, description="Bearer token for POST /admin/reload (unset = disabled).")
-    feedback_path: Path | None = Field(None, description="SQLite feedback store (default: beside the index).")
+    database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL of the store (feedback, practice progress), e.g. "
+        "postgresql+psycopg://qbank:PASSWORD@db:5432/qbank. Unset: SQLite, qbank.sqlite3 beside the index.",
+    )
+    feedback_path: Path | None = Field(
+        None,
+        description="A feedback SQLite file from before the store: its votes are copied into the store once, when "
+        "the store is created (default: feedback.sqlite3 beside the index; none there, nothing to copy).",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that signs learner ids (the practice cookie). Unset: one is made on first start and kept "
+        "in the store, so every replica on the same store shares it.",
+    )
+    practice_new_per_day: int = Field(
+        10, ge=0, le=1000, description="New practice cards a learner is shown per day (UTC), after the due ones."
+    )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for optional answer generation.")
     llm_model: str | None = Field(None, description="Model name for the LLM endpoint.")
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint, if it needs one.")
@@ -102,6 +119,23 @@ class Settings(BaseSettings):
         v = v.upper()
         if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return v
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        example = "postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME or sqlite:////path/to/qbank.sqlite3"
+        try:
+            backend = make_url(v.get_secret_value()).get_backend_name()
+        except ArgumentError:
+            raise ValueError(f"QBANK_DATABASE_URL is not a database URL; write it as {example}") from None
+        if backend not in {"postgresql", "sqlite"}:
+            raise ValueError(f"QBANK_DATABASE_URL names {backend!r}; the store runs on PostgreSQL or SQLite: {example}")
         return v
 
     @model_validator(mode="after")
@@ -129,7 +163,15 @@ class Settings(BaseSettings):
 
     @property
     def feedback_file(self) -> Path:
+        """The feedback file of before the store, whose votes the store copies in when it is created."""
         return self.feedback_path or self.index_dir.parent / "feedback.sqlite3"
+
+    @property
+    def store_url(self) -> str:
+        """The store's SQLAlchemy URL: ``QBANK_DATABASE_URL``, else a SQLite file beside the index."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.index_dir.parent / 'qbank.sqlite3'}"
 
 
 @lru_cache(maxsize=1)

@@ -60,6 +60,7 @@ def main() -> None:
     items = [json.loads(line) for line in args.queries.read_text(encoding="utf-8").splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         overrides: dict[str, Any] = {
+            "database_url": f"sqlite:///{Path(tmp) / 'qbank.sqlite3'}",
             "feedback_path": Path(tmp) / "feedback.sqlite3",
             "llm_base_url": None,
             "llm_model": None,

@@ -32,9 +32,10 @@ from qbank.settings import Settings, get_settings
 from service.headers import SecurityHeadersMiddleware
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
-from service.routes import chat, docs, feedback, health, questions, search
+from service.routes import chat, docs, feedback, health, practice, questions, search
 from service.schemas import ErrorResponse
 from service.state import ServiceState
+from service.store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +154,10 @@ def create_app(
     async def load() -> None:
         try:
             await asyncio.to_thread(state.load)
-        except (IndexLoadError, FileNotFoundError, ValueError, OSError) as exc:
+        except (IndexLoadError, StoreError, FileNotFoundError, ValueError, OSError) as exc:
             state.error = str(exc)
             state.metrics.ready.set(0)
-            log.error("index not loaded, the service stays unready: %s", exc)
+            log.error("not loaded (index or store), the service stays unready: %s", exc)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -181,7 +182,8 @@ def create_app(
     )
     app.state.qbank = state
     app.state.chat_limiter = RateLimiter(settings.chat_rate_limit)
-    for router in (health.router, search.router, questions.router, chat.router, feedback.router, docs.router):
+    routers = (health, search, questions, chat, feedback, practice, docs)
+    for router in (r.router for r in routers):
         app.include_router(router)
     _mount_optional(app, settings)
     _document_plain_422(app)

@@ -1,16 +1,21 @@
 """Dependencies the routes declare: the state, the ready engine, settings, the
-base URL of links, the chat rate limit."""
+base URL of links, the chat rate limit, the learner."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
 
 from qbank.settings import Settings
+from service import learner
 from service.headers import public_message
 from service.ratelimit import limit_chat
 from service.state import Engine, ServiceState
+
+log = logging.getLogger(__name__)
 
 
 def get_state(request: Request) -> ServiceState:
@@ -54,3 +59,47 @@ EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 BaseUrlDep = Annotated[str, Depends(get_base_url)]
 ChatRateLimit = Annotated[None, Depends(limit_chat)]
+
+
+@dataclass(frozen=True, slots=True)
+class Learner:
+    id: str
+    token: str
+
+
+def get_learner(request: Request, response: Response, engine: EngineDep, state: StateDep) -> Learner:
+    """The learner a request is from: the ``X-Learner`` header (an API client),
+    else the ``qbank_learner`` cookie (the page), else a new learner, whose
+    token goes back as that cookie.  A header this server did not sign is a
+    400; a cookie it did not sign (its key changed) is replaced by a new one."""
+    key = state.learner_key
+    assert key is not None  # set when the store opened, before the engine exists
+    header = request.headers.get(learner.HEADER)
+    if header is not None:
+        learner_id = learner.verify(header.strip(), key)
+        if learner_id is None:
+            raise HTTPException(
+                status_code=400,
+                detail=f"{learner.HEADER} is not a learner token this server gave out; send the `learner` value "
+                "of an earlier practice response, or no header to start as a new learner",
+            )
+        return Learner(learner_id, header.strip())
+    cookie = request.cookies.get(learner.COOKIE)
+    learner_id = learner.verify(cookie, key) if cookie else None
+    if learner_id is not None and cookie is not None:
+        return Learner(learner_id, cookie)
+    if cookie:
+        log.info("a learner cookie this server did not sign was replaced by a new learner")
+    learner_id, token = learner.new_learner(key)
+    response.set_cookie(
+        learner.COOKIE,
+        token,
+        max_age=learner.COOKIE_MAX_AGE_S,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return Learner(learner_id, token)
+
+
+LearnerDep = Annotated[Learner, Depends(get_learner)]

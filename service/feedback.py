@@ -1,42 +1,24 @@
-"""Durable feedback store: one SQLite file beside the index.
-
-Shared by the web UI and the Slack bot.  Each write is its own transaction,
-so a restart keeps everything that was acknowledged.
+"""Feedback votes, in the store (``service.store``) shared by the web UI, the
+API and the Slack bot.  Each vote is its own transaction, so a restart keeps
+everything that was acknowledged.
 
 A vote with a ``user_id`` (Slack's) is one per user and message: the same user
 voting again on the same message changes their vote (a unique index holds
-it).  Votes without one (the web UI, the API) are a row per click.  A store
-written before ``user_id`` existed gains the column on ``open()``, its rows
-kept (with no user).
+it, so two clicks at once still leave one vote).  Votes without one (the web
+UI, the API) are a row per click.  Votes kept in the SQLite file of before
+the store are copied in when the store is created (migration 0002).
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at REAL NOT NULL,
-    source TEXT NOT NULL,
-    message_id TEXT,
-    query TEXT,
-    question_id TEXT NOT NULL,
-    helpful INTEGER NOT NULL,
-    comment TEXT,
-    user_id TEXT
-)
-"""
-ONE_VOTE_PER_USER = """
-CREATE UNIQUE INDEX IF NOT EXISTS feedback_one_vote_per_user ON feedback (source, message_id, user_id)
-WHERE user_id IS NOT NULL AND message_id IS NOT NULL
-"""
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.store import Store
+from service.store.tables import FeedbackRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,45 +43,8 @@ class Stored:
 
 
 class FeedbackStore:
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
-
-    def open(self) -> FeedbackStore:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        with self._transaction() as db:
-            db.execute(SCHEMA)
-            columns = {row[1] for row in db.execute("PRAGMA table_info(feedback)")}
-            if "user_id" not in columns:  # a store from before per-user votes
-                db.execute("ALTER TABLE feedback ADD COLUMN user_id TEXT")
-            db.execute(ONE_VOTE_PER_USER)
-        return self
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken at once (``BEGIN IMMEDIATE``), so another
-        process opening or voting waits rather than interleaving."""
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise RuntimeError("FeedbackStore.open() must be called first")
-        return self._conn
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def add(
         self,
@@ -112,55 +57,69 @@ class FeedbackStore:
         user_id: str | None = None,
     ) -> Stored:
         """Store a vote; with ``user_id`` and ``message_id``, replace that user's
-        earlier vote on that message instead of adding one."""
-        with self._lock, self._transaction() as db:
+        earlier vote on that message instead of adding one (also when it went in
+        at the same moment as this one: ``Store.run`` runs this again)."""
+
+        def vote(session: Session) -> Stored:
             earlier = None
             if user_id is not None and message_id is not None:
-                earlier = db.execute(
-                    "SELECT id, helpful FROM feedback WHERE source = ? AND message_id = ? AND user_id = ?",
-                    (source, message_id, user_id),
-                ).fetchone()
+                earlier = session.scalars(
+                    select(FeedbackRow)
+                    .where(
+                        FeedbackRow.source == source,
+                        FeedbackRow.message_id == message_id,
+                        FeedbackRow.user_id == user_id,
+                    )
+                    .with_for_update()
+                ).one_or_none()
             if earlier is not None:
-                db.execute(
-                    "UPDATE feedback SET helpful = ?, question_id = ?, query = ?, comment = ? WHERE id = ?",
-                    (int(helpful), question_id, query, comment, earlier[0]),
+                previous = earlier.helpful
+                earlier.helpful, earlier.question_id, earlier.query, earlier.comment = (
+                    helpful,
+                    question_id,
+                    query,
+                    comment,
                 )
-                return Stored(int(earlier[0]), bool(earlier[1]))
-            cur = db.execute(
-                "INSERT INTO feedback (created_at, source, message_id, query, question_id, helpful, comment, user_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), source, message_id, query, question_id, int(helpful), comment, user_id),
+                return Stored(earlier.id, previous)
+            row = FeedbackRow(
+                created_at=time.time(),
+                source=source,
+                message_id=message_id,
+                query=query,
+                question_id=question_id,
+                helpful=helpful,
+                comment=comment,
+                user_id=user_id,
             )
-            return Stored(int(cur.lastrowid or 0))
+            session.add(row)
+            session.flush()
+            return Stored(row.id)
+
+        return self.store.run(vote)
 
     def all(self) -> list[FeedbackRecord]:
-        with self._lock:
-            rows = (
-                self._db()
-                .execute(
-                    "SELECT id, created_at, source, message_id, query, question_id, helpful, comment, user_id"
-                    " FROM feedback ORDER BY id"
+        with self.store.transaction() as session:
+            rows = session.scalars(select(FeedbackRow).order_by(FeedbackRow.id)).all()
+            return [
+                FeedbackRecord(
+                    id=r.id,
+                    created_at=r.created_at,
+                    source=r.source,
+                    message_id=r.message_id,
+                    query=r.query,
+                    question_id=r.question_id,
+                    helpful=r.helpful,
+                    comment=r.comment,
+                    user_id=r.user_id,
                 )
-                .fetchall()
-            )
-        return [
-            FeedbackRecord(
-                id=r[0],
-                created_at=r[1],
-                source=r[2],
-                message_id=r[3],
-                query=r[4],
-                question_id=r[5],
-                helpful=bool(r[6]),
-                comment=r[7],
-                user_id=r[8],
-            )
-            for r in rows
-        ]
+                for r in rows
+            ]
 
     def counts(self) -> dict[tuple[str, bool], int]:
-        with self._lock:
-            rows = (
-                self._db().execute("SELECT source, helpful, COUNT(*) FROM feedback GROUP BY source, helpful").fetchall()
-            )
+        with self.store.transaction() as session:
+            rows = session.execute(
+                select(FeedbackRow.source, FeedbackRow.helpful, func.count()).group_by(
+                    FeedbackRow.source, FeedbackRow.helpful
+                )
+            ).all()
         return {(s, bool(h)): n for s, h, n in rows}

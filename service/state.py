@@ -23,7 +23,10 @@ from qbank.answer.generate import AnswerWriter
 from qbank.answer.llm import LLMClient
 from qbank.settings import Settings, settings_embedder
 from service.feedback import FeedbackStore
+from service.learner import KEY_NAME
 from service.metrics import Metrics
+from service.store import Store
+from service.store.practice import PracticeStore
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +52,10 @@ class ServiceState:
         self.settings = settings
         self.metrics = Metrics()
         self.embedder = embedder or settings_embedder(settings)
-        self.feedback = FeedbackStore(settings.feedback_file)
+        self.store = Store(settings.store_url, legacy_feedback=settings.feedback_file)
+        self.feedback = FeedbackStore(self.store)
+        self.practice = PracticeStore(self.store)
+        self.learner_key: bytes | None = None  # signs learner ids; set once the store is open
         self.engine: Engine | None = None
         self.error: str | None = None
         llm: LLMClient | None = None
@@ -78,8 +84,11 @@ class ServiceState:
         self.metrics.ready.set(1)
 
     def load(self) -> None:
-        """Load the model and the index (building it first if there is none)."""
-        self.feedback.open()
+        """Open the store, load the model and the index (building it first if there is none)."""
+        self.store.open()
+        key = self.settings.secret_key
+        self.learner_key = (key.get_secret_value() if key else self.practice.secret(KEY_NAME)).encode()
+        log.info("store ready: %s", self.store.describe())
         self.embedder.load()
         set_search_threads(self.settings.query_threads)
         artifact = load_or_build(
@@ -117,4 +126,4 @@ class ServiceState:
 
     def close(self) -> None:
         self.embedder.close()
-        self.feedback.close()
+        self.store.close()

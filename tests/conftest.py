@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import shutil
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fakes import HashEmbedder
+from store_support import PostgresServer, postgres_bin, postgres_server
 
 from index.embed import Embedder
 from index.engine import IngestReport, ingest, make_searcher
@@ -221,3 +222,21 @@ def extra_dir() -> Path:
     if missing:
         pytest.skip(f"corpus-extra banks not available at {CORPUS_EXTRA}: {missing}")
     return CORPUS_EXTRA
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (skipped only where its binaries are missing)."""
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL's initdb and pg_ctl are missing: run `make setup-test` (Debian's postgresql)")
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store's URL: a SQLite file, then a fresh database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'qbank.sqlite3'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database(re.sub(r"\W", "_", request.node.originalname)[:40])

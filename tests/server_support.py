@@ -6,7 +6,7 @@ load driver for it.
   ``qbank`` script: beside this interpreter, without the caller's ``QBANK_*``.
 - ``qbank_server``: ``qbank serve`` over an index as a context manager. It
   waits for ``/readyz`` 200 (recording every answer on the way), gives the
-  base URL, the feedback database and the log, and stops the server with
+  base URL, the store's SQLite file and the log, and stops the server with
   SIGTERM on the way out, keeping its exit code.
 - ``run_load``: closed-loop requests at a fixed concurrency, bounded in
   requests and seconds, counting every answer's status.
@@ -60,7 +60,7 @@ class Server:
     proc: subprocess.Popen[bytes]
     base_url: str
     log_path: Path
-    feedback_path: Path
+    database_path: Path
     readyz: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     returncode: int | None = None  # set once stopped
 
@@ -112,15 +112,16 @@ def qbank_server(
     ready_timeout_s: float = READY_TIMEOUT_S,
 ) -> Iterator[Server]:
     """``qbank serve --host 127.0.0.1 --port <free>`` over ``index_dir``, run in
-    ``work_dir`` (so no ``.env`` is read) with its feedback database and log
+    ``work_dir`` (so no ``.env`` is read) with its store (a SQLite file) and log
     there, logging warnings only; ``env`` adds or overrides settings. Yields
     once ``/readyz`` is 200."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    feedback = work_dir / "feedback.sqlite3"
+    database = work_dir / "qbank.sqlite3"
     settings = {
         "QBANK_INDEX_DIR": str(index_dir),
-        "QBANK_FEEDBACK_PATH": str(feedback),
+        "QBANK_DATABASE_URL": f"sqlite:///{database}",
+        "QBANK_FEEDBACK_PATH": str(work_dir / "feedback.sqlite3"),
         "QBANK_LOG_LEVEL": "WARNING",
     }
     if content_dir is not None:
@@ -138,7 +139,7 @@ def qbank_server(
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so a stuck server goes with its workers
         )
-    server = Server(proc, base_url, log_path, feedback)
+    server = Server(proc, base_url, log_path, database)
     try:
         server.wait_ready(ready_timeout_s)
         yield server

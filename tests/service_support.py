@@ -24,6 +24,8 @@ from typing import Any
 from prometheus_client.parser import text_string_to_metric_families
 
 from qbank.settings import Settings
+from service.feedback import FeedbackRecord, FeedbackStore
+from service.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 CONTENT = REPO / "content"
@@ -54,10 +56,11 @@ OFF_TOPIC = ("what's the best pizza in naples?", "who won the 2018 world cup?", 
 
 
 def service_settings(index_dir: Path, tmp: Path, **overrides: Any) -> Settings:
-    """Settings for an app over ``index_dir`` with its feedback store in ``tmp``."""
+    """Settings for an app over ``index_dir`` with its store (a SQLite file) in ``tmp``."""
     values: dict[str, Any] = {
         "index_dir": index_dir,
         "content_dir": CONTENT,
+        "database_url": f"sqlite:///{tmp / 'qbank.sqlite3'}",
         "feedback_path": tmp / "feedback.sqlite3",
         "llm_base_url": None,
         "llm_model": None,
@@ -68,6 +71,15 @@ def service_settings(index_dir: Path, tmp: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def feedback_rows(settings: Settings) -> list[FeedbackRecord]:
+    """Every feedback vote in the store ``settings`` name, read through a store of its own."""
+    store = Store(settings.store_url).open()
+    try:
+        return FeedbackStore(store).all()
+    finally:
+        store.close()
 
 
 # -- Server-Sent Events ---------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from service_support import (
     HIT_KEYS,
     L1_L2_ID,
     REPO,
+    feedback_rows,
     metric,
     service_settings,
 )
@@ -34,7 +36,6 @@ from index.engine import IngestReport
 from qbank.settings import Settings
 from service.app import create_app
 from service.deps import base_url
-from service.feedback import FeedbackStore
 
 
 @pytest.fixture(scope="module")
@@ -313,6 +314,11 @@ ROUTES = {
     ("/api/chat", "post"): ("ChatRequest", "ChatResponse"),
     ("/api/chat/stream", "post"): ("ChatRequest", None),
     ("/api/feedback", "post"): ("FeedbackRequest", "FeedbackResponse"),
+    ("/api/practice/next", "get"): (None, "PracticeNext"),
+    ("/api/practice/grade", "post"): ("GradeRequest", "GradeResponse"),
+    ("/api/progress", "get"): (None, "ProgressResponse"),
+    ("/api/progress/export", "get"): (None, "ProgressFile"),
+    ("/api/progress/import", "post"): ("ProgressFile", "ImportResponse"),
 }
 
 
@@ -377,13 +383,52 @@ def test_feedback_is_stored_counted_and_survives_a_restart(
         )
         assert r.json() == {"id": 3, "stored": True}  # the same database, picked up after the restart
 
-    rows = FeedbackStore(settings.feedback_file).open().all()
+    rows = feedback_rows(settings)
     assert [(r.id, r.source, r.message_id, r.query, r.question_id, r.helpful, r.comment) for r in rows] == [
         (1, "api", message_id, None, ENSEMBLE_ID, True, "clear answer"),
         (2, "api", None, "why does lasso zero out weights", L1_L2_ID, False, None),
         (3, "web", None, "bagging", ENSEMBLE_ID, True, None),
     ]
     assert rows[0].created_at <= rows[1].created_at <= rows[2].created_at <= time.time()
+
+
+def test_votes_in_the_feedback_file_of_before_are_kept_when_the_store_takes_over(
+    embedder: Embedder, built: IngestReport, tmp_path: Path
+) -> None:
+    """An upgraded deployment: feedback.sqlite3 (QBANK_FEEDBACK_PATH) holds the votes of before the store."""
+    settings = service_settings(built.path, tmp_path)
+    with sqlite3.connect(settings.feedback_file) as db:
+        db.execute(
+            "CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at REAL NOT NULL,"
+            " source TEXT NOT NULL, message_id TEXT, query TEXT, question_id TEXT NOT NULL, helpful INTEGER NOT NULL,"
+            " comment TEXT, user_id TEXT)"
+        )
+        db.execute(
+            "INSERT INTO feedback (created_at, source, message_id, query, question_id, helpful, comment, user_id)"
+            " VALUES (1.0, 'slack', 'C1:1.1', 'bagging', ?, 1, NULL, 'U1')",
+            (ENSEMBLE_ID,),
+        )
+    db.close()
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as client:
+        r = client.post("/api/feedback", json={"query": "lasso", "question_id": L1_L2_ID, "helpful": False})
+        assert r.json() == {"id": 2, "stored": True}
+    assert [(r.id, r.source, r.question_id, r.helpful, r.user_id) for r in feedback_rows(settings)] == [
+        (1, "slack", ENSEMBLE_ID, True, "U1"),
+        (2, "api", L1_L2_ID, False, None),
+    ]
+
+
+def test_an_unreachable_database_leaves_the_service_unready_and_says_why(
+    embedder: Embedder, built: IngestReport, tmp_path: Path
+) -> None:
+    settings = service_settings(built.path, tmp_path, database_url=f"sqlite:///{tmp_path / 'no-such-dir' / 'x' / 'db'}")
+    (tmp_path / "no-such-dir").write_text("a file where the directory should be")
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as client:
+        r = client.get("/readyz")
+        assert r.status_code == 503
+        assert r.json()["status"] == "error"
+        detail = "the store (SQLite file …/db) could not be opened: [Errno 20] Not a directory: '…/x'"
+        assert r.json()["detail"] == detail
 
 
 # -- start-up: load, build, refuse ----------------------------------------------

@@ -374,7 +374,12 @@ def test_chat_rate_limit_answers_429_on_the_fourth_request(limited_client: TestC
 
 
 def test_rate_limit_is_off_by_default(built: IngestReport, tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, index_dir=built.path, feedback_path=tmp_path / "feedback.sqlite3")
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        index_dir=built.path,
+        database_url=f"sqlite:///{tmp_path / 'qbank.sqlite3'}",
+        feedback_path=tmp_path / "feedback.sqlite3",
+    )
     assert settings.chat_rate_limit == 0
     app = create_app(settings, background_load=False)
     chat = {"messages": [{"role": "user", "content": "what is dropout"}]}

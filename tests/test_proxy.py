@@ -35,7 +35,7 @@ def server(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Ite
 @pytest.fixture(scope="module")
 def proxy(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if NGINX is None:
-        pytest.skip("nginx is not installed: `make setup-browser` installs Debian's nginx")
+        pytest.skip("nginx is not installed: `make setup-test` installs Debian's nginx")
     work = tmp_path_factory.mktemp("nginx")
     port = free_port()
     upstream = server.base_url.removeprefix("http://")

@@ -14,6 +14,7 @@ from service_support import ENSEMBLE_ID, L1_L2_ID, metric, parse_sse
 
 from index.engine import IngestReport
 from service.feedback import FeedbackStore
+from service.store import Store
 
 pytestmark = pytest.mark.server
 
@@ -114,9 +115,9 @@ def test_feedback_over_http_is_in_the_database(server: Server, http: httpx.Clien
     r = http.post("/api/feedback", json={"query": "explain bagging", "question_id": ENSEMBLE_ID, "helpful": True})
     assert r.status_code == 201
     row_id = r.json()["id"]
-    store = FeedbackStore(server.feedback_path).open()
+    store = Store(f"sqlite:///{server.database_path}").open()
     try:
-        (row,) = [f for f in store.all() if f.id == row_id]
+        (row,) = [f for f in FeedbackStore(store).all() if f.id == row_id]
     finally:
         store.close()
     assert (row.query, row.question_id, row.helpful, row.source) == ("explain bagging", ENSEMBLE_ID, True, "api")

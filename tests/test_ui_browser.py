@@ -20,7 +20,7 @@ from service_support import CONTENT, FAKE_MARKDOWN, MARKDOWN_MARKS, FakeOpenAI, 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.server,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: run `make setup-browser`"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: run `make setup-test`"),
 ]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -244,7 +244,7 @@ def test_thumbs_post_feedback_that_is_stored(page, server: Server) -> None:
         second.get_by_role("button", name="Not helpful").click()
     expect(second.locator(".feedback-status")).to_have_text("Thanks for the feedback.")
 
-    with sqlite3.connect(server.feedback_path) as db:
+    with sqlite3.connect(server.database_path) as db:
         rows = db.execute(
             "SELECT question_id, helpful, source, query, message_id FROM feedback ORDER BY id DESC LIMIT 2"
         ).fetchall()

@@ -1,4 +1,4 @@
-"""The web UI: the chat page, a page per question, and the browse page.
+"""The web UI: the chat page, a page per question, the browse page, and practice.
 
 Server-rendered with Jinja (autoescaped) and a little plain JavaScript from
 service/static; nothing is fetched from another origin.  The pages call the
@@ -224,6 +224,22 @@ def browse_page(
         items = [summary(r, links) for r in page.items]
         context |= {"hits": None, "items": items, "total": page.total, "offset": offset, "limit": PAGE_SIZE}
     return _page(request, "browse.html", context)
+
+
+@router.get("/practice", response_class=HTMLResponse)
+def practice_page(
+    request: Request,
+    state: StateDep,
+    company: Annotated[str, Query(max_length=100)] = "",
+    difficulty: Annotated[str, Query(max_length=20)] = "",
+    tag: Annotated[str, Query(max_length=100)] = "",
+    bank: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    """The scope form; ``static/practice.js`` fetches and grades the cards through the practice API."""
+    if state.engine is None:
+        return _not_ready(request, state)
+    chosen = {"company": company, "difficulty": difficulty, "tag": tag, "bank": bank}
+    return _page(request, "practice.html", {"chosen": chosen, "facets": facets_public(state.engine)})
 
 
 @router.get("/code.css")

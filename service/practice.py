@@ -1,0 +1,195 @@
+"""Practice with spaced repetition: what a learner sees next, a grade, their
+progress, and progress moved between devices.  The web page and the API call
+these (Slack will); they return internal records, each surface serialises
+them its own way, and errors are ``usecases.Invalid`` (a grade that cannot be
+used, with the message to show).
+
+The deck is the bank's questions (those with a curated answer) that a scope
+(bank, company, difficulty, tag: ``Filters``) allows, easiest first.  Cards
+the learner has graded and that are due come first, the longest overdue
+first; then questions they have never graded, at most
+``QBANK_PRACTICE_NEW_PER_DAY`` new ones a day (UTC, across every scope).
+Scheduling is FSRS, through the maintained ``fsrs`` package: its default
+parameters and learning steps (1 and 10 minutes), fuzzed intervals once a
+card is in review.  Nothing is written until a grade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+
+from fsrs import Card, Rating, Scheduler, State
+
+from index.filters import Filters
+from ingest.models import Question
+from service.state import Engine
+from service.store.practice import CardState, PracticeStore, ReviewRecord
+from service.usecases import Invalid
+
+RatingName = Literal["again", "hard", "good", "easy"]
+StateName = Literal["learning", "review", "relearning"]
+RATINGS: dict[RatingName, Rating] = {
+    "again": Rating.Again,
+    "hard": Rating.Hard,
+    "good": Rating.Good,
+    "easy": Rating.Easy,
+}
+RATING_NAMES: dict[int, RatingName] = {int(rating): name for name, rating in RATINGS.items()}
+STATES: dict[int, StateName] = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
+STATE_IDS: dict[StateName, int] = {name: int(state) for state, name in STATES.items()}
+_EASIEST_FIRST = {"easy": 0, "medium": 1, "hard": 2}
+SCHEDULER = Scheduler()
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A question to practise: its card (``None``: never graded) and when each rating would bring it back."""
+
+    record: Question
+    card: CardState | None
+    previews: dict[RatingName, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Next:
+    item: Item | None  # None: nothing due and no new card left today
+    questions: int  # in the scope
+    due: int  # cards in scope due now, ``item`` among them
+    new_left: int  # never-graded questions in scope the learner may still start today
+    next_due: datetime | None  # when the next card in scope that is not due yet falls due
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    cards: int
+    due: int
+    states: dict[StateName, int]
+    reviews: int
+    reviews_today: int
+    recalled: float | None  # share of reviews not graded "again"
+    new_today: int
+    new_left_today: int
+    streak_days: int
+    next_due: datetime | None
+
+
+def day_start(now: datetime) -> datetime:
+    return datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), UTC)
+
+
+def deck(engine: Engine, scope: Filters) -> list[Question]:
+    """The questions ``scope`` allows, easiest first, in bank order within a difficulty."""
+    chosen = [q for q in engine.artifact.questions if scope.matches(q)]
+    return sorted(chosen, key=lambda q: _EASIEST_FIRST.get((q.difficulty or "").lower(), 1))
+
+
+def _fsrs(card: CardState | None, now: datetime) -> Card:
+    if card is None:
+        return Card(card_id=0, due=now)
+    return Card(0, State(card.state), card.step, card.stability, card.difficulty, card.due, card.last_review)
+
+
+def previews(card: CardState | None, now: datetime) -> dict[RatingName, datetime]:
+    """When the card would be due again after each rating given now."""
+    current = _fsrs(card, now)
+    return {name: SCHEDULER.review_card(current, rating, now)[0].due for name, rating in RATINGS.items()}
+
+
+def next_card(engine: Engine, store: PracticeStore, learner: str, scope: Filters, now: datetime, per_day: int) -> Next:
+    cards = {c.question_id: c for c in store.cards(learner)}
+    in_scope = [(q, cards.get(q.id)) for q in deck(engine, scope)]
+    questions = len(in_scope)
+    due = sorted(((q, c) for q, c in in_scope if c is not None and c.due <= now), key=lambda qc: qc[1].due)
+    unseen = [q for q, c in in_scope if c is None]
+    new_left = min(len(unseen), max(0, per_day - store.introduced_since(learner, day_start(now))))
+    upcoming = [c.due for _, c in in_scope if c is not None and c.due > now]
+    if due:
+        record, card = due[0]
+    elif new_left:
+        record, card = unseen[0], None
+    else:
+        return Next(None, questions, 0, 0, min(upcoming, default=None))
+    return Next(Item(record, card, previews(card, now)), questions, len(due), new_left, min(upcoming, default=None))
+
+
+def grade(
+    engine: Engine, store: PracticeStore, learner: str, question_id: str, rating: str, now: datetime
+) -> CardState:
+    """Record ``rating`` for the learner's card on ``question_id`` and schedule it; the new card."""
+    record = engine.searcher.records.get(question_id)
+    if not isinstance(record, Question):
+        raise Invalid(f"unknown question_id {question_id!r}; practise the ids /api/practice/next gives")
+    given = RATINGS.get(rating)  # type: ignore[call-overload]
+    if given is None:
+        raise Invalid(f"rating must be one of {', '.join(RATINGS)}, not {rating!r}")
+
+    def schedule(current: CardState | None) -> CardState:
+        card, _ = SCHEDULER.review_card(_fsrs(current, now), given, now)
+        lapsed = current is not None and current.state == State.Review and given == Rating.Again
+        return CardState(
+            question_id=question_id,
+            state=int(card.state),
+            step=card.step,
+            stability=card.stability,
+            difficulty=card.difficulty,
+            due=card.due,
+            last_review=card.last_review,
+            reviews=(current.reviews if current else 0) + 1,
+            lapses=(current.lapses if current else 0) + int(lapsed),
+            introduced_at=current.introduced_at if current else now,
+        )
+
+    return store.grade(learner, question_id, int(given), now, schedule)
+
+
+def _streak(days: set[date], today: date) -> int:
+    """Consecutive days with a review, ending today (or yesterday, while today has none yet)."""
+    day = today if today in days else today - timedelta(days=1)
+    streak = 0
+    while day in days:
+        streak += 1
+        day -= timedelta(days=1)
+    return streak
+
+
+def progress(engine: Engine, store: PracticeStore, learner: str, now: datetime, per_day: int) -> Progress:
+    """The learner's cards (on questions the index still has) and reviews, counted."""
+    records = engine.searcher.records
+    cards = [c for c in store.cards(learner) if c.question_id in records]
+    reviews = store.reviews(learner)
+    start = day_start(now)
+    new_today = sum(c.introduced_at >= start for c in cards)
+    return Progress(
+        cards=len(cards),
+        due=sum(c.due <= now for c in cards),
+        states={name: sum(c.state == state for c in cards) for state, name in STATES.items()},
+        reviews=len(reviews),
+        reviews_today=sum(r.reviewed_at >= start for r in reviews),
+        recalled=round(sum(r.rating != Rating.Again for r in reviews) / len(reviews), 4) if reviews else None,
+        new_today=new_today,
+        new_left_today=max(0, per_day - new_today),
+        streak_days=_streak({r.reviewed_at.date() for r in reviews}, now.astimezone(UTC).date()),
+        next_due=min((c.due for c in cards if c.due > now), default=None),
+    )
+
+
+def export(store: PracticeStore, learner: str) -> tuple[list[CardState], list[ReviewRecord]]:
+    return store.cards(learner), store.reviews(learner)
+
+
+def import_(
+    engine: Engine, store: PracticeStore, learner: str, cards: Sequence[CardState], reviews: Sequence[ReviewRecord]
+) -> tuple[int, int, int]:
+    """Merge exported progress into the learner's: a card is taken where it was
+    reviewed later than the learner's own, a review unless already there.
+    Cards and reviews of questions this index does not have are left out.
+    Returns (cards taken, reviews added, items left out)."""
+    records = engine.searcher.records
+    known_cards = [c for c in cards if isinstance(records.get(c.question_id), Question)]
+    known_reviews = [r for r in reviews if isinstance(records.get(r.question_id), Question)]
+    left_out = len(cards) - len(known_cards) + len(reviews) - len(known_reviews)
+    taken, added = store.merge(learner, known_cards, known_reviews)
+    return taken, added, left_out

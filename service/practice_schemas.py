@@ -1,0 +1,105 @@
+"""API models of practice and progress, kept apart from the internal records
+(``service.practice``, ``service.store.practice``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from service.practice import RatingName, StateName
+from service.schemas import QuestionSummary
+
+QuestionId = Field(..., min_length=1, max_length=300, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class PracticeCard(BaseModel):
+    question: QuestionSummary
+    status: Literal["new", "learning", "review", "relearning"] = Field(
+        description="`new`: never graded; else FSRS's state of the card."
+    )
+    due: datetime | None = Field(description="When it fell due (null for a new card).")
+    reviews: int
+    answer_markdown: str = Field(description="The curated answer, to reveal after answering.")
+    answer_html: str = Field(description="The same answer rendered, as the practice page shows it.")
+    insight_html: str | None = Field(description="The interviewer's insight box, rendered.")
+    next_due: dict[RatingName, datetime] = Field(description="When each grade, given now, would bring it back.")
+
+
+class PracticeNext(BaseModel):
+    learner: str = Field(description="The learner token: send it back as the X-Learner header (the page's cookie).")
+    card: PracticeCard | None = Field(
+        description="What to practise now; null when nothing is due and no new card is left today."
+    )
+    questions: int = Field(description="Questions in this scope (those with a curated answer).")
+    due: int = Field(description="Cards in this scope due now, this one included.")
+    new_left: int = Field(description="Never-graded questions in this scope the learner may still start today.")
+    next_due: datetime | None = Field(description="When the next card in this scope that is not due yet falls due.")
+
+
+class GradeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question_id: str = QuestionId
+    rating: RatingName
+
+
+class CardPublic(BaseModel):
+    """A learner's card as exported and imported: FSRS's fields, and counts."""
+
+    model_config = ConfigDict(extra="forbid")
+    question_id: str = QuestionId
+    state: StateName
+    step: int | None = Field(None, ge=0, le=100)
+    stability: float | None = Field(None, gt=0, le=1e6)
+    difficulty: float | None = Field(None, ge=1, le=10)
+    due: AwareDatetime
+    last_review: AwareDatetime | None = None
+    reviews: int = Field(0, ge=0, le=1_000_000)
+    lapses: int = Field(0, ge=0, le=1_000_000)
+    introduced_at: AwareDatetime
+
+
+class GradeResponse(BaseModel):
+    learner: str
+    rating: RatingName
+    card: CardPublic
+
+
+class ReviewPublic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question_id: str = QuestionId
+    rating: RatingName
+    reviewed_at: AwareDatetime
+
+
+class ProgressResponse(BaseModel):
+    learner: str
+    cards: int = Field(description="Questions graded at least once.")
+    due: int = Field(description="Cards due now.")
+    states: dict[StateName, int]
+    reviews: int
+    reviews_today: int = Field(description="Grades given since midnight UTC.")
+    recalled: float | None = Field(description="Share of grades that were not `again` (null before any).")
+    new_today: int
+    new_left_today: int
+    streak_days: int = Field(description="Days in a row with a grade, ending today (or yesterday).")
+    next_due: datetime | None
+
+
+class ProgressFile(BaseModel):
+    """A learner's progress as exported: what ``POST /api/progress/import`` takes back."""
+
+    model_config = ConfigDict(extra="forbid")
+    format: Literal["qbank-progress"] = "qbank-progress"
+    version: Literal[1] = 1
+    exported_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    cards: list[CardPublic] = Field(default_factory=list, max_length=20_000)
+    reviews: list[ReviewPublic] = Field(default_factory=list, max_length=200_000)
+
+
+class ImportResponse(BaseModel):
+    learner: str
+    cards_taken: int = Field(description="Cards that replaced the learner's own (or were new to them).")
+    reviews_added: int
+    left_out: int = Field(description="Cards and reviews of questions this server's banks do not have.")

@@ -1,0 +1,167 @@
+"""Practice with spaced repetition, and the learner's progress.
+
+Thin: the learner (``LearnerDep``: header, cookie, or a new one), then one
+call into ``service.practice``, then the API models.  The store is reached
+in a worker thread, as feedback is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from index.filters import Filters
+from service import practice, usecases
+from service.deps import BaseUrlDep, EngineDep, LearnerDep, StateDep
+from service.practice_schemas import (
+    CardPublic,
+    GradeRequest,
+    GradeResponse,
+    ImportResponse,
+    PracticeCard,
+    PracticeNext,
+    ProgressFile,
+    ProgressResponse,
+    ReviewPublic,
+)
+from service.render import render_markdown
+from service.schemas import summary
+from service.store.practice import CardState, ReviewRecord
+
+router = APIRouter(prefix="/api", tags=["practice"])
+
+
+def card_public(card: CardState) -> CardPublic:
+    return CardPublic(
+        question_id=card.question_id,
+        state=practice.STATES[card.state],
+        step=card.step,
+        stability=card.stability,
+        difficulty=card.difficulty,
+        due=card.due,
+        last_review=card.last_review,
+        reviews=card.reviews,
+        lapses=card.lapses,
+        introduced_at=card.introduced_at,
+    )
+
+
+def _practice_card(item: practice.Item, base_url: str) -> PracticeCard:
+    record, card = item.record, item.card
+    return PracticeCard(
+        question=summary(record, base_url),
+        status="new" if card is None else practice.STATES[card.state],
+        due=card.due if card else None,
+        reviews=card.reviews if card else 0,
+        answer_markdown=record.answer_markdown,
+        answer_html=render_markdown(record.answer_markdown),
+        insight_html=render_markdown(record.insight) if record.insight else None,
+        next_due=item.previews,
+    )
+
+
+@router.get("/practice/next", response_model=PracticeNext, summary="The next card to practise in a scope")
+async def next_card(
+    engine: EngineDep,
+    state: StateDep,
+    learner: LearnerDep,
+    base_url: BaseUrlDep,
+    company: Annotated[str | None, Query(max_length=100)] = None,
+    difficulty: Annotated[str | None, Query(max_length=20)] = None,
+    tag: Annotated[str | None, Query(max_length=100)] = None,
+    bank: Annotated[str | None, Query(max_length=200)] = None,
+) -> PracticeNext:
+    """Due cards first (the longest overdue first), then questions never graded,
+    up to the daily limit of new cards.  The answer is in the response: a client
+    shows the question first and reveals the answer when asked."""
+    scope = Filters(company, difficulty, tag, bank)
+    now = datetime.now(UTC)
+    found = await asyncio.to_thread(
+        practice.next_card, engine, state.practice, learner.id, scope, now, state.settings.practice_new_per_day
+    )
+    return PracticeNext(
+        learner=learner.token,
+        card=_practice_card(found.item, base_url) if found.item else None,
+        questions=found.questions,
+        due=found.due,
+        new_left=found.new_left,
+        next_due=found.next_due,
+    )
+
+
+@router.post("/practice/grade", response_model=GradeResponse, summary="Grade a card: again, hard, good or easy")
+async def grade(req: GradeRequest, engine: EngineDep, state: StateDep, learner: LearnerDep) -> GradeResponse:
+    now = datetime.now(UTC)
+    try:
+        card = await asyncio.to_thread(
+            practice.grade, engine, state.practice, learner.id, req.question_id, req.rating, now
+        )
+    except usecases.Invalid as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return GradeResponse(learner=learner.token, rating=req.rating, card=card_public(card))
+
+
+@router.get("/progress", response_model=ProgressResponse, summary="The learner's cards and reviews, counted")
+async def progress(engine: EngineDep, state: StateDep, learner: LearnerDep) -> ProgressResponse:
+    now = datetime.now(UTC)
+    found = await asyncio.to_thread(
+        practice.progress, engine, state.practice, learner.id, now, state.settings.practice_new_per_day
+    )
+    return ProgressResponse(
+        learner=learner.token,
+        cards=found.cards,
+        due=found.due,
+        states=found.states,
+        reviews=found.reviews,
+        reviews_today=found.reviews_today,
+        recalled=found.recalled,
+        new_today=found.new_today,
+        new_left_today=found.new_left_today,
+        streak_days=found.streak_days,
+        next_due=found.next_due,
+    )
+
+
+@router.get("/progress/export", response_model=ProgressFile, summary="The learner's progress as a JSON file")
+async def export(engine: EngineDep, state: StateDep, learner: LearnerDep) -> ProgressFile:
+    cards, reviews = await asyncio.to_thread(practice.export, state.practice, learner.id)
+    return ProgressFile(
+        cards=[card_public(c) for c in cards],
+        reviews=[
+            ReviewPublic(question_id=r.question_id, rating=practice.RATING_NAMES[r.rating], reviewed_at=r.reviewed_at)
+            for r in reviews
+        ],
+    )
+
+
+@router.post("/progress/import", response_model=ImportResponse, summary="Merge an exported progress file")
+async def import_(body: ProgressFile, engine: EngineDep, state: StateDep, learner: LearnerDep) -> ImportResponse:
+    """Into this learner's progress: a card is taken where it was reviewed later
+    than theirs, a review unless it is already there.  Importing the same file
+    twice changes nothing the second time."""
+    cards = [
+        CardState(
+            question_id=c.question_id,
+            state=practice.STATE_IDS[c.state],
+            step=c.step,
+            stability=c.stability,
+            difficulty=c.difficulty,
+            due=c.due.astimezone(UTC),
+            last_review=c.last_review.astimezone(UTC) if c.last_review else None,
+            reviews=c.reviews,
+            lapses=c.lapses,
+            introduced_at=c.introduced_at.astimezone(UTC),
+        )
+        for c in body.cards
+    ]
+    reviews = [
+        ReviewRecord(r.question_id, int(practice.RATINGS[r.rating]), r.reviewed_at.astimezone(UTC))
+        for r in body.reviews
+    ]
+    taken, added, left_out = await asyncio.to_thread(
+        practice.import_, engine, state.practice, learner.id, cards, reviews
+    )
+    return ImportResponse(learner=learner.token, cards_taken=taken, reviews_added=added, left_out=left_out)

@@ -1,0 +1,112 @@
+"""The store's tables as SQLAlchemy 2 models.
+
+The schema itself is made by the Alembic revisions in ``migrations/versions``;
+these classes describe it for queries, and a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Float, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+QUESTION_ID_CHARS = 300  # a question id: bank slug, "--", title slug
+LEARNER_CHARS = 64
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime in, the same out, on both databases (SQLite keeps no zone: stored as naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the store keeps aware datetimes only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class FeedbackRow(Base):
+    """A vote on an answer; with a user id (Slack's), one per user and message."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[float] = mapped_column(Float, nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    message_id: Mapped[str | None] = mapped_column(Text)
+    query: Mapped[str | None] = mapped_column(Text)
+    question_id: Mapped[str] = mapped_column(Text, nullable=False)
+    helpful: Mapped[bool] = mapped_column(nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index(
+            "feedback_one_vote_per_user",
+            "source",
+            "message_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("user_id IS NOT NULL AND message_id IS NOT NULL"),
+            postgresql_where=text("user_id IS NOT NULL AND message_id IS NOT NULL"),
+        ),
+    )
+
+
+class CardRow(Base):
+    """A learner's card for one question: FSRS's memory state and when it is due."""
+
+    __tablename__ = "practice_cards"
+
+    learner_id: Mapped[str] = mapped_column(String(LEARNER_CHARS), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(QUESTION_ID_CHARS), primary_key=True)
+    state: Mapped[int] = mapped_column(SmallInteger, nullable=False)  # fsrs.State: 1 learning, 2 review, 3 relearning
+    step: Mapped[int | None] = mapped_column(Integer)
+    stability: Mapped[float | None] = mapped_column(Float)
+    difficulty: Mapped[float | None] = mapped_column(Float)
+    due: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    last_review: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviews: Mapped[int] = mapped_column(Integer, nullable=False)
+    lapses: Mapped[int] = mapped_column(Integer, nullable=False)
+    introduced_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)  # its first grade
+
+    __table_args__ = (Index("practice_cards_due", "learner_id", "due"),)
+
+
+class ReviewRow(Base):
+    """One grade a learner gave a card."""
+
+    __tablename__ = "practice_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    learner_id: Mapped[str] = mapped_column(String(LEARNER_CHARS), nullable=False)
+    question_id: Mapped[str] = mapped_column(String(QUESTION_ID_CHARS), nullable=False)
+    rating: Mapped[int] = mapped_column(SmallInteger, nullable=False)  # fsrs.Rating: 1 again … 4 easy
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (Index("practice_reviews_learner", "learner_id", "reviewed_at"),)
+
+
+class SecretRow(Base):
+    """Keys the service makes for itself once and every replica shares (the learner-id signing key)."""
+
+    __tablename__ = "store_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)

@@ -1,0 +1,309 @@
+"""Practice with spaced repetition: the API through the app's lifespan (a real
+SQLite store), the use cases at chosen times (due cards first, the daily
+limit of new ones), progress moved between learners, bad input, and eight
+clients grading at once on SQLite and on a real PostgreSQL, no review lost.
+
+Scheduling does not depend on meaning, so the index is the shipped content
+embedded with ``HashEmbedder``."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes import HashEmbedder
+from fastapi.testclient import TestClient
+from service_support import service_settings
+
+from index.engine import IngestReport, make_searcher
+from index.filters import Filters
+from qbank.answer import AnswerComposer
+from service import learner, practice
+from service.app import create_app
+from service.state import Engine
+from service.store import Store
+from service.store.practice import PracticeStore
+from service.usecases import Invalid
+
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+GOOGLE_MEDIUM = {"company": "Google", "difficulty": "Medium"}
+
+
+@pytest.fixture(scope="module")
+def client(
+    fake_embedder: HashEmbedder, fake_built: IngestReport, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TestClient]:
+    settings = service_settings(fake_built.path, tmp_path_factory.mktemp("practice"), practice_new_per_day=3)
+    with TestClient(create_app(settings, background_load=False, embedder=fake_embedder)) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def engine(fake_embedder: HashEmbedder, fake_built: IngestReport) -> Engine:
+    searcher = make_searcher(fake_built.artifact, fake_embedder)
+    return Engine(fake_built.artifact, searcher, AnswerComposer(searcher))
+
+
+def new_learner(client: TestClient) -> dict[str, str]:
+    """The header of a learner who has done nothing yet."""
+    client.cookies.clear()
+    token = client.get("/api/practice/next").json()["learner"]
+    client.cookies.clear()
+    return {"X-Learner": token}
+
+
+def next_card(client: TestClient, headers: dict[str, str], **scope: str) -> dict[str, Any]:
+    r = client.get("/api/practice/next", params=scope, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def grade(client: TestClient, headers: dict[str, str], question_id: str, rating: str) -> dict[str, Any]:
+    r = client.post("/api/practice/grade", json={"question_id": question_id, "rating": rating}, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+# -- the API ---------------------------------------------------------------------
+
+
+def test_a_new_learner_gets_a_question_in_scope_with_its_answer_and_a_signed_cookie(client: TestClient) -> None:
+    client.cookies.clear()
+    r = client.get("/api/practice/next", params=GOOGLE_MEDIUM)
+    assert r.status_code == 200
+    body = r.json()
+    assert r.cookies[learner.COOKIE] == body["learner"]
+    assert learner.verify(body["learner"], client.app.state.qbank.learner_key) is not None  # type: ignore[attr-defined]
+    card = body["card"]
+    assert card["status"] == "new" and card["due"] is None and card["reviews"] == 0
+    question = card["question"]
+    assert question["difficulty"] == "Medium" and "Google" in question["companies"]
+    assert card["answer_markdown"].strip() and card["answer_html"].startswith("<")
+    assert set(card["next_due"]) == {"again", "hard", "good", "easy"}
+    due = {k: datetime.fromisoformat(v) for k, v in card["next_due"].items()}
+    assert due["again"] < due["hard"] < due["good"] < due["easy"]
+    assert (body["questions"], body["due"], body["new_left"], body["next_due"]) == (30, 0, 3, None)
+    again = client.get("/api/practice/next", params=GOOGLE_MEDIUM)  # the cookie names the same learner
+    assert again.json()["learner"] == body["learner"] and learner.COOKIE not in again.cookies
+    client.cookies.clear()
+
+
+def test_grading_schedules_cards_until_the_daily_limit_of_new_ones(client: TestClient) -> None:
+    me = new_learner(client)
+    seen = []
+    for rating in ("good", "again", "easy"):
+        body = next_card(client, me, **GOOGLE_MEDIUM)
+        card = body["card"]
+        assert card["status"] == "new" and card["question"]["id"] not in seen
+        assert body["new_left"] == 3 - len(seen)
+        graded = grade(client, me, card["question"]["id"], rating)
+        assert graded["card"]["question_id"] == card["question"]["id"]
+        assert graded["card"]["reviews"] == 1
+        assert datetime.fromisoformat(graded["card"]["due"]) > datetime.now(UTC)
+        seen.append(card["question"]["id"])
+    done = next_card(client, me, **GOOGLE_MEDIUM)
+    assert (done["card"], done["due"], done["new_left"]) == (None, 0, 0)  # nothing due yet, no new card left today
+    assert datetime.fromisoformat(done["next_due"]) <= datetime.now(UTC) + timedelta(minutes=1)  # "again": 1 min
+    progress = client.get("/api/progress", headers=me).json()
+    assert {k: progress[k] for k in ("cards", "due", "reviews", "reviews_today", "new_today", "new_left_today")} == {
+        "cards": 3,
+        "due": 0,
+        "reviews": 3,
+        "reviews_today": 3,
+        "new_today": 3,
+        "new_left_today": 0,
+    }
+    assert progress["states"] == {"learning": 2, "review": 1, "relearning": 0}  # easy graduates at once
+    assert (progress["recalled"], progress["streak_days"]) == (0.6667, 1)
+
+
+def test_progress_moves_to_another_learner_by_export_and_import(client: TestClient) -> None:
+    me, other = new_learner(client), new_learner(client)
+    first = next_card(client, me)["card"]["question"]["id"]
+    grade(client, me, first, "hard")
+    grade(client, me, first, "good")
+    second = next_card(client, me)["card"]["question"]["id"]
+    grade(client, me, second, "good")
+    exported = client.get("/api/progress/export", headers=me).json()
+    assert exported["format"] == "qbank-progress" and exported["version"] == 1
+    assert sorted(c["question_id"] for c in exported["cards"]) == sorted([first, second])
+    assert [r["rating"] for r in exported["reviews"]] == ["hard", "good", "good"]
+
+    unknown = {**exported["cards"][0], "question_id": "no-such-bank--gone"}
+    r = client.post("/api/progress/import", json={**exported, "cards": [*exported["cards"], unknown]}, headers=other)
+    assert r.status_code == 200, r.text
+    assert {k: r.json()[k] for k in ("cards_taken", "reviews_added", "left_out")} == {
+        "cards_taken": 2,
+        "reviews_added": 3,
+        "left_out": 1,
+    }
+    assert client.get("/api/progress/export", headers=other).json()["cards"] == exported["cards"]
+    mine, theirs = (client.get("/api/progress", headers=h).json() for h in (me, other))
+    assert {k: v for k, v in mine.items() if k != "learner"} == {k: v for k, v in theirs.items() if k != "learner"}
+    again = client.post("/api/progress/import", json=exported, headers=other).json()
+    assert (again["cards_taken"], again["reviews_added"]) == (0, 0)  # the same file twice changes nothing
+
+
+BAD = [
+    ("post", "/api/practice/grade", {"question_id": "x", "rating": "meh"}, None, 422),
+    ("post", "/api/practice/grade", {"question_id": "x", "rating": 3}, None, 422),
+    ("post", "/api/practice/grade", {"question_id": "x/../y", "rating": "good"}, None, 422),
+    ("post", "/api/practice/grade", {"question_id": "x", "rating": "good", "extra": 1}, None, 422),
+    (
+        "post",
+        "/api/practice/grade",
+        {"question_id": "no-such-question", "rating": "good"},
+        "unknown question_id 'no-such-question'; practise the ids /api/practice/next gives",
+        422,
+    ),
+    ("post", "/api/progress/import", {"format": "anki", "cards": []}, None, 422),
+    ("post", "/api/progress/import", {"cards": [{"question_id": "q", "state": "learning"}]}, None, 422),
+    (
+        "post",
+        "/api/progress/import",
+        {"cards": [{"question_id": "q", "state": "learning", "due": "2026-12-01T09:00:00", "introduced_at": "x"}]},
+        None,
+        422,
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "detail", "status"), BAD)
+def test_bad_practice_input_is_a_clear_4xx(
+    client: TestClient, method: str, path: str, body: dict[str, Any], detail: str | None, status: int
+) -> None:
+    r = client.request(method.upper(), path, json=body)
+    assert r.status_code == status, r.text
+    if detail is not None:
+        assert r.json() == {"detail": detail}
+    else:
+        assert isinstance(r.json()["detail"], list) and r.json()["detail"][0]["loc"][0] == "body"
+
+
+def test_a_learner_header_this_server_did_not_sign_is_refused(client: TestClient) -> None:
+    token = new_learner(client)["X-Learner"]
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for bad in (forged, "someone-else", token + "x"):
+        r = client.get("/api/progress", headers={"X-Learner": bad})
+        assert r.status_code == 400
+        assert r.json()["detail"].startswith("X-Learner is not a learner token this server gave out")
+
+
+def test_a_cookie_this_server_did_not_sign_starts_a_new_learner(client: TestClient) -> None:
+    token = new_learner(client)["X-Learner"]
+    client.cookies.set(learner.COOKIE, token[:-2] + "xx")
+    r = client.get("/api/progress")
+    assert r.status_code == 200
+    assert r.json()["learner"] != token and r.cookies[learner.COOKIE] == r.json()["learner"]
+    client.cookies.clear()
+
+
+# -- the use cases at chosen times ---------------------------------------------------
+
+
+@pytest.fixture
+def practice_store(tmp_path: Path) -> Iterator[PracticeStore]:
+    store = Store(f"sqlite:///{tmp_path / 'qbank.sqlite3'}").open()
+    yield PracticeStore(store)
+    store.close()
+
+
+def test_due_cards_first_longest_overdue_first_then_new_ones(engine: Engine, practice_store: PracticeStore) -> None:
+    scope = Filters(company="Google")
+    deck = practice.deck(engine, scope)
+    assert len(deck) > 4
+    ranks = {"Easy": 0, "Medium": 1, "Hard": 2}
+    assert [ranks.get(q.difficulty or "", 1) for q in deck] == sorted(ranks.get(q.difficulty or "", 1) for q in deck)
+    a, b, c = (q.id for q in deck[:3])
+    practice.grade(engine, practice_store, "me", a, "good", T0)  # due T0 + 10 min
+    practice.grade(engine, practice_store, "me", b, "again", T0 + timedelta(minutes=2))  # due T0 + 3 min
+    practice.grade(engine, practice_store, "me", c, "easy", T0)  # in review: due days later
+
+    now = T0 + timedelta(minutes=1)
+    early = practice.next_card(engine, practice_store, "me", scope, now, per_day=10)
+    assert early.item is not None and early.item.card is None and early.item.record.id == deck[3].id  # nothing due
+    assert (early.due, early.new_left, early.next_due) == (0, 7, T0 + timedelta(minutes=3))
+
+    later = practice.next_card(engine, practice_store, "me", scope, T0 + timedelta(minutes=11), per_day=10)
+    assert later.item is not None and later.item.record.id == b  # due at T0 + 3 min: overdue longer than a
+    assert later.item.card is not None and later.item.card.reviews == 1
+    assert (later.due, later.new_left) == (2, 7)
+
+
+def test_the_daily_limit_of_new_cards_starts_again_the_next_day(engine: Engine, practice_store: PracticeStore) -> None:
+    deck = practice.deck(engine, Filters())
+    for q in deck[:2]:
+        practice.grade(engine, practice_store, "me", q.id, "easy", T0)
+    today = practice.next_card(engine, practice_store, "me", Filters(), T0 + timedelta(hours=1), per_day=2)
+    assert (today.item, today.new_left) == (None, 0)
+    tomorrow = practice.next_card(engine, practice_store, "me", Filters(), T0 + timedelta(days=1), per_day=2)
+    assert tomorrow.item is not None and tomorrow.item.card is None and tomorrow.new_left == 2
+    other = practice.next_card(engine, practice_store, "someone-else", Filters(), T0, per_day=2)
+    assert other.new_left == 2  # the limit is each learner's own
+
+
+def test_streak_counts_days_in_a_row_with_a_grade(engine: Engine, practice_store: PracticeStore) -> None:
+    q = practice.deck(engine, Filters())[0].id
+    for day in (0, 2, 3, 4):
+        practice.grade(engine, practice_store, "me", q, "good", T0 + timedelta(days=day))
+    assert practice.progress(engine, practice_store, "me", T0 + timedelta(days=4, hours=1), 10).streak_days == 3
+    assert practice.progress(engine, practice_store, "me", T0 + timedelta(days=5), 10).streak_days == 3  # not yet
+    assert practice.progress(engine, practice_store, "me", T0 + timedelta(days=6), 10).streak_days == 0
+
+
+def test_a_grade_on_an_unknown_question_or_with_an_unknown_rating_is_invalid(
+    engine: Engine, practice_store: PracticeStore
+) -> None:
+    with pytest.raises(Invalid, match="unknown question_id 'nope'"):
+        practice.grade(engine, practice_store, "me", "nope", "good", T0)
+    quick_ref = next(r for r in engine.artifact.quick_refs if r.question_id is None)
+    with pytest.raises(Invalid, match="unknown question_id"):  # a quick-reference row has no answer to reveal
+        practice.grade(engine, practice_store, "me", quick_ref.id, "good", T0)
+    with pytest.raises(Invalid, match="rating must be one of again, hard, good, easy, not 'meh'"):
+        practice.grade(engine, practice_store, "me", practice.deck(engine, Filters())[0].id, "meh", T0)
+    assert practice_store.reviews("me") == []
+
+
+# -- eight clients at once ---------------------------------------------------------------
+
+
+def test_eight_clients_grading_at_once_lose_no_review(engine: Engine, store_url: str) -> None:
+    """Each client grades its own learner's cards and, at the same time as the
+    others, one shared learner's same five cards: every grade is a review row,
+    and each shared card counts every grade it got (none applied over another)."""
+    store = Store(store_url).open()
+    cards = PracticeStore(store)
+    questions = [q.id for q in practice.deck(engine, Filters())[:5]]
+    start = threading.Barrier(8)
+    errors: list[BaseException] = []
+    rounds = 6
+
+    def client(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(rounds):
+                now = T0 + timedelta(minutes=i, microseconds=n)
+                for q in questions:
+                    practice.grade(engine, cards, "shared", q, ("again", "hard", "good", "easy")[(n + i) % 4], now)
+                    practice.grade(engine, cards, f"learner-{n}", q, "good", now)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        assert len(cards.reviews("shared")) == 8 * rounds * len(questions)
+        assert {c.question_id: c.reviews for c in cards.cards("shared")} == dict.fromkeys(questions, 8 * rounds)
+        for n in range(8):
+            assert len(cards.reviews(f"learner-{n}")) == rounds * len(questions)
+            assert {c.reviews for c in cards.cards(f"learner-{n}")} == {rounds}
+    finally:
+        store.close()

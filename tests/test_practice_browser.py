@@ -1,0 +1,157 @@
+"""The practice page in real headless Chromium against a real ``qbank serve``:
+keyboard-first (Space reveals, 1-4 grade), at phone width, and the cards
+answered still scheduled after the server restarts on the same store.
+
+Fails on any console error or uncaught page error (a script the
+Content-Security-Policy blocked shows as one).  Screenshots land in
+test-artifacts/."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from server_support import Server, qbank_server
+from service_support import CONTENT
+
+from index.engine import IngestReport
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.server,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: run `make setup-test`"),
+]
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SCOPE = "/practice?company=Google&difficulty=Medium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def watch(page) -> list[str]:  # type: ignore[no-untyped-def]
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return errors
+
+
+def answer_with_keys(page, key: str) -> str:  # type: ignore[no-untyped-def]
+    """Reveal the card shown with Space, grade it with ``key`` (1-4); the graded question's id."""
+    card = page.locator("#card")
+    expect(card).to_be_visible()
+    question_id = str(card.get_attribute("data-question-id"))
+    expect(page.locator("#answer")).to_be_hidden()  # the question first, the answer hidden
+    page.keyboard.press("Space")
+    expect(page.locator("#answer")).to_be_visible()
+    expect(page.locator("#answer-body")).not_to_be_empty()
+    with page.expect_response("**/api/practice/grade") as graded:
+        page.keyboard.press(key)
+    assert graded.value.status == 200
+    expect(card).not_to_have_attribute("data-question-id", question_id)  # the next card came
+    return question_id
+
+
+def test_answer_five_cards_by_keyboard_then_see_them_scheduled_after_a_restart(
+    browser, built: IngestReport, tmp_path: Path
+) -> None:
+    work = tmp_path / "server"
+    work.mkdir()
+    with qbank_server(built.path, work, content_dir=CONTENT) as server:
+        context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+        page = context.new_page()
+        errors = watch(page)
+        page.goto(SCOPE)
+        expect(page.locator("nav a[aria-current=page]")).to_have_text("Practice")
+        expect(page.locator("select[name=company]")).to_have_value("Google")
+        expect(page.locator("#counts")).to_have_text("0 due · 10 new left today")
+        title = page.locator("#card-title")
+        expect(title).not_to_be_empty()
+        expect(page.locator("#card-difficulty")).to_have_text("Medium")
+        expect(page.locator("#card-companies")).to_contain_text("Google")
+        expect(title).to_be_focused()
+        graded = [answer_with_keys(page, key) for key in ("3", "4", "2", "3", "1")]
+        assert len(set(graded)) == 5
+        expect(page.locator("#counts")).to_contain_text("0 due · 5 new left today · next due in 1 min")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "practice-desktop.png"), full_page=True)
+        cookies = context.cookies()
+        context.close()
+        assert errors == []
+
+    with sqlite3.connect(server.database_path) as db:
+        rows = db.execute("SELECT question_id, rating FROM practice_reviews ORDER BY id").fetchall()
+    assert rows == list(zip(graded, (3, 4, 2, 3, 1), strict=True))
+
+    with qbank_server(built.path, work, content_dir=CONTENT) as restarted:  # the same store, a new process
+        context = browser.new_context(viewport=DESKTOP, base_url=restarted.base_url)
+        context.add_cookies([{**c, "domain": "127.0.0.1"} for c in cookies])
+        page = context.new_page()
+        errors = watch(page)
+        page.goto(SCOPE)
+        expect(page.locator("#counts")).to_contain_text("0 due · 5 new left today · next due in")
+        expect(page.locator("#card")).to_be_visible()
+        assert page.locator("#card").get_attribute("data-question-id") not in graded  # a new card, the five wait
+        progress = page.request.get("/api/progress").json()
+        assert (progress["cards"], progress["reviews"], progress["due"]) == (5, 5, 0)
+        assert progress["states"] == {"learning": 4, "review": 1, "relearning": 0}
+        context.close()
+        assert errors == []
+
+
+@pytest.fixture(scope="module")
+def server(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with qbank_server(built.path, tmp_path_factory.mktemp("practice-server"), content_dir=CONTENT) as srv:
+        yield srv
+
+
+def test_at_phone_width_cards_fit_and_grade_by_tapping(browser, server: Server) -> None:
+    context = browser.new_context(viewport=PHONE, base_url=server.base_url, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto("/practice")
+    expect(page.locator("#card")).to_be_visible()
+    first = page.locator("#card").get_attribute("data-question-id")
+    page.locator("#reveal").tap()
+    expect(page.locator("#answer")).to_be_visible()
+    buttons = page.locator("#grades button")
+    expect(buttons).to_have_count(4)
+    for i in range(4):
+        box = buttons.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        assert box["height"] >= 44  # a finger's target
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # nothing forces a sideways scroll
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "practice-phone.png"), full_page=True)
+    with page.expect_response("**/api/practice/grade"):
+        page.get_by_role("button", name="Good").tap()
+    expect(page.locator("#card")).not_to_have_attribute("data-question-id", str(first))
+    context.close()
+    assert errors == []
+
+
+def test_a_scope_with_nothing_left_says_so_and_when_to_come_back(browser, server: Server) -> None:
+    context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto("/practice?company=No+Such+Company")
+    expect(page.locator("#done")).to_be_visible()
+    expect(page.locator("#card")).to_be_hidden()
+    expect(page.locator("#done-detail")).to_have_text("No question matches this selection. Pick another one above.")
+    page.locator("select[name=company]").select_option("Google")  # the scope form submits itself
+    expect(page).to_have_url(f"{server.base_url}/practice?company=Google&difficulty=&tag=&bank=")
+    expect(page.locator("#card")).to_be_visible()
+    context.close()
+    assert errors == []
