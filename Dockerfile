@@ -1,13 +1,19 @@
 # syntax=docker/dockerfile:1
 #
-# The qbank API image: CPU-only torch, the packaged embedding model, the
-# banks in content/ indexed at build time, run as a non-root user.
+# The qbank API image: the model exported to ONNX at build time, served
+# without torch, the banks in content/ indexed at build time, run as a
+# non-root user.
 #
 #   docker compose build        (or: docker build -t qbank .)
 #
-# The install steps are `make setup`'s, in the same order: a venv, pip
-# upgraded, torch==2.13.0 FIRST, then qbank (here without the test extras).
-# tests/test_deploy.py parses this file and the Makefile and fails if they drift.
+# Two stages.  "build" installs what `make setup` installs, in the same order
+# (a venv, pip upgraded, torch==2.13.0 FIRST, then qbank with its export
+# extra; the test extra aside) and runs `qbank export`: the ONNX graphs, fp32
+# and int8, with their tokenizer.  It also makes the serving venv: qbank alone,
+# whose dependencies hold no torch.  "runtime" takes that venv and the export,
+# and indexes content/ with them, which proves at build time that ingest and
+# serving run without torch.  tests/test_deploy.py parses this file and the
+# Makefile and fails if they drift.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -23,11 +29,11 @@ ENV PIP_NO_CACHE_DIR=1 \
 # a mirror of that index if the build network cannot reach it.
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 # hadolint ignore=DL3013
-RUN python3 -m venv /opt/venv \
- && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
- && /opt/venv/bin/pip install --no-cache-dir --index-url "${TORCH_INDEX_URL}" torch==2.13.0
+RUN python3 -m venv /opt/export \
+ && /opt/export/bin/pip install --no-cache-dir --upgrade pip \
+ && /opt/export/bin/pip install --no-cache-dir --index-url "${TORCH_INDEX_URL}" torch==2.13.0
 
-# Then qbank itself; torch==2.13.0 is already satisfied, so nothing pulls CUDA.
+# Then qbank with the export extra; torch==2.13.0 is already satisfied, so nothing pulls CUDA.
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY qbank ./qbank
@@ -35,16 +41,26 @@ COPY ingest ./ingest
 COPY index ./index
 COPY service ./service
 COPY eval ./eval
-RUN /opt/venv/bin/pip install --no-cache-dir .
+RUN /opt/export/bin/pip install --no-cache-dir ".[export]" \
+ && QBANK_MODEL_CACHE_DIR=/opt/models /opt/export/bin/qbank export
+
+# The serving venv: qbank without the export extra, so without torch (the
+# check fails the build if a dependency ever brings it back).
+# hadolint ignore=DL3013
+RUN python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir --upgrade pip \
+ && /opt/venv/bin/pip install --no-cache-dir . \
+ && if /opt/venv/bin/pip show --quiet torch 2>/dev/null; then echo "torch in the serving venv" >&2 && exit 1; fi
 
 
 FROM ${PYTHON_IMAGE} AS runtime
 
 # qbank is installed into site-packages, so the project-root defaults of
-# QBANK_INDEX_DIR and QBANK_CONTENT_DIR would point there: set both.  The index
-# lives one level down in /data because /data/index is a symlink to a
-# versioned directory that `qbank ingest` swaps atomically; mount the volume at
-# /data, never at /data/index.
+# QBANK_INDEX_DIR, QBANK_CONTENT_DIR and QBANK_MODEL_CACHE_DIR would point
+# there: set them.  The index lives one level down in /data because
+# /data/index is a symlink to a versioned directory that `qbank ingest` swaps
+# atomically; mount the volume at /data, never at /data/index.  The export
+# stays in the image (/opt/models): there is no torch here to make it again.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -52,6 +68,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     TRANSFORMERS_OFFLINE=1 \
     QBANK_CONTENT_DIR=/app/content \
     QBANK_INDEX_DIR=/data/index \
+    QBANK_MODEL_CACHE_DIR=/opt/models \
     QBANK_HOST=0.0.0.0 \
     QBANK_PORT=8000
 
@@ -61,11 +78,13 @@ RUN groupadd --gid 10001 qbank \
  && chown 10001:10001 /data
 
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/models /opt/models
 WORKDIR /app
 COPY content ./content
 
-# Build the index now, as `make ingest` does.  A named volume mounted at /data
-# starts as a copy of this, so the first start loads it instead of building.
+# Build the index now, as `make ingest` does, with the exported encoder.  A
+# named volume mounted at /data starts as a copy of this, so the first start
+# loads it instead of building.
 USER 10001:10001
 RUN qbank ingest
 

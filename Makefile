@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 
 .PHONY: setup setup-test setup-browser run ingest test test-fast lint eval bench clean
 
-setup: $(BIN)/qbank ## create .venv: CPU torch first, then qbank with its test extras
+setup: $(BIN)/qbank ## create .venv: CPU torch first, then qbank with its export and test extras
 
 $(BIN)/qbank: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch 2.13.0 first: the CPU build from local disk. Any other request pulls multi-GB CUDA wheels.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[export,test]'
 	touch $@
 
 setup-test: ## Debian's Chromium, nginx and PostgreSQL for the browser, proxy and store tests (needs root or sudo)

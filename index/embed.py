@@ -79,8 +79,14 @@ class Embedder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            import torch
-            from sentence_transformers import SentenceTransformer
+            try:
+                import torch
+                from sentence_transformers import SentenceTransformer
+            except ModuleNotFoundError as exc:
+                raise RuntimeError(
+                    f"QBANK_ENCODER=torch needs {exc.name}, which this install lacks (the export extra: "
+                    "pip install 'qbank[export]'); QBANK_ENCODER=onnx runs without it"
+                ) from exc
 
             if self.threads:
                 # Process-wide.  One thread per encode keeps concurrent requests

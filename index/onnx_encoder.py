@@ -219,6 +219,14 @@ class OnnxEmbedder(Embedder):
         precision: str = "fp32",
         batch_wait_ms: float = 0.0,
     ) -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
+        if precision == "int8" and batch_wait_ms:
+            # Dynamic int8 quantizes each pass's activations with one scale for the whole
+            # batch: a query's vector would depend on the queries beside it (cosine down
+            # to 0.984 against its vector alone), so int8 encodes every query alone.
+            log.info("query batching is off with the int8 encoder (its vectors would depend on the batch)")
+            batch_wait_ms = 0.0
         super().__init__(
             model,
             batch_size=batch_size,
@@ -226,8 +234,6 @@ class OnnxEmbedder(Embedder):
             threads=threads,
             batch_wait_ms=batch_wait_ms,
         )
-        if precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {precision!r}: use one of {', '.join(PRECISIONS)}")
         self.cache_dir = Path(cache_dir)
         self.precision = precision
         self.directory = export_dir(model, cache_dir, precision)

@@ -80,7 +80,8 @@ class Settings(BaseSettings):
         ge=0,
         le=50,
         description="Milliseconds a query new to the cache waits for concurrent ones to share its encoder pass "
-        "(0 = every query encoded alone). A query waits only while another batch is being encoded.",
+        "(0 = every query encoded alone). A query waits only while another batch is being encoded. Not with "
+        "onnx-int8, whose activations are quantized per batch: a query's vector would depend on its neighbours.",
     )
     admin_token: SecretStr | None = Field(None, description="Bearer token for POST /admin/reload (unset = disabled).")
     database_url: SecretStr | None = Field(

