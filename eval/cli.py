@@ -48,7 +48,12 @@ def eval_command(
         typer.Option("--content", help="Content folder, to build a missing index (default: QBANK_CONTENT_DIR)."),
     ] = None,
     modes: Annotated[
-        str, typer.Option("--modes", help="Comma-separated pipelines: hybrid, bm25, dense, hybrid-rrf, hybrid-max.")
+        str,
+        typer.Option(
+            "--modes",
+            help="Comma-separated pipelines: hybrid, bm25, dense, hybrid-rrf, hybrid-max, hybrid-late "
+            "(late-interaction rerank; needs the export extra), hybrid-llm (LLM rerank; needs QBANK_LLM_*).",
+        ),
     ] = "hybrid,bm25,dense",
     split: Annotated[str, typer.Option("--split", help="dev, test or all (both, reported apart).")] = "all",
     out: Annotated[Path, typer.Option("--out", help="Reports folder.", show_default="eval/reports")] = DEFAULT_OUT,
@@ -64,8 +69,9 @@ def eval_command(
     from eval.sets import EvalSet, choose_sets
     from index.encoders import make_embedder
     from index.engine import load_or_build, make_searcher
-    from index.search import PIPELINES
+    from index.search import NEEDS_LLM, PIPELINES
     from index.store import IndexLoadError
+    from qbank.answer.llm import LLMClient
     from qbank.settings import get_settings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
@@ -91,7 +97,11 @@ def eval_command(
         empty = [name for name, items in selected.items() if not items]
         if empty:
             raise ValueError(f"eval set {', '.join(empty)} has no {split} items")
-        runner = EvalRunner(make_searcher(artifact, embedder), modes=chosen, k=k, progress=True)
+        llm = LLMClient.from_settings(settings)
+        needs_llm = [m for m in chosen if m in NEEDS_LLM]
+        if needs_llm and llm is None:
+            raise ValueError(f"mode {', '.join(needs_llm)} needs an LLM: set QBANK_LLM_BASE_URL and QBANK_LLM_MODEL")
+        runner = EvalRunner(make_searcher(artifact, embedder, llm), modes=chosen, k=k, progress=True)
         runs = {name: runner.run(items) for name, items in selected.items()}
     except DatasetError as exc:
         raise _fail(f"{exc}\nfix the eval set before running it") from exc

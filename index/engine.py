@@ -9,6 +9,7 @@ from pathlib import Path
 
 from index.build import BuildStats, build_artifact
 from index.calibration import save_calibration
+from index.components.rerank import ChatCompleter
 from index.embed import Embedder
 from index.search import Searcher
 from index.store import IndexArtifact, IndexLoadError, load_artifact, read_manifest, save_artifact
@@ -73,5 +74,5 @@ def load_or_build(
     )
 
 
-def make_searcher(artifact: IndexArtifact, embedder: Embedder) -> Searcher:
-    return Searcher(artifact, embedder)
+def make_searcher(artifact: IndexArtifact, embedder: Embedder, llm: ChatCompleter | None = None) -> Searcher:
+    return Searcher(artifact, embedder, llm=llm)

@@ -45,7 +45,14 @@ from index.components import (
     RecordScores,
     top_positions,
 )
-from index.embed import Embedder
+from index.components.rerank import (
+    ChatCompleter,
+    LateInteractionReranker,
+    LLMListwiseReranker,
+    RerankStage,
+    sentence_transformer_tokens,
+)
+from index.embed import Embedder, model_path
 from index.filters import Filters
 from index.query import AnalyzedQuery, SpellCorrector
 from index.results import Passage, SearchHit, SearchResult, make_snippet
@@ -55,13 +62,17 @@ __all__ = ["MODES", "PIPELINES", "Filters", "Mode", "Pipeline", "SearchHit", "Se
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
-PIPELINES: tuple[str, ...] = (*MODES, "hybrid-rrf", "hybrid-max")  # the API's modes, then eval's alternatives
+# The API's modes, then eval's alternatives: other fusions, and hybrid with a rerank stage
+# (late interaction with the model's token vectors; the configured LLM, listwise).
+PIPELINES: tuple[str, ...] = (*MODES, "hybrid-rrf", "hybrid-max", "hybrid-late", "hybrid-llm")
+NEEDS_LLM = frozenset(["hybrid-llm"])
 
 
 class Stage(Protocol):
-    """A step over the fused record scores (a reranker, a boost)."""
+    """A step over the fused record scores (a reranker, a boost); ``pool`` is
+    the records the filters allow."""
 
-    def run(self, analyzed: AnalyzedQuery, fused: RecordScores) -> RecordScores: ...
+    def run(self, analyzed: AnalyzedQuery, fused: RecordScores, pool: np.ndarray) -> RecordScores: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +95,12 @@ class Searcher:
         abstention: AbstentionConfig | None = None,
         dense_candidates: int = 300,
         weights: FusionWeights | None = None,
+        llm: ChatCompleter | None = None,
     ) -> None:
         """Fusion weights and abstention floors: the arguments when given, else
         the index's calibration (``qbank tune``) when it fits its model, else
-        the built-in defaults."""
+        the built-in defaults.  ``llm`` (an OpenAI-compatible client) enables
+        the ``hybrid-llm`` pipeline."""
         self.artifact = artifact
         self.embedder = embedder
         self.records = artifact.records
@@ -115,8 +128,26 @@ class Searcher:
             "dense": Pipeline(DenseOnly(), (company,)),
             "hybrid-rrf": Pipeline(build["rrf"], (company,)),
             "hybrid-max": Pipeline(build["weighted"], (company,)),
+            "hybrid-late": Pipeline(
+                build["saturating"],
+                (
+                    company,
+                    RerankStage(
+                        LateInteractionReranker(
+                            artifact.chunks,
+                            self.doc_ids,
+                            sentence_transformer_tokens(model_path(artifact.manifest.model)),
+                        ),
+                        depth=10,
+                        weight=0.4,
+                    ),
+                ),
+            ),
         }
-        assert tuple(self.pipelines) == PIPELINES
+        if llm is not None:
+            reranker = LLMListwiseReranker(llm, self.records, self.doc_ids)
+            self.pipelines["hybrid-llm"] = Pipeline(build["saturating"], (company, RerankStage(reranker, 10, None)))
+        assert set(self.pipelines) | NEEDS_LLM == set(PIPELINES)
         self._absent = RecordScores.zeros(len(self.doc_ids))
 
     def search(
@@ -129,6 +160,8 @@ class Searcher:
         matches_only: bool = False,
     ) -> SearchResult:
         pipeline = self.pipelines.get(mode)
+        if pipeline is None and mode in NEEDS_LLM:
+            raise ValueError(f"mode {mode!r} needs an LLM: set QBANK_LLM_BASE_URL and QBANK_LLM_MODEL")
         if pipeline is None:
             raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(self.pipelines)}")
         if k <= 0:
@@ -144,7 +177,7 @@ class Searcher:
         pool = self.filter.run(filters)
         fused = fusion.run(lexical or self._absent, dense or self._absent, pool)
         for stage in pipeline.stages:
-            fused = stage.run(analyzed, fused)
+            fused = stage.run(analyzed, fused, pool)
         order = pool[top_positions(fused.scores[pool], k)]
         answerable = self.abstention.run(analyzed, len(order), lexical, dense)
         if matches_only:

@@ -58,11 +58,7 @@ class ServiceState:
         self.learner_key: bytes | None = None  # signs learner ids; set once the store is open
         self.engine: Engine | None = None
         self.error: str | None = None
-        llm: LLMClient | None = None
-        if settings.llm_base_url and settings.llm_model:
-            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-            llm = LLMClient(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout_s)
-        self.writer = AnswerWriter(llm)
+        self.writer = AnswerWriter(LLMClient.from_settings(settings))
         self._reload_lock = asyncio.Lock()
 
     @property

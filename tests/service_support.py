@@ -154,7 +154,9 @@ def in_pieces(text: str, size: int = 3) -> tuple[str, ...]:
 
 @dataclass
 class FakeOpenAI:
-    """``POST /v1/chat/completions`` answered the way the OpenAI API streams.
+    """``POST /v1/chat/completions`` answered the way the OpenAI API does:
+    streamed, or one ``chat.completion`` object when the request says
+    ``"stream": false``.
 
     ``mode``: ``ok`` (the ``pieces`` as content deltas), ``http500``,
     ``malformed`` (one good chunk, then a chunk that is not JSON), ``empty``
@@ -203,6 +205,8 @@ class FakeOpenAI:
                     elif fake.mode == "hang":
                         time.sleep(fake.hang_s)
                         self._json(500, {"error": {"message": "too late", "type": "server_error"}})
+                    elif (fake.requests[-1]["json"] or {}).get("stream") is False:
+                        self._completion(fake.mode)
                     else:
                         self._stream(fake.mode)
                 except (BrokenPipeError, ConnectionResetError):
@@ -229,6 +233,33 @@ class FakeOpenAI:
                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
                 }
                 self._chunk(f"data: {json.dumps(chunk)}\n\n".encode())
+
+            def _completion(self, mode: str) -> None:
+                """A non-streamed ``chat.completion`` object, as the API answers ``"stream": false``."""
+                if mode == "malformed":
+                    data = b'{"choices": [{"message": {"content": "trunc'
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                content = "".join(fake.pieces) if mode == "ok" else ""
+                self._json(
+                    200,
+                    {
+                        "id": "chatcmpl-fake",
+                        "object": "chat.completion",
+                        "model": "fake-model",
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": content},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                    },
+                )
 
             def _stream(self, mode: str) -> None:
                 self.send_response(200)

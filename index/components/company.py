@@ -21,7 +21,7 @@ class CompanyListRanking:
         self.rank = np.asarray(rank, dtype=np.float32)
         self.rank.flags.writeable = False
 
-    def run(self, analyzed: AnalyzedQuery, fused: RecordScores) -> RecordScores:
+    def run(self, analyzed: AnalyzedQuery, fused: RecordScores, pool: np.ndarray) -> RecordScores:
         if not analyzed.company_only:
             return fused
         return RecordScores(self.rank, fused.best_chunk)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 
@@ -35,6 +36,14 @@ class LLMClient:
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.timeout = httpx.Timeout(timeout_s, connect=min(5.0, timeout_s))
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> LLMClient | None:
+        """The client ``QBANK_LLM_*`` configure, or None when no LLM is configured."""
+        if not (settings.llm_base_url and settings.llm_model):
+            return None
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        return cls(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout_s)
+
     @staticmethod
     def build_messages(question: str, sources: list[tuple[str, str]]) -> list[dict[str, str]]:
         context = "\n\n".join(f"[{i}] {title}\n{text}" for i, (title, text) in enumerate(sources, 1))
@@ -42,6 +51,24 @@ class LLMClient:
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": f"Sources:\n\n{context}\n\nQuestion: {question}"},
         ]
+
+    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> str:
+        """One non-streamed chat completion (the rerank stage's call); ``LLMError`` on any failure."""
+        payload = {"model": self.model, "stream": False, "max_tokens": max_tokens, "messages": messages}
+        try:
+            with httpx.Client(timeout=self.timeout) as client:
+                resp = client.post(self.url, json=payload, headers=self.headers)
+        except httpx.HTTPError as exc:
+            raise LLMError(f"LLM endpoint failed: {type(exc).__name__}: {exc}") from exc
+        if resp.status_code != 200:
+            raise LLMError(f"LLM endpoint answered HTTP {resp.status_code}")
+        try:
+            content = resp.json()["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise LLMError(f"malformed completion from LLM endpoint: {resp.text[:80]!r}") from exc
+        if not isinstance(content, str) or not content:
+            raise LLMError("LLM endpoint returned no content")
+        return content
 
     async def stream(self, question: str, sources: list[tuple[str, str]]) -> AsyncIterator[str]:
         payload = {

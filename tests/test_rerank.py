@@ -1,0 +1,159 @@
+"""The rerank stage: the stage's contract, the LLM listwise reranker against
+a fake OpenAI-compatible endpoint (real HTTP), and the late-interaction
+reranker with the packaged model's token vectors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from service_support import FakeOpenAI
+from typer.testing import CliRunner
+
+from index.components import RecordScores
+from index.components.rerank import LLMListwiseReranker, RerankStage
+from index.embed import Embedder
+from index.search import Searcher
+from index.store import IndexArtifact
+from qbank.answer.llm import LLMClient, LLMError
+from qbank.cli import app
+
+QUERY = "my model is great on training data and poor on new data"
+
+
+class Fixed:
+    """A reranker with set answers (the stage's own contract, not a stand-in for a real judge)."""
+
+    def __init__(self, relevance: list[float] | None) -> None:
+        self.relevance = relevance
+        self.seen: list[np.ndarray] = []
+
+    def score(self, query: str, candidates: np.ndarray) -> np.ndarray | None:
+        self.seen.append(candidates)
+        return None if self.relevance is None else np.asarray(self.relevance, dtype=np.float32)
+
+
+def _analyzed(searcher: Searcher, text: str = QUERY):  # type: ignore[no-untyped-def]
+    return searcher.analyzer.run(text)
+
+
+def test_the_stage_lifts_only_its_candidates_and_keeps_the_rest_in_order(searcher: Searcher) -> None:
+    fused = RecordScores(np.asarray([0.9, 0.8, 0.7, 0.1], dtype=np.float32), np.arange(4))
+    pool = np.arange(4)
+    judge = Fixed([0.0, 0.0, 1.0])
+    out = RerankStage(judge, depth=3, weight=0.5).run(_analyzed(searcher), fused, pool)
+    assert list(judge.seen[0]) == [0, 1, 2]
+    assert list(np.argsort(-out.scores)) == [2, 0, 1, 3]  # the third candidate first, the outsider last
+    assert out.scores[3] == pytest.approx(0.1)
+    alone = RerankStage(Fixed([0.0, 0.5, 1.0]), depth=3, weight=None).run(_analyzed(searcher), fused, pool)
+    assert list(np.argsort(-alone.scores)) == [2, 1, 0, 3]  # the reranker's order alone, still above the rest
+    # Outside the pool nothing is a candidate.
+    RerankStage(judge, depth=3).run(_analyzed(searcher), fused, np.asarray([1, 3]))
+    assert list(judge.seen[-1]) == [1, 3]
+
+
+@pytest.mark.parametrize("relevance", [None, [1.0], [np.nan, 0.0, 1.0]])
+def test_a_judge_that_cannot_judge_leaves_the_fused_order(searcher: Searcher, relevance: list[float] | None) -> None:
+    fused = RecordScores(np.asarray([0.9, 0.8, 0.7], dtype=np.float32), np.arange(3))
+    out = RerankStage(Fixed(relevance), depth=3).run(_analyzed(searcher), fused, np.arange(3))
+    assert out is fused
+
+
+def test_the_stage_validates_its_settings() -> None:
+    with pytest.raises(ValueError, match="depth"):
+        RerankStage(Fixed([]), depth=1)
+    with pytest.raises(ValueError, match="weight"):
+        RerankStage(Fixed([]), weight=0.0)
+
+
+@pytest.mark.parametrize(
+    ("reply", "order"),
+    [
+        ('{"ranking": [3, 1, 2]}', [3, 1, 2]),
+        ('Sure! ```json\n{"ranking": [2, 2, 9, 1]}\n```', [2, 1]),
+        ("[1, 3]", [1, 3]),
+        ('{"ranking": [true, "2", 3]}', [3]),
+        ("I think the first one.", None),
+        ('{"ranking": []}', None),
+        ('{"order": [1]}', None),
+    ],
+)
+def test_the_llm_reply_is_parsed_leniently(reply: str, order: list[int] | None) -> None:
+    assert LLMListwiseReranker.parse(reply, 3) == order
+
+
+@pytest.fixture(scope="module")
+def fake_endpoint() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+def llm_searcher(artifact: IndexArtifact, embedder: Embedder, fake: FakeOpenAI, timeout_s: float = 5.0) -> Searcher:
+    return Searcher(artifact, embedder, llm=LLMClient(fake.base_url, "fake-model", "sk-test", timeout_s))
+
+
+def test_the_llm_orders_the_top_candidates(
+    artifact: IndexArtifact, embedder: Embedder, fake_endpoint: FakeOpenAI
+) -> None:
+    fake_endpoint.reset("ok")
+    fake_endpoint.pieces = ('{"ranking": [3, 1, 2]}',)
+    searcher = llm_searcher(artifact, embedder, fake_endpoint)
+    plain = [h.record.id for h in searcher.search(QUERY, k=10, mode="hybrid").hits]
+    reranked = [h.record.id for h in searcher.search(QUERY, k=10, mode="hybrid-llm").hits]
+    assert reranked[:3] == [plain[2], plain[0], plain[1]]
+    assert sorted(reranked) == sorted(plain)  # the same ten records, reordered
+    (request,) = fake_endpoint.requests
+    sent = request["json"]
+    assert (sent["model"], sent["stream"], request["headers"]["Authorization"]) == (
+        "fake-model",
+        False,
+        "Bearer sk-test",
+    )
+    user = sent["messages"][1]["content"]
+    assert QUERY in user and all(f"[{n}] {searcher.records[plain[n - 1]].title}" in user for n in range(1, 11))
+
+
+@pytest.mark.parametrize("mode", ["http500", "malformed", "empty", "hang"])
+def test_a_failing_llm_leaves_the_fused_order(
+    artifact: IndexArtifact, embedder: Embedder, fake_endpoint: FakeOpenAI, mode: str
+) -> None:
+    fake_endpoint.reset(mode)
+    fake_endpoint.hang_s = 1.0
+    searcher = llm_searcher(artifact, embedder, fake_endpoint, timeout_s=0.3)
+    plain = [h.record.id for h in searcher.search(QUERY, k=10, mode="hybrid").hits]
+    assert [h.record.id for h in searcher.search(QUERY, k=10, mode="hybrid-llm").hits] == plain
+
+
+def test_complete_raises_llm_error_for_a_bad_endpoint(fake_endpoint: FakeOpenAI) -> None:
+    fake_endpoint.reset("http500")
+    with pytest.raises(LLMError, match="HTTP 500"):
+        LLMClient(fake_endpoint.base_url, "m").complete([{"role": "user", "content": "x"}], 10)
+    fake_endpoint.reset("ok")
+    fake_endpoint.pieces = ("fine",)
+    assert LLMClient(fake_endpoint.base_url, "m").complete([{"role": "user", "content": "x"}], 10) == "fine"
+
+
+def test_hybrid_llm_without_an_llm_says_what_to_set(searcher: Searcher, tmp_path: object) -> None:
+    with pytest.raises(ValueError, match="needs an LLM: set QBANK_LLM_BASE_URL"):
+        searcher.search(QUERY, mode="hybrid-llm")
+    result = CliRunner().invoke(app, ["eval", "--modes", "hybrid-llm", "--out", str(tmp_path)])
+    assert result.exit_code == 1 and "needs an LLM" in result.output
+
+
+@pytest.mark.slow
+def test_late_interaction_prefers_the_record_whose_text_the_query_repeats(searcher: Searcher) -> None:
+    stage = searcher.pipelines["hybrid-late"].stages[-1]
+    assert isinstance(stage, RerankStage)
+    reranker = stage.reranker
+    dropout = searcher.doc_ids.index("machine-learning--what-is-dropout-and-why-does-it-work")
+    other = searcher.doc_ids.index("machine-learning--explain-k-means-clustering")
+    relevance = reranker.score(
+        "randomly dropping neurons during training so the network cannot co-adapt", np.asarray([other, dropout])
+    )
+    assert relevance is not None and relevance[1] > relevance[0]
+    hits = searcher.search("randomly dropping neurons during training", k=5, mode="hybrid-late").hits
+    assert hits[0].record.id == "machine-learning--what-is-dropout-and-why-does-it-work"
+    assert json.dumps([h.record.id for h in hits])  # plain ids, five distinct
+    assert len({h.record.id for h in hits}) == 5
