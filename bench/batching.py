@@ -59,10 +59,12 @@ def inprocess(
     make: Any,
     wait_ms: float,
     seconds: float,
-    rounds: int = 3,
+    rounds: int = 6,
 ) -> dict[str, Any]:
     """``make(batch_wait_ms)`` builds a loaded embedder; each (setting, concurrency)
-    runs ``rounds`` times, alternating, and the median round is reported."""
+    runs ``rounds`` times, alternating, and the median round is reported, with
+    the median of the rounds' own on/off ratios (each pair run back to back, so
+    a change in the machine's load hits both sides of a pair alike)."""
     texts = unique([q.text for q in queries], 200_000, start=1_000_000)
     embedders = {"off": make(0.0), "on": make(wait_ms)}
     runs: dict[str, dict[int, list[dict[str, Any]]]] = {name: {c: [] for c in CONCURRENCIES} for name in embedders}
@@ -86,12 +88,18 @@ def inprocess(
             median = runs[name][c][int(np.argsort(qps)[len(qps) // 2])]
             row[name] = {**median, "qps_rounds": qps}
         row["qps_ratio_on_over_off"] = ratio(row["on"]["qps"], row["off"]["qps"])
+        row["paired_ratio_median"] = _paired(row["on"]["qps_rounds"], row["off"]["qps_rounds"])
         out[f"concurrency_{c}"] = row
     return out
 
 
+def _paired(on: Sequence[float], off: Sequence[float]) -> float | None:
+    ratios = [a / b for a, b in zip(on, off, strict=True) if b]
+    return round(float(np.median(ratios)), 3) if ratios else None
+
+
 def http(
-    index_dir: Path, queries: Sequence[BenchQuery], wait_ms: float, seconds: float, env: dict[str, str], rounds: int = 2
+    index_dir: Path, queries: Sequence[BenchQuery], wait_ms: float, seconds: float, env: dict[str, str], rounds: int = 4
 ) -> dict[str, Any]:
     texts = [q.text for q in queries]
     servers = {
@@ -130,6 +138,7 @@ def http(
                 "rps_rounds": rps,
             }
         row["rps_ratio_on_over_off"] = ratio(row["on"]["rps"], row["off"]["rps"])
+        row["paired_ratio_median"] = _paired(row["on"]["rps_rounds"], row["off"]["rps_rounds"])
         out[f"concurrency_{c}"] = row
     return out
 
@@ -145,8 +154,9 @@ def batching_section(
         ).load()
 
     env = {"QBANK_ENCODER": encoder, "QBANK_MODEL_CACHE_DIR": str(cache_dir)}
+    short = max(1.0, seconds / 2)  # more, shorter rounds: pairs closer in time on a shared machine
     return {
         "encoder": encoder,
-        "inprocess": inprocess(queries, make, wait_ms, seconds),
-        "http": http(index_dir, queries, wait_ms, seconds, env),
+        "inprocess": inprocess(queries, make, wait_ms, short),
+        "http": http(index_dir, queries, wait_ms, short, env),
     }

@@ -161,7 +161,8 @@ def print_summary(report: dict[str, Any]) -> None:
                 if key.startswith("concurrency_"):
                     typer.echo(
                         f"batching {where} {key.replace('concurrency_', 'c=')}: off {row['off'][unit]} vs on "
-                        f"{row['on'][unit]} {unit} (x{row[f'{unit}_ratio_on_over_off']})"
+                        f"{row['on'][unit]} {unit} (x{row[f'{unit}_ratio_on_over_off']}, "
+                        f"paired rounds x{row['paired_ratio_median']})"
                     )
     for t in report["targets"]:
         mark = "MET   " if t["met"] else "MISSED"
