@@ -81,8 +81,13 @@ def sentence_transformer_tokens(model_dir: str) -> TokenEncoder:
 
     def encode(texts: Sequence[str]) -> list[np.ndarray]:
         if not loaded:
-            from sentence_transformers import SentenceTransformer
-
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:
+                raise RuntimeError(
+                    "late-interaction rerank needs the model's token vectors, which only the build side has: "
+                    "pip install -e '.[export]' (torch==2.13.0 first)"
+                ) from exc
             loaded.append(SentenceTransformer(model_dir, device="cpu"))
         model = loaded[0]
         out = model.encode(list(texts), output_value="token_embeddings", convert_to_numpy=False, batch_size=32)  # type: ignore[attr-defined]
