@@ -52,7 +52,7 @@ from index.components.rerank import (
     RerankStage,
     sentence_transformer_tokens,
 )
-from index.embed import Embedder, model_path
+from index.embed import Embedder
 from index.filters import Filters
 from index.query import AnalyzedQuery, SpellCorrector
 from index.results import Passage, SearchHit, SearchResult, make_snippet
@@ -136,7 +136,7 @@ class Searcher:
                         LateInteractionReranker(
                             artifact.chunks,
                             self.doc_ids,
-                            sentence_transformer_tokens(model_path(artifact.manifest.model)),
+                            sentence_transformer_tokens(artifact.manifest.model),
                         ),
                         depth=10,
                         weight=0.4,

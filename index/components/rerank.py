@@ -75,8 +75,10 @@ class RerankStage:
 TokenEncoder = Callable[[Sequence[str]], list[np.ndarray]]  # texts -> one (tokens x dim) array each
 
 
-def sentence_transformer_tokens(model_dir: str) -> TokenEncoder:
-    """The model's contextual token vectors, L2-normalised per token (torch, loaded on first use)."""
+def sentence_transformer_tokens(model: str) -> TokenEncoder:
+    """The model's contextual token vectors, L2-normalised per token (torch,
+    loaded on first use: a searcher that never reranks this way needs neither
+    torch nor the model package)."""
     loaded: list[object] = []
 
     def encode(texts: Sequence[str]) -> list[np.ndarray]:
@@ -88,9 +90,11 @@ def sentence_transformer_tokens(model_dir: str) -> TokenEncoder:
                     "late-interaction rerank needs the model's token vectors, which only the build side has: "
                     "pip install -e '.[export]' (torch==2.13.0 first)"
                 ) from exc
-            loaded.append(SentenceTransformer(model_dir, device="cpu"))
-        model = loaded[0]
-        out = model.encode(list(texts), output_value="token_embeddings", convert_to_numpy=False, batch_size=32)  # type: ignore[attr-defined]
+            from index.embed import model_path
+
+            loaded.append(SentenceTransformer(model_path(model), device="cpu"))
+        encoder = loaded[0]
+        out = encoder.encode(list(texts), output_value="token_embeddings", convert_to_numpy=False, batch_size=32)  # type: ignore[attr-defined]
         vectors = [t.float().numpy() for t in out]
         return [v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-9) for v in vectors]
 
