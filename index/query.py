@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from rapidfuzz.distance import OSA
+
 from index.tokenize import STOP_WORDS, tokenize
 
 _LONG_THEN_SHORT = re.compile(r"((?:[A-Za-z][\w'-]*\s+){0,7}[A-Za-z][\w'-]*)\s*\(\s*([A-Za-z][A-Za-z0-9-]{1,9})\s*\)")
@@ -106,23 +108,11 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-def _distance(a: str, b: str) -> int:
-    """Damerau-Levenshtein (optimal string alignment) distance."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
 class SpellCorrector:
     """Corrects words that are not in the corpus vocabulary to the most frequent
-    corpus word within edit distance 1 (2 for words of 8+ letters)."""
+    corpus word within edit distance 1 (2 for words of 8+ letters).  Candidates
+    come from a symmetric-delete table; the distance is rapidfuzz's optimal
+    string alignment (Damerau-Levenshtein without repeated edits of a substring)."""
 
     def __init__(self, corpus_texts: Iterable[str], min_count: int = 2) -> None:
         counts: Counter[str] = Counter()
@@ -143,7 +133,7 @@ class SpellCorrector:
         for d in _deletes(word):
             candidates |= self._by_delete.get(d, set())
         limit = 2 if len(word) >= 8 else 1
-        scored = [(_distance(word, c), -self.counts[c], c) for c in candidates]
+        scored = [(OSA.distance(word, c), -self.counts[c], c) for c in candidates]
         scored = [s for s in scored if s[0] <= limit]
         return min(scored)[2] if scored else word
 
