@@ -96,11 +96,12 @@ class Searcher:
         dense_candidates: int = 300,
         weights: FusionWeights | None = None,
         llm: ChatCompleter | None = None,
+        llm_rerank: bool = False,
     ) -> None:
         """Fusion weights and abstention floors: the arguments when given, else
         the index's calibration (``qbank tune``) when it fits its model, else
         the built-in defaults.  ``llm`` (an OpenAI-compatible client) enables
-        the ``hybrid-llm`` pipeline."""
+        the ``hybrid-llm`` pipeline; with ``llm_rerank`` it is what ``hybrid`` does."""
         self.artifact = artifact
         self.embedder = embedder
         self.records = artifact.records
@@ -147,6 +148,10 @@ class Searcher:
         if llm is not None:
             reranker = LLMListwiseReranker(llm, self.records, self.doc_ids)
             self.pipelines["hybrid-llm"] = Pipeline(build["saturating"], (company, RerankStage(reranker, 10, None)))
+            if llm_rerank:
+                self.pipelines["hybrid"] = self.pipelines["hybrid-llm"]
+        elif llm_rerank:
+            raise ValueError("llm_rerank needs an llm")
         assert set(self.pipelines) | NEEDS_LLM == set(PIPELINES)
         self._absent = RecordScores.zeros(len(self.doc_ids))
 

@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, description="Model name for the LLM endpoint.")
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint, if it needs one.")
     llm_timeout_s: float = Field(20.0, gt=0, description="Timeout of one LLM call.")
+    llm_rerank: bool = Field(
+        False,
+        description="Let the LLM order hybrid search's top 10 (an extra LLM call per query; measure first).",
+    )
     slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
     slack_signing_secret: SecretStr | None = Field(None, description="Slack signing secret.")
     slack_app_token: SecretStr | None = Field(None, description="Slack app token (xapp-...) for Socket Mode.")
@@ -152,6 +156,8 @@ class Settings(BaseSettings):
             raise ValueError(f"Slack is half-configured: {missing} is missing (set both or neither)")
         if self.llm_base_url and not self.llm_model:
             raise ValueError("QBANK_LLM_BASE_URL is set but QBANK_LLM_MODEL is missing")
+        if self.llm_rerank and not self.llm_base_url:
+            raise ValueError("QBANK_LLM_RERANK needs an LLM: set QBANK_LLM_BASE_URL and QBANK_LLM_MODEL")
         return self
 
     @property

@@ -58,7 +58,8 @@ class ServiceState:
         self.learner_key: bytes | None = None  # signs learner ids; set once the store is open
         self.engine: Engine | None = None
         self.error: str | None = None
-        self.writer = AnswerWriter(LLMClient.from_settings(settings))
+        self.llm = LLMClient.from_settings(settings)
+        self.writer = AnswerWriter(self.llm)
         self._reload_lock = asyncio.Lock()
 
     @property
@@ -66,7 +67,9 @@ class ServiceState:
         return self.engine is not None
 
     def _make_engine(self, artifact: IndexArtifact) -> Engine:
-        searcher = Searcher(artifact, self.embedder)
+        searcher = Searcher(
+            artifact, self.embedder, llm=self.llm, llm_rerank=self.settings.llm_rerank and self.llm is not None
+        )
         return Engine(artifact=artifact, searcher=searcher, composer=AnswerComposer(searcher))
 
     def _publish(self, engine: Engine) -> None:
@@ -91,7 +94,9 @@ class ServiceState:
             Path(self.settings.index_dir), Path(self.settings.content_dir), self.embedder, self.settings.dense_index
         )
         engine = self._make_engine(artifact)
-        engine.searcher.search("warm up", k=1)  # first-query costs paid before /readyz says yes
+        # First-query costs paid before /readyz says yes; a pipeline without the LLM rerank, so a slow
+        # or failing LLM never holds readiness up.
+        engine.searcher.search("warm up", k=1, mode="hybrid-rrf")
         self.embedder.clear_cache()
         settle_heap()
         self._publish(engine)

@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
-from service_support import FakeOpenAI
+from fastapi.testclient import TestClient
+from service_support import FakeOpenAI, service_settings
 from typer.testing import CliRunner
 
 from index.components import RecordScores
 from index.components.rerank import LLMListwiseReranker, RerankStage
 from index.embed import Embedder
+from index.engine import IngestReport
 from index.search import Searcher
 from index.store import IndexArtifact
 from qbank.answer.llm import LLMClient, LLMError
 from qbank.cli import app
+from service.app import create_app
 
 QUERY = "my model is great on training data and poor on new data"
 
@@ -157,3 +161,26 @@ def test_late_interaction_prefers_the_record_whose_text_the_query_repeats(search
     assert hits[0].record.id == "machine-learning--what-is-dropout-and-why-does-it-work"
     assert json.dumps([h.record.id for h in hits])  # plain ids, five distinct
     assert len({h.record.id for h in hits}) == 5
+
+
+def test_with_llm_rerank_the_api_search_follows_the_llm(
+    artifact: IndexArtifact, embedder: Embedder, built: IngestReport, tmp_path: Path, fake_endpoint: FakeOpenAI
+) -> None:
+    fake_endpoint.reset("ok")
+    fake_endpoint.pieces = ('{"ranking": [2, 1]}',)
+    plain = [h.record.id for h in Searcher(artifact, embedder).search(QUERY, k=10).hits]
+    settings = service_settings(
+        built.path, tmp_path, llm_base_url=fake_endpoint.base_url, llm_model="fake-model", llm_rerank=True
+    )
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as client:
+        fake_endpoint.requests.clear()
+        r = client.get("/api/search", params={"q": QUERY, "k": 10})
+    assert r.status_code == 200, r.text
+    ids = [h["id"] for h in r.json()["hits"]]
+    assert ids[:2] == [plain[1], plain[0]] and ids[2:] == plain[2:]
+    assert [req["json"]["stream"] for req in fake_endpoint.requests] == [False]
+
+
+def test_llm_rerank_without_an_llm_is_a_settings_error(built: IngestReport, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="QBANK_LLM_RERANK needs an LLM"):
+        service_settings(built.path, tmp_path, llm_rerank=True)
