@@ -72,7 +72,7 @@ def eval_command(
     from index.search import NEEDS_LLM, PIPELINES
     from index.store import IndexLoadError
     from qbank.answer.llm import LLMClient
-    from qbank.settings import get_settings
+    from qbank.settings import settings_or_exit as load_settings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
@@ -87,7 +87,10 @@ def eval_command(
         sets = (EvalSet("custom", tuple(queries), "", "your queries"),) if queries else choose_sets(eval_set or "all")
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    settings = get_settings()
+    try:
+        settings = load_settings()
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
     try:
         embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
@@ -175,14 +178,17 @@ def tune_command(
     from index.encoders import make_embedder
     from index.engine import load_or_build, make_searcher
     from index.store import IndexLoadError
-    from qbank.settings import get_settings
+    from qbank.settings import settings_or_exit as load_settings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         sets = choose_sets(eval_set)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    settings = get_settings()
+    try:
+        settings = load_settings()
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
     try:
         embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 
 from eval.cli import eval_command, tune_command
-from qbank.settings import Settings, get_settings, settings_embedder
+from qbank.settings import ConfigError, Settings, get_settings, settings_embedder, settings_or_exit
 
 if TYPE_CHECKING:
     from ingest.merge import BankSource
@@ -35,14 +34,9 @@ def _setup_logging(level: str) -> None:
 def _load_settings() -> Settings:
     """Settings from the environment, or a clean error naming what is wrong."""
     try:
-        return get_settings()
-    except ValidationError as exc:
-        # Only the messages: the input values may be secrets.
-        problems = "; ".join(
-            (f"{'.'.join(str(p) for p in e['loc'])}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
-            for e in exc.errors()
-        )
-        raise _fail(f"invalid configuration: {problems}") from exc
+        return settings_or_exit()
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _fail(message: str) -> typer.Exit:

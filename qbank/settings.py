@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from index.encoders import Encoder
@@ -21,7 +21,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="QBANK_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a bad QBANK_DATABASE_URL or token must never reach a traceback or a log.
+    model_config = SettingsConfigDict(env_prefix="QBANK_", env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     index_dir: Path = Field(PROJECT_ROOT / ".qbank" / "index", description="Where the built index lives.")
     content_dir: Path = Field(PROJECT_ROOT / "content", description="Folder of question-bank markdown files.")
@@ -138,7 +139,7 @@ class Settings(BaseSettings):
         example = "postgresql+psycopg://USER:PASSWORD@HOST:5432/NAME or sqlite:////path/to/qbank.sqlite3"
         try:
             backend = make_url(v.get_secret_value()).get_backend_name()
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # not a URL, or a port that is not a number
             raise ValueError(f"QBANK_DATABASE_URL is not a database URL; write it as {example}") from None
         if backend not in {"postgresql", "sqlite"}:
             raise ValueError(f"QBANK_DATABASE_URL names {backend!r}; the store runs on PostgreSQL or SQLite: {example}")
@@ -185,6 +186,23 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+class ConfigError(ValueError):
+    """Settings that do not validate; the message names each problem, never a value (they may be secrets)."""
+
+
+def settings_or_exit() -> Settings:
+    """``get_settings()``, with a validation error turned into a ``ConfigError``
+    that lists the problems without the input values."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            (f"{'.'.join(str(p) for p in e['loc'])}: " if e["loc"] else "") + e["msg"].removeprefix("Value error, ")
+            for e in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
 
 
 def settings_embedder(settings: Settings) -> Embedder:
