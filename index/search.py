@@ -163,7 +163,10 @@ class Searcher:
         filters: Filters | None = None,
         use_cache: bool = True,
         matches_only: bool = False,
+        rerank: bool = True,
     ) -> SearchResult:
+        """``rerank`` False skips the pipeline's rerank stage (lists of related
+        questions: no judge's call for a side list)."""
         pipeline = self.pipelines.get(mode)
         if pipeline is None and mode in NEEDS_LLM:
             raise ValueError(f"mode {mode!r} needs an LLM: set QBANK_LLM_BASE_URL and QBANK_LLM_MODEL")
@@ -182,7 +185,8 @@ class Searcher:
         pool = self.filter.run(filters)
         fused = fusion.run(lexical or self._absent, dense or self._absent, pool)
         for stage in pipeline.stages:
-            fused = stage.run(analyzed, fused, pool)
+            if rerank or not isinstance(stage, RerankStage):
+                fused = stage.run(analyzed, fused, pool)
         order = pool[top_positions(fused.scores[pool], k)]
         answerable = self.abstention.run(analyzed, len(order), lexical, dense)
         if matches_only:

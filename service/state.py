@@ -29,6 +29,7 @@ from service.store import Store
 from service.store.practice import PracticeStore
 
 log = logging.getLogger(__name__)
+RERANK_TIMEOUT_S = 4.0
 
 
 def settle_heap() -> None:
@@ -58,8 +59,9 @@ class ServiceState:
         self.learner_key: bytes | None = None  # signs learner ids; set once the store is open
         self.engine: Engine | None = None
         self.error: str | None = None
-        self.llm = LLMClient.from_settings(settings)
-        self.writer = AnswerWriter(self.llm)
+        self.writer = AnswerWriter(LLMClient.from_settings(settings))
+        # Ordering results is worth a few seconds at most: past that the fused order is shown.
+        self.rerank_llm = LLMClient.from_settings(settings, max_timeout_s=RERANK_TIMEOUT_S)
         self._reload_lock = asyncio.Lock()
 
     @property
@@ -68,7 +70,10 @@ class ServiceState:
 
     def _make_engine(self, artifact: IndexArtifact) -> Engine:
         searcher = Searcher(
-            artifact, self.embedder, llm=self.llm, llm_rerank=self.settings.llm_rerank and self.llm is not None
+            artifact,
+            self.embedder,
+            llm=self.rerank_llm,
+            llm_rerank=self.settings.llm_rerank and self.rerank_llm is not None,
         )
         return Engine(artifact=artifact, searcher=searcher, composer=AnswerComposer(searcher))
 

@@ -98,7 +98,7 @@ def facets(engine: Engine) -> FacetCounts:
 
 def related(engine: Engine, record: Record, n: int = RELATED) -> tuple[Record, ...]:
     """The records that search ranks nearest to ``record``'s title, itself left out."""
-    hits = engine.searcher.search(record.title, k=n + 1).hits
+    hits = engine.searcher.search(record.title, k=n + 1, rerank=False).hits
     return tuple(h.record for h in hits if h.record.id != record.id)[:n]
 
 

@@ -4,7 +4,7 @@ reranker with the packaged model's token vectors."""
 
 from __future__ import annotations
 
-import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +53,8 @@ def test_the_stage_lifts_only_its_candidates_and_keeps_the_rest_in_order(searche
     assert out.scores[3] == pytest.approx(0.1)
     alone = RerankStage(Fixed([0.0, 0.5, 1.0]), depth=3, weight=None).run(_analyzed(searcher), fused, pool)
     assert list(np.argsort(-alone.scores)) == [2, 1, 0, 3]  # the reranker's order alone, still above the rest
+    # ... with the candidates' own scores handed back out: the scale (and any cut relative to the best) holds.
+    assert sorted(alone.scores.tolist()) == pytest.approx(sorted(fused.scores.tolist()))
     # Outside the pool nothing is a candidate.
     RerankStage(judge, depth=3).run(_analyzed(searcher), fused, np.asarray([1, 3]))
     assert list(judge.seen[-1]) == [1, 3]
@@ -108,7 +110,7 @@ def test_the_llm_orders_the_top_candidates(
     reranked = [h.record.id for h in searcher.search(QUERY, k=10, mode="hybrid-llm").hits]
     assert reranked[:3] == [plain[2], plain[0], plain[1]]
     assert sorted(reranked) == sorted(plain)  # the same ten records, reordered
-    (request,) = fake_endpoint.requests
+    request = fake_endpoint.requests[0]
     sent = request["json"]
     assert (sent["model"], sent["stream"], request["headers"]["Authorization"]) == (
         "fake-model",
@@ -117,6 +119,11 @@ def test_the_llm_orders_the_top_candidates(
     )
     user = sent["messages"][1]["content"]
     assert QUERY in user and all(f"[{n}] {searcher.records[plain[n - 1]].title}" in user for n in range(1, 11))
+    scores = [h.score for h in searcher.search(QUERY, k=10, mode="hybrid").hits]
+    assert [h.score for h in searcher.search(QUERY, k=10, mode="hybrid-llm").hits] == pytest.approx(scores)
+    fake_endpoint.requests.clear()
+    skipped = searcher.search(QUERY, k=10, mode="hybrid-llm", rerank=False)
+    assert [h.record.id for h in skipped.hits] == plain and fake_endpoint.requests == []
 
 
 @pytest.mark.parametrize("mode", ["http500", "malformed", "empty", "hang"])
@@ -159,7 +166,6 @@ def test_late_interaction_prefers_the_record_whose_text_the_query_repeats(search
     assert relevance is not None and relevance[1] > relevance[0]
     hits = searcher.search("randomly dropping neurons during training", k=5, mode="hybrid-late").hits
     assert hits[0].record.id == "machine-learning--what-is-dropout-and-why-does-it-work"
-    assert json.dumps([h.record.id for h in hits])  # plain ids, five distinct
     assert len({h.record.id for h in hits}) == 5
 
 
@@ -184,3 +190,25 @@ def test_with_llm_rerank_the_api_search_follows_the_llm(
 def test_llm_rerank_without_an_llm_is_a_settings_error(built: IngestReport, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="QBANK_LLM_RERANK needs an LLM"):
         service_settings(built.path, tmp_path, llm_rerank=True)
+
+
+def test_a_busy_llm_reranker_keeps_the_fused_order_instead_of_waiting(
+    artifact: IndexArtifact, embedder: Embedder, fake_endpoint: FakeOpenAI
+) -> None:
+    fake_endpoint.reset("ok")
+    fake_endpoint.pieces = ('{"ranking": [2, 1]}',)
+    searcher = llm_searcher(artifact, embedder, fake_endpoint)
+    stage = searcher.pipelines["hybrid-llm"].stages[-1]
+    assert isinstance(stage, RerankStage) and isinstance(stage.reranker, LLMListwiseReranker)
+    slots: threading.BoundedSemaphore = stage.reranker._slots
+    taken = 0
+    while slots.acquire(blocking=False):  # every slot held, as by four slow calls in flight
+        taken += 1
+    try:
+        plain = [h.record.id for h in searcher.search(QUERY, k=10, mode="hybrid").hits]
+        fake_endpoint.requests.clear()
+        assert [h.record.id for h in searcher.search(QUERY, k=10, mode="hybrid-llm").hits] == plain
+        assert fake_endpoint.requests == [] and taken == 4
+    finally:
+        for _ in range(taken):
+            slots.release()

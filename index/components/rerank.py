@@ -4,8 +4,10 @@
 records, asks a ``Reranker`` how relevant each is, and lifts each by
 ``weight`` times its relevance above the weakest candidate's (a blend with
 the fused score), or with ``weight`` None orders the candidates by the
-reranker alone; either way candidates only move among themselves and stay
-above the rest.  A reranker that cannot judge
+reranker alone by handing the candidates' own fused scores back out in the
+reranker's order (so scores keep their scale: relevance cuts and related
+lists that compare scores still work); either way candidates only move among
+themselves and stay above the rest.  A reranker that cannot judge
 (an LLM that fails or answers nonsense) returns None and the fused order
 stands.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
@@ -66,7 +69,8 @@ class RerankStage:
             return fused
         scores = fused.scores.astype(np.float32, copy=True)
         if self.weight is None:
-            scores[candidates] = scores[candidates].min() + 1.0 + (relevance - relevance.min())
+            by_reranker = candidates[np.argsort(-relevance, kind="stable")]
+            scores[by_reranker] = np.sort(scores[candidates])[::-1]
         else:
             scores[candidates] += self.weight * (relevance - relevance.min())
         return RecordScores(scores, fused.best_chunk)
@@ -152,10 +156,19 @@ class LLMListwiseReranker:
 
     EXCERPT_CHARS = 300
 
-    def __init__(self, llm: ChatCompleter, records: Mapping[str, Question | QuickRef], doc_ids: Sequence[str]) -> None:
+    def __init__(
+        self,
+        llm: ChatCompleter,
+        records: Mapping[str, Question | QuickRef],
+        doc_ids: Sequence[str],
+        max_in_flight: int = 4,
+    ) -> None:
         self.llm = llm
         self.records = records
         self.doc_ids = list(doc_ids)
+        # At most this many calls at once: a slow endpoint must not hold every worker thread;
+        # a query that finds them all busy keeps the fused order.
+        self._slots = threading.BoundedSemaphore(max_in_flight)
 
     def messages(self, query: str, candidates: np.ndarray) -> list[dict[str, str]]:
         lines = []
@@ -186,11 +199,16 @@ class LLMListwiseReranker:
         return picked or None
 
     def score(self, query: str, candidates: np.ndarray) -> np.ndarray | None:
+        if not self._slots.acquire(blocking=False):
+            log.warning("LLM rerank busy (every slot in use), fused order kept")
+            return None
         try:
             reply = self.llm.complete(self.messages(query, candidates), max_tokens=200)
         except Exception as exc:  # noqa: BLE001 - any endpoint failure means: keep the fused order
             log.warning("LLM rerank failed, fused order kept: %s", exc)
             return None
+        finally:
+            self._slots.release()
         order = self.parse(reply, len(candidates))
         if order is None:
             log.warning("LLM rerank reply held no ranking, fused order kept: %r", reply[:120])

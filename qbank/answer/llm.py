@@ -37,12 +37,14 @@ class LLMClient:
         self.timeout = httpx.Timeout(timeout_s, connect=min(5.0, timeout_s))
 
     @classmethod
-    def from_settings(cls, settings: Any) -> LLMClient | None:
-        """The client ``QBANK_LLM_*`` configure, or None when no LLM is configured."""
+    def from_settings(cls, settings: Any, max_timeout_s: float | None = None) -> LLMClient | None:
+        """The client ``QBANK_LLM_*`` configure (its timeout capped at
+        ``max_timeout_s``), or None when no LLM is configured."""
         if not (settings.llm_base_url and settings.llm_model):
             return None
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        return cls(settings.llm_base_url, settings.llm_model, key, settings.llm_timeout_s)
+        timeout = settings.llm_timeout_s if max_timeout_s is None else min(settings.llm_timeout_s, max_timeout_s)
+        return cls(settings.llm_base_url, settings.llm_model, key, timeout)
 
     @staticmethod
     def build_messages(question: str, sources: list[tuple[str, str]]) -> list[dict[str, str]]:
