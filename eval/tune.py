@@ -27,6 +27,7 @@ from tqdm import tqdm
 from eval.dataset import EvalItem
 from index.calibration import Calibration
 from index.components import AbstentionConfig, FusionWeights
+from index.components.fusion import blend
 from index.filters import Filters
 from index.search import Searcher
 
@@ -89,11 +90,7 @@ def collect(
         filters = Filters().with_company(analyzed.companies[0]) if analyzed.companies else Filters()
         lexical = searcher.aggregate.run(searcher.lexical.run(analyzed))
         dense = searcher.aggregate.run(searcher.dense.run(analyzed, use_cache=False))
-        terms = analyzed.topic_terms
-        sparse = searcher.artifact.sparse
-        vocab_idf = -1.0
-        if terms and all(t in sparse.term_ids for t in terms):
-            vocab_idf = max(float(np.log(sparse.size / sparse.doc_freq[sparse.term_ids[t]])) for t in terms)
+        vocab_idf = searcher.abstention.vocab_idf(analyzed)
         out.append(
             Evidence(
                 item=item,
@@ -130,11 +127,8 @@ class FusionScorer:
     def score(self, w: FusionWeights, k: int = 10) -> tuple[float, float]:
         """hit@1 and MRR@k of ``w`` (ties between records broken by position, as search does)."""
         bm25 = self.lexical / (self.lexical + w.saturation)
-        fused = np.where(
-            self.rows,
-            w.row_dense_weight * self.dense + w.row_bm25_weight * bm25 + w.row_bias,
-            w.dense_weight * self.dense + w.bm25_weight * bm25,
-        ).astype(np.float32)
+        fused, _ = blend(bm25, self.dense, w.dense_weight, w.bm25_weight, self.rows, w.row_weights)
+        fused = fused.astype(np.float32)
         fused = np.where(self.allowed, fused, -np.inf)
         order = np.argsort(-fused, axis=1, kind="stable")[:, :k]
         hits = np.take_along_axis(self.gold, order, axis=1)
@@ -191,12 +185,7 @@ def abstention_figures(evidence: Sequence[Evidence], cfg: AbstentionConfig) -> A
     """Off-topic recall and false-abstain rate of ``cfg`` (both retrievers, as hybrid search decides)."""
     refused_off = refused_ok = off = ok = 0
     for e in evidence:
-        if e.company_only or e.top_dense >= cfg.dense_floor:
-            answers = True
-        elif e.top_dense < cfg.dense_low:
-            answers = False
-        else:
-            answers = e.top_bm25 >= cfg.bm25_floor or e.vocab_idf >= cfg.min_idf
+        answers = e.company_only or cfg.answers(e.top_dense, e.top_bm25, e.vocab_idf)
         if e.item.answerable:
             ok += 1
             refused_ok += not answers

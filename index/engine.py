@@ -4,11 +4,10 @@ service share."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.build import BuildStats, build_artifact
-from index.calibration import save_calibration
 from index.components.rerank import ChatCompleter
 from index.embed import Embedder
 from index.search import Searcher
@@ -43,11 +42,12 @@ def ingest(
         except IndexLoadError as exc:
             log.warning("previous index not reused: %s", exc)
     artifact, stats = build_artifact(corpus, embedder, previous=previous, dense_kind=dense_kind, progress=progress)
-    version = save_artifact(artifact, index_dir)
     if previous is not None and previous.calibration is not None:
-        # The weights were fitted for the model, not for one version of the content: keep them
-        # (load_artifact drops them again if this build's model or precision differs).
-        save_calibration(previous.calibration, version)
+        # The weights were fitted for the model, not for one version of the content: keep them,
+        # written into the new version before it goes live (load_artifact drops them again if
+        # this build's model or precision differs).
+        artifact = replace(artifact, calibration=previous.calibration)
+    save_artifact(artifact, index_dir)
     return IngestReport(corpus=corpus, artifact=load_artifact(index_dir), stats=stats, path=index_dir)
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from index.calibration import Calibration, load_calibration
+from index.calibration import Calibration, load_calibration, save_calibration
 from index.dense import DenseIndex
 from index.sparse import SparseIndex
 from ingest.models import Chunk, Question, QuickRef
@@ -114,7 +114,8 @@ def content_hash(chunk_hashes: list[str] | tuple[str, ...]) -> str:
 
 
 def save_artifact(artifact: IndexArtifact, target: Path) -> Path:
-    """Write ``artifact`` as a new version and point ``target`` at it atomically."""
+    """Write ``artifact`` as a new version and point ``target`` at it atomically
+    (its calibration, when it carries one, inside the version before the switch)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
@@ -136,6 +137,8 @@ def save_artifact(artifact: IndexArtifact, target: Path) -> Path:
         files = {name: file_sha256(tmp_dir / name) for name in DATA_FILES}
         manifest = Manifest(**{**artifact.manifest.to_dict(), "files": files})
         (tmp_dir / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2), encoding="utf-8")
+        if artifact.calibration is not None:
+            save_calibration(artifact.calibration, tmp_dir)
         for name in (*DATA_FILES, "manifest.json"):
             with (tmp_dir / name).open("rb") as f:
                 os.fsync(f.fileno())

@@ -22,6 +22,7 @@ from eval.runner import EvalRunner  # noqa: E402
 from eval.sets import EVAL_SETS  # noqa: E402
 from eval.tune import Evidence, collect  # noqa: E402
 from index.components import FusionWeights  # noqa: E402
+from index.components.fusion import blend  # noqa: E402
 from index.encoders import make_embedder  # noqa: E402
 from index.engine import load_or_build, make_searcher  # noqa: E402
 from qbank.settings import settings_or_exit  # noqa: E402
@@ -63,11 +64,9 @@ def main() -> None:
         return x / (x + k)
 
     def weighted(w: FusionWeights) -> Lever:
-        return lambda e: np.where(
-            rows,
-            w.row_dense_weight * e.dense + w.row_bm25_weight * sat(e.lexical, w.saturation) + w.row_bias,
-            w.dense_weight * e.dense + w.bm25_weight * sat(e.lexical, w.saturation),
-        )
+        return lambda e: blend(
+            sat(e.lexical, w.saturation), e.dense, w.dense_weight, w.bm25_weight, rows, w.row_weights
+        )[0]
 
     def z(x: np.ndarray, top: int | None = None) -> np.ndarray:
         ref = np.sort(x)[-top:] if top else x

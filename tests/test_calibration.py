@@ -185,3 +185,28 @@ def test_a_new_ingest_keeps_the_calibration(
     report = ingest(REPO / "content", index, embedder)
     assert index.resolve() != before  # a new version directory
     assert report.artifact.calibration is not None and report.artifact.calibration.fusion == weights
+
+
+def test_tune_scores_settings_exactly_as_search_ranks_and_abstains(searcher: Searcher) -> None:
+    """The tuner re-scores kept evidence instead of searching: it must agree with search item by item."""
+    from eval.dataset import index_record_ids, load_items
+    from eval.runner import EvalRunner
+    from eval.sets import EVAL_SETS
+    from eval.tune import FusionScorer, collect
+
+    items = load_items(list(EVAL_SETS["hard"].files), index_record_ids(searcher.artifact))[
+        ::4
+    ]  # every kind, off-topic too
+    runner = EvalRunner(searcher, modes=("hybrid",))
+    evidence = collect(searcher, items, runner.targets)
+    scorer = FusionScorer(evidence, searcher.title_only)
+    hit1, _ = scorer.score(searcher.weights)
+    report = runner.run_mode("hybrid", items)
+    ranked = [o for o in report.outcomes if o.targets]
+    assert hit1 == pytest.approx(sum(o.ranked[0] in o.targets for o in ranked) / len(ranked))
+    figures = abstention_figures(evidence, searcher.abstention.config)
+    assert figures.off_topic > 0 and figures.answerable > 0
+    refused = [not o.answered for o in report.outcomes]
+    assert figures.false_abstain * figures.answerable + figures.recall * figures.off_topic == pytest.approx(
+        sum(refused)
+    )

@@ -26,6 +26,18 @@ class AbstentionConfig:
         if self.bm25_floor < 0 or self.min_idf < 0:
             raise ValueError("bm25_floor and min_idf must be non-negative")
 
+    def answers(self, top_dense: float, top_bm25: float, vocab_idf: float) -> bool:
+        """With both retrievers: a strong cosine answers; a very weak one never
+        does; in between, a strong BM25 score or an in-vocabulary query
+        (``vocab_idf``: the best idf of its topic words when every one is
+        corpus vocabulary, else negative).  The one rule search and
+        ``qbank tune`` apply."""
+        if top_dense >= self.dense_floor:
+            return True
+        if top_dense < self.dense_low:
+            return False
+        return top_bm25 >= self.bm25_floor or vocab_idf >= self.min_idf
+
 
 class Abstention:
     """Decides ``answerable`` from the best evidence anywhere in the index.
@@ -57,17 +69,14 @@ class Abstention:
             return top_bm25 >= cfg.bm25_floor
         if lexical is None:
             return top_dense >= cfg.dense_floor
-        if top_dense >= cfg.dense_floor:
+        if top_dense >= cfg.dense_floor:  # the cheap case first: no vocabulary lookup
             return True
-        if top_dense < cfg.dense_low:
-            return False
-        return top_bm25 >= cfg.bm25_floor or self.in_vocabulary(analyzed)
+        return cfg.answers(top_dense, top_bm25, self.vocab_idf(analyzed))
 
-    def in_vocabulary(self, analyzed: AnalyzedQuery) -> bool:
-        """Every topic word is corpus vocabulary and one of them is distinctive."""
+    def vocab_idf(self, analyzed: AnalyzedQuery) -> float:
+        """The best idf among the topic words when every one is corpus vocabulary, else -1."""
         terms = analyzed.topic_terms
         if not terms or any(t not in self.sparse.term_ids for t in terms):
-            return False
+            return -1.0
         n = self.sparse.size
-        best_idf = max(float(np.log(n / self.sparse.doc_freq[self.sparse.term_ids[t]])) for t in terms)
-        return best_idf >= self.config.min_idf
+        return max(float(np.log(n / self.sparse.doc_freq[self.sparse.term_ids[t]])) for t in terms)

@@ -50,6 +50,28 @@ class DenseOnly:
         return dense
 
 
+def blend(
+    bm25: np.ndarray,
+    dense: np.ndarray,
+    dense_weight: float,
+    bm25_weight: float,
+    title_only: np.ndarray | None = None,
+    row_weights: tuple[float, float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted sum of normalised BM25 and cosine, title-only records with
+    their own weights and bias; returns (fused, the cosine's part of it).
+    Works on one query's records or on a (queries x records) matrix: the one
+    formula search, ``qbank tune`` and ``scripts/levers.py`` use."""
+    dense_part = dense_weight * dense
+    fused = dense_part + bm25_weight * bm25
+    if title_only is not None and row_weights is not None:
+        row_dense, row_bm25, row_bias = row_weights
+        row_dense_part = row_dense * dense
+        dense_part = np.where(title_only, row_dense_part, dense_part)
+        fused = np.where(title_only, row_dense_part + row_bm25 * bm25 + row_bias, fused)
+    return fused, dense_part
+
+
 def _evidence(dense_part: np.ndarray, fused: np.ndarray, lexical: RecordScores, dense: RecordScores) -> np.ndarray:
     return np.where(dense_part >= fused - dense_part, dense.best_chunk, lexical.best_chunk)
 
@@ -65,6 +87,10 @@ class FusionWeights:
     row_dense_weight: float = 0.75  # title-only records (quick-reference rows)
     row_bm25_weight: float = 0.0
     row_bias: float = 0.06
+
+    @property
+    def row_weights(self) -> tuple[float, float, float]:
+        return (self.row_dense_weight, self.row_bm25_weight, self.row_bias)
 
     def __post_init__(self) -> None:
         if self.dense_weight < 0 or self.bm25_weight < 0 or self.dense_weight + self.bm25_weight == 0:
@@ -120,7 +146,7 @@ class WeightedFusion:
             "saturate",
             weights.saturation,
             title_only,
-            (weights.row_dense_weight, weights.row_bm25_weight, weights.row_bias),
+            weights.row_weights,
         )
 
     def normalise(self, bm25: np.ndarray, pool: np.ndarray) -> np.ndarray:
@@ -130,16 +156,12 @@ class WeightedFusion:
         return bm25 / top if top > 0 else bm25
 
     def run(self, lexical: RecordScores, dense: RecordScores, pool: np.ndarray) -> RecordScores:
+        if self.title_only is not None and len(self.title_only) != len(dense.scores):
+            raise ValueError(f"title_only covers {len(self.title_only)} records, the scores {len(dense.scores)}")
         bm25 = self.normalise(lexical.scores, pool)
-        dense_part = self.dense_weight * dense.scores
-        fused = dense_part + self.bm25_weight * bm25
-        if self.title_only is not None and self.row_weights is not None:
-            if len(self.title_only) != len(fused):
-                raise ValueError(f"title_only covers {len(self.title_only)} records, the scores {len(fused)}")
-            row_dense, row_bm25, row_bias = self.row_weights
-            row_dense_part = row_dense * dense.scores
-            dense_part = np.where(self.title_only, row_dense_part, dense_part)
-            fused = np.where(self.title_only, row_dense_part + row_bm25 * bm25 + row_bias, fused)
+        fused, dense_part = blend(
+            bm25, dense.scores, self.dense_weight, self.bm25_weight, self.title_only, self.row_weights
+        )
         fused = fused.astype(np.float32, copy=False)
         return RecordScores(fused, _evidence(dense_part, fused, lexical, dense))
 
