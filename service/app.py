@@ -158,6 +158,10 @@ def create_app(
             state.error = str(exc)
             state.metrics.ready.set(0)
             log.error("not loaded (index or store), the service stays unready: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - anything else must reach /readyz too, never "loading" forever
+            state.error = f"{type(exc).__name__}: {exc}"
+            state.metrics.ready.set(0)
+            log.exception("not loaded (unexpected error), the service stays unready")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

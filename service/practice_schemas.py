@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from service.practice import RatingName, StateName
 from service.schemas import QuestionSummary
@@ -58,6 +58,18 @@ class CardPublic(BaseModel):
     reviews: int = Field(0, ge=0, le=1_000_000)
     lapses: int = Field(0, ge=0, le=1_000_000)
     introduced_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _schedulable(self) -> CardPublic:
+        """FSRS can only schedule a card whose fields fit its state: one that
+        cannot be graded must be refused here, not fail every later request."""
+        if self.state in ("review", "relearning") and (self.stability is None or self.difficulty is None):
+            raise ValueError(f"a {self.state} card needs stability and difficulty")
+        if self.state in ("learning", "relearning") and self.step is None:
+            raise ValueError(f"a {self.state} card needs a step")
+        if self.state in ("review", "relearning") and self.last_review is None:
+            raise ValueError(f"a {self.state} card needs last_review")
+        return self
 
 
 class GradeResponse(BaseModel):

@@ -431,6 +431,18 @@ def test_an_unreachable_database_leaves_the_service_unready_and_says_why(
         assert r.json()["detail"] == detail
 
 
+def test_an_unexpected_start_up_error_is_reported_not_left_loading(
+    embedder: Embedder, built: IngestReport, tmp_path: Path
+) -> None:
+    # An old feedback file that is not SQLite at all: the store's import of it fails with sqlite3's own error.
+    (tmp_path / "feedback.sqlite3").write_bytes(b"this is not a database file, just text" * 100)
+    settings = service_settings(built.path, tmp_path)
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as client:
+        r = client.get("/readyz")
+        assert r.status_code == 503 and r.json()["status"] == "error", r.json()
+        assert "not a database" in r.json()["detail"]
+
+
 # -- start-up: load, build, refuse ----------------------------------------------
 
 

@@ -148,6 +148,40 @@ def test_progress_moves_to_another_learner_by_export_and_import(client: TestClie
     assert (again["cards_taken"], again["reviews_added"]) == (0, 0)  # the same file twice changes nothing
 
 
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"state": "review", "stability": None}, "a review card needs stability and difficulty"),
+        ({"state": "relearning", "step": None}, "a relearning card needs a step"),
+        ({"state": "review", "last_review": None}, "a review card needs last_review"),
+    ],
+)
+def test_an_import_that_fsrs_could_not_schedule_is_refused_and_practice_goes_on(
+    client: TestClient, change: dict[str, object], problem: str
+) -> None:
+    me = new_learner(client)
+    first = next_card(client, me)["card"]["question"]["id"]
+    grade(client, me, first, "easy")  # a review card, due in days
+    exported = client.get("/api/progress/export", headers=me).json()
+    broken = {**exported["cards"][0], "due": "2000-01-01T00:00:00+00:00", **change}  # due long ago: shown first
+    r = client.post("/api/progress/import", json={**exported, "cards": [broken]}, headers=me)
+    assert r.status_code == 422 and problem in r.text
+    assert next_card(client, me)["card"] is not None  # nothing stored: the deck still works
+    assert grade(client, me, first, "good")["card"]["reviews"] == 2
+
+
+def test_a_learners_answers_are_never_cached(client: TestClient) -> None:
+    me = new_learner(client)
+    for r in (
+        client.get("/api/practice/next", headers=me),
+        client.get("/api/progress", headers=me),
+        client.get("/api/progress/export", headers=me),
+    ):
+        assert r.status_code == 200
+        assert r.headers["cache-control"] == "no-store"
+        assert {"Cookie", "X-Learner"} <= {v.strip() for v in r.headers["vary"].split(",")}
+
+
 BAD = [
     ("post", "/api/practice/grade", {"question_id": "x", "rating": "meh"}, None, 422),
     ("post", "/api/practice/grade", {"question_id": "x", "rating": 3}, None, 422),

@@ -11,7 +11,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from index.filters import Filters
 from service import practice, usecases
@@ -31,7 +31,15 @@ from service.render import render_markdown
 from service.schemas import summary
 from service.store.practice import CardState, ReviewRecord
 
-router = APIRouter(prefix="/api", tags=["practice"])
+
+def _private(response: Response) -> None:
+    """Every answer here is one learner's (their signed id in the body, a cookie):
+    no shared cache may keep it or hand it to someone else."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Vary"] = "Cookie, X-Learner"
+
+
+router = APIRouter(prefix="/api", tags=["practice"], dependencies=[Depends(_private)])
 
 
 def card_public(card: CardState) -> CardPublic:

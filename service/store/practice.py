@@ -122,8 +122,10 @@ class PracticeStore:
     def merge(self, learner: str, cards: Sequence[CardState], reviews: Iterable[ReviewRecord]) -> tuple[int, int]:
         """Bring exported progress in: a card replaces the learner's own only if
         it was reviewed later; a review is added unless the same one is there.
-        Returns (cards taken, reviews added)."""
-        with self.store.transaction() as session:
+        Returns (cards taken, reviews added).  Run through ``Store.run``: an
+        import racing a first grade of the same card is retried, not a 500."""
+
+        def work(session: Session) -> tuple[int, int]:
             mine = {
                 r.question_id: r
                 for r in session.scalars(select(CardRow).where(CardRow.learner_id == learner).with_for_update()).all()
@@ -140,6 +142,9 @@ class PracticeStore:
                 taken += 1
             added = self._add_reviews(session, learner, reviews)
             return taken, added
+
+        reviews = list(reviews)  # read twice when the first try is retried
+        return self.store.run(work)
 
     @staticmethod
     def _add_reviews(session: Session, learner: str, reviews: Iterable[ReviewRecord]) -> int:
