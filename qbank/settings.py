@@ -102,6 +102,15 @@ class Settings(BaseSettings):
     practice_new_per_day: int = Field(
         10, ge=0, le=1000, description="New practice cards a learner is shown per day (UTC), after the due ones."
     )
+    query_log: bool = Field(
+        True,
+        description="Keep a log of every search and chat turn (the text asked and searched, the top records and "
+        "scores, whether it abstained, the surface, the time taken, the anonymous learner id if any) for the "
+        "maintainer's insights. false: nothing is logged.",
+    )
+    query_log_days: int = Field(
+        90, ge=1, le=3650, description="Days a query log row is kept; older rows are deleted at start and every hour."
+    )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for optional answer generation.")
     llm_model: str | None = Field(None, description="Model name for the LLM endpoint.")
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint, if it needs one.")
