@@ -83,7 +83,9 @@ class Settings(BaseSettings):
         "(0 = every query encoded alone). A query waits only while another batch is being encoded. Not with "
         "onnx-int8, whose activations are quantized per batch: a query's vector would depend on its neighbours.",
     )
-    admin_token: SecretStr | None = Field(None, description="Bearer token for POST /admin/reload (unset = disabled).")
+    admin_token: SecretStr | None = Field(
+        None, description="Bearer token for POST /admin/reload and the insights API, /api/admin/* (unset = disabled)."
+    )
     database_url: SecretStr | None = Field(
         None,
         description="SQLAlchemy URL of the store (feedback, practice progress), e.g. "

@@ -32,7 +32,7 @@ from qbank.settings import Settings, get_settings
 from service.headers import SecurityHeadersMiddleware
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
-from service.routes import chat, docs, feedback, health, practice, questions, search
+from service.routes import admin, chat, docs, feedback, health, practice, questions, search
 from service.schemas import ErrorResponse
 from service.state import ServiceState
 from service.store import StoreError
@@ -182,7 +182,7 @@ def create_app(
     )
     app.state.qbank = state
     app.state.chat_limiter = RateLimiter(settings.chat_rate_limit)
-    routers = (health, search, questions, chat, feedback, practice, docs)
+    routers = (health, search, questions, chat, feedback, practice, admin, docs)
     for router in (r.router for r in routers):
         app.include_router(router)
     _mount_optional(app, settings)

@@ -23,6 +23,8 @@ from qbank.answer.generate import AnswerWriter
 from qbank.answer.llm import LLMClient
 from qbank.settings import Settings, settings_embedder
 from service.feedback import FeedbackStore
+from service.gaps import GapClusterer
+from service.insights import InsightsReport
 from service.learner import KEY_NAME
 from service.metrics import Metrics
 from service.querylog import QueryLog
@@ -57,6 +59,7 @@ class ServiceState:
         self.feedback = FeedbackStore(self.store)
         self.practice = PracticeStore(self.store)
         self.query_log = QueryLog(self.store, settings.query_log, settings.query_log_days)
+        self.insights = InsightsReport(self.query_log.rows, self.feedback, GapClusterer(self.embedder))
         self.learner_key: bytes | None = None  # signs learner ids; set once the store is open
         self.engine: Engine | None = None
         self.error: str | None = None
