@@ -84,7 +84,9 @@ class Settings(BaseSettings):
         "onnx-int8, whose activations are quantized per batch: a query's vector would depend on its neighbours.",
     )
     admin_token: SecretStr | None = Field(
-        None, description="Bearer token for POST /admin/reload and the insights API, /api/admin/* (unset = disabled)."
+        None,
+        description="The maintainer's token: Bearer token for POST /admin/reload and the insights API (/api/admin/*), "
+        "and what the insights page's login form (/admin) asks for (unset = all of them disabled).",
     )
     database_url: SecretStr | None = Field(
         None,
@@ -131,6 +133,13 @@ class Settings(BaseSettings):
         v = v.upper()
         if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().strip():
+            raise ValueError("QBANK_ADMIN_TOKEN is empty; set a long random token (openssl rand -hex 32) or unset it")
         return v
 
     @field_validator("database_url")

@@ -30,6 +30,7 @@ from index.embed import Embedder
 from index.engine import IngestReport
 from qbank.cli import app as cli_app
 from qbank.settings import Settings, get_settings
+from service.admin import UNAUTHORIZED
 from service.app import create_app
 from service.gaps import GapClusterer, normalized
 from service.insights_schemas import gaps_csv
@@ -199,7 +200,9 @@ def test_the_window_counts_only_its_days(world: World) -> None:
 def test_without_the_token_the_admin_api_is_401(world: World, path: str, headers: dict[str, str]) -> None:
     r = world.client.get(path, headers=headers)
     assert r.status_code == 401
-    assert r.json()["detail"] == "send the admin token as `Authorization: Bearer <QBANK_ADMIN_TOKEN>`"
+    assert r.json()["detail"] == UNAUTHORIZED
+    assert UNAUTHORIZED == "send the admin token as `Authorization: Bearer <QBANK_ADMIN_TOKEN>`, or log in at /admin"
+    assert r.headers["www-authenticate"] == "Bearer"
     assert "ancient" not in r.text and "kubernetes" not in r.text
 
 
