@@ -236,6 +236,52 @@ def serve(
     )
 
 
+@app.command()
+def insights(
+    days: Annotated[int, typer.Option(min=1, max=366, help="The last this many days (UTC), today included.")] = 30,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000, help="Gaps to print.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the gaps as JSON (as /api/admin/insights).")] = False,
+) -> None:
+    """Print the top gaps: questions asked without an answer in the query log, grouped by meaning
+    with the packaged model, the most asked first (the store of QBANK_DATABASE_URL, or beside the index)."""
+    from service.feedback import FeedbackStore
+    from service.gaps import GapClusterer
+    from service.insights import InsightsReport
+    from service.insights_schemas import gap_public
+    from service.store import Store, StoreError
+    from service.store.queries import QueryLogStore
+
+    settings = _load_settings()
+    _setup_logging("WARNING")
+    try:
+        store = Store(settings.store_url).open()
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+    try:
+        embedder = settings_embedder(settings).load()
+        report = InsightsReport(QueryLogStore(store), FeedbackStore(store), GapClusterer(embedder))
+        found = report.run(days)
+        every = report.gaps(days)
+    except (RuntimeError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        store.close()
+    gaps = every[:limit]
+    if as_json:
+        typer.echo(json.dumps([gap_public(g).model_dump(mode="json") for g in gaps], indent=2, ensure_ascii=False))
+        return
+    typer.echo(
+        f"Top gaps of the last {days} days: {len(every)} gaps among {found.abstained} questions without an "
+        f"answer (of {found.queries} asked)"
+    )
+    if not gaps:
+        typer.echo("  nothing went unanswered" if settings.query_log else "  the query log is off (QBANK_QUERY_LOG)")
+    for gap in gaps:
+        typer.echo(f"{gap.count:>8}  {gap.label}")
+        for other in gap.examples[1:]:
+            typer.echo(f"{'':>8}    also: {other}")
+
+
 app.command("eval")(eval_command)
 app.command("tune")(tune_command)
 

@@ -85,10 +85,14 @@ class Settings(BaseSettings):
         "A query waits only while another batch is being encoded. Not with "
         "onnx-int8, whose activations are quantized per batch: a query's vector would depend on its neighbours.",
     )
-    admin_token: SecretStr | None = Field(None, description="Bearer token for POST /admin/reload (unset = disabled).")
+    admin_token: SecretStr | None = Field(
+        None,
+        description="The maintainer's token: Bearer token for POST /admin/reload and the insights API (/api/admin/*), "
+        "and what the insights page's login form (/admin) asks for (unset = all of them disabled).",
+    )
     database_url: SecretStr | None = Field(
         None,
-        description="SQLAlchemy URL of the store (feedback, practice progress), e.g. "
+        description="SQLAlchemy URL of the store (feedback, practice progress, the query log), e.g. "
         "postgresql+psycopg://qbank:PASSWORD@db:5432/qbank. Unset: SQLite, qbank.sqlite3 beside the index.",
     )
     feedback_path: Path | None = Field(
@@ -103,6 +107,15 @@ class Settings(BaseSettings):
     )
     practice_new_per_day: int = Field(
         10, ge=0, le=1000, description="New practice cards a learner is shown per day (UTC), after the due ones."
+    )
+    query_log: bool = Field(
+        True,
+        description="Keep a log of every search and chat turn (the text asked and searched, the top records and "
+        "scores, whether it abstained, the surface, the time taken, the anonymous learner id if any) for the "
+        "maintainer's insights. false: nothing is logged.",
+    )
+    query_log_days: int = Field(
+        90, ge=1, le=3650, description="Days a query log row is kept; older rows are deleted at start and every hour."
     )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for optional answer generation.")
     llm_model: str | None = Field(None, description="Model name for the LLM endpoint.")
@@ -126,6 +139,13 @@ class Settings(BaseSettings):
         v = v.upper()
         if v not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return v
+
+    @field_validator("admin_token")
+    @classmethod
+    def _admin_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().strip():
+            raise ValueError("QBANK_ADMIN_TOKEN is empty; set a long random token (openssl rand -hex 32) or unset it")
         return v
 
     @field_validator("database_url")

@@ -32,7 +32,7 @@ from qbank.settings import Settings, get_settings
 from service.headers import SecurityHeadersMiddleware
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
-from service.routes import chat, docs, feedback, health, practice, questions, search
+from service.routes import admin, chat, docs, feedback, health, practice, questions, search
 from service.schemas import ErrorResponse
 from service.state import ServiceState
 from service.store import StoreError
@@ -186,7 +186,7 @@ def create_app(
     )
     app.state.qbank = state
     app.state.chat_limiter = RateLimiter(settings.chat_rate_limit)
-    routers = (health, search, questions, chat, feedback, practice, docs)
+    routers = (health, search, questions, chat, feedback, practice, admin, docs)
     for router in (r.router for r in routers):
         app.include_router(router)
     _mount_optional(app, settings)
@@ -237,13 +237,16 @@ def _document_plain_422(app: FastAPI) -> None:
 
 
 def _mount_optional(app: FastAPI, settings: Settings) -> None:
-    """The web UI and the Slack bot, when their modules are present/configured."""
+    """The web UI (with the admin page) and the Slack bot, when their modules are present/configured."""
     try:
         from service.routes import ui
     except ImportError:
         ui = None  # type: ignore[assignment]
     if ui is not None:
+        from service.routes import admin_page
+
         ui.mount(app)
+        app.include_router(admin_page.router)
     if settings.slack_enabled:
         from service.slack import mount as mount_slack
 

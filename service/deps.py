@@ -1,5 +1,6 @@
 """Dependencies the routes declare: the state, the ready engine, settings, the
-base URL of links, the chat rate limit, the learner."""
+base URL of links, the chat rate limit, the learner, and where a query was
+asked (for the query log)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi import Depends, HTTPException, Request, Response
 from qbank.settings import Settings
 from service import learner
 from service.headers import public_message
+from service.querylog import Asked, Surface
 from service.ratelimit import limit_chat
 from service.state import Engine, ServiceState
 
@@ -103,3 +105,31 @@ def get_learner(request: Request, response: Response, engine: EngineDep, state: 
 
 
 LearnerDep = Annotated[Learner, Depends(get_learner)]
+
+
+# The chat page sends this with its requests, so that the log counts them as the web's, not the API's.
+SURFACE_HEADER = "X-Qbank-Surface"
+
+
+def known_learner(request: Request, state: ServiceState) -> str | None:
+    """The learner a request names with a token this server signed (the
+    ``X-Learner`` header, else the ``qbank_learner`` cookie); None otherwise.
+    Never makes a learner: asking a question does not need one."""
+    key = state.learner_key
+    token = request.headers.get(learner.HEADER) or request.cookies.get(learner.COOKIE)
+    if key is None or not token:
+        return None
+    return learner.verify(token.strip(), key)
+
+
+def asked_on(request: Request, state: ServiceState, surface: Surface) -> Asked:
+    return Asked(state.query_log, surface, known_learner(request, state))
+
+
+def get_asked(request: Request, state: StateDep) -> Asked:
+    """An API request, or the chat page's own (it says so in ``X-Qbank-Surface: web``)."""
+    web = request.headers.get(SURFACE_HEADER, "").strip().lower() == "web"
+    return asked_on(request, state, "web" if web else "api")
+
+
+AskedDep = Annotated[Asked, Depends(get_asked)]

@@ -97,9 +97,12 @@ class FeedbackStore:
 
         return self.store.run(vote)
 
-    def all(self) -> list[FeedbackRecord]:
+    def all(self, since: float | None = None) -> list[FeedbackRecord]:
+        """Every vote (given at or after ``since``, a Unix time), oldest first."""
+        query = select(FeedbackRow).order_by(FeedbackRow.id)
+        if since is not None:
+            query = query.where(FeedbackRow.created_at >= since)
         with self.store.transaction() as session:
-            rows = session.scalars(select(FeedbackRow).order_by(FeedbackRow.id)).all()
             return [
                 FeedbackRecord(
                     id=r.id,
@@ -112,7 +115,7 @@ class FeedbackStore:
                     comment=r.comment,
                     user_id=r.user_id,
                 )
-                for r in rows
+                for r in session.scalars(query).all()
             ]
 
     def counts(self) -> dict[tuple[str, bool], int]:

@@ -23,8 +23,11 @@ from qbank.answer.generate import AnswerWriter
 from qbank.answer.llm import LLMClient
 from qbank.settings import Settings, settings_embedder
 from service.feedback import FeedbackStore
+from service.gaps import GapClusterer
+from service.insights import InsightsReport
 from service.learner import KEY_NAME
 from service.metrics import Metrics
+from service.querylog import QueryLog
 from service.store import Store
 from service.store.practice import PracticeStore
 
@@ -56,6 +59,8 @@ class ServiceState:
         self.store = Store(settings.store_url, legacy_feedback=settings.feedback_file)
         self.feedback = FeedbackStore(self.store)
         self.practice = PracticeStore(self.store)
+        self.query_log = QueryLog(self.store, settings.query_log, settings.query_log_days)
+        self.insights = InsightsReport(self.query_log.rows, self.feedback, GapClusterer(self.embedder))
         self.learner_key: bytes | None = None  # signs learner ids; set once the store is open
         self.engine: Engine | None = None
         self.error: str | None = None
@@ -93,6 +98,7 @@ class ServiceState:
         key = self.settings.secret_key
         self.learner_key = (key.get_secret_value() if key else self.practice.secret(KEY_NAME)).encode()
         log.info("store ready: %s", self.store.describe())
+        self.query_log.start()
         self.embedder.load()
         set_search_threads(self.settings.query_threads)
         artifact = load_or_build(
@@ -132,4 +138,5 @@ class ServiceState:
 
     def close(self) -> None:
         self.embedder.close()
+        self.query_log.close()
         self.store.close()

@@ -11,6 +11,7 @@ page, or a Slack message.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from ingest.companies import canonical_companies
 from ingest.models import Question, QuickRef
 from qbank.answer import Answer
 from service.feedback import Stored
+from service.querylog import Asked
 from service.schemas import clean_text
 from service.state import Engine, ServiceState
 
@@ -71,14 +73,19 @@ def search(
     mode: str = "hybrid",
     filters: Filters | None = None,
     matches_only: bool = False,
+    asked: Asked | None = None,
 ) -> tuple[str, SearchResult]:
     """The cleaned query and what it finds: the ``k`` best records, or with
-    ``matches_only`` those of them the query is about (none for nonsense)."""
+    ``matches_only`` those of them the query is about (none for nonsense).
+    With ``asked``, the search goes into the query log."""
     try:
         q = clean_text(query, max_chars)
     except ValueError as exc:
         raise Invalid(str(exc)) from exc
-    return q, engine.searcher.search(q, k=k, mode=mode, filters=filters, matches_only=matches_only)
+    result = engine.searcher.search(q, k=k, mode=mode, filters=filters, matches_only=matches_only)
+    if asked is not None:
+        asked.searched(q, result)
+    return q, result
 
 
 def browse(engine: Engine, filters: Filters, kind: str | None, limit: int, offset: int) -> Page:
@@ -114,28 +121,41 @@ def question(engine: Engine, record_id: str) -> QuestionView:
 
 
 def answer(
-    engine: Engine, messages: Sequence[tuple[str, str]], max_chars: int, filters: Filters | None = None
+    engine: Engine,
+    messages: Sequence[tuple[str, str]],
+    max_chars: int,
+    filters: Filters | None = None,
+    asked: Asked | None = None,
 ) -> Answer:
     """The answer to a conversation whose last message is the user's question.
-    Only user turns are searched, so only they are held to the query limit."""
+    Only user turns are searched, so only they are held to the query limit.
+    With ``asked``, the turn goes into the query log."""
     try:
         cleaned = [
             (role, clean_text(text, max_chars, "message") if role == "user" else text) for role, text in messages
         ]
     except ValueError as exc:
         raise Invalid(str(exc)) from exc
-    return engine.composer.compose(cleaned, filters=filters)
+    start = time.perf_counter()
+    composed = engine.composer.compose(cleaned, filters=filters)
+    if asked is not None:
+        question = next((text for role, text in reversed(cleaned) if role == "user"), "")
+        asked.answered(question, composed, filters, (time.perf_counter() - start) * 1000)
+    return composed
 
 
-def conversation(engine: Engine, turns: Sequence[tuple[str, Filters | None]], max_chars: int) -> tuple[Answer, ...]:
+def conversation(
+    engine: Engine, turns: Sequence[tuple[str, Filters | None]], max_chars: int, asked: Asked | None = None
+) -> tuple[Answer, ...]:
     """Each turn's answer as the chat gave it: the questions up to that turn,
     with that turn's filters.  What the page without JavaScript and a shared
-    link show."""
-    asked: list[tuple[str, str]] = []
+    link show.  With ``asked``, the last turn (the one just asked) goes into
+    the query log; the earlier ones were logged when they were asked."""
+    history: list[tuple[str, str]] = []
     answers = []
-    for question, filters in turns:
-        asked.append(("user", question))
-        answers.append(answer(engine, asked, max_chars, filters))
+    for i, (question, filters) in enumerate(turns):
+        history.append(("user", question))
+        answers.append(answer(engine, history, max_chars, filters, asked if i == len(turns) - 1 else None))
     return tuple(answers)
 
 

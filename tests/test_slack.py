@@ -686,6 +686,26 @@ def test_show_full_answer_on_a_private_ask_keeps_it_private_and_shareable(
     assert full["blocks"][2]["text"]["text"].startswith("*Code*")  # asked for code: still first
 
 
+def test_a_question_is_logged_once_as_slack_without_the_user_and_a_button_adds_nothing(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    log = client.app.state.qbank.query_log  # type: ignore[attr-defined]
+    assert log.flush(10)
+    before = len(log.rows.entries())
+    assert send(client, command_body("how does dropout work", fake.response_url("ask-log"))).status_code == 200
+    private = only_answer(fake, bot, "response_url")["blocks"]
+    fake.reset()
+    value = button(private, EXPAND_ACTION)["value"]
+    assert send(client, action_body(EXPAND_ACTION, value, fake.response_url("x"), ephemeral=True)).status_code == 200
+    only_answer(fake, bot, "response_url")  # the full answer, composed again: not a new question
+    assert log.flush(10)
+    rows = log.rows.entries()[before:]
+    assert [(r.surface, r.action, r.query, r.top_id, r.abstained) for r in rows] == [
+        ("slack", "chat", "how does dropout work", "machine-learning--what-is-dropout-and-why-does-it-work", False)
+    ]
+    assert rows[0].learner is None and "U0000USER" not in repr(rows[0])
+
+
 def test_a_shared_answer_expands_keeping_who_asked(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
     assert send(client, command_body("explain bagging", fake.response_url("ask-b"))).status_code == 200
     value = button(only_answer(fake, bot, "response_url")["blocks"], SHARE_ACTION)["value"]

@@ -30,8 +30,9 @@ from index.filters import Filters
 from qbank.answer import Answer, to_markdown
 from qbank.answer.generate import Written
 from service import usecases
-from service.deps import BaseUrlDep, ChatRateLimit, EngineDep, StateDep
+from service.deps import AskedDep, BaseUrlDep, ChatRateLimit, EngineDep, StateDep
 from service.live import Block, LiveBlocks, LiveEvent
+from service.querylog import Asked
 from service.render import answer_blocks, answer_html
 from service.schemas import ChatRequest, ChatResponse, chat_response, hit_public
 from service.state import Engine, ServiceState
@@ -45,12 +46,12 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def _answer(engine: Engine, state: ServiceState, req: ChatRequest) -> Answer:
+def _answer(engine: Engine, state: ServiceState, req: ChatRequest, asked: Asked) -> Answer:
     f = req.filters
     filters = Filters(f.company, f.difficulty, f.tag, f.bank) if f else None
     messages = [(m.role, m.content) for m in req.messages]
     try:
-        return usecases.answer(engine, messages, state.settings.max_query_chars, filters)
+        return usecases.answer(engine, messages, state.settings.max_query_chars, filters, asked)
     except usecases.Invalid as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
 
@@ -117,9 +118,15 @@ async def _stream(
     summary="Answer a conversation from the curated bank (set stream=true for SSE)",
 )
 async def chat(
-    req: ChatRequest, request: Request, engine: EngineDep, state: StateDep, base_url: BaseUrlDep, _: ChatRateLimit
+    req: ChatRequest,
+    request: Request,
+    engine: EngineDep,
+    state: StateDep,
+    base_url: BaseUrlDep,
+    asked: AskedDep,
+    _: ChatRateLimit,
 ) -> ChatResponse | StreamingResponse:
-    answer = await asyncio.to_thread(_answer, engine, state, req)
+    answer = await asyncio.to_thread(_answer, engine, state, req, asked)
     if req.stream:
         events = _stream(state, answer, request, req.render, base_url)
         return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)
@@ -136,8 +143,14 @@ async def chat(
     response_class=StreamingResponse,
 )
 async def chat_stream(
-    req: ChatRequest, request: Request, engine: EngineDep, state: StateDep, base_url: BaseUrlDep, _: ChatRateLimit
+    req: ChatRequest,
+    request: Request,
+    engine: EngineDep,
+    state: StateDep,
+    base_url: BaseUrlDep,
+    asked: AskedDep,
+    _: ChatRateLimit,
 ) -> StreamingResponse:
-    answer = await asyncio.to_thread(_answer, engine, state, req)
+    answer = await asyncio.to_thread(_answer, engine, state, req, asked)
     events = _stream(state, answer, request, req.render, base_url)
     return StreamingResponse(events, media_type="text/event-stream", headers=_SSE_HEADERS)

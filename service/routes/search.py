@@ -10,17 +10,18 @@ from index.filters import Filters
 from index.search import Mode
 from qbank.settings import Settings
 from service import usecases
-from service.deps import BaseUrlDep, EngineDep, SettingsDep
+from service.deps import AskedDep, BaseUrlDep, EngineDep, SettingsDep
+from service.querylog import Asked
 from service.schemas import SearchRequest, SearchResponse, hit_public
 from service.state import Engine
 
 router = APIRouter(prefix="/api", tags=["search"])
 
 
-def run_search(engine: Engine, settings: Settings, base_url: str, req: SearchRequest) -> SearchResponse:
+def run_search(engine: Engine, settings: Settings, base_url: str, req: SearchRequest, asked: Asked) -> SearchResponse:
     filters = Filters(req.company, req.difficulty, req.tag, req.bank)
     try:
-        q, result = usecases.search(engine, req.q, settings.max_query_chars, req.k, req.mode, filters)
+        q, result = usecases.search(engine, req.q, settings.max_query_chars, req.k, req.mode, filters, asked=asked)
     except usecases.Invalid as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     return SearchResponse(
@@ -37,6 +38,7 @@ def search_get(
     engine: EngineDep,
     settings: SettingsDep,
     base_url: BaseUrlDep,
+    asked: AskedDep,
     q: Annotated[str, Query(description="Free-text query.", max_length=100_000)],
     k: Annotated[int, Query(ge=1, le=50)] = 10,
     mode: Mode = "hybrid",
@@ -46,9 +48,11 @@ def search_get(
     bank: Annotated[str | None, Query(max_length=200)] = None,
 ) -> SearchResponse:
     req = SearchRequest(q=q, k=k, mode=mode, company=company, difficulty=difficulty, tag=tag, bank=bank)
-    return run_search(engine, settings, base_url, req)
+    return run_search(engine, settings, base_url, req, asked)
 
 
 @router.post("/search", response_model=SearchResponse, summary="Search questions (JSON body, for long queries)")
-def search_post(engine: EngineDep, settings: SettingsDep, base_url: BaseUrlDep, req: SearchRequest) -> SearchResponse:
-    return run_search(engine, settings, base_url, req)
+def search_post(
+    engine: EngineDep, settings: SettingsDep, base_url: BaseUrlDep, asked: AskedDep, req: SearchRequest
+) -> SearchResponse:
+    return run_search(engine, settings, base_url, req, asked)

@@ -24,7 +24,7 @@ from qbank import __version__
 from qbank.answer import Answer, to_markdown
 from qbank.answer.markdown import heading_label
 from service import share, usecases
-from service.deps import StateDep, base_url
+from service.deps import StateDep, asked_on, base_url
 from service.headers import public_message
 from service.ratelimit import limit_chat
 from service.render import answer_html, code_css, render_markdown
@@ -125,7 +125,10 @@ def chat_page(
         return _page(request, "error.html", {"title": "Too many questions", "detail": exc.detail}, exc.status_code)
     turns = turns[-share.MAX_TURNS :]
     try:
-        answers = usecases.conversation(state.engine, [(t.q, t.filters) for t in turns], state.settings.max_query_chars)
+        asked = asked_on(request, state, "web") if question and error is None else None  # only a new turn is logged
+        answers = usecases.conversation(
+            state.engine, [(t.q, t.filters) for t in turns], state.settings.max_query_chars, asked
+        )
     except usecases.Invalid as exc:
         return _bad_link(request, str(exc), 422)
     links = base_url(request, state.settings)
@@ -213,7 +216,13 @@ def browse_page(
     if q.strip():
         try:
             _, found = usecases.search(
-                engine, q, state.settings.max_query_chars, PAGE_SIZE, filters=filters, matches_only=True
+                engine,
+                q,
+                state.settings.max_query_chars,
+                PAGE_SIZE,
+                filters=filters,
+                matches_only=True,
+                asked=asked_on(request, state, "web"),
             )
             hits = [hit_public(h, links) for h in found.hits]
             context |= {"hits": hits, "items": None, "total": len(hits), "answerable": found.answerable}

@@ -34,6 +34,7 @@ from qbank.answer.conversation import MAX_TURNS
 from qbank.settings import Settings
 from service import usecases
 from service.headers import public_message
+from service.querylog import Asked
 from service.schemas import clean_text, question_url
 from service.slack.blocks import LOADING_TEXT, USAGE_TEXT, answer_blocks, fallback_text
 from service.slack.buttons import (
@@ -372,7 +373,7 @@ class SlackBot:
         """The short answer to a conversation (last turn = the question), as
         Block Kit; with ``share``, a found answer gets the Share button; a
         ``note`` (mrkdwn) goes above it."""
-        composed = self.compose(messages, asked)
+        composed = self.compose(messages, asked, record=True)
         if isinstance(composed, Reply):
             return Reply(f"{note}\n{composed.text}") if note else composed
         answer, turns = composed
@@ -382,10 +383,14 @@ class SlackBot:
         blocks = short_blocks(answer, self.public_url, ref, share=share and not answer.abstained, above=above)
         return Reply(fallback_text(answer), blocks)
 
-    def compose(self, messages: list[tuple[str, str]], asked: str) -> tuple[Answer, tuple[str, ...]] | Reply:
+    def compose(
+        self, messages: list[tuple[str, str]], asked: str, record: bool = False
+    ) -> tuple[Answer, tuple[str, ...]] | Reply:
         """The ``Answer`` to a conversation and the user turns it was composed
         from (cleaned), or the message that says why there is none (the bank is
-        loading, the question is invalid, answering failed)."""
+        loading, the question is invalid, answering failed).  With ``record`` (a
+        new question, not a button composing an answer again), the turn goes
+        into the query log, without the Slack user."""
         state = self.get_state()
         engine = state.engine
         if engine is None:
@@ -402,7 +407,9 @@ class SlackBot:
         cleaned = [(role, _clipped(content, limit)) for role, content in history if content.strip()]
         cleaned.append(("user", question))
         try:
-            return usecases.answer(engine, cleaned, limit), tuple(text for role, text in cleaned if role == "user")
+            logged = Asked(state.query_log, "slack") if record else None
+            answer = usecases.answer(engine, cleaned, limit, asked=logged)
+            return answer, tuple(text for role, text in cleaned if role == "user")
         except Exception:
             log.exception("answering %r for Slack failed", asked)
             return Reply(FAILED_TEXT)

@@ -532,7 +532,7 @@
     try {
       const response = await fetch("/api/chat/stream", {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
+        headers: { "Content-Type": "application/json", Accept: "text/event-stream", "X-Qbank-Surface": "web" },
         body: JSON.stringify({
           messages: messagesFor(text),
           filters: Object.keys(filters).length ? filters : null,

@@ -7,14 +7,16 @@ these classes describe it for queries, and a test checks the two agree.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Float, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 QUESTION_ID_CHARS = 300  # a question id: bank slug, "--", title slug
 LEARNER_CHARS = 64
+COMPANY_CHARS = 100
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -110,3 +112,28 @@ class SecretRow(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class QueryRow(Base):
+    """One search or chat turn, for the maintainer's insights (``service.querylog``):
+    what was asked and searched, what answered, and nothing about who beyond
+    the anonymous learner id.  Deleted after ``QBANK_QUERY_LOG_DAYS``."""
+
+    __tablename__ = "query_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    surface: Mapped[str] = mapped_column(String(8), nullable=False)  # web, api, slack
+    action: Mapped[str] = mapped_column(String(8), nullable=False)  # search, chat
+    query: Mapped[str] = mapped_column(Text, nullable=False)  # the user's words
+    searched: Mapped[str] = mapped_column(Text, nullable=False)  # what was searched (a chat turn's rewritten query)
+    kind: Mapped[str | None] = mapped_column(String(16))  # a chat answer's kind
+    abstained: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    top_id: Mapped[str | None] = mapped_column(String(QUESTION_ID_CHARS))
+    top_dense: Mapped[float | None] = mapped_column(Float)  # the best record's cosine: low means a weak answer
+    hits: Mapped[list[Any]] = mapped_column(JSON, nullable=False)  # [[record id, score], ...] best first
+    company: Mapped[str | None] = mapped_column(String(COMPANY_CHARS))
+    latency_ms: Mapped[float] = mapped_column(Float, nullable=False)
+    learner_id: Mapped[str | None] = mapped_column(String(LEARNER_CHARS))
+
+    __table_args__ = (Index("query_log_created", "created_at"),)
