@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from pydantic import ValidationError
 
-from eval.cli import eval_command, tune_command
+from eval.cli import eval_command, mock_eval_command, tune_command
 from qbank.settings import Settings, get_settings, settings_embedder
 
 if TYPE_CHECKING:
@@ -244,6 +244,7 @@ def serve(
 
 app.command("eval")(eval_command)
 app.command("tune")(tune_command)
+app.command("mock-eval")(mock_eval_command)
 
 
 @app.command(
