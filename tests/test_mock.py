@@ -1,24 +1,30 @@
 """The mock interviewer: signals read from the insight boxes, follow-up probes
 from the headings, the scorer with the real model on answers to one question,
-and the hand-labelled answers it is measured on (the shipped threshold is
-the one their dev split supports, and the test split holds up)."""
+``POST /api/practice/mock`` through the app's lifespan, and the hand-labelled
+answers it is measured on (the shipped threshold is the one their dev split
+supports, and the test split holds up)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from service_support import service_settings
 
 from eval.mock import DATA, KINDS, MockDataError, agreement, judge, load_items, split
 from eval.mock_report import build
 from index.embed import Embedder
+from index.engine import IngestReport
 from index.store import IndexArtifact
 from ingest.models import Question
 from ingest.pipeline import Corpus
 from qbank.mock import DENSE_WEIGHT, THRESHOLD, MockScorer, strong_signals
 from qbank.mock.probes import probes
 from qbank.mock.signals import what_is_tested
+from service.app import create_app
 
 L1 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
 DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
@@ -125,6 +131,55 @@ def test_the_scorer_refuses_settings_out_of_range(embedder: Embedder, artifact: 
         MockScorer(embedder, artifact.sparse, threshold=0)
     with pytest.raises(ValueError, match="dense_weight must be in"):
         MockScorer(embedder, artifact.sparse, dense_weight=1.5)
+
+
+# -- the API ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client(embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = service_settings(built.path, tmp_path_factory.mktemp("mock"))
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as c:
+        yield c
+
+
+def test_the_api_scores_an_answer_then_gives_the_insight_and_the_answer(client: TestClient) -> None:
+    r = client.post("/api/practice/mock", json={"question_id": L1, "answer": L1_STRONG})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["question"]["id"] == L1 and body["question"]["url"].endswith(f"/q/{L1}")
+    assert body["testing"] == "Deep understanding of regularization mechanics, not just definitions."
+    assert [s["hit"] for s in body["signals"]] == [True, True, True, True] and body["hits"] == 4
+    first = body["signals"][0]
+    assert first["signal"] == "Explains WHY L1 creates zeros (diamond geometry)"
+    assert first["score"] >= body["threshold"] == THRESHOLD and body["dense_weight"] == DENSE_WEIGHT
+    assert "diamond" in first["evidence"]
+    assert {"term": "diamond", "used": True} in body["key_terms"]
+    assert body["probes"][0] == "You mentioned L1: can you explain why L1 creates sparsity (geometric intuition)?"
+    assert "Elastic Net" in body["answer_markdown"] and body["answer_html"].startswith("<")
+    assert "diamond geometry" in body["insight_html"]
+    assert "set-cookie" not in r.headers  # stateless: no learner made
+
+    vague = client.post("/api/practice/mock", json={"question_id": L1, "answer": "It is about regularization."}).json()
+    assert vague["hits"] == 0 and all(s["evidence"] is None for s in vague["signals"])
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"question_id": "machine-learning--no-such-question", "answer": "x"}, "unknown question_id"),
+        ({"question_id": "machine-learning--qr-1", "answer": "x"}, "unknown question_id"),  # a quick-reference row
+        ({"question_id": L1, "answer": "   "}, "answer is empty; type what you would say in the interview"),
+        ({"question_id": L1, "answer": "a" * 5001}, "the limit is 5000"),
+        ({"question_id": L1, "answer": "bell\x07"}, "control characters"),
+        ({"question_id": L1}, "Field required"),
+        ({"question_id": L1, "answer": "x", "learner": "me"}, "Extra inputs are not permitted"),
+    ],
+)
+def test_the_api_says_what_is_wrong_with_a_bad_request(client: TestClient, body: dict[str, str], message: str) -> None:
+    r = client.post("/api/practice/mock", json=body)
+    assert r.status_code == 422
+    assert message in json.dumps(r.json())
 
 
 # -- the labelled answers and the figures ----------------------------------------

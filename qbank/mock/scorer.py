@@ -75,6 +75,8 @@ class MockScore:
     signals: tuple[SignalScore, ...]
     key_terms: tuple[KeyTerm, ...]
     probes: tuple[str, ...]
+    threshold: float
+    dense_weight: float
 
     @property
     def hits(self) -> int:
@@ -155,4 +157,6 @@ class MockScorer:
             signals=tuple(scored),
             key_terms=terms,
             probes=probes(question, answer, {t for name in names for t in tokenize(name)}, self.probe_count),
+            threshold=self.threshold,
+            dense_weight=self.dense_weight,
         )

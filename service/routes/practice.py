@@ -21,11 +21,15 @@ from service.practice_schemas import (
     GradeRequest,
     GradeResponse,
     ImportResponse,
+    KeyTermPublic,
+    MockRequest,
+    MockResponse,
     PracticeCard,
     PracticeNext,
     ProgressFile,
     ProgressResponse,
     ReviewPublic,
+    SignalResult,
 )
 from service.render import render_markdown
 from service.schemas import summary
@@ -102,6 +106,37 @@ async def grade(req: GradeRequest, engine: EngineDep, state: StateDep, learner: 
     except usecases.Invalid as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     return GradeResponse(learner=learner.token, rating=req.rating, card=card_public(card))
+
+
+@router.post("/practice/mock", response_model=MockResponse, summary="Score a typed answer, as a mock interviewer")
+async def mock(req: MockRequest, engine: EngineDep, base_url: BaseUrlDep) -> MockResponse:
+    """Each of the question's strong-answer signals (its Interviewer's Insight
+    box) hit or missed by the answer, the curated answer's key terms used or
+    not, follow-up probes from its section headings, then the insight and the
+    answer itself.  Stateless: needs no learner and stores nothing."""
+    try:
+        found = await asyncio.to_thread(practice.mock, engine, req.question_id, req.answer)
+    except usecases.Invalid as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    record = found.question
+    return MockResponse(
+        question=summary(record, base_url),
+        testing=found.testing,
+        signals=[
+            SignalResult(
+                signal=s.signal.text, hit=s.hit, score=s.score, lexical=s.lexical, dense=s.dense, evidence=s.evidence
+            )
+            for s in found.signals
+        ],
+        hits=found.hits,
+        threshold=found.threshold,
+        dense_weight=found.dense_weight,
+        key_terms=[KeyTermPublic(term=k.term, used=k.used) for k in found.key_terms],
+        probes=list(found.probes),
+        answer_markdown=record.answer_markdown,
+        answer_html=render_markdown(record.answer_markdown),
+        insight_html=render_markdown(record.insight) if record.insight else None,
+    )
 
 
 @router.get("/progress", response_model=ProgressResponse, summary="The learner's cards and reviews, counted")
