@@ -228,3 +228,6 @@ def test_the_shipped_threshold_is_the_one_the_dev_split_supports_and_test_holds_
     every = agreement(judgements, THRESHOLD, DENSE_WEIGHT)
     assert every.precision >= 0.85 and every.recall >= 0.9
     assert report.kinds["weak"]["hit"] <= 4 and report.kinds["off_topic"]["hit"] <= 4
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    mix = f"`score = {DENSE_WEIGHT} × dense + {1 - DENSE_WEIGHT:g} × lexical`"
+    assert f"{mix}; a signal is hit at `score ≥ {THRESHOLD}`" in readme
