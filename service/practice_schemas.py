@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from datetime import date as date_
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -148,3 +149,28 @@ class MockResponse(BaseModel):
     answer_markdown: str = Field(description="The curated answer, revealed after the attempt.")
     answer_html: str
     insight_html: str | None = Field(description="The interviewer's insight box, rendered.")
+
+
+class PlanItemPublic(BaseModel):
+    question: QuestionSummary
+    standing: Literal["weak", "new", "known"] = Field(
+        description="From the learner's last grade: `weak` (again or hard), `known` (good or easy), "
+        "`new` (never graded)."
+    )
+
+
+class PlanDayPublic(BaseModel):
+    day: int = Field(description="1 for the first day.")
+    date: date_ = Field(description="The day's date (UTC), the first being today.")
+    questions: list[PlanItemPublic]
+
+
+class StudyPlanResponse(BaseModel):
+    learner: str
+    company: str = Field(description="The company as the bank writes it.")
+    days: int
+    questions: int = Field(description="The company's questions with a curated answer, all of them in the plan.")
+    plan: list[PlanDayPublic] = Field(
+        description="Easy → Hard across the days; within a difficulty weak questions first, known ones last."
+    )
+    practice_url: str = Field(description="The Practice page scoped to the company.")

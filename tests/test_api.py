@@ -320,6 +320,7 @@ ROUTES = {
     ("/api/progress/export", "get"): (None, "ProgressFile"),
     ("/api/progress/import", "post"): ("ProgressFile", "ImportResponse"),
     ("/api/practice/mock", "post"): ("MockRequest", "MockResponse"),
+    ("/api/practice/plan", "get"): (None, "StudyPlanResponse"),
 }
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query
 
 from index.filters import Filters
-from service import practice, usecases
+from service import plan, practice, usecases
 from service.deps import BaseUrlDep, EngineDep, LearnerDep, StateDep
 from service.practice_schemas import (
     CardPublic,
@@ -24,12 +25,15 @@ from service.practice_schemas import (
     KeyTermPublic,
     MockRequest,
     MockResponse,
+    PlanDayPublic,
+    PlanItemPublic,
     PracticeCard,
     PracticeNext,
     ProgressFile,
     ProgressResponse,
     ReviewPublic,
     SignalResult,
+    StudyPlanResponse,
 )
 from service.render import render_markdown
 from service.schemas import summary
@@ -136,6 +140,42 @@ async def mock(req: MockRequest, engine: EngineDep, base_url: BaseUrlDep) -> Moc
         answer_markdown=record.answer_markdown,
         answer_html=render_markdown(record.answer_markdown),
         insight_html=render_markdown(record.insight) if record.insight else None,
+    )
+
+
+@router.get("/practice/plan", response_model=StudyPlanResponse, summary="A company study plan over some days")
+async def study_plan(
+    engine: EngineDep,
+    state: StateDep,
+    learner: LearnerDep,
+    base_url: BaseUrlDep,
+    company: Annotated[str, Query(min_length=1, max_length=100, description="e.g. Netflix")],
+    days: Annotated[int, Query(ge=1, le=plan.MAX_DAYS, description="Days until the interview.")] = 7,
+) -> StudyPlanResponse:
+    """Prepare me for Netflix in 10 days: the company's questions Easy → Hard,
+    spread evenly over the days, each difficulty re-ordered by the learner's
+    grades (weak first, known last).  Computed on each call; nothing stored."""
+    today = datetime.now(UTC).date()
+    try:
+        found = await asyncio.to_thread(plan.study_plan, engine, state.practice, learner.id, company, days, today)
+    except usecases.NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except usecases.Invalid as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return StudyPlanResponse(
+        learner=learner.token,
+        company=found.company,
+        days=days,
+        questions=found.questions,
+        plan=[
+            PlanDayPublic(
+                day=d.day,
+                date=d.date,
+                questions=[PlanItemPublic(question=summary(i.record, base_url), standing=i.standing) for i in d.items],
+            )
+            for d in found.days
+        ],
+        practice_url=f"{base_url}/practice?{urlencode({'company': found.company})}",
     )
 
 
