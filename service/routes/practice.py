@@ -36,7 +36,7 @@ from service.practice_schemas import (
     StudyPlanResponse,
 )
 from service.render import render_markdown
-from service.schemas import summary
+from service.schemas import ErrorResponse, summary
 from service.store.practice import CardState, ReviewRecord
 
 router = APIRouter(prefix="/api", tags=["practice"])
@@ -143,7 +143,12 @@ async def mock(req: MockRequest, engine: EngineDep, base_url: BaseUrlDep) -> Moc
     )
 
 
-@router.get("/practice/plan", response_model=StudyPlanResponse, summary="A company study plan over some days")
+@router.get(
+    "/practice/plan",
+    response_model=StudyPlanResponse,
+    summary="A company study plan over some days",
+    responses={404: {"model": ErrorResponse, "description": "No question in the banks is asked by that company"}},
+)
 async def study_plan(
     engine: EngineDep,
     state: StateDep,
