@@ -56,10 +56,10 @@ class Similarity:
 class SignalScore:
     signal: Signal
     lexical: float  # IDF-weighted share of the signal's terms the answer uses
-    dense: float  # best cosine of the signal with one sentence of the answer
+    dense: float  # how much closer the answer's best sentence is to the signal than to the question
     score: float
     hit: bool
-    evidence: str | None  # the answer's sentence closest to the signal
+    evidence: str | None  # for a hit: that sentence
 
 
 @dataclass(frozen=True, slots=True)
