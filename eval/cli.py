@@ -14,6 +14,7 @@ import typer
 
 EVAL_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = EVAL_DIR / "reports"
+MOCK_OUT = DEFAULT_OUT / "mock"
 
 
 def _shown(path: Path) -> str:
@@ -236,3 +237,63 @@ def tune_command(
     )
     path = save_calibration(calibration, artifact.path)
     typer.echo(f"wrote {_shown(path)}; run `qbank eval` to see the test split")
+
+
+def mock_eval_command(
+    index: Annotated[Path | None, typer.Option("--index", help="Index directory (default: QBANK_INDEX_DIR).")] = None,
+    content: Annotated[
+        Path | None,
+        typer.Option("--content", help="Content folder, to build a missing index (default: QBANK_CONTENT_DIR)."),
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Labelled answers (JSONL).", show_default="eval/data/mock_answers.jsonl"),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Reports folder.", show_default="eval/reports/mock")] = MOCK_OUT,
+) -> None:
+    """Measure the mock interviewer's scorer against hand-labelled answers: precision, recall,
+    F1, agreement and kappa over every (answer, signal) pair, for each mix of lexical and
+    embedding similarity and each threshold, dev and test apart; says which setting the dev
+    split supports and whether it is the one shipped (exit 2 when not)."""
+    from eval.mock import DATA, MockDataError, judge, load_items
+    from eval.mock_report import build, text, write
+    from index.encoders import make_embedder
+    from index.engine import load_or_build
+    from index.store import IndexLoadError
+    from qbank.mock import DENSE_WEIGHT, THRESHOLD, MockScorer
+    from qbank.settings import get_settings
+
+    logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    settings = get_settings()
+    index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
+    data = data or DATA
+    try:
+        embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
+        artifact = load_or_build(index_dir, content_dir, embedder, dense_kind=settings.dense_index, progress=True)
+        questions = {q.id: q for q in artifact.questions}
+        items = load_items(data, questions)
+        judgements = judge(MockScorer(embedder, artifact.sparse), items, questions)
+    except MockDataError as exc:
+        raise _fail(f"{exc}\nfix the labelled answers before running it") from exc
+    except (IndexLoadError, FileNotFoundError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    report = build(judgements, THRESHOLD, DENSE_WEIGHT)
+    info = {
+        "date": dt.date.today().isoformat(),
+        "data": _shown(data),
+        "model": artifact.manifest.model,
+        "encoder": settings.encoder,
+    }
+    typer.echo(text(report))
+    summary, raw = write(report, out, info)
+    typer.echo(f"reports: {_shown(summary)}, {_shown(raw)}")
+    chosen = report.chosen
+    if report.shipped_is_chosen:
+        typer.secho(f"shipped threshold {THRESHOLD}, dense_weight {DENSE_WEIGHT}: the dev split's best", fg="green")
+    else:
+        typer.secho(
+            f"the dev split supports threshold {chosen.threshold}, dense_weight {chosen.dense_weight}; "
+            f"qbank/mock/scorer.py ships {THRESHOLD}, {DENSE_WEIGHT}",
+            fg=typer.colors.RED,
+        )
+        raise typer.Exit(code=2)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from eval.cli import eval_command, tune_command
+from eval.cli import eval_command, mock_eval_command, tune_command
 from qbank.settings import ConfigError, Settings, get_settings, settings_embedder, settings_or_exit
 
 if TYPE_CHECKING:
@@ -284,6 +284,7 @@ def insights(
 
 app.command("eval")(eval_command)
 app.command("tune")(tune_command)
+app.command("mock-eval")(mock_eval_command)
 
 
 @app.command(

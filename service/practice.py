@@ -12,6 +12,9 @@ first; then questions they have never graded, at most
 Scheduling is FSRS, through the maintained ``fsrs`` package: its default
 parameters and learning steps (1 and 10 minutes), fuzzed intervals once a
 card is in review.  Nothing is written until a grade.
+
+``mock`` scores a typed answer to a card against its insight box's
+strong-answer signals (``qbank.mock``); it writes nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from fsrs import Card, Rating, Scheduler, State
 
 from index.filters import Filters
 from ingest.models import Question
+from qbank.mock import MockScore, MockScorer
 from service.state import Engine
 from service.store.practice import CardState, PracticeStore, ReviewRecord
 from service.usecases import Invalid
@@ -41,6 +45,7 @@ RATING_NAMES: dict[int, RatingName] = {int(rating): name for name, rating in RAT
 STATES: dict[int, StateName] = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
 STATE_IDS: dict[StateName, int] = {name: int(state) for state, name in STATES.items()}
 _EASIEST_FIRST = {"easy": 0, "medium": 1, "hard": 2}
+MAX_MOCK_ANSWER_CHARS = 5000
 SCHEDULER = Scheduler()
 
 
@@ -113,6 +118,15 @@ def next_card(engine: Engine, store: PracticeStore, learner: str, scope: Filters
     else:
         return Next(None, questions, 0, 0, min(upcoming, default=None))
     return Next(Item(record, card, previews(card, now)), questions, len(due), new_left, min(upcoming, default=None))
+
+
+def mock(engine: Engine, question_id: str, answer: str) -> MockScore:
+    """A typed answer scored against the question's strong-answer signals
+    (``qbank.mock``).  Stateless: nothing is stored, no learner needed."""
+    record = engine.searcher.records.get(question_id)
+    if not isinstance(record, Question):
+        raise Invalid(f"unknown question_id {question_id!r}; use an id that /api/practice/next or /api/questions gives")
+    return MockScorer(engine.searcher.embedder, engine.artifact.sparse).score(record, answer)
 
 
 def grade(

@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from datetime import date as date_
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from service.practice import RatingName, StateName
-from service.schemas import QuestionSummary
+from service.practice import MAX_MOCK_ANSWER_CHARS, RatingName, StateName
+from service.schemas import QuestionSummary, clean_text
 
 QuestionId = Field(..., min_length=1, max_length=300, pattern=r"^[A-Za-z0-9_.-]+$")
 
@@ -115,3 +116,73 @@ class ImportResponse(BaseModel):
     cards_taken: int = Field(description="Cards that replaced the learner's own (or were new to them).")
     reviews_added: int
     left_out: int = Field(description="Cards and reviews of questions this server's banks do not have.")
+
+
+class MockRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question_id: str = QuestionId
+    answer: str = Field(
+        ...,
+        max_length=MAX_MOCK_ANSWER_CHARS + 1000,  # the exact limit, after stripping, is checked below
+        description="The candidate's typed answer, plain text (lines and tabs allowed).",
+    )
+
+    @field_validator("answer")
+    @classmethod
+    def _plain_text(cls, value: str) -> str:
+        return clean_text(value, MAX_MOCK_ANSWER_CHARS, "answer", "type what you would say in the interview")
+
+
+class SignalResult(BaseModel):
+    signal: str = Field(description="A 'Strong answer signals' bullet of the question's Interviewer's Insight box.")
+    hit: bool = Field(description="The answer makes this point: `score` reached `threshold`.")
+    score: float = Field(description="dense_weight × dense + (1 − dense_weight) × lexical.")
+    lexical: float = Field(description="Share of the signal's words (weighted by rarity in the bank) the answer uses.")
+    dense: float = Field(
+        description="How much closer the answer's best sentence is to the signal than to the question (MiniLM cosines)."
+    )
+    evidence: str | None = Field(description="The sentence of the answer that made the hit (null when missed).")
+
+
+class KeyTermPublic(BaseModel):
+    term: str = Field(description="A key term of the curated answer, as it writes it.")
+    used: bool = Field(description="The candidate's answer uses it.")
+
+
+class MockResponse(BaseModel):
+    question: QuestionSummary
+    testing: str | None = Field(description="What the interviewer is testing, from the insight box.")
+    signals: list[SignalResult] = Field(description="Each strong-answer signal, hit or missed, in the box's order.")
+    hits: int
+    threshold: float
+    dense_weight: float
+    key_terms: list[KeyTermPublic]
+    probes: list[str] = Field(description="Follow-up questions from the answer's section headings.")
+    answer_markdown: str = Field(description="The curated answer, revealed after the attempt.")
+    answer_html: str
+    insight_html: str | None = Field(description="The interviewer's insight box, rendered.")
+
+
+class PlanItemPublic(BaseModel):
+    question: QuestionSummary
+    standing: Literal["weak", "new", "known"] = Field(
+        description="From the learner's last grade: `weak` (again or hard), `known` (good or easy), "
+        "`new` (never graded)."
+    )
+
+
+class PlanDayPublic(BaseModel):
+    day: int = Field(description="1 for the first day.")
+    date: date_ = Field(description="The day's date (UTC), the first being today.")
+    questions: list[PlanItemPublic]
+
+
+class StudyPlanResponse(BaseModel):
+    learner: str
+    company: str = Field(description="The company as the bank writes it.")
+    days: int
+    questions: int = Field(description="The company's questions with a curated answer, all of them in the plan.")
+    plan: list[PlanDayPublic] = Field(
+        description="Easy → Hard across the days; within a difficulty weak questions first, known ones last."
+    )
+    practice_url: str = Field(description="The Practice page scoped to the company.")

@@ -21,15 +21,15 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-def clean_text(value: str, max_chars: int, what: str = "query") -> str:
-    """Strip, reject control characters, empty and over-long text."""
+def clean_text(value: str, max_chars: int, what: str = "query", empty: str = "type a question") -> str:
+    """Strip, reject control characters, empty and over-long text (``empty``: what to do instead)."""
     if _CONTROL.search(value):
         raise ValueError(f"{what} contains control characters; send plain text")
     if _SURROGATE.search(value):
         raise ValueError(f"{what} contains an unpaired UTF-16 surrogate (a \\udXXX escape); send valid Unicode text")
     value = value.strip()
     if not value:
-        raise ValueError(f"{what} is empty; type a question")
+        raise ValueError(f"{what} is empty; {empty}")
     if len(value) > max_chars:
         raise ValueError(f"{what} is {len(value)} characters; the limit is {max_chars}")
     return value

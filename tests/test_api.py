@@ -319,6 +319,8 @@ ROUTES = {
     ("/api/progress", "get"): (None, "ProgressResponse"),
     ("/api/progress/export", "get"): (None, "ProgressFile"),
     ("/api/progress/import", "post"): ("ProgressFile", "ImportResponse"),
+    ("/api/practice/mock", "post"): ("MockRequest", "MockResponse"),
+    ("/api/practice/plan", "get"): (None, "StudyPlanResponse"),
 }
 
 

@@ -155,3 +155,96 @@ def test_a_scope_with_nothing_left_says_so_and_when_to_come_back(browser, server
     expect(page.locator("#card")).to_be_visible()
     context.close()
     assert errors == []
+
+
+MOCK_SCOPE = "/practice?difficulty=Medium&tag=Regularization&mode=mock"
+L1 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
+L1_ANSWER = (
+    "L1 adds the absolute values of the weights to the loss, L2 their squares. "
+    "The L1 constraint region is a diamond whose corners sit on the axes, so the solution lands where weights are 0. "
+    "Use L1 when you want feature selection and L2 when features are correlated. "
+    "Elastic net combines both penalties. "
+    "I'd pick the penalty strength by cross-validation."
+)
+
+
+def test_mock_mode_scores_a_typed_answer_then_reveals_the_insight_and_the_answer_by_keyboard(
+    browser, server: Server
+) -> None:
+    context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(MOCK_SCOPE)
+    expect(page.locator("#mock-mode")).to_be_checked()
+    expect(page.locator("#card")).to_have_attribute("data-question-id", L1)  # the deck's first: easiest, bank order
+    box = page.locator("#mock-answer")
+    expect(box).to_be_focused()  # type straight away
+    expect(page.locator("#hint-mock")).to_be_visible()
+    expect(page.locator("#answer")).to_be_hidden()
+    page.keyboard.type(L1_ANSWER)
+    with page.expect_response("**/api/practice/mock") as scored:
+        page.keyboard.press("Control+Enter")
+    assert scored.value.status == 200
+    expect(page.locator("#mock-heading")).to_have_text("Your answer hit 4 of 4 signals")
+    expect(page.locator("#mock-heading")).to_be_focused()
+    expect(page.locator("#mock-signals li.hit")).to_have_count(4)
+    expect(page.locator("#mock-signals li").first).to_contain_text("Explains WHY L1 creates zeros (diamond geometry)")
+    expect(page.locator("#mock-signals li q").first).to_contain_text("diamond")
+    expect(page.locator("#mock-testing")).to_have_text(
+        "What they're testing: Deep understanding of regularization mechanics, not just definitions."
+    )
+    expect(page.locator("#mock-probes li").first).to_have_text(
+        "You mentioned L1: can you explain why L1 creates sparsity (geometric intuition)?"
+    )
+    expect(page.locator("#answer")).to_be_visible()  # then the insight and the curated answer
+    expect(page.locator("#insight")).to_contain_text("Strong answer signals")
+    expect(page.locator("#answer-body")).to_contain_text("Elastic Net")
+    expect(page.locator("#mock-score")).to_be_hidden()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "practice-mock-desktop.png"), full_page=True)
+
+    with page.expect_response("**/api/practice/grade"):
+        page.keyboard.press("3")
+    expect(page.locator("#card")).not_to_have_attribute("data-question-id", L1)
+    expect(box).to_be_focused()
+    expect(box).to_have_value("")
+    expect(page.locator("#mock-result")).to_be_hidden()
+    page.keyboard.type("No idea, sorry.")
+    with page.expect_response("**/api/practice/mock"):
+        page.keyboard.press("Control+Enter")
+    expect(page.locator("#mock-heading")).to_have_text("Your answer hit 0 of 4 signals")
+    expect(page.locator("#mock-signals li.missed")).to_have_count(4)
+
+    page.locator("#mock-mode").uncheck()  # back to recall: the address follows, the box goes
+    expect(page).to_have_url(f"{server.base_url}/practice?difficulty=Medium&tag=Regularization")
+    with page.expect_response("**/api/practice/grade"):
+        page.get_by_role("button", name="Again").click()
+    expect(page.locator("#mock")).to_be_hidden()
+    expect(page.locator("#hint-recall")).to_be_visible()
+    context.close()
+    assert errors == []
+
+
+def test_mock_mode_at_phone_width_fits_and_scores_by_tapping(browser, server: Server) -> None:
+    context = browser.new_context(viewport=PHONE, base_url=server.base_url, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(MOCK_SCOPE)
+    expect(page.locator("#card")).to_be_visible()
+    box = page.locator("#mock-answer")
+    box.tap()
+    box.fill("L1 gives sparse weights because of the diamond shaped constraint; elastic net mixes L1 and L2.")
+    button = page.locator("#mock-score")
+    bounds = button.bounding_box()
+    assert bounds is not None and bounds["height"] >= 44 and bounds["x"] + bounds["width"] <= PHONE["width"]
+    textarea = box.bounding_box()
+    assert textarea is not None and textarea["x"] >= 0 and textarea["x"] + textarea["width"] <= PHONE["width"]
+    with page.expect_response("**/api/practice/mock"):
+        button.tap()
+    expect(page.locator("#mock-result")).to_be_visible()
+    expect(page.locator("#answer")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "practice-mock-phone.png"), full_page=True)
+    context.close()
+    assert errors == []

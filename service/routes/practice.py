@@ -10,25 +10,33 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from index.filters import Filters
-from service import practice, usecases
+from service import plan, practice, usecases
 from service.deps import BaseUrlDep, EngineDep, LearnerDep, StateDep
 from service.practice_schemas import (
     CardPublic,
     GradeRequest,
     GradeResponse,
     ImportResponse,
+    KeyTermPublic,
+    MockRequest,
+    MockResponse,
+    PlanDayPublic,
+    PlanItemPublic,
     PracticeCard,
     PracticeNext,
     ProgressFile,
     ProgressResponse,
     ReviewPublic,
+    SignalResult,
+    StudyPlanResponse,
 )
 from service.render import render_markdown
-from service.schemas import summary
+from service.schemas import ErrorResponse, summary
 from service.store.practice import CardState, ReviewRecord
 
 
@@ -110,6 +118,78 @@ async def grade(req: GradeRequest, engine: EngineDep, state: StateDep, learner: 
     except usecases.Invalid as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from exc
     return GradeResponse(learner=learner.token, rating=req.rating, card=card_public(card))
+
+
+@router.post("/practice/mock", response_model=MockResponse, summary="Score a typed answer, as a mock interviewer")
+async def mock(req: MockRequest, engine: EngineDep, base_url: BaseUrlDep) -> MockResponse:
+    """Each of the question's strong-answer signals (its Interviewer's Insight
+    box) hit or missed by the answer, the curated answer's key terms used or
+    not, follow-up probes from its section headings, then the insight and the
+    answer itself.  Stateless: needs no learner and stores nothing."""
+    try:
+        found = await asyncio.to_thread(practice.mock, engine, req.question_id, req.answer)
+    except usecases.Invalid as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    record = found.question
+    return MockResponse(
+        question=summary(record, base_url),
+        testing=found.testing,
+        signals=[
+            SignalResult(
+                signal=s.signal.text, hit=s.hit, score=s.score, lexical=s.lexical, dense=s.dense, evidence=s.evidence
+            )
+            for s in found.signals
+        ],
+        hits=found.hits,
+        threshold=found.threshold,
+        dense_weight=found.dense_weight,
+        key_terms=[KeyTermPublic(term=k.term, used=k.used) for k in found.key_terms],
+        probes=list(found.probes),
+        answer_markdown=record.answer_markdown,
+        answer_html=render_markdown(record.answer_markdown),
+        insight_html=render_markdown(record.insight) if record.insight else None,
+    )
+
+
+@router.get(
+    "/practice/plan",
+    response_model=StudyPlanResponse,
+    summary="A company study plan over some days",
+    responses={404: {"model": ErrorResponse, "description": "No question in the banks is asked by that company"}},
+)
+async def study_plan(
+    engine: EngineDep,
+    state: StateDep,
+    learner: LearnerDep,
+    base_url: BaseUrlDep,
+    company: Annotated[str, Query(min_length=1, max_length=100, description="e.g. Netflix")],
+    days: Annotated[int, Query(ge=1, le=plan.MAX_DAYS, description="Days until the interview.")] = 7,
+) -> StudyPlanResponse:
+    """Prepare me for Netflix in 10 days: the company's questions Easy → Hard,
+    spread evenly over the days, each difficulty re-ordered by the learner's
+    grades (weak first, known last).  Computed on each call; nothing stored."""
+    today = datetime.now(UTC).date()
+    try:
+        found = await asyncio.to_thread(plan.study_plan, engine, state.practice, learner.id, company, days, today)
+    except usecases.NotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    except usecases.Invalid as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+    return StudyPlanResponse(
+        learner=learner.token,
+        company=found.company,
+        days=days,
+        questions=found.questions,
+        plan=[
+            PlanDayPublic(
+                day=d.day,
+                date=d.date,
+                questions=[PlanItemPublic(question=summary(i.record, base_url), standing=i.standing) for i in d.items],
+            )
+            for d in found.days
+        ],
+        practice_url=f"{base_url}/practice?{urlencode({'company': found.company})}",
+    )
 
 
 @router.get("/progress", response_model=ProgressResponse, summary="The learner's cards and reviews, counted")

@@ -243,12 +243,15 @@ def practice_page(
     difficulty: Annotated[str, Query(max_length=20)] = "",
     tag: Annotated[str, Query(max_length=100)] = "",
     bank: Annotated[str, Query(max_length=200)] = "",
+    mode: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
-    """The scope form; ``static/practice.js`` fetches and grades the cards through the practice API."""
+    """The scope form; ``static/practice.js`` fetches and grades the cards through the practice API
+    (``mode=mock``: the candidate types an answer and it is scored before the reveal)."""
     if state.engine is None:
         return _not_ready(request, state)
     chosen = {"company": company, "difficulty": difficulty, "tag": tag, "bank": bank}
-    return _page(request, "practice.html", {"chosen": chosen, "facets": facets_public(state.engine)})
+    context = {"chosen": chosen, "facets": facets_public(state.engine), "mock": mode == "mock"}
+    return _page(request, "practice.html", context)
 
 
 @router.get("/code.css")

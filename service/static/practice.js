@@ -4,6 +4,10 @@
 // buttons) to /api/practice/grade, then asks for the next card.  The learner
 // is the qbank_learner cookie the first request sets.
 //
+// Mock mode (the checkbox, ?mode=mock): the candidate types an answer first;
+// Ctrl+Enter posts it to /api/practice/mock, which says which of the
+// insight's signals it hit and missed, and the answer is revealed with it.
+//
 // Text from the server goes in as textContent; the only HTML put in is the
 // answer and insight the server rendered (markdown-it with raw HTML off).
 (() => {
@@ -20,6 +24,11 @@
   const done = $("#done");
   const errorBox = $("#error");
   const announce = $("#announce");
+  const mockMode = $("#mock-mode");
+  const mockForm = $("#mock");
+  const mockAnswer = $("#mock-answer");
+  const mockScore = $("#mock-score");
+  const mockResult = $("#mock-result");
   const RATINGS = ["again", "hard", "good", "easy"];
   const STATUS = { new: "New", learning: "Learning", review: "Review", relearning: "Relearning" };
 
@@ -71,6 +80,25 @@
     counts.textContent = parts.join(" · ");
   }
 
+  function mocking() {
+    return mockMode.checked;
+  }
+
+  function showMode() {
+    // The box to type in, while the answer is still hidden in mock mode.
+    const typing = mocking() && current !== null && answer.hidden;
+    mockForm.hidden = !typing && mockResult.hidden;
+    $("#hint-mock").hidden = !mocking();
+    $("#hint-recall").hidden = mocking();
+  }
+
+  function resetMock() {
+    mockAnswer.value = "";
+    mockAnswer.readOnly = false;
+    mockScore.hidden = false;
+    mockResult.hidden = true;
+  }
+
   function showCard(card) {
     current = card;
     const q = card.question;
@@ -95,7 +123,10 @@
     done.hidden = true;
     cardBox.hidden = false;
     cardBox.dataset.questionId = q.id;
-    title.focus();
+    resetMock();
+    showMode();
+    if (mocking()) mockAnswer.focus();
+    else title.focus();
     announce.textContent = `Question: ${q.title}`;
   }
 
@@ -133,7 +164,72 @@
     answer.hidden = false;
     reveal.hidden = true;
     reveal.setAttribute("aria-expanded", "true");
+    mockAnswer.readOnly = true;
+    mockScore.hidden = true;
+    showMode();
     grades.querySelector('[data-rating="good"]').focus();
+  }
+
+  function element(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function showScore(scored) {
+    const total = scored.signals.length;
+    $("#mock-heading").textContent = total
+      ? `Your answer hit ${scored.hits} of ${total} signals`
+      : "This question's insight lists no signals to score against";
+    $("#mock-testing").textContent = scored.testing ? `What they're testing: ${scored.testing}` : "";
+    const list = $("#mock-signals");
+    list.replaceChildren(
+      ...scored.signals.map((s) => {
+        const item = element("li", "", s.hit ? "hit" : "missed");
+        item.append(element("span", s.hit ? "Hit: " : "Missed: ", "status"), s.signal);
+        if (s.evidence) item.append(element("q", s.evidence));
+        return item;
+      }),
+    );
+    const terms = $("#mock-terms");
+    terms.replaceChildren();
+    const used = scored.key_terms.filter((k) => k.used).map((k) => k.term);
+    const unused = scored.key_terms.filter((k) => !k.used).map((k) => k.term);
+    if (used.length) terms.append("Key terms you used: ", element("span", used.join(", "), "used"), ". ");
+    if (unused.length) terms.append("Terms the answer uses that you did not: ", unused.join(", "), ".");
+    $("#mock-probes").replaceChildren(...scored.probes.map((p) => element("li", p)));
+    $("#mock-followups").hidden = !scored.probes.length;
+    mockResult.hidden = false;
+  }
+
+  async function scoreAnswer() {
+    if (!current || busy || !answer.hidden) return;
+    const text = mockAnswer.value.trim();
+    if (!text) {
+      showError("Type your answer first (or press Esc, then Space, to see the answer without a score).");
+      return;
+    }
+    busy = true;
+    mockScore.disabled = true;
+    try {
+      const scored = await request("/api/practice/mock", {
+        method: "POST",
+        headers: { Accept: "application/json", "Content-Type": "application/json" },
+        body: JSON.stringify({ question_id: current.question.id, answer: text }),
+      });
+      showError("");
+      showScore(scored);
+    } catch (error) {
+      showError(`Could not score the answer: ${error.message}`);
+      return;
+    } finally {
+      busy = false;
+      mockScore.disabled = false;
+    }
+    showAnswer();
+    $("#mock-heading").focus();
+    announce.textContent = $("#mock-heading").textContent;
   }
 
   async function grade(rating) {
@@ -156,6 +252,28 @@
   }
 
   reveal.addEventListener("click", showAnswer);
+  mockForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    scoreAnswer();
+  });
+  mockAnswer.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      scoreAnswer();
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      title.focus();
+    }
+  });
+  mockMode.addEventListener("change", () => {
+    // The mode is part of the page's address, like the scope.
+    const url = new URL(window.location.href);
+    if (mocking()) url.searchParams.set("mode", "mock");
+    else url.searchParams.delete("mode");
+    window.history.replaceState(null, "", url);
+    showMode();
+    if (mocking() && !mockForm.hidden && !mockAnswer.readOnly) mockAnswer.focus();
+  });
   grades.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-rating]");
     if (button) grade(button.dataset.rating);
