@@ -127,6 +127,19 @@ class Question(JsonRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class Article(JsonRecord):
+    """The readable text of a row's practice-link page, fetched at ingest when
+    the operator allows the network (``qbank ingest --fetch-links``) and kept
+    in the index so a later ingest reuses it instead of fetching again."""
+
+    url: str  # the practice link as the bank writes it
+    title: str | None  # the page's own title
+    text: str  # the excerpt that is indexed: paragraphs of the page's readable text, bounded
+    fetched_at: str  # UTC, ISO 8601
+    content_hash: str  # sha256 of the page's bytes as served
+
+
+@dataclass(frozen=True, slots=True)
 class QuickRef(JsonRecord):
     id: str
     bank: str
@@ -141,15 +154,23 @@ class QuickRef(JsonRecord):
     source: SourceRef
     question_id: str | None = None
     kind: RecordKind = "quick_reference"
+    article: Article | None = None  # its practice link's text, when fetched
 
     @property
     def tags(self) -> tuple[str, ...]:
         return self.topics
 
+    def to_dict(self) -> dict[str, Any]:
+        # A row without knowledge beyond the bank is written exactly as before the field existed.
+        data = asdict(self)
+        if data["article"] is None:
+            del data["article"]
+        return data
+
 
 Record = Question | QuickRef
 
-ChunkKind = Literal["title", "section", "insight", "quick_reference"]
+ChunkKind = Literal["title", "section", "insight", "quick_reference", "article"]
 
 
 @dataclass(frozen=True, slots=True)
