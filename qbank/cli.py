@@ -16,6 +16,7 @@ from eval.cli import eval_command, tune_command
 from qbank.settings import Settings, get_settings, settings_embedder
 
 if TYPE_CHECKING:
+    from ingest.enrich import EnrichmentReport
     from ingest.merge import BankSource
 
 app = typer.Typer(help="qbank: search interview question banks and serve answers.", no_args_is_help=True)
@@ -55,18 +56,47 @@ def ingest(
     content: ContentOpt = None,
     index: IndexOpt = None,
     dense_index: Annotated[str | None, typer.Option(help="FAISS index kind: auto, flat or hnsw.")] = None,
+    fetch_links: Annotated[
+        bool | None,
+        typer.Option(
+            "--fetch-links/--no-fetch-links",
+            help="Fetch the practice link of each quick-reference row no full answer covers and index the page's "
+            "text with the row (network; default: QBANK_FETCH_LINKS). Pages the index already has are reused.",
+        ),
+    ] = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="With --fetch-links: fetch again the pages the index already has.")
+    ] = False,
+    drop_knowledge: Annotated[
+        bool,
+        typer.Option(
+            "--drop-knowledge", help="Build the rows without the practice-link pages the previous index carries."
+        ),
+    ] = False,
 ) -> None:
     """Parse the question banks in the content folder and build the index."""
     from index.encoders import make_embedder
     from index.engine import ingest as run_ingest
+    from ingest.enrich import Knowledge
+    from ingest.fetch import FetchLimits, LinkFetcher
 
     settings = _load_settings()
     _setup_logging("WARNING")
     content_dir, index_dir = content or settings.content_dir, index or settings.index_dir
+    fetch = settings.fetch_links if fetch_links is None else fetch_links
+    if refresh and not fetch:
+        raise _fail("--refresh fetches again what the index has: give it with --fetch-links")
+    limits = FetchLimits(timeout_s=settings.fetch_timeout_s, budget_s=settings.fetch_budget_s)
+    knowledge = Knowledge(fetcher=LinkFetcher(limits) if fetch else None, refresh=refresh, reuse=not drop_knowledge)
     try:
         embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
         report = run_ingest(
-            content_dir, index_dir, embedder, dense_kind=dense_index or settings.dense_index, progress=True
+            content_dir,
+            index_dir,
+            embedder,
+            dense_kind=dense_index or settings.dense_index,
+            progress=True,
+            knowledge=knowledge,
         )
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from exc
@@ -83,12 +113,30 @@ def ingest(
         typer.echo(f"note: {n}")
     for w in corpus.warnings:
         typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
+    if report.stats.enrichment is not None:
+        for line in _knowledge_lines(report.stats.enrichment, asked=fetch):
+            typer.echo(line)
     s = report.stats
     size = sum(f.stat().st_size for f in report.path.resolve().iterdir())
     typer.echo(
         f"indexed {s.chunks} chunks ({s.embedded} embedded, {s.reused} reused) in {s.seconds:.1f}s; "
         f"{size / 1e6:.1f} MB at {index_dir}"
     )
+
+
+def _knowledge_lines(done: EnrichmentReport, asked: bool) -> list[str]:
+    """What the rows no full answer covers now carry beyond their title."""
+    from ingest.enrich import problem_kinds
+
+    lines = [
+        f"practice links: {done.articles} of {done.with_link} pages indexed for the rows no full answer covers "
+        f"({done.articles_fetched} fetched now, {done.articles_reused} from the previous index; "
+        f"{done.chunks_added} chunks)"
+    ]
+    if asked and done.article_problems:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in problem_kinds(done.article_problems))
+        lines.append(f"  {len(done.article_problems)} pages skipped ({kinds}); each is logged above with its URL")
+    return lines
 
 
 def _source_lines(sources: Sequence[BankSource]) -> list[str]:

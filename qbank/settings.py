@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     dense_index: str = Field(
         "auto", description="FAISS index kind: auto (flat below 50k chunks, else hnsw), flat, hnsw."
     )
+    fetch_links: bool = Field(
+        False,
+        description="`qbank ingest` fetches the practice link of each quick-reference row no full answer covers and "
+        "indexes the page's readable text with the row (network; `--fetch-links` does it once). Pages the index "
+        "already has are reused, never fetched again unless asked (`--refresh`).",
+    )
+    fetch_timeout_s: float = Field(10.0, gt=0, le=300, description="Seconds one practice-link page may take.")
+    fetch_budget_s: float = Field(
+        300.0, gt=0, description="Seconds the whole practice-link step may take; pages not started by then are skipped."
+    )
     host: str = Field("127.0.0.1", description="Address `qbank serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `qbank serve` binds.")
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes.")

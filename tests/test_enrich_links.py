@@ -14,21 +14,28 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from fakes import HashEmbedder
 from server_support import free_port
 from service_support import PRACTICE_PAGES, PracticeSite
+from typer.testing import CliRunner
 
 from index.engine import IngestReport, ingest, make_searcher
+from index.store import load_artifact
 from ingest.enrich import Knowledge, problem_kinds
 from ingest.fetch import USER_AGENT, FetchLimits, LinkFetcher
 from ingest.models import QuickRef
 from ingest.readable import excerpt, readable_text
+from qbank.cli import app
+from qbank.settings import get_settings
 
 DROPOUT_TITLE = "What is Dropout?"
 
@@ -99,7 +106,7 @@ def bank_text(site: PracticeSite, closed_port: int) -> str:
 
 @pytest.fixture(scope="module")
 def site() -> Iterator[PracticeSite]:
-    with PracticeSite(slow_s=3.0, huge_bytes=1_000_000) as running:
+    with PracticeSite(slow_s=3.0, huge_bytes=2_500_000) as running:  # over the default 2 MB limit too
         yield running
 
 
@@ -380,3 +387,73 @@ def test_fetch_limits_are_validated(limits: dict[str, float], message: str) -> N
 def test_a_link_that_is_not_http_is_skipped() -> None:
     outcomes = LinkFetcher(LIMITS).fetch_all(["ftp://example.com/file.html", "javascript:alert(1)"])
     assert {o.problem for o in outcomes.values()} == {"not an http(s) link"}
+
+
+# -- qbank ingest --fetch-links ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[..., Result]]:
+    """The Typer app in-process with hermetic settings (no QBANK_* but what a test sets, no .env)."""
+    for key in [k for k in os.environ if k.startswith("QBANK_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("QBANK_FETCH_TIMEOUT_S", "1")
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, [str(a) for a in args])
+    get_settings.cache_clear()
+
+
+def test_qbank_ingest_fetches_only_when_asked_and_says_what_it_did(
+    cli: Callable[..., Result],
+    site: PracticeSite,
+    content: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    index = tmp_path / "index"
+    site.requests.clear()
+    plain = cli("ingest", "--content", content, "--index", index)
+    assert plain.exit_code == 0, plain.output
+    assert site.requests == [] and "practice links" not in plain.output
+
+    with caplog.at_level(logging.WARNING, logger="ingest.fetch"):
+        fetched = cli("ingest", "--content", content, "--index", index, "--fetch-links")
+    assert fetched.exit_code == 0, fetched.output
+    added = sum(c.kind == "article" for c in load_artifact(index).chunks)
+    assert (
+        "practice links: 3 of 13 pages indexed for the rows no full answer covers "
+        f"(3 fetched now, 0 from the previous index; {added} chunks)"
+    ) in fetched.output
+    assert re.search(r"10 pages skipped \(2 too large, .*1 HTTP 404.*\); each is logged above", fetched.output)
+    assert sum("practice link skipped:" in r.getMessage() for r in caplog.records) == 10
+    assert re.search(rf"indexed \d+ chunks \({added} embedded, \d+ reused\)", fetched.output)
+
+    site.requests.clear()
+    again = cli("ingest", "--content", content, "--index", index)
+    assert again.exit_code == 0, again.output
+    assert site.requests == []
+    assert "3 of 13 pages indexed for the rows no full answer covers (0 fetched now, 3 from" in again.output
+    assert "pages skipped" not in again.output
+
+    monkeypatch.setenv("QBANK_FETCH_LINKS", "true")  # the setting asks as the flag does; --no-fetch-links overrides it
+    get_settings.cache_clear()
+    site.requests.clear()
+    assert cli("ingest", "--content", content, "--index", index, "--no-fetch-links").exit_code == 0
+    assert site.requests == []
+    assert cli("ingest", "--content", content, "--index", index).exit_code == 0
+    assert "/missing.html" in site.pages() and "/articles/gan.html" not in site.pages()
+
+    dropped = cli("ingest", "--content", content, "--index", index, "--no-fetch-links", "--drop-knowledge")
+    assert dropped.exit_code == 0, dropped.output
+    assert "practice links" not in dropped.output
+    assert not [c for c in load_artifact(index).chunks if c.kind == "article"]
+
+
+def test_refresh_needs_fetch_links(cli: Callable[..., Result], content: Path, tmp_path: Path) -> None:
+    result = cli("ingest", "--content", content, "--index", tmp_path / "index", "--refresh")
+    assert result.exit_code == 1
+    assert "error: --refresh fetches again what the index has: give it with --fetch-links" in result.output
+    assert not (tmp_path / "index").exists()
