@@ -145,12 +145,12 @@ def tokenize_chunks(chunks: Sequence[Chunk]) -> list[list[str]]:
 
 def corpus_acronyms(corpus: Corpus) -> dict[str, str]:
     """Acronym expansions mined from the titles and the answer text (not the
-    quick-reference rows, nor the pages added to them: the bank's own words
-    decide what its acronyms mean)."""
+    quick-reference rows, nor the pages and overviews added to them: the
+    bank's own words decide what its acronyms mean)."""
     return mine_acronyms(
         [q.title for q in corpus.questions]
         + [r.title for r in corpus.quick_refs]
-        + [c.text for c in corpus.chunks if c.kind not in ("quick_reference", "article")]
+        + [c.text for c in corpus.chunks if c.kind not in ("quick_reference", "article", "expansion")]
     )
 
 
@@ -197,7 +197,10 @@ def assemble(
 
 
 def knowledge_counts(corpus: Corpus) -> dict[str, int]:
-    """Rows carrying a practice-link article, for the manifest's counts
-    (absent when none does, as before articles existed)."""
-    counts = {"row_articles": sum(r.article is not None for r in corpus.quick_refs)}
+    """Rows carrying a practice-link article or a generated overview, for the
+    manifest's counts (absent when none does, as before either existed)."""
+    counts = {
+        "row_articles": sum(r.article is not None for r in corpus.quick_refs),
+        "row_expansions": sum(r.expansion is not None for r in corpus.quick_refs),
+    }
     return {k: n for k, n in counts.items() if n}

@@ -40,9 +40,10 @@ def ingest(
     The previous index (if readable and built with the same model and an
     encoder giving the same vectors) serves as the embedding cache, so only
     changed chunks are embedded again; otherwise every chunk is.  The
-    practice-link articles its rows carry are kept (``knowledge.reuse``,
-    whatever model built it), and ``knowledge`` says whether to fetch new
-    ones (``ingest.enrich``; by default nothing goes to the network).
+    practice-link articles and generated overviews its rows carry are kept
+    (``knowledge.reuse``, whatever model built it), and ``knowledge`` says
+    whether to fetch or write new ones (``ingest.enrich``; by default nothing
+    goes to the network).
     """
     knowledge = knowledge or Knowledge()
     corpus = ingest_dir(content_dir)
@@ -53,7 +54,7 @@ def ingest(
         except IndexLoadError as exc:
             log.warning("previous index not reused: %s", exc)
     cached = () if not knowledge.reuse else previous.quick_refs if previous is not None else read_rows(index_dir)
-    enricher = RowEnricher(knowledge.fetcher, cached, knowledge.refresh, progress=progress)
+    enricher = RowEnricher(knowledge.fetcher, knowledge.expander, cached, knowledge.refresh, progress=progress)
     artifact, stats = build_artifact(
         corpus,
         embedder,

@@ -244,8 +244,8 @@ def encoder_mismatch(built: dict[str, str], running: dict[str, str]) -> str | No
 
 def read_rows(path: Path) -> tuple[QuickRef, ...]:
     """The quick-reference rows of the index at ``path``, whatever model or
-    encoder built it (their practice-link articles outlive a change of model);
-    none when there is no readable index there."""
+    encoder built it (their practice-link articles and generated overviews
+    outlive a change of model); none when there is no readable index there."""
     path = Path(path)
     try:
         manifest = read_manifest(path)

@@ -4,9 +4,9 @@ Every chunk carries its question's id, title and section heading, and the
 text that is embedded and BM25-indexed starts with them.  A code block is
 never split; a long section is split at paragraph boundaries so the embedded
 text fits the model's 256-token window.  The title, the insight box and each
-quick-reference row get chunks of their own; so does a row's practice-link
-article, when ingest added it (``ingest.enrich``), scoring for the row as its
-own chunk does.
+quick-reference row get chunks of their own; so do a row's practice-link
+article and its generated overview, when ingest added them (``ingest.enrich``),
+each scoring for the row as its own chunk does.
 """
 
 from __future__ import annotations
@@ -161,9 +161,10 @@ class Chunker:
 
     def row_knowledge(self, ref: QuickRef) -> list[Chunk]:
         """The chunks of what a row carries beyond its title: its practice-link
-        article (``<row>#article.<n>``).  Each text starts with the row title
-        and the page's title, which a snippet drops; the heading says where
-        the text comes from."""
+        article (``<row>#article.<n>``), then its generated overview
+        (``<row>#expansion.<n>``).  Each text starts with the row title and one
+        more line (the page's title; the row's topics), which a snippet drops;
+        the heading says where the text comes from."""
         chunks: list[Chunk] = []
         owner = ref.question_id or ref.id
         if ref.article is not None:
@@ -171,6 +172,12 @@ class Chunker:
             second = article.title or ref.practice_label or article.url
             heading = f"Practice link: {second}"
             chunks += self._row_pieces(ref, owner, "article", heading, second, article.text, {"source": article.url})
+        if ref.expansion is not None:
+            expansion = ref.expansion
+            heading = f"Generated overview ({expansion.generated_by})"
+            second = ", ".join(ref.topics) or ref.title
+            meta = {"generated": True, "generated_by": expansion.generated_by}
+            chunks += self._row_pieces(ref, owner, "expansion", heading, second, expansion.text, meta)
         return chunks
 
     def _row_pieces(

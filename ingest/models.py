@@ -140,6 +140,19 @@ class Article(JsonRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class Expansion(JsonRecord):
+    """A short overview of a row that an LLM wrote at ingest (``qbank ingest
+    --expand-rows``): generated text, not the bank's, and shown as such.
+    Written once per row title, model and prompt version, and kept in the index."""
+
+    title: str  # the row title it was written for
+    text: str
+    generated_by: str  # the model that wrote it
+    prompt_version: int
+    generated_at: str  # UTC, ISO 8601
+
+
+@dataclass(frozen=True, slots=True)
 class QuickRef(JsonRecord):
     id: str
     bank: str
@@ -155,22 +168,26 @@ class QuickRef(JsonRecord):
     question_id: str | None = None
     kind: RecordKind = "quick_reference"
     article: Article | None = None  # its practice link's text, when fetched
+    expansion: Expansion | None = None  # an LLM's overview of it, when one was written
 
     @property
     def tags(self) -> tuple[str, ...]:
         return self.topics
 
     def to_dict(self) -> dict[str, Any]:
-        # A row without knowledge beyond the bank is written exactly as before the field existed.
+        # A row without knowledge beyond the bank is written exactly as before these fields existed.
         data = asdict(self)
-        if data["article"] is None:
-            del data["article"]
+        for key in ("article", "expansion"):
+            if data[key] is None:
+                del data[key]
         return data
 
 
 Record = Question | QuickRef
 
-ChunkKind = Literal["title", "section", "insight", "quick_reference", "article"]
+ChunkKind = Literal["title", "section", "insight", "quick_reference", "article", "expansion"]
+# Chunks whose text no one checked: an LLM wrote it at ingest.
+GENERATED_KINDS: frozenset[str] = frozenset(["expansion"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +208,11 @@ class Chunk(JsonRecord):
     text: str
     section_index: int | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def generated(self) -> bool:
+        """Whether the text is an LLM's (a row's expansion), not the bank's or a page's."""
+        return self.kind in GENERATED_KINDS
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Chunk:

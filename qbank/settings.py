@@ -117,6 +117,13 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, description="Model name for the LLM endpoint.")
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint, if it needs one.")
     llm_timeout_s: float = Field(20.0, gt=0, description="Timeout of one LLM call.")
+    expand_rows: bool = Field(
+        False,
+        description="`qbank ingest` has the LLM write a short overview of each quick-reference row no full answer "
+        "covers (what it is, what it solves, how people ask about it), indexed with the row and shown as generated "
+        "(`--expand-rows` does it once). Overviews the index has for the row title, model and prompt version are "
+        "reused.",
+    )
     llm_rerank: bool = Field(
         False,
         description="Let the LLM order hybrid search's top 10 (an extra LLM call per query; measure first).",
@@ -168,6 +175,8 @@ class Settings(BaseSettings):
             raise ValueError("QBANK_LLM_BASE_URL is set but QBANK_LLM_MODEL is missing")
         if self.llm_rerank and not self.llm_base_url:
             raise ValueError("QBANK_LLM_RERANK needs an LLM: set QBANK_LLM_BASE_URL and QBANK_LLM_MODEL")
+        if self.expand_rows and not self.llm_base_url:
+            raise ValueError("QBANK_EXPAND_ROWS needs an LLM: set QBANK_LLM_BASE_URL and QBANK_LLM_MODEL")
         return self
 
     @property

@@ -21,6 +21,7 @@ import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -50,6 +51,7 @@ HIT_KEYS = {
     "tags",
     "section",
     "snippet",
+    "generated",
     "code",
     "practice_url",
     "url",
@@ -167,13 +169,16 @@ class FakeOpenAI:
     ``malformed`` (one good chunk, then a chunk that is not JSON), ``empty``
     (a well-formed stream without content), ``hang`` (no answer for
     ``hang_s`` seconds).  ``delay_s`` paces the pieces, as a model writes.
-    Every request is recorded in ``requests``.
+    ``reply``, when set, writes a non-streamed ``ok`` answer from the
+    request's messages (a model answers what it is asked), instead of the
+    pieces.  Every request is recorded in ``requests``.
     """
 
     mode: str = "ok"
     pieces: tuple[str, ...] = FAKE_PIECES
     hang_s: float = 2.0
     delay_s: float = 0.0
+    reply: Callable[[list[dict[str, str]]], str] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -249,7 +254,8 @@ class FakeOpenAI:
                     self.end_headers()
                     self.wfile.write(data)
                     return
-                content = "".join(fake.pieces) if mode == "ok" else ""
+                messages = (fake.requests[-1]["json"] or {}).get("messages", [])
+                content = "" if mode != "ok" else fake.reply(messages) if fake.reply else "".join(fake.pieces)
                 self._json(
                     200,
                     {

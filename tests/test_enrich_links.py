@@ -239,7 +239,7 @@ def test_articles_are_chunks_of_their_row_beside_its_title_chunk(fetched: tuple[
         assert chunk.id == f"{gan.id}#article.{n}" and chunk.doc_id == gan.id
         assert chunk.heading == "Practice link: Two Networks at War: An Introduction | Example ML Blog"
         assert chunk.text.startswith(f"{gan.title}\nTwo Networks at War: An Introduction | Example ML Blog\n")
-        assert chunk.meta["source"] == gan.practice_url
+        assert chunk.meta["source"] == gan.practice_url and not chunk.generated
     assert report.artifact.manifest.counts["row_articles"] == 3
 
 
@@ -306,12 +306,12 @@ def test_dropping_the_knowledge_gives_the_plain_index_back(
 
 
 def test_without_knowledge_the_index_is_written_as_before(fake_built: IngestReport) -> None:
-    """The shipped bank, ingested the default way: no article keys, chunks or
-    counts anywhere in the index's files."""
+    """The shipped bank, ingested the default way: no article or expansion keys,
+    chunks or counts anywhere in the index's files."""
     folder = fake_built.path.resolve()
     records = json.loads((folder / "records.json").read_text())
     assert all(set(r) == set(records["quick_refs"][0]) for r in records["quick_refs"])
-    assert "article" not in records["quick_refs"][0]
+    assert not {"article", "expansion"} & set(records["quick_refs"][0])
     kinds = {c["kind"] for c in json.loads((folder / "chunks.json").read_text())}
     assert kinds == {"title", "section", "insight", "quick_reference"}
     assert set(fake_built.artifact.manifest.counts) == {"questions", "quick_refs", "chunks", "code_blocks", "banks"}
@@ -452,8 +452,8 @@ def test_qbank_ingest_fetches_only_when_asked_and_says_what_it_did(
     assert not [c for c in load_artifact(index).chunks if c.kind == "article"]
 
 
-def test_refresh_needs_fetch_links(cli: Callable[..., Result], content: Path, tmp_path: Path) -> None:
+def test_refresh_needs_fetch_links_or_expand_rows(cli: Callable[..., Result], content: Path, tmp_path: Path) -> None:
     result = cli("ingest", "--content", content, "--index", tmp_path / "index", "--refresh")
     assert result.exit_code == 1
-    assert "error: --refresh fetches again what the index has: give it with --fetch-links" in result.output
+    assert "error: --refresh fetches or writes again what the index has: give it with --fetch-links or" in result.output
     assert not (tmp_path / "index").exists()
