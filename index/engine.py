@@ -14,6 +14,7 @@ from index.embed import Embedder
 from index.search import Searcher
 from index.store import IndexArtifact, IndexLoadError, load_artifact, read_manifest, read_rows, save_artifact
 from ingest.enrich import Knowledge, RowEnricher
+from ingest.models import QuickRef
 from ingest.pipeline import Corpus, ingest_dir
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,9 @@ def ingest(
             previous = load_artifact(index_dir, expect_model=embedder.model_name, expect_encoder=embedder.describe())
         except IndexLoadError as exc:
             log.warning("previous index not reused: %s", exc)
-    cached = () if not knowledge.reuse else previous.quick_refs if previous is not None else read_rows(index_dir)
+    cached: tuple[QuickRef, ...] = ()
+    if knowledge.reuse:  # the rows of the previous index, even one another model built
+        cached = previous.quick_refs if previous is not None else read_rows(index_dir)
     enricher = RowEnricher(knowledge.fetcher, knowledge.expander, cached, knowledge.refresh, progress=progress)
     artifact, stats = build_artifact(
         corpus,

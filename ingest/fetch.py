@@ -18,7 +18,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,6 +65,14 @@ class Fetched:
     problem: str | None = None
 
 
+def _host(url: str) -> str:
+    """The URL's host (and port), lowercased; empty when it has none or cannot be read."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:  # "http://[::1/x": a bracket left open
+        return ""
+
+
 class _Skip(Exception):
     """A page that is not used, and why."""
 
@@ -72,17 +80,11 @@ class _Skip(Exception):
 class LinkFetcher:
     """Fetches pages and reads their text into ``Article`` records."""
 
-    def __init__(
-        self,
-        limits: FetchLimits | None = None,
-        user_agent: str = USER_AGENT,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, limits: FetchLimits | None = None, user_agent: str = USER_AGENT) -> None:
         if not user_agent.strip():
             raise ValueError("user_agent must name the fetcher")
         self.limits = limits or FetchLimits()
         self.user_agent = user_agent
-        self.clock = clock
         self._robots: dict[str, RobotFileParser | None] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -90,7 +92,7 @@ class LinkFetcher:
     def fetch_all(self, urls: Sequence[str], progress: bool = False) -> dict[str, Fetched]:
         """Each distinct URL's outcome, in the order given, within the time budget."""
         limits = self.limits
-        deadline = self.clock() + limits.budget_s
+        deadline = time.monotonic() + limits.budget_s
         distinct = list(dict.fromkeys(urls))
         lanes = self._lanes(distinct)
         results: dict[str, Fetched] = {}
@@ -104,13 +106,16 @@ class LinkFetcher:
 
             def run(lane: list[str]) -> None:
                 for n, url in enumerate(lane):
-                    if n and limits.pause_s:
-                        time.sleep(limits.pause_s)
-                    if self.clock() >= deadline:
+                    if n and limits.pause_s:  # polite to the host, but never past the budget
+                        time.sleep(max(0.0, min(limits.pause_s, deadline - time.monotonic())))
+                    if time.monotonic() >= deadline:
                         why = f"not fetched: the {limits.budget_s:g} s time budget was spent"
                         outcome = Fetched(url, problem=why)
                     else:
-                        outcome = self.fetch(url, client, deadline)
+                        try:
+                            outcome = self.fetch(url, client, deadline)
+                        except Exception as exc:  # one page, whatever it holds, never stops the others
+                            outcome = Fetched(url, problem=f"could not be read: {type(exc).__name__}: {exc}")
                     if outcome.problem:
                         log.warning("practice link skipped: %s: %s", url, outcome.problem)
                     results[url] = outcome
@@ -125,7 +130,7 @@ class LinkFetcher:
         """The URLs as sequential lanes: each host's spread over at most ``per_host`` lanes."""
         by_host: dict[str, list[str]] = {}
         for url in urls:
-            by_host.setdefault(urlsplit(url).netloc.lower(), []).append(url)
+            by_host.setdefault(_host(url), []).append(url)
         lanes: list[list[str]] = []
         for host_urls in by_host.values():
             n = min(self.limits.per_host, len(host_urls))
@@ -134,10 +139,9 @@ class LinkFetcher:
 
     def fetch(self, url: str, client: httpx.Client, deadline: float) -> Fetched:
         """One page, read within ``min(timeout, deadline)``."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        if not _host(url) or urlsplit(url).scheme not in ("http", "https"):
             return Fetched(url, problem="not an http(s) link")
-        until = min(self.clock() + self.limits.timeout_s, deadline)
+        until = min(time.monotonic() + self.limits.timeout_s, deadline)
         try:
             if not self._allowed(url, client):
                 raise _Skip("disallowed by the site's robots.txt")
@@ -178,7 +182,7 @@ class LinkFetcher:
                 body += piece
                 if len(body) > limit:
                     raise _Skip(f"too large (over the {limit:,}-byte limit)")
-                if self.clock() > until:
+                if time.monotonic() > until:
                     raise httpx.ReadTimeout("the page took too long to arrive")
         if b"\x00" in body[:8192]:
             raise _Skip("binary content (NUL bytes), not a page")

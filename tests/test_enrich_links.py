@@ -336,7 +336,7 @@ def test_the_article_outlives_a_change_of_model(
 
 
 def test_the_time_budget_bounds_the_whole_step(site: PracticeSite) -> None:
-    limits = FetchLimits(timeout_s=0.5, max_bytes=200_000, budget_s=1.2, concurrency=1, per_host=1, pause_s=0)
+    limits = FetchLimits(timeout_s=0.5, max_bytes=200_000, budget_s=1.2, concurrency=1, per_host=1, pause_s=2.0)
     urls = [site.url(f"/slow.html?n={n}") for n in range(8)]
     start = time.monotonic()
     outcomes = LinkFetcher(limits).fetch_all(urls)
@@ -384,9 +384,11 @@ def test_fetch_limits_are_validated(limits: dict[str, float], message: str) -> N
         FetchLimits(**limits)  # type: ignore[arg-type]
 
 
-def test_a_link_that_is_not_http_is_skipped() -> None:
-    outcomes = LinkFetcher(LIMITS).fetch_all(["ftp://example.com/file.html", "javascript:alert(1)"])
-    assert {o.problem for o in outcomes.values()} == {"not an http(s) link"}
+def test_a_link_that_is_not_a_web_page_address_is_skipped() -> None:
+    urls = ["ftp://example.com/file.html", "javascript:alert(1)", "http://[::1/x", "http://127.0.0.1:abc/x"]
+    outcomes = LinkFetcher(LIMITS).fetch_all(urls)
+    assert [o.problem for o in outcomes.values()][:3] == ["not an http(s) link"] * 3
+    assert (outcomes[urls[3]].problem or "").startswith("could not be read: InvalidURL")
 
 
 # -- qbank ingest --fetch-links ----------------------------------------------------------------------
