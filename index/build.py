@@ -1,14 +1,16 @@
 """Build an ``IndexArtifact`` from an ingested ``Corpus``.
 
 Embeddings are cached by the hash of the embedded text: a rebuild after a
-content change re-embeds only the chunks whose text changed.
+content change re-embeds only the chunks whose text changed.  Once the rows
+are linked, a ``RowEnricher`` (``ingest.enrich``) may add knowledge to the
+rows no full answer covers; only its new chunks are embedded then.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,6 +21,7 @@ from index.query import mine_acronyms
 from index.sparse import SparseIndex
 from index.store import FORMAT_VERSION, IndexArtifact, Manifest, content_hash
 from index.tokenize import tokenize
+from ingest.enrich import EnrichmentReport, RowEnricher
 from ingest.linking import refine_links
 from ingest.models import Chunk
 from ingest.pipeline import Corpus
@@ -34,6 +37,7 @@ class BuildStats:
     embedded: int
     reused: int
     seconds: float
+    enrichment: EnrichmentReport | None = None  # what the enricher did, when there was one
 
 
 def choose_dense_kind(n_chunks: int, setting: str = "auto", threshold: int = HNSW_THRESHOLD) -> str:
@@ -47,7 +51,7 @@ def choose_dense_kind(n_chunks: int, setting: str = "auto", threshold: int = HNS
 def relink(corpus: Corpus, vectors: np.ndarray) -> Corpus:
     """Final quick-reference links from title words and embeddings together
     (``vectors``: one per chunk; only the rows' and the title chunks' are
-    read); chunks of a linked row then score for its question."""
+    read); every chunk of a linked row then scores for its question."""
     pos = {c.id: i for i, c in enumerate(corpus.chunks)}
 
     def cosine(row_id: str, question_id: str) -> float:
@@ -56,7 +60,7 @@ def relink(corpus: Corpus, vectors: np.ndarray) -> Corpus:
 
     questions, refs = refine_links(corpus.questions, corpus.quick_refs, cosine)
     owner = {r.id: (r.question_id or r.id) for r in refs}
-    chunks = tuple(replace(c, doc_id=owner[c.record_id]) if c.kind == "quick_reference" else c for c in corpus.chunks)
+    chunks = tuple(replace(c, doc_id=owner[c.record_id]) if c.record_id in owner else c for c in corpus.chunks)
     return replace(corpus, questions=tuple(questions), quick_refs=tuple(refs), chunks=chunks)
 
 
@@ -66,14 +70,25 @@ def build_artifact(
     previous: IndexArtifact | None = None,
     dense_kind: str = "auto",
     progress: bool = False,
+    enricher: RowEnricher | None = None,
 ) -> tuple[IndexArtifact, BuildStats]:
-    """The stages below, in order: embed (reusing ``previous``), relink, FAISS, BM25, acronyms, manifest."""
+    """The stages below, in order: embed (reusing ``previous``), relink,
+    enrich (with ``enricher``: the rows' new chunks embedded), FAISS, BM25,
+    acronyms, manifest."""
     if not corpus.chunks:
         raise ValueError("nothing to index: the content folder yielded no questions or quick-reference rows")
     start = time.perf_counter()
     hashes = chunk_hashes(corpus.chunks)
     vectors, embedded = embed_chunks(corpus.chunks, hashes, embedder, previous=previous, progress=progress)
     corpus = relink(corpus, vectors)
+    report = None
+    if enricher is not None:
+        enriched, report = enricher.run(corpus)
+        if enriched is not corpus:
+            known = dict(zip(hashes, vectors, strict=True))
+            corpus, hashes = enriched, chunk_hashes(enriched.chunks)
+            vectors, more = embed_chunks(corpus.chunks, hashes, embedder, previous, progress, known=known)
+            embedded += more
     dense = DenseIndex.build(vectors, kind=choose_dense_kind(len(hashes), dense_kind))
     sparse = SparseIndex.build(tokenize_chunks(corpus.chunks))
     acronyms = corpus_acronyms(corpus)
@@ -83,6 +98,7 @@ def build_artifact(
         embedded=embedded,
         reused=len(hashes) - embedded,
         seconds=time.perf_counter() - start,
+        enrichment=report,
     )
     return artifact, stats
 
@@ -101,12 +117,15 @@ def embed_chunks(
     embedder: Embedder,
     previous: IndexArtifact | None = None,
     progress: bool = False,
+    known: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, int]:
     """One embedding per chunk, taken from ``previous`` (an index built with the
-    same model) where the text is unchanged; the vectors and how many were embedded."""
+    same model) or ``known`` (text hash -> vector, this build's) where the
+    text is unchanged; the vectors and how many were embedded."""
     cache: dict[str, np.ndarray] = {}
     if previous is not None and previous.manifest.model == embedder.model_name:
         cache = {h: previous.embeddings[i] for i, h in enumerate(previous.chunk_hashes)}
+    cache.update(known or {})
     missing = [i for i, h in enumerate(hashes) if h not in cache]
     log.info("embedding %d of %d chunks (%d cached)", len(missing), len(hashes), len(hashes) - len(missing))
     fresh = embedder.encode([chunks[i].text for i in missing], progress=progress)
@@ -125,11 +144,13 @@ def tokenize_chunks(chunks: Sequence[Chunk]) -> list[list[str]]:
 
 
 def corpus_acronyms(corpus: Corpus) -> dict[str, str]:
-    """Acronym expansions mined from the titles and the answer text (not the quick-reference rows)."""
+    """Acronym expansions mined from the titles and the answer text (not the
+    quick-reference rows, nor the pages and overviews added to them: the
+    bank's own words decide what its acronyms mean)."""
     return mine_acronyms(
         [q.title for q in corpus.questions]
         + [r.title for r in corpus.quick_refs]
-        + [c.text for c in corpus.chunks if c.kind != "quick_reference"]
+        + [c.text for c in corpus.chunks if c.kind not in ("quick_reference", "article", "expansion")]
     )
 
 
@@ -154,6 +175,7 @@ def assemble(
             "chunks": len(corpus.chunks),
             "code_blocks": sum(len(q.code_blocks) for q in corpus.questions),
             "banks": len({q.bank_slug for q in corpus.questions} | {r.bank_slug for r in corpus.quick_refs}),
+            **knowledge_counts(corpus),
         },
         content_hash=content_hash(hashes),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -172,3 +194,13 @@ def assemble(
         sparse=sparse,
         acronyms=acronyms,
     )
+
+
+def knowledge_counts(corpus: Corpus) -> dict[str, int]:
+    """Rows carrying a practice-link article or a generated overview, for the
+    manifest's counts (absent when none does, as before either existed)."""
+    counts = {
+        "row_articles": sum(r.article is not None for r in corpus.quick_refs),
+        "row_expansions": sum(r.expansion is not None for r in corpus.quick_refs),
+    }
+    return {k: n for k, n in counts.items() if n}

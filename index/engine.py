@@ -11,7 +11,9 @@ from index.build import BuildStats, build_artifact
 from index.components.rerank import ChatCompleter
 from index.embed import Embedder
 from index.search import Searcher
-from index.store import IndexArtifact, IndexLoadError, load_artifact, read_manifest, save_artifact
+from index.store import IndexArtifact, IndexLoadError, load_artifact, read_manifest, read_rows, save_artifact
+from ingest.enrich import Knowledge, RowEnricher
+from ingest.models import QuickRef
 from ingest.pipeline import Corpus, ingest_dir
 
 log = logging.getLogger(__name__)
@@ -26,14 +28,24 @@ class IngestReport:
 
 
 def ingest(
-    content_dir: Path, index_dir: Path, embedder: Embedder, dense_kind: str = "auto", progress: bool = False
+    content_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    dense_kind: str = "auto",
+    progress: bool = False,
+    knowledge: Knowledge | None = None,
 ) -> IngestReport:
     """Parse ``content_dir`` and write a new index version at ``index_dir``.
 
     The previous index (if readable and built with the same model and an
     encoder giving the same vectors) serves as the embedding cache, so only
-    changed chunks are embedded again; otherwise every chunk is.
+    changed chunks are embedded again; otherwise every chunk is.  The
+    practice-link articles and generated overviews its rows carry are kept
+    (``knowledge.reuse``, whatever model built it), and ``knowledge`` says
+    whether to fetch or write new ones (``ingest.enrich``; by default nothing
+    goes to the network).
     """
+    knowledge = knowledge or Knowledge()
     corpus = ingest_dir(content_dir)
     previous = None
     if (index_dir / "manifest.json").exists():
@@ -41,7 +53,18 @@ def ingest(
             previous = load_artifact(index_dir, expect_model=embedder.model_name, expect_encoder=embedder.describe())
         except IndexLoadError as exc:
             log.warning("previous index not reused: %s", exc)
-    artifact, stats = build_artifact(corpus, embedder, previous=previous, dense_kind=dense_kind, progress=progress)
+    cached: tuple[QuickRef, ...] = ()
+    if knowledge.reuse:  # the rows of the previous index, even one another model built
+        cached = previous.quick_refs if previous is not None else read_rows(index_dir)
+    enricher = RowEnricher(knowledge.fetcher, knowledge.expander, cached, knowledge.refresh, progress=progress)
+    artifact, stats = build_artifact(
+        corpus,
+        embedder,
+        previous=previous,
+        dense_kind=dense_kind,
+        progress=progress,
+        enricher=None if enricher.idle else enricher,
+    )
     if previous is not None and previous.calibration is not None:
         # The weights were fitted for the model, not for one version of the content: keep them,
         # written into the new version before it goes live (load_artifact drops them again if

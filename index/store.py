@@ -245,6 +245,22 @@ def encoder_mismatch(built: dict[str, str], running: dict[str, str]) -> str | No
     return f"was embedded by {_encoder_name(built)}, the encoder now is {_encoder_name(running)}"
 
 
+def read_rows(path: Path) -> tuple[QuickRef, ...]:
+    """The quick-reference rows of the index at ``path``, whatever model or
+    encoder built it (their practice-link articles and generated overviews
+    outlive a change of model); none when there is no readable index there."""
+    path = Path(path)
+    try:
+        manifest = read_manifest(path)
+        records = path / "records.json"
+        if manifest.files.get("records.json") != file_sha256(records):
+            return ()
+        data = json.loads(records.read_text(encoding="utf-8"))
+        return tuple(QuickRef.from_dict(d) for d in data["quick_refs"])
+    except (IndexLoadError, OSError, ValueError, KeyError, TypeError):
+        return ()
+
+
 def load_artifact(
     path: Path,
     expect_model: str | None = None,

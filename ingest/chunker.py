@@ -4,7 +4,9 @@ Every chunk carries its question's id, title and section heading, and the
 text that is embedded and BM25-indexed starts with them.  A code block is
 never split; a long section is split at paragraph boundaries so the embedded
 text fits the model's 256-token window.  The title, the insight box and each
-quick-reference row get chunks of their own.
+quick-reference row get chunks of their own; so do a row's practice-link
+article and its generated overview, when ingest added them (``ingest.enrich``),
+each scoring for the row as its own chunk does.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ class Chunker:
             chunks.extend(self._question(q))
         for ref in quick_refs:
             chunks.append(self._quick_ref(ref))
+            chunks.extend(self.row_knowledge(ref))
         return chunks
 
     def _question(self, q: Question) -> Iterator[Chunk]:
@@ -155,6 +158,45 @@ class Chunker:
             text=f"{ref.title}\n{topics}".strip(),
             meta={"bank": ref.bank_slug},
         )
+
+    def row_knowledge(self, ref: QuickRef) -> list[Chunk]:
+        """The chunks of what a row carries beyond its title: its practice-link
+        article (``<row>#article.<n>``), then its generated overview
+        (``<row>#expansion.<n>``).  Each text starts with the row title and one
+        more line (the page's title; the row's topics), which a snippet drops;
+        the heading says where the text comes from."""
+        chunks: list[Chunk] = []
+        owner = ref.question_id or ref.id
+        if ref.article is not None:
+            article = ref.article
+            second = article.title or ref.practice_label or article.url
+            heading = f"Practice link: {second}"
+            chunks += self._row_pieces(ref, owner, "article", heading, second, article.text, {"source": article.url})
+        if ref.expansion is not None:
+            expansion = ref.expansion
+            heading = f"Generated overview ({expansion.generated_by})"
+            second = ", ".join(ref.topics) or ref.title
+            meta = {"generated": True, "generated_by": expansion.generated_by}
+            chunks += self._row_pieces(ref, owner, "expansion", heading, second, expansion.text, meta)
+        return chunks
+
+    def _row_pieces(
+        self, ref: QuickRef, owner: str, kind: ChunkKind, heading: str, second: str, text: str, meta: dict[str, Any]
+    ) -> list[Chunk]:
+        header = f"{ref.title}\n{second}"
+        return [
+            Chunk(
+                id=f"{ref.id}#{kind}.{p_idx}",
+                doc_id=owner,
+                record_id=ref.id,
+                kind=kind,
+                title=ref.title,
+                heading=heading,
+                text=f"{header}\n{piece}",
+                meta={"bank": ref.bank_slug, **meta},
+            )
+            for p_idx, piece in enumerate(self._pack(paragraphs(text), header))
+        ]
 
     def _pack(self, paras: list[str], header: str) -> list[str]:
         """Greedily pack paragraphs into pieces that fit the token budget.

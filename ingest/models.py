@@ -127,6 +127,32 @@ class Question(JsonRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class Article(JsonRecord):
+    """The readable text of a row's practice-link page, fetched at ingest when
+    the operator allows the network (``qbank ingest --fetch-links``) and kept
+    in the index so a later ingest reuses it instead of fetching again."""
+
+    url: str  # the practice link as the bank writes it
+    title: str | None  # the page's own title
+    text: str  # the excerpt that is indexed: paragraphs of the page's readable text, bounded
+    fetched_at: str  # UTC, ISO 8601
+    content_hash: str  # sha256 of the page's bytes as served
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion(JsonRecord):
+    """A short overview of a row that an LLM wrote at ingest (``qbank ingest
+    --expand-rows``): generated text, not the bank's, and shown as such.
+    Written once per row title, model and prompt version, and kept in the index."""
+
+    title: str  # the row title it was written for
+    text: str
+    generated_by: str  # the model that wrote it
+    prompt_version: int
+    generated_at: str  # UTC, ISO 8601
+
+
+@dataclass(frozen=True, slots=True)
 class QuickRef(JsonRecord):
     id: str
     bank: str
@@ -141,15 +167,27 @@ class QuickRef(JsonRecord):
     source: SourceRef
     question_id: str | None = None
     kind: RecordKind = "quick_reference"
+    article: Article | None = None  # its practice link's text, when fetched
+    expansion: Expansion | None = None  # an LLM's overview of it, when one was written
 
     @property
     def tags(self) -> tuple[str, ...]:
         return self.topics
 
+    def to_dict(self) -> dict[str, Any]:
+        # A row without knowledge beyond the bank is written exactly as before these fields existed.
+        data = asdict(self)
+        for key in ("article", "expansion"):
+            if data[key] is None:
+                del data[key]
+        return data
+
 
 Record = Question | QuickRef
 
-ChunkKind = Literal["title", "section", "insight", "quick_reference"]
+ChunkKind = Literal["title", "section", "insight", "quick_reference", "article", "expansion"]
+# Chunks whose text no one checked: an LLM wrote it at ingest.
+GENERATED_KINDS: frozenset[str] = frozenset(["expansion"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +208,11 @@ class Chunk(JsonRecord):
     text: str
     section_index: int | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def generated(self) -> bool:
+        """Whether the text is an LLM's (a row's expansion), not the bank's or a page's."""
+        return self.kind in GENERATED_KINDS
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Chunk:

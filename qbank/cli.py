@@ -15,6 +15,7 @@ from eval.cli import eval_command, mock_eval_command, tune_command
 from qbank.settings import ConfigError, Settings, get_settings, settings_embedder, settings_or_exit
 
 if TYPE_CHECKING:
+    from ingest.enrich import EnrichmentReport
     from ingest.merge import BankSource
 
 app = typer.Typer(help="qbank: search interview question banks and serve answers.", no_args_is_help=True)
@@ -49,18 +50,71 @@ def ingest(
     content: ContentOpt = None,
     index: IndexOpt = None,
     dense_index: Annotated[str | None, typer.Option(help="FAISS index kind: auto, flat or hnsw.")] = None,
+    fetch_links: Annotated[
+        bool | None,
+        typer.Option(
+            "--fetch-links/--no-fetch-links",
+            help="Fetch the practice link of each quick-reference row no full answer covers and index the page's "
+            "text with the row (network; default: QBANK_FETCH_LINKS). Pages the index already has are reused.",
+        ),
+    ] = None,
+    expand_rows: Annotated[
+        bool | None,
+        typer.Option(
+            "--expand-rows/--no-expand-rows",
+            help="Have the configured LLM (QBANK_LLM_BASE_URL, QBANK_LLM_MODEL) write a short overview of each "
+            "quick-reference row no full answer covers, indexed with the row and shown as generated (default: "
+            "QBANK_EXPAND_ROWS). Overviews the index has for the row title, model and prompt version are reused.",
+        ),
+    ] = None,
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh", help="With --fetch-links or --expand-rows: fetch or write again what the index already has."
+        ),
+    ] = False,
+    drop_knowledge: Annotated[
+        bool,
+        typer.Option(
+            "--drop-knowledge",
+            help="Build the rows without the practice-link pages and generated overviews the previous index carries.",
+        ),
+    ] = False,
 ) -> None:
     """Parse the question banks in the content folder and build the index."""
     from index.encoders import make_embedder
     from index.engine import ingest as run_ingest
+    from ingest.enrich import Knowledge
+    from ingest.expand import RowExpander
+    from ingest.fetch import FetchLimits, LinkFetcher
+    from qbank.answer.llm import LLMClient
 
     settings = _load_settings()
     _setup_logging("WARNING")
     content_dir, index_dir = content or settings.content_dir, index or settings.index_dir
+    fetch = settings.fetch_links if fetch_links is None else fetch_links
+    expand = settings.expand_rows if expand_rows is None else expand_rows
+    if refresh and not (fetch or expand):
+        raise _fail("--refresh fetches or writes again what the index has: give it with --fetch-links or --expand-rows")
+    llm = LLMClient.from_settings(settings)
+    if expand and llm is None:
+        raise _fail("--expand-rows needs an LLM: set QBANK_LLM_BASE_URL and QBANK_LLM_MODEL")
+    limits = FetchLimits(timeout_s=settings.fetch_timeout_s, budget_s=settings.fetch_budget_s)
+    knowledge = Knowledge(
+        fetcher=LinkFetcher(limits) if fetch else None,
+        expander=RowExpander(llm) if expand and llm is not None else None,
+        refresh=refresh,
+        reuse=not drop_knowledge,
+    )
     try:
         embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
         report = run_ingest(
-            content_dir, index_dir, embedder, dense_kind=dense_index or settings.dense_index, progress=True
+            content_dir,
+            index_dir,
+            embedder,
+            dense_kind=dense_index or settings.dense_index,
+            progress=True,
+            knowledge=knowledge,
         )
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from exc
@@ -77,12 +131,41 @@ def ingest(
         typer.echo(f"note: {n}")
     for w in corpus.warnings:
         typer.secho(f"warning: {w}", fg=typer.colors.YELLOW, err=True)
+    if report.stats.enrichment is not None:
+        for line in _knowledge_lines(report.stats.enrichment, fetched=fetch, expanded=expand):
+            typer.echo(line)
     s = report.stats
     size = sum(f.stat().st_size for f in report.path.resolve().iterdir())
     typer.echo(
         f"indexed {s.chunks} chunks ({s.embedded} embedded, {s.reused} reused) in {s.seconds:.1f}s; "
         f"{size / 1e6:.1f} MB at {index_dir}"
     )
+
+
+def _knowledge_lines(done: EnrichmentReport, fetched: bool, expanded: bool) -> list[str]:
+    """What the rows no full answer covers now carry beyond their title."""
+    from ingest.enrich import problem_kinds
+
+    lines = []
+    if fetched or done.articles:
+        lines.append(
+            f"practice links: {done.articles} of {done.with_link} pages indexed for the rows no full answer covers "
+            f"({done.articles_fetched} fetched now, {done.articles_reused} from the previous index; "
+            f"{done.article_chunks} chunks)"
+        )
+    if fetched and done.article_problems:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in problem_kinds(done.article_problems))
+        lines.append(f"  {len(done.article_problems)} pages skipped ({kinds}); each is logged above with its URL")
+    if expanded or done.expansions:
+        lines.append(
+            f"row overviews (generated): {done.expansions} of the {done.rows} rows no full answer covers "
+            f"({done.expansions_written} written now, {done.expansions_reused} from the previous index; "
+            f"{done.expansion_chunks} chunks)"
+        )
+    if expanded and done.expansion_problems:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in problem_kinds(done.expansion_problems))
+        lines.append(f"  {len(done.expansion_problems)} rows not written ({kinds}); each is logged above")
+    return lines
 
 
 def _source_lines(sources: Sequence[BankSource]) -> list[str]:

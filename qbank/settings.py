@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     dense_index: str = Field(
         "auto", description="FAISS index kind: auto (flat below 50k chunks, else hnsw), flat, hnsw."
     )
+    fetch_links: bool = Field(
+        False,
+        description="`qbank ingest` fetches the practice link of each quick-reference row no full answer covers and "
+        "indexes the page's readable text with the row (network; `--fetch-links` does it once). Pages the index "
+        "already has are reused, never fetched again unless asked (`--refresh`).",
+    )
+    fetch_timeout_s: float = Field(10.0, gt=0, le=300, description="Seconds one practice-link page may take.")
+    fetch_budget_s: float = Field(
+        300.0, gt=0, description="Seconds the whole practice-link step may take; pages not started by then are skipped."
+    )
     host: str = Field("127.0.0.1", description="Address `qbank serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `qbank serve` binds.")
     workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes.")
@@ -121,6 +131,13 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, description="Model name for the LLM endpoint.")
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint, if it needs one.")
     llm_timeout_s: float = Field(20.0, gt=0, description="Timeout of one LLM call.")
+    expand_rows: bool = Field(
+        False,
+        description="`qbank ingest` has the LLM write a short overview of each quick-reference row no full answer "
+        "covers (what it is, what it solves, how people ask about it), indexed with the row and shown as generated "
+        "(`--expand-rows` does it once). Overviews the index has for the row title, model and prompt version are "
+        "reused.",
+    )
     llm_rerank: bool = Field(
         False,
         description="Let the LLM order hybrid search's top 10 (an extra LLM call per query; measure first).",
@@ -179,6 +196,8 @@ class Settings(BaseSettings):
             raise ValueError("QBANK_LLM_BASE_URL is set but QBANK_LLM_MODEL is missing")
         if self.llm_rerank and not self.llm_base_url:
             raise ValueError("QBANK_LLM_RERANK needs an LLM: set QBANK_LLM_BASE_URL and QBANK_LLM_MODEL")
+        if self.expand_rows and not self.llm_base_url:
+            raise ValueError("QBANK_EXPAND_ROWS needs an LLM: set QBANK_LLM_BASE_URL and QBANK_LLM_MODEL")
         return self
 
     @property

@@ -15,6 +15,7 @@ from index.results import SearchHit
 from index.search import Mode
 from ingest.models import Question, QuickRef
 from qbank.answer import Answer
+from qbank.answer.markdown import overview_label
 from service.snippet import plain_snippet
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -51,6 +52,11 @@ class HitPublic(BaseModel):
     tags: list[str]
     section: str | None
     snippet: str = Field(description="The part that matched, as plain text (no markdown, no LaTeX).")
+    generated: bool = Field(
+        False,
+        description="True when the part that matched (`section`, `snippet`) is a quick-reference row's overview "
+        "that an LLM wrote when the index was built: not the bank's text, and not checked against any source.",
+    )
     code: list[CodePublic]
     practice_url: str | None
     url: str
@@ -73,6 +79,7 @@ def hit_public(hit: SearchHit, base_url: str = "") -> HitPublic:
         tags=list(r.tags),
         section=hit.section,
         snippet=plain_snippet(hit.chunk),
+        generated=hit.chunk is not None and hit.chunk.generated,
         code=[CodePublic(language=c.language, code=c.code) for c in hit.code],
         practice_url=r.practice_url,
         url=question_url(base_url, r.id),
@@ -113,6 +120,16 @@ class QuickRefPublic(BaseModel):
     question_id: str | None
 
 
+class ExpansionPublic(BaseModel):
+    """A quick-reference row's overview, written by an LLM when the index was built."""
+
+    generated: Literal[True] = Field(True, description="Always true: this text is not the bank's.")
+    generated_by: str = Field(description="The model that wrote it.")
+    generated_at: str
+    label: str = Field(description="What to show with it wherever it is shown.")
+    text: str
+
+
 class SectionPublic(BaseModel):
     heading: str | None
     markdown: str
@@ -141,6 +158,9 @@ class QuestionDetail(QuestionSummary):
     quick_reference: list[QuickRefPublic]
     linked_question_id: str | None
     related: list[QuestionSummary]
+    expansion: ExpansionPublic | None = Field(
+        None, description="A quick-reference row's generated overview, when one was written (not the bank's text)."
+    )
 
 
 class QuestionsPage(BaseModel):
@@ -173,6 +193,19 @@ def quick_ref_public(r: QuickRef) -> QuickRefPublic:
         difficulty=r.difficulty,
         topics=list(r.topics),
         question_id=r.question_id,
+    )
+
+
+def expansion_public(r: QuickRef) -> ExpansionPublic | None:
+    e = r.expansion
+    if e is None:
+        return None
+    label = overview_label(e)
+    return ExpansionPublic(
+        generated_by=e.generated_by,
+        generated_at=e.generated_at,
+        label=label[:1].upper() + label[1:],
+        text=e.text,
     )
 
 

@@ -5,6 +5,10 @@
 - ``FakeOpenAI``: a small local HTTP server that speaks the OpenAI
   chat-completions streaming format, with the failure modes a real endpoint
   has (HTTP 500, a malformed chunk, an empty stream, a hang).
+- ``PracticeSite``: a small local HTTP server standing in for the sites the
+  banks' practice links point at: fixture pages, and every way a page can
+  fail to be one (404, 500, a hang, a PDF, too large, binary, script only,
+  disallowed by robots.txt, a redirect).
 - ``parse_sse``: strict Server-Sent Events framing as the chat routes write it.
 - ``metric``: one sample from a Prometheus text exposition.
 
@@ -13,9 +17,11 @@ A real ``qbank serve`` and free ports come from ``server_support``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -45,6 +51,7 @@ HIT_KEYS = {
     "tags",
     "section",
     "snippet",
+    "generated",
     "code",
     "practice_url",
     "url",
@@ -162,13 +169,16 @@ class FakeOpenAI:
     ``malformed`` (one good chunk, then a chunk that is not JSON), ``empty``
     (a well-formed stream without content), ``hang`` (no answer for
     ``hang_s`` seconds).  ``delay_s`` paces the pieces, as a model writes.
-    Every request is recorded in ``requests``.
+    ``reply``, when set, writes a non-streamed ``ok`` answer from the
+    request's messages (a model answers what it is asked), instead of the
+    pieces.  Every request is recorded in ``requests``.
     """
 
     mode: str = "ok"
     pieces: tuple[str, ...] = FAKE_PIECES
     hang_s: float = 2.0
     delay_s: float = 0.0
+    reply: Callable[[list[dict[str, str]]], str] | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
@@ -244,7 +254,8 @@ class FakeOpenAI:
                     self.end_headers()
                     self.wfile.write(data)
                     return
-                content = "".join(fake.pieces) if mode == "ok" else ""
+                messages = (fake.requests[-1]["json"] or {}).get("messages", [])
+                content = "" if mode != "ok" else fake.reply(messages) if fake.reply else "".join(fake.pieces)
                 self._json(
                     200,
                     {
@@ -281,6 +292,113 @@ class FakeOpenAI:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, name="fake-openai", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# -- A fake web site behind the practice links ------------------------------------
+
+PRACTICE_PAGES = Path(__file__).resolve().parent / "fixtures" / "practice-site"
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n"
+
+
+@dataclass
+class PracticeSite:
+    """Serves ``tests/fixtures/practice-site/*.html`` under ``/articles/`` and,
+    for the failure kinds: ``/missing.html`` (404), ``/broken.html`` (500),
+    ``/slow.html`` (headers after ``slow_s``), ``/paper.pdf`` (a PDF),
+    ``/huge.html`` (a Content-Length of ``huge_bytes``), ``/endless.html``
+    (chunked, ``huge_bytes`` without a length), ``/binary.html`` (text/html
+    holding NUL bytes), ``/moved`` (302 to the gradient article), and
+    ``/private/*`` (disallowed by ``/robots.txt``).  Every request's path is
+    recorded in ``requests`` with its User-Agent in ``agents``."""
+
+    slow_s: float = 3.0
+    huge_bytes: int = 3_000_000
+    requests: list[str] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def pages(self) -> list[str]:
+        """The paths requested, robots.txt aside."""
+        return [p for p in self.requests if p != "/robots.txt"]
+
+    def __enter__(self) -> PracticeSite:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - the base class's name
+                site.requests.append(self.path)
+                site.agents.append(self.headers.get("User-Agent", ""))
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (a limit)
+                    self._answer(self.path.split("?", 1)[0])
+
+            def _send(self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _answer(self, path: str) -> None:
+                if path == "/robots.txt":
+                    self._send(200, b"User-agent: *\nDisallow: /private/\n", "text/plain")
+                elif path.startswith("/articles/") and (PRACTICE_PAGES / path.removeprefix("/articles/")).is_file():
+                    self._send(200, (PRACTICE_PAGES / path.removeprefix("/articles/")).read_bytes())
+                elif path == "/private/secret.html":
+                    self._send(200, (PRACTICE_PAGES / "gan.html").read_bytes())
+                elif path == "/broken.html":
+                    self._send(500, b"<h1>Internal Server Error</h1>")
+                elif path == "/slow.html":
+                    time.sleep(site.slow_s)
+                    self._send(200, (PRACTICE_PAGES / "gan.html").read_bytes())
+                elif path == "/paper.pdf":
+                    self._send(200, PDF, "application/pdf")
+                elif path == "/huge.html":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(site.huge_bytes))
+                    self.end_headers()
+                    self.wfile.write(b"<html><body>" + b"<p>filler text</p>" * 100)
+                elif path == "/endless.html":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    piece = b"<p>" + b"endless filler words " * 500 + b"</p>"
+                    for _ in range(site.huge_bytes // len(piece) + 1):
+                        self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                    self.wfile.write(b"0\r\n\r\n")
+                elif path == "/binary.html":
+                    self._send(200, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
+                elif path == "/moved":
+                    self.send_response(302)
+                    self.send_header("Location", "/articles/gradient.html")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                else:
+                    self._send(404, b"<h1>Not Found</h1>")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name="practice-site", daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

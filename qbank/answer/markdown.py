@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from index.results import SearchHit
-from ingest.models import CodeBlock, Question, QuickRef
+from ingest.models import CodeBlock, Expansion, Question, QuickRef
 from qbank.answer.model import Answer
 
 
@@ -27,6 +27,19 @@ def heading_label(heading: str) -> str:
     "What is Imbalanced Data?:")."""
     heading = heading.rstrip()
     return heading if heading.endswith(("?", "!", ":", ".", "…")) else f"{heading}:"
+
+
+def overview_label(expansion: Expansion) -> str:
+    """What a row's generated overview is, said before it wherever it is shown."""
+    return (
+        f"written by the model {expansion.generated_by} when the index was built; it is not the bank's text "
+        "and was not checked against any source"
+    )
+
+
+def overview_markdown(expansion: Expansion) -> list[str]:
+    quoted = "\n".join(f"> {line}" if line else ">" for line in expansion.text.splitlines())
+    return [f"**Generated overview** ({overview_label(expansion)}):", "", quoted]
 
 
 def _code(block: CodeBlock) -> list[str]:
@@ -109,6 +122,8 @@ def to_markdown(answer: Answer) -> str:
         out.append(answer.message or "")
         if record.practice_url:
             out.append(f"Practice it here: [{record.practice_label or record.practice_url}]({record.practice_url})")
+        if record.expansion is not None:
+            out += ["", *overview_markdown(record.expansion)]
         if answer.passages:
             out += ["", "**Where the bank's answers discuss it:**", ""]
             for p in answer.passages:

@@ -18,6 +18,7 @@ from service.schemas import (
     QuestionDetail,
     QuestionsPage,
     SectionPublic,
+    expansion_public,
     quick_ref_public,
     summary,
 )
@@ -76,6 +77,7 @@ def question_detail(view: usecases.QuestionView, base_url: str) -> QuestionDetai
         quick_reference=rows,
         linked_question_id=record.question_id,
         related=related,
+        expansion=expansion_public(record),
     )
 
 

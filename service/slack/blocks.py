@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from ingest.models import Question, QuickRef, Section
 from qbank.answer import Answer
-from qbank.answer.markdown import abstain_markdown, bank_line, listing_groups
+from qbank.answer.markdown import abstain_markdown, bank_line, listing_groups, overview_label
 from service.schemas import question_url
 from service.slack.buttons import AnswerRef, actions
 from service.slack.kit import (
@@ -165,6 +165,9 @@ def quick_ref_intro(r: QuickRef, answer: Answer) -> str:
     text = escape(answer.message or "")
     if r.practice_url:
         text += f"\nPractice it here: {link(r.practice_url, escape(r.practice_label or r.practice_url))}"
+    if r.expansion is not None:
+        quoted = "\n".join(f"> {line}" for line in escape(r.expansion.text).splitlines() if line.strip())
+        text += f"\n\n*Generated overview* _({escape(overview_label(r.expansion))})_:\n{quoted}"
     return text
 
 
