@@ -109,7 +109,7 @@ def next_card(engine: Engine, store: PracticeStore, learner: str, scope: Filters
     questions = len(in_scope)
     due = sorted(((q, c) for q, c in in_scope if c is not None and c.due <= now), key=lambda qc: qc[1].due)
     unseen = [q for q, c in in_scope if c is None]
-    new_left = min(len(unseen), max(0, per_day - store.introduced_since(learner, day_start(now))))
+    new_left = min(len(unseen), new_cards_left(store, learner, now, per_day))
     upcoming = [c.due for _, c in in_scope if c is not None and c.due > now]
     if due:
         record, card = due[0]
@@ -169,13 +169,19 @@ def _streak(days: set[date], today: date) -> int:
     return streak
 
 
+def new_cards_left(store: PracticeStore, learner: str, now: datetime, per_day: int) -> int:
+    """New cards the learner may still start today (UTC): the one count /next and /progress both use,
+    every card started today included, whether or not the index still has its question."""
+    return max(0, per_day - store.introduced_since(learner, day_start(now)))
+
+
 def progress(engine: Engine, store: PracticeStore, learner: str, now: datetime, per_day: int) -> Progress:
     """The learner's cards (on questions the index still has) and reviews, counted."""
     records = engine.searcher.records
     cards = [c for c in store.cards(learner) if c.question_id in records]
     reviews = store.reviews(learner)
     start = day_start(now)
-    new_today = sum(c.introduced_at >= start for c in cards)
+    new_today = store.introduced_since(learner, start)
     return Progress(
         cards=len(cards),
         due=sum(c.due <= now for c in cards),
@@ -184,7 +190,7 @@ def progress(engine: Engine, store: PracticeStore, learner: str, now: datetime, 
         reviews_today=sum(r.reviewed_at >= start for r in reviews),
         recalled=round(sum(r.rating != Rating.Again for r in reviews) / len(reviews), 4) if reviews else None,
         new_today=new_today,
-        new_left_today=max(0, per_day - new_today),
+        new_left_today=new_cards_left(store, learner, now, per_day),
         streak_days=_streak({r.reviewed_at.date() for r in reviews}, now.astimezone(UTC).date()),
         next_due=min((c.due for c in cards if c.due > now), default=None),
     )
