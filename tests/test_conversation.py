@@ -53,6 +53,17 @@ def test_a_short_new_topic_is_not_glued_onto_the_previous_one(client: TestClient
     assert bagging["sources"][0]["id"] == ENSEMBLE_ID
 
 
+@pytest.mark.parametrize("first", ["ok, gans", "explain bagging", "and boosting?"])
+def test_an_off_topic_question_mid_chat_is_refused_not_answered_with_the_last_topic(
+    client: TestClient, first: str
+) -> None:
+    _, salary = talk(client, first, "how do I negotiate salary")
+    assert salary["abstained"] is True and salary["rewritten_query"] == "how do I negotiate salary"
+    # ... while a short request that needs the context still continues it.
+    _, code = talk(client, "explain bagging", "show me the right way in code")
+    assert code["abstained"] is False and code["sources"][0]["id"] == ENSEMBLE_ID
+
+
 def test_a_new_topic_after_a_company_list(client: TestClient) -> None:
     _, bagging = talk(client, "what does Uber ask?", "explain bagging")
     assert (bagging["kind"], bagging["sources"][0]["id"]) == ("question", ENSEMBLE_ID)

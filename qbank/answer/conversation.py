@@ -186,6 +186,14 @@ class ConversationResolver:
         if CONTINUING.search(message) and set(own) <= self._words_of(previous.record.id):
             related = True
         confident = self._confident(alone.result)
+        answered_alone = alone.result is not None and alone.result.answerable
+        unknown = [t for t in own if t not in self.searcher.artifact.sparse.term_ids]
+        if not answered_alone and not related and len(unknown) >= 2 and len(unknown) == len(own):
+            # Off-topic on its own, with two or more topic words and every one unknown to the banks
+            # (so none is in the previous answer either), like "how do I negotiate salary" after
+            # GANs: a new question the bank does not cover, refused as asked, not glued onto the
+            # previous topic.
+            return alone
         if COMPARISON.search(message) and not (TWO_SIDED.search(message) and confident and not related):
             side = [t for t in own if not COMPARISON.search(t)]
             return self._with_previous(message, previous, filters, "comparison", focus=" ".join(side or own))
