@@ -77,7 +77,9 @@ def study_plan(engine: Engine, store: PracticeStore, learner: str, company: str,
         key=lambda it: (_LEVEL.get((it.record.difficulty or "").lower(), 1), _ORDER[it.standing], order[it.record.id]),
     )
     n = len(items)
-    bounds = [round(i * n / days) for i in range(days + 1)]
+    # Day i ends after ceil(i * n / days) questions: days differ by at most one question, the
+    # larger days come first, and with fewer questions than days the plan starts on day 1.
+    bounds = [-(-i * n // days) for i in range(days + 1)]
     return StudyPlan(
         company=named,
         days=tuple(

@@ -97,6 +97,8 @@ def test_an_alias_names_the_banks_company_and_spare_days_stay_empty(client: Test
     few = plan(client, me, company="OYO", days=60)
     assert len(few["plan"]) == 60 and few["questions"] == len(flat(few)) < 60
     assert sum(1 for d in few["plan"] if not d["questions"]) == 60 - few["questions"]
+    # Fewer questions than days: at most one a day, spread over the period, starting on day 1.
+    assert len(few["plan"][0]["questions"]) == 1 and max(len(d["questions"]) for d in few["plan"]) == 1
 
 
 @pytest.mark.parametrize(
