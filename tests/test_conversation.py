@@ -69,8 +69,9 @@ def test_a_new_topic_after_a_company_list(client: TestClient) -> None:
     assert (bagging["kind"], bagging["sources"][0]["id"]) == ("question", ENSEMBLE_ID)
 
 
-def test_a_comparison_shows_the_new_side(client: TestClient) -> None:
-    bagging, boosting = talk(client, "explain bagging", "and how is boosting different?")
+@pytest.mark.parametrize("second", ["and how is boosting different?", "and boosting?", "what about boosting"])
+def test_a_comparison_shows_the_new_side(client: TestClient, second: str) -> None:
+    bagging, boosting = talk(client, "explain bagging", second)
     assert "**Bagging (Bootstrap Aggregating):**" in bagging["answer"]
     assert boosting["sources"][0]["id"] == ENSEMBLE_ID
     assert boosting["answer"].startswith(f"### {ENSEMBLE_TITLE}\n")

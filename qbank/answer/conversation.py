@@ -198,6 +198,10 @@ class ConversationResolver:
             side = [t for t in own if not COMPARISON.search(t)]
             return self._with_previous(message, previous, filters, "comparison", focus=" ".join(side or own))
         if related or not confident:
+            if CONTINUING.search(message) and not ANAPHORA.search(message):
+                # "and boosting?", "what about elastic net?": the previous topic, shown at the part
+                # the new words name (as a comparison's side is), not at the section shown before.
+                return self._with_previous(message, previous, filters, "comparison", focus=" ".join(own))
             return self._with_previous(message, previous, filters, "followup", focus=continuing)
         return alone
 
