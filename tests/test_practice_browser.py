@@ -150,6 +150,9 @@ def test_a_scope_with_nothing_left_says_so_and_when_to_come_back(browser, server
     expect(page.locator("#done")).to_be_visible()
     expect(page.locator("#card")).to_be_hidden()
     expect(page.locator("#done-detail")).to_have_text("No question matches this selection. Pick another one above.")
+    # The filter in effect is what the dropdown shows, not "Any company"; the counter says why nothing is here.
+    expect(page.locator("select[name=company]")).to_have_value("No Such Company")
+    expect(page.locator("#counts")).to_have_text("No questions in this selection")
     page.locator("select[name=company]").select_option("Google")  # the scope form submits itself
     expect(page).to_have_url(f"{server.base_url}/practice?company=Google&difficulty=&tag=&bank=")
     expect(page.locator("#card")).to_be_visible()

@@ -75,6 +75,10 @@
   }
 
   function showCounts(next) {
+    if (!next.questions) {
+      counts.textContent = "No questions in this selection";
+      return;
+    }
     const parts = [`${next.due} due`, `${next.new_left} new left today`];
     if (next.next_due) parts.push(`next due in ${inWords(next.next_due)}`);
     counts.textContent = parts.join(" · ");
