@@ -8,9 +8,14 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:  # the model and index load inside the commands, never at import
+    from index.embed import Embedder
+    from index.store import IndexArtifact
+    from qbank.settings import Settings
 
 EVAL_DIR = Path(__file__).resolve().parent
 DEFAULT_OUT = EVAL_DIR / "reports"
@@ -27,6 +32,24 @@ def _shown(path: Path) -> str:
 def _fail(message: str) -> typer.Exit:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code=1)
+
+
+def _open_index(index: Path | None, content: Path | None) -> tuple[Settings, Embedder, IndexArtifact]:
+    """The settings (a bad one is a clean exit that never shows its value), the loaded
+    encoder and the index, built from the content folder first when there is none.
+    Index errors propagate for the command to report."""
+    from index.encoders import make_embedder
+    from index.engine import load_or_build
+    from qbank.settings import settings_or_exit
+
+    try:
+        settings = settings_or_exit()
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
+    index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
+    artifact = load_or_build(index_dir, content_dir, embedder, dense_kind=settings.dense_index, progress=True)
+    return settings, embedder, artifact
 
 
 def eval_command(
@@ -68,12 +91,10 @@ def eval_command(
     from eval.report import RunInfo, text_table, write_reports
     from eval.runner import EvalRunner
     from eval.sets import EvalSet, choose_sets
-    from index.encoders import make_embedder
-    from index.engine import load_or_build, make_searcher
+    from index.engine import make_searcher
     from index.search import NEEDS_LLM, PIPELINES
     from index.store import IndexLoadError
     from qbank.answer.llm import LLMClient
-    from qbank.settings import settings_or_exit as load_settings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
@@ -89,13 +110,7 @@ def eval_command(
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     try:
-        settings = load_settings()
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
-    try:
-        embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
-        artifact = load_or_build(index_dir, content_dir, embedder, dense_kind=settings.dense_index, progress=True)
+        settings, embedder, artifact = _open_index(index, content)
         record_ids = index_record_ids(artifact)
         selected = {s.name: select_split(load_items(list(s.files), record_ids), split) for s in sets}
         empty = [name for name, items in selected.items() if not items]
@@ -176,10 +191,8 @@ def tune_command(
     from eval.sets import choose_sets
     from eval.tune import calibration_for, collect, fit_abstention, fit_fusion
     from index.calibration import save_calibration
-    from index.encoders import make_embedder
-    from index.engine import load_or_build, make_searcher
+    from index.engine import make_searcher
     from index.store import IndexLoadError
-    from qbank.settings import settings_or_exit as load_settings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
@@ -187,13 +200,7 @@ def tune_command(
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     try:
-        settings = load_settings()
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
-    try:
-        embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
-        artifact = load_or_build(index_dir, content_dir, embedder, dense_kind=settings.dense_index, progress=True)
+        _, embedder, artifact = _open_index(index, content)
         searcher = make_searcher(artifact, embedder)
         runner = EvalRunner(searcher, modes=("hybrid",))
         evidence = {
@@ -257,19 +264,13 @@ def mock_eval_command(
     split supports and whether it is the one shipped (exit 2 when not)."""
     from eval.mock import DATA, MockDataError, judge, load_items
     from eval.mock_report import build, text, write
-    from index.encoders import make_embedder
-    from index.engine import load_or_build
     from index.store import IndexLoadError
     from qbank.mock import DENSE_WEIGHT, THRESHOLD, MockScorer
-    from qbank.settings import get_settings
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    settings = get_settings()
-    index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
     data = data or DATA
     try:
-        embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
-        artifact = load_or_build(index_dir, content_dir, embedder, dense_kind=settings.dense_index, progress=True)
+        settings, embedder, artifact = _open_index(index, content)
         questions = {q.id: q for q in artifact.questions}
         items = load_items(data, questions)
         judgements = judge(MockScorer(embedder, artifact.sparse), items, questions)

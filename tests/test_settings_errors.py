@@ -27,7 +27,9 @@ def fresh_settings() -> object:
         (f"not a url {SECRET}", "is not a database URL"),
     ],
 )
-@pytest.mark.parametrize("command", [["eval", "--modes", "bm25"], ["tune", "--dry-run"], ["search", "x"]])
+@pytest.mark.parametrize(
+    "command", [["eval", "--modes", "bm25"], ["tune", "--dry-run"], ["mock-eval"], ["search", "x"]]
+)
 def test_a_bad_database_url_is_named_and_its_password_never_shown(
     monkeypatch: pytest.MonkeyPatch, url: str, problem: str, command: list[str]
 ) -> None:
