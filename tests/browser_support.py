@@ -5,7 +5,10 @@ The ``qbank serve`` they drive comes from ``server_support``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -18,3 +21,30 @@ CHROMIUM_ARGS = [
 ]
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright; closed after."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def console_errors(page: Any, ignore: str | None = None) -> list[str]:
+    """A list that fills with the page's console errors (those without ``ignore``
+    in their text) and uncaught exceptions, for a test to assert empty."""
+    errors: list[str] = []
+
+    def console(message: Any) -> None:
+        if message.type == "error" and (ignore is None or ignore not in message.text):
+            errors.append(f"{message.type}: {message.text}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return errors

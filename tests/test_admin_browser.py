@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from browser_support import ARTIFACTS, CHROMIUM, chromium, console_errors
 from server_support import Server, qbank_server
 from service_support import CONTENT
 
@@ -38,10 +38,8 @@ DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +56,7 @@ def server(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def watch(page) -> list[str]:  # type: ignore[no-untyped-def]
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"{m.type}: {m.text}") if m.type == "error" and "401" not in m.text
-            else None)  # fmt: skip
-    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    return errors
+    return console_errors(page, ignore="401")  # the 401 before logging in is the point, not an error
 
 
 def log_in_by_keyboard(page) -> None:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from browser_support import ARTIFACTS, CHROMIUM, chromium, console_errors
 from server_support import Server, qbank_server
 from service_support import CONTENT
 
@@ -35,17 +35,12 @@ SCOPE = "/practice?company=Google&difficulty=Medium"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def watch(page) -> list[str]:  # type: ignore[no-untyped-def]
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"{m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    return errors
+    return console_errors(page)
 
 
 def answer_with_keys(page, key: str) -> str:  # type: ignore[no-untyped-def]

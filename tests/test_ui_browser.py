@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from browser_support import ARTIFACTS, CHROMIUM, chromium
 from server_support import Server, qbank_server
 from service_support import CONTENT, FAKE_MARKDOWN, MARKDOWN_MARKS, FakeOpenAI, in_pieces
 
@@ -49,10 +49,8 @@ def server(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class PageErrors:
