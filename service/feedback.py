@@ -7,6 +7,9 @@ voting again on the same message changes their vote (a unique index holds
 it, so two clicks at once still leave one vote).  Votes without one (the web
 UI, the API) are a row per click.  Votes kept in the SQLite file of before
 the store are copied in when the store is created (migration 0002).
+
+A 👎 can say why (``REASONS``), with a comment; the reason comes with the
+vote or after it, as the same user's vote again on the same message.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ from sqlalchemy.orm import Session
 from service.store import Store
 from service.store.tables import FeedbackRow
 
+# Why an answer was not helpful: the choices the web UI and Slack offer after a 👎.
+REASONS: dict[str, str] = {
+    "wrong_question": "Answered a different question",
+    "incomplete": "Incomplete",
+    "outdated": "Outdated or wrong",
+    "other": "Something else",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class FeedbackRecord:
@@ -32,6 +43,7 @@ class FeedbackRecord:
     helpful: bool
     comment: str | None
     user_id: str | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +67,7 @@ class FeedbackStore:
         query: str | None = None,
         comment: str | None = None,
         user_id: str | None = None,
+        reason: str | None = None,
     ) -> Stored:
         """Store a vote; with ``user_id`` and ``message_id``, replace that user's
         earlier vote on that message instead of adding one (also when it went in
@@ -74,11 +87,12 @@ class FeedbackStore:
                 ).one_or_none()
             if earlier is not None:
                 previous = earlier.helpful
-                earlier.helpful, earlier.question_id, earlier.query, earlier.comment = (
+                earlier.helpful, earlier.question_id, earlier.query, earlier.comment, earlier.reason = (
                     helpful,
                     question_id,
                     query,
                     comment,
+                    reason,
                 )
                 return Stored(earlier.id, previous)
             row = FeedbackRow(
@@ -90,6 +104,7 @@ class FeedbackStore:
                 helpful=helpful,
                 comment=comment,
                 user_id=user_id,
+                reason=reason,
             )
             session.add(row)
             session.flush()
@@ -114,6 +129,7 @@ class FeedbackStore:
                     helpful=r.helpful,
                     comment=r.comment,
                     user_id=r.user_id,
+                    reason=r.reason,
                 )
                 for r in session.scalars(query).all()
             ]

@@ -284,6 +284,12 @@ class FeedbackRequest(BaseModel):
     helpful: bool
     comment: str | None = Field(None, max_length=2000)
     source: Literal["web", "slack", "api"] = "api"
+    reason: Literal["wrong_question", "incomplete", "outdated", "other"] | None = Field(
+        None,
+        description="Why a 👎 (helpful: false only): answered a different question, incomplete, outdated or wrong, "
+        "something else (say what in `comment`). Sent again for the same `message_id` by the same learner, "
+        "it replaces their vote, so it can follow the 👎.",
+    )
 
     @field_validator("query", "comment", "message_id")
     @classmethod
@@ -296,6 +302,7 @@ class FeedbackRequest(BaseModel):
 class FeedbackResponse(BaseModel):
     id: int
     stored: bool = True
+    replaced: bool = Field(False, description="It replaced this learner's earlier vote on the same message.")
 
 
 class ErrorResponse(BaseModel):

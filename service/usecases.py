@@ -21,7 +21,7 @@ from index.results import SearchResult
 from ingest.companies import canonical_companies
 from ingest.models import Question, QuickRef
 from qbank.answer import Answer
-from service.feedback import Stored
+from service.feedback import REASONS, Stored
 from service.querylog import Asked
 from service.schemas import clean_text
 from service.state import Engine, ServiceState
@@ -168,13 +168,20 @@ def record_feedback(
     query: str | None = None,
     comment: str | None = None,
     user_id: str | None = None,
+    reason: str | None = None,
 ) -> Stored:
     """Store one vote (on a question the index knows; a user's second vote on
-    a message replaces their first) and count it, unless it repeats their vote."""
+    a message replaces their first, so a 👎's reason can follow the 👎) and
+    count it, unless it repeats their vote."""
     engine = state.engine
     if engine is None or question_id not in engine.searcher.records:
         raise Invalid(f"unknown question_id {question_id!r}")
-    stored = state.feedback.add(question_id, helpful, source, message_id, query, comment, user_id)
+    if reason is not None:
+        if reason not in REASONS:
+            raise Invalid(f"reason must be one of {', '.join(REASONS)}, not {reason!r}")
+        if helpful:
+            raise Invalid("a reason goes with a 👎 (helpful: false) only")
+    stored = state.feedback.add(question_id, helpful, source, message_id, query, comment, user_id, reason)
     if stored.previous != helpful:
         state.metrics.feedback.labels(source, str(helpful).lower()).inc()
     return stored

@@ -368,12 +368,12 @@ def test_feedback_is_stored_counted_and_survives_a_restart(
             json={"message_id": message_id, "question_id": ENSEMBLE_ID, "helpful": True, "comment": "clear answer"},
         )
         assert r.status_code == 201
-        assert r.json() == {"id": 1, "stored": True}
+        assert r.json() == {"id": 1, "stored": True, "replaced": False}
         r = first.post(
             "/api/feedback",
             json={"query": "why does lasso zero out weights", "question_id": L1_L2_ID, "helpful": False},
         )
-        assert r.json() == {"id": 2, "stored": True}
+        assert r.json() == {"id": 2, "stored": True, "replaced": False}
         after = first.get("/metrics").text
         for helpful in ("true", "false"):
             counted = metric(after, "qbank_feedback_total", source="api", helpful=helpful)
@@ -383,7 +383,7 @@ def test_feedback_is_stored_counted_and_survives_a_restart(
         r = second.post(
             "/api/feedback", json={"query": "bagging", "question_id": ENSEMBLE_ID, "helpful": True, "source": "web"}
         )
-        assert r.json() == {"id": 3, "stored": True}  # the same database, picked up after the restart
+        assert r.json() == {"id": 3, "stored": True, "replaced": False}  # the same database, after the restart
 
     rows = feedback_rows(settings)
     assert [(r.id, r.source, r.message_id, r.query, r.question_id, r.helpful, r.comment) for r in rows] == [
@@ -392,6 +392,45 @@ def test_feedback_is_stored_counted_and_survives_a_restart(
         (3, "web", None, "bagging", ENSEMBLE_ID, True, None),
     ]
     assert rows[0].created_at <= rows[1].created_at <= rows[2].created_at <= time.time()
+
+
+def test_a_thumbs_down_says_why_by_voting_again_on_the_same_message(
+    embedder: Embedder, built: IngestReport, tmp_path: Path
+) -> None:
+    """The chat page sends 👎 at once and its reason after: the same learner's
+    second vote on the message replaces the first (one row, with the reason);
+    another learner's vote is their own row.  A reason needs a 👎 and one of
+    the four names; an API vote without a learner token stays anonymous."""
+    settings = service_settings(built.path, tmp_path)
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as page:
+        message_id = page.post("/api/chat", json={"messages": [{"role": "user", "content": "explain bagging"}]}).json()[
+            "message_id"
+        ]
+        vote = {"message_id": message_id, "question_id": ENSEMBLE_ID, "helpful": False, "source": "web"}
+        first = page.post("/api/feedback", json=vote)
+        assert first.status_code == 201 and first.json()["replaced"] is False
+        assert "qbank_learner" in page.cookies  # the chat page's voter is a learner from the first vote
+        why = page.post("/api/feedback", json=vote | {"reason": "incomplete", "comment": "no code for boosting"})
+        assert why.status_code == 201 and why.json() == {"id": first.json()["id"], "stored": True, "replaced": True}
+        for bad, detail in [
+            (vote | {"reason": "boring"}, "reason"),
+            (vote | {"helpful": True, "reason": "outdated"}, "a reason goes with a 👎"),
+        ]:
+            r = page.post("/api/feedback", json=bad)
+            assert r.status_code == 422 and detail in r.text
+        other = TestClient(page.app)  # another browser: another learner (the app's lifespan is page's)
+        assert other.post("/api/feedback", json=vote | {"reason": "outdated"}).json()["replaced"] is False
+        anonymous = {"query": "bagging", "question_id": ENSEMBLE_ID, "helpful": False, "reason": "other"}
+        page.cookies.clear()
+        assert page.post("/api/feedback", json=anonymous).status_code == 201
+        assert "qbank_learner" not in page.cookies  # an API vote makes no learner
+    rows = feedback_rows(settings)
+    assert [(r.helpful, r.reason, r.comment) for r in rows] == [
+        (False, "incomplete", "no code for boosting"),
+        (False, "outdated", None),
+        (False, "other", None),
+    ]
+    assert rows[0].user_id and rows[1].user_id and rows[0].user_id != rows[1].user_id and rows[2].user_id is None
 
 
 def test_votes_in_the_feedback_file_of_before_are_kept_when_the_store_takes_over(
@@ -413,7 +452,7 @@ def test_votes_in_the_feedback_file_of_before_are_kept_when_the_store_takes_over
     db.close()
     with TestClient(create_app(settings, background_load=False, embedder=embedder)) as client:
         r = client.post("/api/feedback", json={"query": "lasso", "question_id": L1_L2_ID, "helpful": False})
-        assert r.json() == {"id": 2, "stored": True}
+        assert r.json() == {"id": 2, "stored": True, "replaced": False}
     assert [(r.id, r.source, r.question_id, r.helpful, r.user_id) for r in feedback_rows(settings)] == [
         (1, "slack", ENSEMBLE_ID, True, "U1"),
         (2, "api", L1_L2_ID, False, None),

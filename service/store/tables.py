@@ -17,6 +17,7 @@ from sqlalchemy.types import TypeDecorator
 QUESTION_ID_CHARS = 300  # a question id: bank slug, "--", title slug
 LEARNER_CHARS = 64
 COMPANY_CHARS = 100
+REASON_CHARS = 16  # a 👎's reason: wrong_question, incomplete, outdated, other
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -44,7 +45,7 @@ class Base(DeclarativeBase):
 
 
 class FeedbackRow(Base):
-    """A vote on an answer; with a user id (Slack's), one per user and message."""
+    """A vote on an answer; with a user id (Slack's, or a learner's), one per user and message."""
 
     __tablename__ = "feedback"
 
@@ -56,7 +57,8 @@ class FeedbackRow(Base):
     question_id: Mapped[str] = mapped_column(Text, nullable=False)
     helpful: Mapped[bool] = mapped_column(nullable=False)
     comment: Mapped[str | None] = mapped_column(Text)
-    user_id: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[str | None] = mapped_column(Text)  # Slack's user id, or the web/API learner id
+    reason: Mapped[str | None] = mapped_column(String(REASON_CHARS))  # why a 👎: see service.feedback.REASONS
 
     __table_args__ = (
         Index(
