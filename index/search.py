@@ -20,7 +20,7 @@ modes, the others are for ``qbank eval --modes``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 import numpy as np
@@ -45,6 +45,7 @@ from index.components import (
     RecordScores,
     top_positions,
 )
+from index.components.boost import BoostConfig, FeedbackBoostStage, VoteBook
 from index.components.rerank import (
     ChatCompleter,
     LateInteractionReranker,
@@ -97,11 +98,15 @@ class Searcher:
         weights: FusionWeights | None = None,
         llm: ChatCompleter | None = None,
         llm_rerank: bool = False,
+        votes: VoteBook | None = None,
+        boost: BoostConfig | None = None,
     ) -> None:
         """Fusion weights and abstention floors: the arguments when given, else
         the index's calibration (``qbank tune``) when it fits its model, else
         the built-in defaults.  ``llm`` (an OpenAI-compatible client) enables
-        the ``hybrid-llm`` pipeline; with ``llm_rerank`` it is what ``hybrid`` does."""
+        the ``hybrid-llm`` pipeline; with ``llm_rerank`` it is what ``hybrid`` does.
+        ``votes`` (learners' feedback) makes every pipeline end with the bounded
+        feedback boost (``index.components.boost``), configured by ``boost``."""
         self.artifact = artifact
         self.embedder = embedder
         self.records = artifact.records
@@ -152,6 +157,9 @@ class Searcher:
                 self.pipelines["hybrid"] = self.pipelines["hybrid-llm"]
         elif llm_rerank:
             raise ValueError("llm_rerank needs an llm")
+        if votes is not None:
+            stage = FeedbackBoostStage(votes, self.doc_ids, embedder.encode_query, boost)
+            self.pipelines = {name: replace(p, stages=(*p.stages, stage)) for name, p in self.pipelines.items()}
         assert set(self.pipelines) | NEEDS_LLM == set(PIPELINES)
         self._absent = RecordScores.zeros(len(self.doc_ids))
 

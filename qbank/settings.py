@@ -127,6 +127,26 @@ class Settings(BaseSettings):
     query_log_days: int = Field(
         90, ge=1, le=3650, description="Days a query log row is kept; older rows are deleted at start and every hour."
     )
+    feedback_boost: bool = Field(
+        False,
+        description="Let learners' 👍/👎 move ranking, bounded: a record's score for queries near the ones voted on "
+        'is multiplied by 1/cap … cap, once enough distinct learners voted (README, "Feedback in ranking").',
+    )
+    feedback_boost_min_learners: int = Field(
+        3, ge=2, le=1000, description="Distinct learners who must have voted near a query before their votes move it."
+    )
+    feedback_boost_cap: float = Field(
+        1.25, gt=1.0, le=2.0, description="The most a boost multiplies a score by (and 1/cap the least)."
+    )
+    feedback_boost_neighbourhood: float = Field(
+        0.75, gt=0.0, le=1.0, description="Cosine between two queries at which a vote on one counts for the other."
+    )
+    feedback_boost_refresh_s: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        description="Seconds between loads of the votes (others' replicas' votes show up by then).",
+    )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint for optional answer generation.")
     llm_model: str | None = Field(None, description="Model name for the LLM endpoint.")
     llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint, if it needs one.")

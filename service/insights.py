@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from index.components.abstain import AbstentionConfig
 from ingest.models import Question, QuickRef
-from service.feedback import FeedbackStore
+from service.feedback import FeedbackRecord, FeedbackStore
 from service.gaps import Gap, GapClusterer, normalized
 from service.store.queries import QueryLogStore
 
@@ -68,6 +68,7 @@ class QuestionVotes:
     up: int
     down: int
     comments: tuple[Comment, ...]  # the latest first
+    reasons: tuple[tuple[str, int], ...] = ()  # why the 👎 (service.feedback.REASONS), the most given first
 
     @property
     def down_rate(self) -> float:
@@ -182,20 +183,26 @@ class InsightsReport:
         return tuple(sorted(weak, key=lambda a: (-a.count, a.dense, a.text))[: self.top])
 
     def _votes(self, since: datetime, records: Records) -> tuple[QuestionVotes, ...]:
-        by_question: dict[str, list[tuple[bool, str | None, float]]] = {}
+        by_question: dict[str, list[FeedbackRecord]] = {}
         for vote in self.feedback.all(since=since.timestamp()):
-            by_question.setdefault(vote.question_id, []).append((vote.helpful, vote.comment, vote.created_at))
+            by_question.setdefault(vote.question_id, []).append(vote)
         votes = [
             QuestionVotes(
                 question_id=question_id,
                 title=_title(records, question_id),
-                up=sum(helpful for helpful, _, _ in given),
-                down=sum(not helpful for helpful, _, _ in given),
+                up=sum(v.helpful for v in given),
+                down=sum(not v.helpful for v in given),
                 comments=tuple(
-                    Comment(comment.strip(), helpful, datetime.fromtimestamp(at, UTC))
-                    for helpful, comment, at in sorted(given, key=lambda v: -v[2])
-                    if comment and comment.strip()
+                    Comment(v.comment.strip(), v.helpful, datetime.fromtimestamp(v.created_at, UTC))
+                    for v in sorted(given, key=lambda v: -v.created_at)
+                    if v.comment and v.comment.strip()
                 )[:COMMENTS],
+                reasons=tuple(
+                    sorted(
+                        Counter(v.reason for v in given if v.reason and not v.helpful).items(),
+                        key=lambda item: (-item[1], item[0]),
+                    )
+                ),
             )
             for question_id, given in by_question.items()
         ]

@@ -46,6 +46,10 @@ class QuestionVotesPublic(BaseModel):
     down: int
     down_rate: float
     comments: list[CommentPublic] = Field(description="The latest first, up to 5.")
+    reasons: dict[str, int] = Field(
+        default_factory=dict,
+        description="Why 👎, as the voters said (wrong_question, incomplete, outdated, other), the most given first.",
+    )
 
 
 class CountPublic(BaseModel):
@@ -128,6 +132,7 @@ def insights_public(found: Insights, query_log: bool, retention_days: int) -> In
                 down=v.down,
                 down_rate=round(v.down_rate, 4),
                 comments=[CommentPublic(text=c.text, helpful=c.helpful, at=c.at) for c in v.comments],
+                reasons=dict(v.reasons),
             )
             for v in found.votes
         ],

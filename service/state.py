@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.components.boost import BoostConfig
 from index.dense import set_search_threads
 from index.embed import Embedder
 from index.engine import load_or_build
@@ -22,6 +23,7 @@ from qbank.answer import AnswerComposer
 from qbank.answer.generate import AnswerWriter
 from qbank.answer.llm import LLMClient
 from qbank.settings import Settings, settings_embedder
+from service.boost import FeedbackBoost
 from service.feedback import FeedbackStore
 from service.gaps import GapClusterer
 from service.insights import InsightsReport
@@ -58,6 +60,11 @@ class ServiceState:
         self.embedder = embedder or settings_embedder(settings)
         self.store = Store(settings.store_url, legacy_feedback=settings.feedback_file)
         self.feedback = FeedbackStore(self.store)
+        self.boost = (
+            FeedbackBoost(self.feedback, self.embedder, settings.feedback_boost_refresh_s)
+            if settings.feedback_boost
+            else None
+        )
         self.practice = PracticeStore(self.store)
         self.query_log = QueryLog(self.store, settings.query_log, settings.query_log_days)
         self.insights = InsightsReport(self.query_log.rows, self.feedback, GapClusterer(self.embedder))
@@ -79,6 +86,12 @@ class ServiceState:
             self.embedder,
             llm=self.rerank_llm,
             llm_rerank=self.settings.llm_rerank and self.rerank_llm is not None,
+            votes=self.boost.book if self.boost else None,
+            boost=BoostConfig(
+                self.settings.feedback_boost_min_learners,
+                self.settings.feedback_boost_cap,
+                self.settings.feedback_boost_neighbourhood,
+            ),
         )
         return Engine(artifact=artifact, searcher=searcher, composer=AnswerComposer(searcher))
 
@@ -101,6 +114,8 @@ class ServiceState:
         self.query_log.start()
         self.embedder.load()
         set_search_threads(self.settings.query_threads)
+        if self.boost is not None:
+            self.boost.start()
         artifact = load_or_build(
             Path(self.settings.index_dir), Path(self.settings.content_dir), self.embedder, self.settings.dense_index
         )
@@ -137,6 +152,8 @@ class ServiceState:
             return {"reloaded": True, "counts": artifact.manifest.counts, "built_at": artifact.manifest.built_at}
 
     def close(self) -> None:
+        if self.boost is not None:
+            self.boost.close()
         self.embedder.close()
         self.query_log.close()
         self.store.close()

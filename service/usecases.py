@@ -184,4 +184,6 @@ def record_feedback(
     stored = state.feedback.add(question_id, helpful, source, message_id, query, comment, user_id, reason)
     if stored.previous != helpful:
         state.metrics.feedback.labels(source, str(helpful).lower()).inc()
+    if state.boost is not None:
+        state.boost.voted()
     return stored

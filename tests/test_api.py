@@ -620,3 +620,51 @@ def test_base_url_is_the_public_url_or_the_request_address() -> None:
     assert base_url(request, unset) == "https://qbank.example.org/qbank"
     given = Settings(_env_file=None, public_url="https://public.example.com/")  # type: ignore[call-arg]
     assert given.public_url_set and base_url(request, given) == "https://public.example.com"
+
+
+def _learner_votes(app_client: TestClient, query: str, votes: dict[str, bool], learners: int) -> None:
+    """``learners`` browsers, each a learner of its own, vote on the records of ``votes`` for ``query``."""
+    for _ in range(learners):
+        browser = TestClient(app_client.app)  # its own cookie jar: a learner of its own (lifespan is app_client's)
+        for record, helpful in votes.items():
+            vote = {"query": query, "question_id": record, "helpful": helpful, "source": "web", "message_id": record}
+            assert browser.post("/api/feedback", json=vote).status_code == 201
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_learners_votes_move_search_scores_within_the_cap_only_when_the_boost_is_on(
+    embedder: Embedder, built: IngestReport, tmp_path: Path, enabled: bool
+) -> None:
+    """Six learners 👎 the first result and 👍 the second, through the API, for
+    the query they asked: with the boost on, the first scores 0.8× and the
+    second 1.25× for that query (two learners moved nothing, and an unrelated
+    query nothing); off (the default), votes are stored and rank nothing."""
+    settings = service_settings(built.path, tmp_path, feedback_boost=enabled)
+    query = "how does dropout prevent overfitting"
+    with TestClient(create_app(settings, background_load=False, embedder=embedder)) as client:
+        state = client.app.state.qbank  # type: ignore[attr-defined]
+
+        def scores(q: str) -> dict[str, float]:
+            return {h["id"]: h["score"] for h in client.get("/api/search", params={"q": q, "k": 5}).json()["hits"]}
+
+        def voted(learners: int) -> None:
+            _learner_votes(client, query, {first: False, second: True}, learners)
+            if state.boost:  # votes reach the ranking through the background loader
+                assert state.boost.refreshed()
+
+        before, other = scores(query), scores("gradient boosting vs random forest")
+        first, second = list(before)[:2]
+        voted(2)
+        assert scores(query) == before  # fewer learners than the minimum (3)
+        voted(4)
+        after = scores(query)
+        assert scores("gradient boosting vs random forest") == other
+    assert len(feedback_rows(settings)) == 12
+    if not enabled:
+        assert after == before
+        return
+    assert after[first] == pytest.approx(before[first] * 0.8, rel=1e-3)
+    assert after[second] == pytest.approx(before[second] * 1.25, rel=1e-3)
+    assert {r: s for r, s in after.items() if r not in (first, second)} == {
+        r: s for r, s in before.items() if r not in (first, second) and r in after
+    }

@@ -85,14 +85,14 @@ def world(embedder: Embedder, built: IngestReport, tmp_path_factory: pytest.Temp
             assert len(answers) == 1, f"{item['q']!r} was answered one time and not another"
             replayed.append(Replayed(item["q"], item["via"], item["times"], item["topic"], answers.pop()))
         votes = [
-            (DROPOUT, False, "too long, I wanted the short version"),
-            (DROPOUT, False, None),
-            (DROPOUT, True, "clear"),
-            ("machine-learning--explain-l1-lasso-vs-l2-ridge-regularization", True, None),
+            (DROPOUT, False, "too long, I wanted the short version", "other"),
+            (DROPOUT, False, None, "incomplete"),
+            (DROPOUT, True, "clear", None),
+            ("machine-learning--explain-l1-lasso-vs-l2-ridge-regularization", True, None, None),
         ]
-        for question_id, helpful, comment in votes:
+        for question_id, helpful, comment, reason in votes:
             body = {"question_id": question_id, "helpful": helpful, "query": "q", "comment": comment, "source": "web"}
-            assert client.post("/api/feedback", json=body).status_code == 201
+            assert client.post("/api/feedback", json=body | {"reason": reason}).status_code == 201
         assert client.app.state.qbank.query_log.flush(10)  # type: ignore[attr-defined]
         yield World(client, settings, replayed)
 
@@ -152,6 +152,9 @@ def test_most_asked_questions_companies_and_votes(world: World) -> None:
     assert (votes["question_id"], votes["up"], votes["down"]) == (DROPOUT, 1, 2)
     assert votes["down_rate"] == pytest.approx(2 / 3, abs=1e-4)
     assert [c["text"] for c in votes["comments"]] == ["clear", "too long, I wanted the short version"]
+    assert votes["reasons"] == {"incomplete": 1, "other": 1}
+    page = world.client.get("/admin", headers=ADMIN).text
+    assert "<td>Incomplete: 1<br>Something else: 1</td>" in page
 
 
 def test_the_gaps_export_as_csv_and_json_all_or_one(world: World) -> None:

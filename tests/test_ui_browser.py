@@ -242,15 +242,31 @@ def test_thumbs_post_feedback_that_is_stored(page, server: Server) -> None:
         second.get_by_role("button", name="Not helpful").click()
     expect(second.locator(".feedback-status")).to_have_text("Thanks for the feedback.")
 
+    # 👎 asks why, keyboard first: the first reason has the focus; Send with nothing chosen says what to do
+    why = second.get_by_role("group", name="What was wrong with it? (optional)")
+    expect(why.get_by_role("radio", name="Answered a different question")).to_be_focused()
+    why.get_by_role("button", name="Send").click()
+    expect(why.get_by_role("alert")).to_have_text("Pick a reason or write a comment, or press Skip.")
+    why.get_by_role("radio", name="Incomplete").check()
+    why.get_by_role("textbox", name="Comment").fill("no mention of double descent")
+    with page.expect_response("**/api/feedback") as reasoned:
+        why.get_by_role("button", name="Send").click()
+    assert reasoned.value.status == 201 and reasoned.value.json()["replaced"] is True
+    expect(second.locator(".feedback-status")).to_have_text('Thanks: noted as "Incomplete".')
+    expect(why).to_have_count(0)
+
     with sqlite3.connect(server.database_path) as db:
         rows = db.execute(
-            "SELECT question_id, helpful, source, query, message_id FROM feedback ORDER BY id DESC LIMIT 2"
+            "SELECT question_id, helpful, source, query, message_id, reason, comment, user_id"
+            " FROM feedback ORDER BY id DESC LIMIT 2"
         ).fetchall()
     assert [r[:4] for r in rows] == [
         (BIAS_VARIANCE, 0, "web", "Explain the bias-variance tradeoff"),
         (PRF1, 1, "web", "explain precision recall and f1"),
     ]
     assert all(re.fullmatch(r"[0-9a-f]{32}", r[4]) for r in rows)
+    assert rows[0][5:7] == ("incomplete", "no mention of double descent")  # the 👎 itself, with its reason
+    assert rows[0][7] and rows[0][7] == rows[1][7]  # both votes are this browser's learner's
 
 
 def test_off_topic_question_abstains_and_offers_what_it_can_help_with(page) -> None:

@@ -520,3 +520,13 @@ def test_a_bad_question_keeps_the_conversation_and_says_what_to_change(client: T
 def test_a_link_with_a_question_the_bank_refuses_is_a_422_page(client: TestClient) -> None:
     r = client.get("/", params={"c": _token([{"q": "a\x01b"}])})
     assert r.status_code == 422 and "control characters" in r.text
+
+
+def test_the_chat_page_offers_the_reasons_the_api_takes() -> None:
+    """chat.js lists a 👎's reasons itself (a static file): the same keys as service.feedback.REASONS, same labels."""
+    from service.feedback import REASONS
+
+    script = (Path(__file__).parents[1] / "service" / "static" / "chat.js").read_text()
+    listed = re.search(r"const REASONS = \{(.*?)\};", script, re.S)
+    assert listed is not None
+    assert dict(re.findall(r'(\w+): "([^"]+)"', listed.group(1))) == REASONS

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from service import admin
 from service.chart import day_chart
 from service.deps import StateDep
+from service.feedback import REASONS
 from service.routes.ui import CSP, templates
 
 router = APIRouter(include_in_schema=False)
@@ -58,6 +59,7 @@ def insights_page(request: Request, state: StateDep, days: Annotated[int, Query(
         "periods": sorted({*PERIODS, days}),
         "query_log": state.settings.query_log,
         "retention_days": state.settings.query_log_days,
+        "reasons": REASONS,
     }
     return _page(request, "admin.html", context)
 

@@ -361,10 +361,88 @@
       if (!response.ok) throw new Error(await errorDetail(response));
       button.setAttribute("aria-pressed", "true");
       status.textContent = "Thanks for the feedback.";
+      if (!helpful) button.closest(".feedback").after(reasonForm(question, final, status));
     } catch (error) {
       for (const b of buttons) b.disabled = false;
       status.textContent = `Feedback not saved: ${error.message}`;
     }
+  }
+
+  // After a 👎: why?  The same vote sent again with its reason replaces it
+  // (the server keeps one vote per learner and message).  The keys are
+  // service/feedback.py REASONS.
+  const REASONS = {
+    wrong_question: "Answered a different question",
+    incomplete: "Incomplete",
+    outdated: "Outdated or wrong",
+    other: "Something else",
+  };
+  let reasonForms = 0;
+
+  function reasonForm(question, final, status) {
+    const form = el("form", "feedback-reason");
+    const fieldset = el("fieldset");
+    fieldset.append(el("legend", "", "What was wrong with it? (optional)"));
+    const id = `reason-${++reasonForms}`;
+    for (const [value, label] of Object.entries(REASONS)) {
+      const choice = el("label", "reason-choice");
+      const radio = el("input");
+      radio.type = "radio";
+      radio.name = id;
+      radio.value = value;
+      choice.append(radio, el("span", "", label));
+      fieldset.append(choice);
+    }
+    const commentLabel = el("label", "reason-comment");
+    const comment = el("textarea");
+    comment.rows = 2;
+    comment.maxLength = 2000;
+    comment.placeholder = "What did you expect? (optional)";
+    commentLabel.append(el("span", "visually-hidden", "Comment"), comment);
+    const send = el("button", "", "Send");
+    send.type = "submit";
+    const skip = el("button", "", "Skip");
+    skip.type = "button";
+    const error = el("p", "reason-error");
+    error.setAttribute("role", "alert");
+    const actions = el("div", "reason-actions");
+    actions.append(send, skip);
+    fieldset.append(commentLabel, actions, error);
+    form.append(fieldset);
+    skip.addEventListener("click", () => form.remove());
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const reason = form.elements[id].value || (comment.value.trim() ? "other" : "");
+      if (!reason) {
+        error.textContent = "Pick a reason or write a comment, or press Skip.";
+        return;
+      }
+      send.disabled = true;
+      error.textContent = "";
+      try {
+        const response = await fetch("/api/feedback", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({
+            message_id: final.message_id,
+            query: question.slice(0, 2000),
+            question_id: final.sources[0].id,
+            helpful: false,
+            source: "web",
+            reason,
+            comment: comment.value.trim().slice(0, 2000) || null,
+          }),
+        });
+        if (!response.ok) throw new Error(await errorDetail(response));
+        form.remove();
+        status.textContent = `Thanks: noted as "${REASONS[reason]}".`;
+      } catch (err) {
+        send.disabled = false; // the choice and the comment stay for another try
+        error.textContent = `Not saved: ${err.message}`;
+      }
+    });
+    queueMicrotask(() => form.querySelector("input").focus());
+    return form;
   }
 
   function abridged(markdown) {
