@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
 
 from index.embed import Embedder
 from service.store.queries import TextCount
@@ -120,6 +118,10 @@ class GapClusterer:
         vectors /= np.where(norms == 0, 1.0, norms)  # a text without a vector is like nothing else
         distances = 1.0 - np.clip(vectors @ vectors.T, -1.0, 1.0)
         np.fill_diagonal(distances, 0.0)
+        # Imported here: the insights are looked at now and then, and the import costs a start ~0.2 s.
+        from scipy.cluster.hierarchy import fcluster, linkage
+        from scipy.spatial.distance import squareform
+
         tree = linkage(squareform(distances, checks=False), method="average")
         return [int(c) for c in fcluster(tree, t=1.0 - self.similarity, criterion="distance")]
 
