@@ -262,10 +262,10 @@ def mock_eval_command(
     F1, agreement and kappa over every (answer, signal) pair, for each mix of lexical and
     embedding similarity and each threshold, dev and test apart; says which setting the dev
     split supports and whether it is the one shipped (exit 2 when not)."""
-    from eval.mock import DATA, MockDataError, judge, load_items
+    from eval.mock import DATA, TOPIC_FLOORS, MockDataError, judge, load_items
     from eval.mock_report import build, text, write
     from index.store import IndexLoadError
-    from qbank.mock import DENSE_WEIGHT, THRESHOLD, MockScorer
+    from qbank.mock import DENSE_WEIGHT, THRESHOLD, TOPIC_FLOOR, MockScorer
 
     logging.basicConfig(level="WARNING", format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     data = data or DATA
@@ -273,12 +273,15 @@ def mock_eval_command(
         settings, embedder, artifact = _open_index(index, content)
         questions = {q.id: q for q in artifact.questions}
         items = load_items(data, questions)
-        judgements = judge(MockScorer(embedder, artifact.sparse), items, questions)
+        by_floor = {
+            floor: judge(MockScorer(embedder, artifact.sparse, topic_floor=floor), items, questions)
+            for floor in sorted({*TOPIC_FLOORS, TOPIC_FLOOR})
+        }
     except MockDataError as exc:
         raise _fail(f"{exc}\nfix the labelled answers before running it") from exc
     except (IndexLoadError, FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from exc
-    report = build(judgements, THRESHOLD, DENSE_WEIGHT)
+    report = build(by_floor, TOPIC_FLOOR, THRESHOLD, DENSE_WEIGHT)
     info = {
         "date": dt.date.today().isoformat(),
         "data": _shown(data),
@@ -290,11 +293,15 @@ def mock_eval_command(
     typer.echo(f"reports: {_shown(summary)}, {_shown(raw)}")
     chosen = report.chosen
     if report.shipped_is_chosen:
-        typer.secho(f"shipped threshold {THRESHOLD}, dense_weight {DENSE_WEIGHT}: the dev split's best", fg="green")
+        typer.secho(
+            f"shipped topic_floor {TOPIC_FLOOR}, threshold {THRESHOLD}, dense_weight {DENSE_WEIGHT}: "
+            "the dev split's best",
+            fg="green",
+        )
     else:
         typer.secho(
-            f"the dev split supports threshold {chosen.threshold}, dense_weight {chosen.dense_weight}; "
-            f"qbank/mock/scorer.py ships {THRESHOLD}, {DENSE_WEIGHT}",
+            f"the dev split supports topic_floor {report.chosen_floor}, threshold {chosen.threshold}, dense_weight "
+            f"{chosen.dense_weight}; qbank/mock/scorer.py ships {TOPIC_FLOOR}, {THRESHOLD}, {DENSE_WEIGHT}",
             fg=typer.colors.RED,
         )
         raise typer.Exit(code=2)

@@ -33,9 +33,10 @@ from qbank.mock.signals import strong_signals
 
 DATA = Path(__file__).resolve().parent / "data" / "mock_answers.jsonl"
 SPLIT_SEED = "qbank-mock-1"
-KINDS = ("strong", "partial", "paraphrase", "weak", "misconception", "off_topic")
+KINDS = ("strong", "partial", "paraphrase", "weak", "misconception", "off_topic", "nonsense")
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)  # dense_weight: 0 is lexical alone, 1 the embedding alone
 THRESHOLDS = tuple(round(0.01 * i, 2) for i in range(1, 61))  # 0.01 .. 0.60
+TOPIC_FLOORS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  # the scorer's topic_floor: each needs its own judging
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,11 @@ def agreement(judgements: Iterable[Judgement], threshold: float, dense_weight: f
 def best(judgements: Sequence[Judgement], dense_weight: float) -> Agreement:
     """The threshold with the best F1 for one mix; a tie goes to the higher threshold."""
     return max((agreement(judgements, t, dense_weight) for t in THRESHOLDS), key=lambda a: (a.f1, a.threshold))
+
+
+def best_mix(judgements: Sequence[Judgement]) -> Agreement:
+    """The mix and threshold with the best F1; ties go to the higher threshold."""
+    return max((best(judgements, w) for w in WEIGHTS), key=lambda a: (a.f1, a.threshold))
 
 
 def split(judgements: Iterable[Judgement], name: str) -> list[Judgement]:

@@ -11,7 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eval.mock import KINDS, THRESHOLDS, WEIGHTS, Agreement, Judgement, agreement, best, by_kind, disagreements, split
+from eval.mock import (
+    KINDS,
+    THRESHOLDS,
+    WEIGHTS,
+    Agreement,
+    Judgement,
+    agreement,
+    best,
+    best_mix,
+    by_kind,
+    disagreements,
+    split,
+)
 
 CURVE = tuple(t for t in THRESHOLDS if round(t * 100) % 2 == 0 and t <= 0.3)  # every 0.02 up to 0.30
 
@@ -26,16 +38,31 @@ class MockReport:
     shipped_figures: dict[str, dict[str, float | int]]
     disagreements: list[dict[str, object]]
     items: dict[str, int]
+    # topic_floor: each floor's best dev mix and its test figures; the shipped floor and the dev split's best
+    floors: list[dict[str, Any]]
+    shipped_floor: float
+    chosen_floor: float
 
     @property
     def shipped_is_chosen(self) -> bool:
-        return self.shipped == (self.chosen.threshold, self.chosen.dense_weight)
+        same_mix = self.shipped == (self.chosen.threshold, self.chosen.dense_weight)
+        return same_mix and self.shipped_floor == self.chosen_floor
 
 
-def build(judgements: Sequence[Judgement], threshold: float, dense_weight: float) -> MockReport:
+def build(
+    by_floor: dict[float, list[Judgement]], topic_floor: float, threshold: float, dense_weight: float
+) -> MockReport:
+    """``by_floor``: the judgements at each topic floor; the rest of the report is the shipped floor's."""
+    floors: list[dict[str, Any]] = []
+    for floor, judged in sorted(by_floor.items()):
+        mix = best_mix(split(judged, "dev"))
+        test_figures = agreement(split(judged, "test"), mix.threshold, mix.dense_weight).figures()
+        floors.append({"topic_floor": floor, "dev": mix.figures(), "test": test_figures})
+    chosen_floor = float(max(floors, key=lambda f: (f["dev"]["f1"], -f["topic_floor"]))["topic_floor"])  # tie: lower
+    judgements = by_floor[topic_floor]
     dev, test = split(judgements, "dev"), split(judgements, "test")
     per_mix = [best(dev, w) for w in WEIGHTS]
-    chosen = max(per_mix, key=lambda a: (a.f1, a.threshold))
+    chosen = best_mix(dev)
     mixes = [{"dev": a.figures(), "test": agreement(test, a.threshold, a.dense_weight).figures()} for a in per_mix]
     curve = [
         {
@@ -57,6 +84,9 @@ def build(judgements: Sequence[Judgement], threshold: float, dense_weight: float
         },
         disagreements=disagreements(judgements, threshold, dense_weight),
         items={name: len({j.item.id for j in split(judgements, name)}) for name in ("dev", "test", "all")},
+        floors=floors,
+        shipped_floor=topic_floor,
+        chosen_floor=chosen_floor,
     )
 
 
@@ -84,9 +114,30 @@ def markdown(report: MockReport, info: dict[str, str]) -> str:
         f"{report.items['test']} test), {report.shipped_figures['all']['pairs']} (answer, signal) pairs. "
         f"Model: {info['model']} ({info['encoder']}).",
         "",
-        f"Shipped: threshold {t}, dense_weight {w}. Dev split's best F1: threshold {report.chosen.threshold}, "
+        f"Shipped: topic_floor {report.shipped_floor}, threshold {t}, dense_weight {w}. Dev split's best F1: "
+        f"topic_floor {report.chosen_floor}, threshold {report.chosen.threshold}, "
         f"dense_weight {report.chosen.dense_weight}"
         + (" (the same)." if report.shipped_is_chosen else " (**differs from the shipped setting**)."),
+        "",
+        "## Each topic floor at its best dev mix and threshold",
+        "",
+        "A sentence's closeness to the question's topic counts as at least the floor, so a sentence far from",
+        'both the topic and a signal (nonsense, "I don\'t know") is not closer to the signal by chance.',
+        "",
+        _row(["topic_floor", "dense_weight", "threshold", "dev F1", "test F1"]),
+        _row(["---"] * 5),
+        *(
+            _row(
+                [
+                    f["topic_floor"],
+                    f["dev"]["dense_weight"],
+                    f["dev"]["threshold"],
+                    f"{f['dev']['f1']:.3f}",
+                    f"{f['test']['f1']:.3f}",
+                ]
+            )
+            for f in report.floors
+        ),
         "",
         "## Shipped setting",
         "",
@@ -142,6 +193,13 @@ def text(report: MockReport) -> str:
     for name, f in report.shipped_figures.items():
         out.append(f"{name:8}{f['pairs']:>6}" + "".join(f"{v:>7}" for v in _prf(f)))
     out.append("")
+    out.append(f"{'floor':>7}{'weight':>7}{'thr':>6}  {'dev F1':>7}  {'test F1':>8}")
+    for row in report.floors:
+        d, t = row["dev"], row["test"]
+        out.append(
+            f"{row['topic_floor']:>7}{d['dense_weight']:>7}{d['threshold']:>6}  {d['f1']:>7.3f}  {t['f1']:>8.3f}"
+        )
+    out.append("")
     out.append(f"{'weight':>7}{'thr':>6}  {'dev F1':>7}{'dev agr':>8}  {'test F1':>8}{'test agr':>9}")
     for m in report.mixes:
         d, t = m["dev"], m["test"]
@@ -159,7 +217,13 @@ def write(report: MockReport, out: Path, info: dict[str, str]) -> tuple[Path, Pa
     data = out / f"{info['date']}-mock.json"
     payload = {
         "info": info,
-        "shipped": {"threshold": report.shipped[0], "dense_weight": report.shipped[1]},
+        "shipped": {
+            "threshold": report.shipped[0],
+            "dense_weight": report.shipped[1],
+            "topic_floor": report.shipped_floor,
+        },
+        "dev_best_topic_floor": report.chosen_floor,
+        "floors": report.floors,
         "dev_best": report.chosen.figures(),
         "shipped_figures": report.shipped_figures,
         "mixes": report.mixes,

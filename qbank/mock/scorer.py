@@ -40,6 +40,9 @@ from qbank.mock.signals import Signal, TermWeights, key_terms, strong_signals, w
 # Fitted on the dev split of eval/data/mock_answers.jsonl by `qbank mock-eval` (README, "Mock interviewer").
 THRESHOLD = 0.08
 DENSE_WEIGHT = 0.75
+# A sentence's closeness to the topic counts as at least this much, so one far from both the signal and
+# the topic ("asdf jkl", "I don't know") is not "closer to the signal than to the topic" by chance.
+TOPIC_FLOOR = 0.15
 MAX_SENTENCES = 60
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 
@@ -98,6 +101,7 @@ class MockScorer:
         sparse: SparseIndex,
         threshold: float = THRESHOLD,
         dense_weight: float = DENSE_WEIGHT,
+        topic_floor: float = TOPIC_FLOOR,
         key_term_count: int = 8,
         probe_count: int = 3,
     ) -> None:
@@ -111,6 +115,7 @@ class MockScorer:
         self.weights = TermWeights(sparse)
         self.threshold = threshold
         self.dense_weight = dense_weight
+        self.topic_floor = topic_floor
         self.key_term_count = key_term_count
         self.probe_count = probe_count
 
@@ -123,7 +128,9 @@ class MockScorer:
         vectors = self.embedder.encode([question.title, *(s.content for s in signals), *parts])
         topic, signal_vectors, part_vectors = vectors[0], vectors[1 : len(signals) + 1], vectors[len(signals) + 1 :]
         # How much more each sentence is about a signal than about the question in general.
-        contrast = signal_vectors @ part_vectors.T - part_vectors @ topic if parts else None
+        contrast = (
+            signal_vectors @ part_vectors.T - np.maximum(part_vectors @ topic, self.topic_floor) if parts else None
+        )
         used = set(tokenize(answer))
         title = set(tokenize(question.title))
         out = []
