@@ -117,7 +117,7 @@ class Searcher:
         self.lexical = LexicalRetriever(artifact.sparse)
         self.dense = DenseRetriever(artifact.dense, embedder, len(artifact.chunks), dense_candidates)
         self.aggregate = RecordAggregator(artifact.chunks, self.doc_ids)
-        self.filter = FilterMask(self.records, self.doc_ids)
+        self.filter = FilterMask(self.records, self.doc_ids, artifact.quick_refs)
         calibration = artifact.calibration
         self.weights = weights or (calibration.fusion if calibration else FusionWeights())
         self.abstention = Abstention(artifact.sparse, abstention or (calibration.abstention if calibration else None))

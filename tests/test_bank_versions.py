@@ -22,7 +22,9 @@ import pytest
 from conftest import EXTRA_BANKS, ML_BANK, ML_CURRENT
 
 from index.build import relink
+from index.components.filtering import FilterMask
 from index.embed import Embedder
+from index.filters import Filters
 from ingest.linking import refine_links
 from ingest.models import Question, QuickRef
 from ingest.pipeline import Corpus, ingest_dir
@@ -317,6 +319,26 @@ def test_a_row_links_to_another_banks_answer_at_build_time(two_banks: Corpus) ->
     assert isinstance(bisect, Question) and bisect.quick_ref_ids == ("git--qr-4",)
     row_chunk = next(c for c in corpus.chunks if c.record_id == "git--qr-4")
     assert row_chunk.doc_id == BISECT  # searched as the answer it links to
+
+
+def test_an_answer_a_row_links_to_from_another_bank_passes_that_banks_filter(two_banks: Corpus) -> None:
+    """git's row 4 searches as vcs's bisect answer: filtered to git, the
+    answer is still found (the row's own bank lists it); its other fields
+    filter as they are."""
+    axis = {c.id: k for k, c in enumerate(two_banks.chunks)}
+    vectors = np.eye(len(two_banks.chunks), dtype=np.float32)
+    vectors[axis["git--qr-4#row"]] = vectors[axis[f"{BISECT}#title"]]
+    corpus = relink(two_banks, vectors)
+    doc_ids = sorted({c.doc_id for c in corpus.chunks})
+    mask = FilterMask(corpus.records, doc_ids, corpus.quick_refs)
+
+    def passes(filters: Filters) -> set[str]:
+        return {doc_ids[i] for i in mask.run(filters)}
+
+    assert BISECT in passes(Filters(bank="vcs")) and BISECT in passes(Filters(bank="git"))
+    assert BISECT in passes(Filters(bank="Version Control Interview Questions"))
+    assert BISECT not in passes(Filters(bank="git", difficulty="Hard"))  # Medium, wherever it is listed
+    assert "vcs--what-is-a-rebase" not in passes(Filters(bank="git"))  # no git row links to it
 
 
 @pytest.mark.parametrize(

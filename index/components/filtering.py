@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -17,9 +18,19 @@ class FilterMask:
 
     MAX_CACHED = 256
 
-    def __init__(self, records: Mapping[str, Question | QuickRef], doc_ids: Sequence[str]) -> None:
+    def __init__(
+        self, records: Mapping[str, Question | QuickRef], doc_ids: Sequence[str], rows: Sequence[QuickRef] = ()
+    ) -> None:
+        """``rows``: the quick-reference rows; a row linked to another bank's
+        answer lists that answer in the row's bank too, so a bank filter keeps
+        it (the row's own text searches into that answer, having no record)."""
         self.records = records
         self.doc_ids = list(doc_ids)
+        self.listed: dict[str, list[Question | QuickRef]] = {}
+        for row in rows:
+            answer = records.get(row.question_id) if row.question_id else None
+            if answer is not None and answer.bank_slug != row.bank_slug:
+                self.listed.setdefault(answer.id, []).append(replace(answer, bank=row.bank, bank_slug=row.bank_slug))
         self._every = np.arange(len(self.doc_ids))
         self._pools: dict[Filters, np.ndarray] = {}
 
@@ -28,9 +39,14 @@ class FilterMask:
             return self._every
         pool = self._pools.get(filters)
         if pool is None:
-            mask = np.asarray([filters.matches(self.records[d]) for d in self.doc_ids], dtype=bool)
+            mask = np.asarray([self._matches(filters, d) for d in self.doc_ids], dtype=bool)
             pool = np.flatnonzero(mask)
             if len(self._pools) >= self.MAX_CACHED:
                 self._pools.clear()
             self._pools[filters] = pool
         return pool
+
+    def _matches(self, filters: Filters, record_id: str) -> bool:
+        if filters.matches(self.records[record_id]):
+            return True
+        return bool(filters.bank) and any(filters.matches(as_listed) for as_listed in self.listed.get(record_id, ()))
