@@ -117,7 +117,7 @@ class FeedbackStore:
         query = select(FeedbackRow).order_by(FeedbackRow.id)
         if since is not None:
             query = query.where(FeedbackRow.created_at >= since)
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             return [
                 FeedbackRecord(
                     id=r.id,
@@ -135,7 +135,7 @@ class FeedbackStore:
             ]
 
     def counts(self) -> dict[tuple[str, bool], int]:
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             rows = session.execute(
                 select(FeedbackRow.source, FeedbackRow.helpful, func.count()).group_by(
                     FeedbackRow.source, FeedbackRow.helpful

@@ -204,3 +204,28 @@ def test_every_process_on_one_store_gets_the_same_secret_made_once(store_url: st
     finally:
         for s in stores:
             s.close()
+
+
+def test_reads_go_on_while_a_writer_holds_its_transaction_open(store: Store) -> None:
+    """A writer's transaction is open (on SQLite: BEGIN IMMEDIATE, the write
+    lock): reads see what was committed before it, without waiting for it to end."""
+    feedback = FeedbackStore(store)
+    feedback.add("q-dropout", True, "web", "m-1", "dropout")
+    writing, read_done = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with store.transaction() as session:
+            session.execute(text("UPDATE feedback SET helpful = false"))
+            writing.set()
+            read_done.wait(60)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert writing.wait(30)
+        assert [v.helpful for v in feedback.all()] == [True]  # the committed vote, not the open change
+        assert feedback.counts() == {("web", True): 1}
+    finally:
+        read_done.set()
+        thread.join(30)
+    assert [v.helpful for v in feedback.all()] == [False]

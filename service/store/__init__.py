@@ -10,6 +10,8 @@ workers and replicas starting together migrate once.
 Every transaction on SQLite starts with ``BEGIN IMMEDIATE``: SQLite has one
 writer at a time, and a transaction that read first and writes later would
 otherwise fail when another writer got in between rather than wait its turn.
+A transaction that only reads (``Store.reading``) starts with a plain
+``BEGIN`` instead and reads its snapshot without the write lock.
 On PostgreSQL the repositories lock the rows they change (``FOR UPDATE``).
 """
 
@@ -33,6 +35,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_S = 30
 # Any fixed number: the PostgreSQL advisory lock that one migrating process holds.
 MIGRATION_LOCK = 0x71_62_61_6E_6B  # "qbank"
+READING = "qbank_reading"  # the execution option of Store.reading's connections
 
 
 def newest_revision() -> str:
@@ -67,7 +70,10 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reading transaction (Store.reading) takes no write lock: in WAL mode it reads a snapshot
+        # while a writer writes, instead of queueing behind it or holding one up.
+        reading = connection.get_execution_options().get(READING, False)
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine
 
@@ -84,6 +90,7 @@ class Store:
         self.legacy_feedback = legacy_feedback
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
+        self._readers: sessionmaker[Session] | None = None
 
     @property
     def dialect(self) -> str:
@@ -104,6 +111,7 @@ class Store:
                 engine = create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=20)
             self._engine = engine
             self._sessions = sessionmaker(engine, expire_on_commit=False)
+            self._readers = sessionmaker(engine.execution_options(**{READING: True}), expire_on_commit=False)
             self.migrate()
         except (OSError, SQLAlchemyError) as exc:
             self.close()
@@ -148,6 +156,14 @@ class Store:
         with self._sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only, in one transaction (on SQLite without the write lock)."""
+        if self._readers is None:
+            raise RuntimeError("Store.open() must be called first")
+        with self._readers.begin() as session:
+            yield session
+
     def run(self, work: Callable[[Session], T]) -> T:
         """``work`` in one transaction, run once more if it lost a race to insert
         a row another transaction inserted first (a unique key: ``IntegrityError``):
@@ -164,3 +180,4 @@ class Store:
             self._engine.dispose()
             self._engine = None
             self._sessions = None
+            self._readers = None

@@ -70,12 +70,12 @@ class PracticeStore:
         self.store = store
 
     def cards(self, learner: str) -> list[CardState]:
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             rows = session.scalars(select(CardRow).where(CardRow.learner_id == learner)).all()
             return [_state(r) for r in rows]
 
     def reviews(self, learner: str) -> list[ReviewRecord]:
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             rows = session.scalars(
                 select(ReviewRow).where(ReviewRow.learner_id == learner).order_by(ReviewRow.reviewed_at, ReviewRow.id)
             ).all()
@@ -111,7 +111,7 @@ class PracticeStore:
 
     def introduced_since(self, learner: str, since: datetime) -> int:
         """How many of the learner's cards had their first grade at or after ``since``."""
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             count = session.scalar(
                 select(func.count())
                 .select_from(CardRow)

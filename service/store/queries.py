@@ -105,7 +105,7 @@ class QueryLogStore:
         query = select(QueryRow).order_by(QueryRow.id)
         if since is not None:
             query = query.where(QueryRow.created_at >= since)
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             return [
                 LoggedQuery(
                     created_at=r.created_at,
@@ -125,7 +125,7 @@ class QueryLogStore:
             ]
 
     def turns(self, since: datetime) -> list[Turn]:
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             rows = session.execute(
                 select(QueryRow.created_at, QueryRow.surface, QueryRow.abstained, QueryRow.learner_id).where(
                     QueryRow.created_at >= since
@@ -143,7 +143,7 @@ class QueryLogStore:
             .order_by(count.desc(), QueryRow.searched)
             .limit(limit)
         )
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             rows = session.execute(query).all()
         return [TextCount(text, n, first, last) for text, n, first, last in rows]
 
@@ -169,7 +169,7 @@ class QueryLogStore:
             .order_by(count.desc(), QueryRow.searched)
             .limit(limit)
         )
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             rows = session.execute(query).all()
         return [TextCount(text, n, first, last, top, float(dense)) for text, top, n, first, last, dense in rows]
 
@@ -188,7 +188,7 @@ class QueryLogStore:
             .order_by(count.desc(), QueryRow.top_id)
             .limit(limit)
         )
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             return [(str(record_id), int(n)) for record_id, n in session.execute(query).all()]
 
     def companies(self, since: datetime, limit: int) -> list[tuple[str, int]]:
@@ -201,5 +201,5 @@ class QueryLogStore:
             .order_by(count.desc(), QueryRow.company)
             .limit(limit)
         )
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             return [(str(company), int(n)) for company, n in session.execute(query).all()]
