@@ -8,6 +8,7 @@ embedded with ``HashEmbedder``."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -28,6 +29,7 @@ from qbank.answer import AnswerComposer
 from service import learner, practice
 from service.accuracy import Accuracy, breakdown
 from service.app import create_app
+from service.chart import share_bars
 from service.state import Engine
 from service.store import Store
 from service.store.practice import PracticeStore, ReviewRecord
@@ -414,6 +416,84 @@ def test_progress_gives_accuracy_and_the_weakest_topics_each_with_a_practice_lin
     for field in ("accuracy_by_tag", "accuracy_by_difficulty", "weakest_topics"):
         assert schema["ProgressResponse"]["properties"][field]["description"]
     assert "not `again`" in schema["TagAccuracy"]["properties"]["recalled"]["description"]
+
+
+# -- the Progress page, rendered on the server -----------------------------------------------
+
+
+def test_the_progress_page_shows_the_learners_counts_accuracy_and_weakest_topics(client: TestClient) -> None:
+    me = new_learner(client)
+    for question_id, rating in ((L1, "again"), (DROPOUT, "good"), (CROSS_VALIDATION, "hard")):
+        grade(client, me, question_id, rating)
+    client.cookies.set(learner.COOKIE, me["X-Learner"])  # the page's learner is the cookie the Practice page set
+    page = client.get("/progress")
+    client.cookies.clear()
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert page.headers["cache-control"] == "no-store" and "Cookie" in page.headers["vary"]
+    assert learner.COOKIE not in page.cookies
+    html = page.text
+    assert '<a href="/progress" aria-current="page">Progress</a>' in html
+    assert '<dd id="recalled">67% <small>of 3 grades</small></dd>' in html
+    # Nothing due yet (the one graded Again comes back in a minute) and the day's 3 new cards are used up.
+    assert '<dd id="due">0 cards</dd>' in html and '<dd id="streak">1 day</dd>' in html
+    assert '<a class="button" id="practise" href="/practice">Open Practice</a>' in html
+    assert "Nothing is due and today's new cards are used up: the next card is due in 1 min." in html
+    links = re.findall(r'<li>\s*<a class="button" href="([^"]+)">Practise ([^<]+)</a>', html)
+    assert links[:2] == [
+        ("http://testserver/practice?tag=Feature+Selection", "Feature Selection"),
+        ("http://testserver/practice?tag=Regularization", "Regularization"),
+    ]
+    difficulty = re.search(r'<table class="accuracy" id="by-difficulty".*?</table>', html, re.S)
+    assert difficulty is not None
+    rows = re.findall(
+        r'<th scope="row">([^<]+)</th>.*?class="share-value">([^<]+)<.*?class="num">([^<]+)<', difficulty.group(0), re.S
+    )
+    assert rows == [("Easy", "100%", "1 of 1"), ("Medium", "50%", "1 of 2")]
+    assert '<rect class="bar low" width="50.0" height="10">' in html  # Medium's bar: half the track, low
+    assert "<script>" not in html and " style=" not in html  # nothing the CSP would block
+
+
+def test_the_progress_page_without_a_learner_or_with_a_forged_one_invites_to_practise(client: TestClient) -> None:
+    client.cookies.clear()
+    fresh = client.get("/progress")
+    assert fresh.status_code == 200 and "Nothing graded yet" in fresh.text
+    assert '<a class="button primary" id="practise" href="/practice">Start practising</a>' in fresh.text
+    assert learner.COOKIE not in fresh.cookies  # no learner is made by looking
+    token = new_learner(client)["X-Learner"]
+    client.cookies.set(learner.COOKIE, token)  # a learner who has not graded anything yet
+    assert "Nothing graded yet" in client.get("/progress").text
+    client.cookies.set(learner.COOKIE, token[:-2] + "xx")
+    assert "Nothing graded yet" in client.get("/progress").text
+    client.cookies.clear()
+
+
+def test_the_progress_page_says_not_ready_while_the_index_is_missing(
+    fake_embedder: HashEmbedder, tmp_path: Path
+) -> None:
+    empty = tmp_path / "content"
+    empty.mkdir()
+    settings = service_settings(tmp_path / "index", tmp_path, content_dir=empty)
+    with TestClient(create_app(settings, background_load=False, embedder=fake_embedder)) as c:
+        r = c.get("/progress")
+        assert r.status_code == 503 and "Not ready yet" in r.text
+
+
+@pytest.mark.parametrize(
+    ("shares", "bars"),
+    [
+        (
+            [0.0, 0.5999, 0.6, 0.8499, 0.85, 1.0],
+            [(0, "low"), (59.99, "low"), (60, "fair"), (84.99, "fair"), (85, "good"), (100, "good")],
+        ),
+        ([], []),
+    ],
+)
+def test_share_bars_are_as_long_as_the_share_and_coloured_by_its_level(
+    shares: list[float], bars: list[tuple[float, str]]
+) -> None:
+    rows = [Accuracy("t", 1, 10_000, round(s * 10_000), 0, 0) for s in shares]
+    assert [(b.width, b.level) for b in share_bars(rows)] == bars
 
 
 # -- eight clients at once ---------------------------------------------------------------

@@ -202,7 +202,7 @@ def practice_url(base_url: str, **scope: str) -> str:
 
 
 def progress_public(found: practice.Progress, learner_token: str, base_url: str) -> ProgressResponse:
-    """The API's model of a learner's progress."""
+    """The API's model of a learner's progress, which the Progress page shows too."""
 
     def counts(a: Accuracy) -> dict[str, int | float]:
         return {
@@ -238,7 +238,7 @@ def progress_public(found: practice.Progress, learner_token: str, base_url: str)
 @router.get("/progress", response_model=ProgressResponse, summary="The learner's cards and reviews, counted")
 async def progress(engine: EngineDep, state: StateDep, learner: LearnerDep, base_url: BaseUrlDep) -> ProgressResponse:
     """Counts, the streak, accuracy by tag and by difficulty, and the weakest topics, each with a
-    link to practise it."""
+    link to practise it.  The Progress page (`/progress`) shows the same for the browser's learner."""
     now = datetime.now(UTC)
     found = await asyncio.to_thread(
         practice.progress, engine, state.practice, learner.id, now, state.settings.practice_new_per_day
