@@ -237,15 +237,16 @@ def _document_plain_422(app: FastAPI) -> None:
 
 
 def _mount_optional(app: FastAPI, settings: Settings) -> None:
-    """The web UI (with the admin page) and the Slack bot, when their modules are present/configured."""
+    """The web UI (with the Progress and admin pages) and the Slack bot, when their modules are present/configured."""
     try:
         from service.routes import ui
     except ImportError:
         ui = None  # type: ignore[assignment]
     if ui is not None:
-        from service.routes import admin_page
+        from service.routes import admin_page, progress_page
 
         ui.mount(app)
+        app.include_router(progress_page.router)
         app.include_router(admin_page.router)
     if settings.slack_enabled:
         from service.slack import mount as mount_slack

@@ -1,13 +1,19 @@
-"""The insights page's chart of questions and abstain rate per day, laid out
-here as numbers for an inline SVG the template draws: no script, no
-library, so it shows under the pages' Content-Security-Policy and without
-JavaScript.  Each day is a bar (answered below, unanswered stacked on top)
-and the abstain rate is a line on its own 0-100 % scale."""
+"""Charts laid out here as numbers for inline SVG the templates draw: no
+script, no library, so they show under the pages' Content-Security-Policy
+and without JavaScript.
+
+- ``day_chart``: the insights page's questions and abstain rate per day.
+  Each day is a bar (answered below, unanswered stacked on top) and the
+  abstain rate is a line on its own 0-100 % scale.
+- ``share_bars``: the Progress page's accuracy by topic and difficulty, one
+  bar per row of a table whose cells give the same numbers as text.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Generic, Literal, Protocol, TypeVar
 
 from service.insights import Day
 
@@ -98,3 +104,31 @@ def day_chart(days: Sequence[Day], width: int = WIDTH, height: int = HEIGHT) -> 
             Label(left + i * slot + slot / 2, height - 8, f"{days[i].day:%b} {days[i].day.day}") for i in shown
         ),
     )
+
+
+SHARE_WIDTH = 100  # a share bar's SVG is this wide: its bar is the share in percent
+FAIR, GOOD = 0.6, 0.85  # a share below FAIR is "low", from GOOD on "good", between "fair"
+
+
+class HasShare(Protocol):
+    @property
+    def accuracy(self) -> float: ...
+
+
+Row = TypeVar("Row", bound=HasShare)
+
+
+@dataclass(frozen=True, slots=True)
+class ShareBar(Generic[Row]):
+    row: Row
+    width: float  # of SHARE_WIDTH
+    level: Literal["low", "fair", "good"]  # a class for its colour; the number is in the row's text
+
+
+def share_bars(rows: Sequence[Row]) -> tuple[ShareBar[Row], ...]:
+    """A bar for each row's ``accuracy`` (0 to 1), in the rows' order."""
+
+    def level(share: float) -> Literal["low", "fair", "good"]:
+        return "low" if share < FAIR else "good" if share >= GOOD else "fair"
+
+    return tuple(ShareBar(r, round(SHARE_WIDTH * min(max(r.accuracy, 0.0), 1.0), 2), level(r.accuracy)) for r in rows)

@@ -29,6 +29,7 @@ from fsrs import Card, Rating, Scheduler, State
 from index.filters import Filters
 from ingest.models import Question
 from qbank.mock import MockScore, MockScorer
+from service.accuracy import Accuracy, breakdown
 from service.state import Engine
 from service.store.practice import CardState, PracticeStore, ReviewRecord
 from service.usecases import Invalid
@@ -79,6 +80,9 @@ class Progress:
     new_left_today: int
     streak_days: int
     next_due: datetime | None
+    by_tag: tuple[Accuracy, ...]  # ``service.accuracy`` says how each is counted
+    by_difficulty: tuple[Accuracy, ...]
+    weakest: tuple[Accuracy, ...]  # tags
 
 
 def day_start(now: datetime) -> datetime:
@@ -176,12 +180,14 @@ def new_cards_left(store: PracticeStore, learner: str, now: datetime, per_day: i
 
 
 def progress(engine: Engine, store: PracticeStore, learner: str, now: datetime, per_day: int) -> Progress:
-    """The learner's cards (on questions the index still has) and reviews, counted."""
+    """The learner's cards (on questions the index still has) and reviews, counted; their accuracy
+    by tag and difficulty, and their weakest topics (``service.accuracy``)."""
     records = engine.searcher.records
     cards = [c for c in store.cards(learner) if c.question_id in records]
     reviews = store.reviews(learner)
     start = day_start(now)
     new_today = store.introduced_since(learner, start)
+    found = breakdown(records, cards, reviews)
     return Progress(
         cards=len(cards),
         due=sum(c.due <= now for c in cards),
@@ -193,6 +199,9 @@ def progress(engine: Engine, store: PracticeStore, learner: str, now: datetime, 
         new_left_today=new_cards_left(store, learner, now, per_day),
         streak_days=_streak({r.reviewed_at.date() for r in reviews}, now.astimezone(UTC).date()),
         next_due=min((c.due for c in cards if c.due > now), default=None),
+        by_tag=found.by_tag,
+        by_difficulty=found.by_difficulty,
+        weakest=found.weakest,
     )
 
 

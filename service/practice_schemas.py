@@ -86,6 +86,33 @@ class ReviewPublic(BaseModel):
     reviewed_at: AwareDatetime
 
 
+class AccuracyPublic(BaseModel):
+    """How the learner did on a group of the questions they graded (grades of questions the banks still have)."""
+
+    questions: int = Field(description="Questions of the group the learner graded.")
+    reviews: int = Field(description="Their grades (at least one).")
+    recalled: int = Field(description="Grades that were not `again`.")
+    accuracy: float = Field(description="`recalled / reviews`, 0 to 1, four decimals.")
+    lapses: int = Field(
+        description="Times a card of the group was forgotten once learnt (`again` on a card in review)."
+    )
+    weak: int = Field(
+        description="Questions whose last grade was `again` or `hard` (the study plan's `weak` standing)."
+    )
+
+
+class TagAccuracy(AccuracyPublic):
+    tag: str = Field(description="The tag (a topic) as the bank writes it; tags are grouped regardless of case.")
+
+
+class DifficultyAccuracy(AccuracyPublic):
+    difficulty: str | None = Field(description="`Easy`, `Medium` or `Hard` as the bank writes it; null: none given.")
+
+
+class WeakTopic(TagAccuracy):
+    practice_url: str = Field(description="The Practice page scoped to this tag (`/practice?tag=…`).")
+
+
 class ProgressResponse(BaseModel):
     learner: str
     cards: int = Field(description="Questions graded at least once.")
@@ -98,6 +125,18 @@ class ProgressResponse(BaseModel):
     new_left_today: int
     streak_days: int = Field(description="Days in a row with a grade, ending today (or yesterday).")
     next_due: datetime | None
+    accuracy_by_tag: list[TagAccuracy] = Field(
+        description="Per tag of the questions graded (a question counts toward each of its tags): "
+        "the most graded first, then by name."
+    )
+    accuracy_by_difficulty: list[DifficultyAccuracy] = Field(
+        description="Per difficulty of the questions graded: Easy, Medium, Hard, then questions without one."
+    )
+    weakest_topics: list[WeakTopic] = Field(
+        description="At most five tags with a grade of `again` or a `weak` question: the lowest `accuracy` "
+        "first, then the most `weak` questions, the most `lapses`, the most `reviews`; each with a link to "
+        "practise it. Empty while every grade recalled the question."
+    )
 
 
 class ProgressFile(BaseModel):

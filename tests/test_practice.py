@@ -8,8 +8,10 @@ embedded with ``HashEmbedder``."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,16 +19,20 @@ from typing import Any
 import pytest
 from fakes import HashEmbedder
 from fastapi.testclient import TestClient
+from fsrs import Rating
 from service_support import service_settings
 
 from index.engine import IngestReport, make_searcher
 from index.filters import Filters
+from ingest.models import Question
 from qbank.answer import AnswerComposer
 from service import learner, practice
+from service.accuracy import Accuracy, breakdown
 from service.app import create_app
+from service.chart import share_bars
 from service.state import Engine
 from service.store import Store
-from service.store.practice import PracticeStore
+from service.store.practice import PracticeStore, ReviewRecord
 from service.usecases import Invalid
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -300,6 +306,194 @@ def test_a_grade_on_an_unknown_question_or_with_an_unknown_rating_is_invalid(
     with pytest.raises(Invalid, match="rating must be one of again, hard, good, easy, not 'meh'"):
         practice.grade(engine, practice_store, "me", practice.deck(engine, Filters())[0].id, "meh", T0)
     assert practice_store.reviews("me") == []
+
+
+# -- accuracy by tag and difficulty, the weakest topics -------------------------------------
+
+# Four questions; above each, its difficulty and tags as the bank writes them.
+# Medium: Regularization, Feature Selection, Overfitting
+L1 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
+# Medium: Regularization, Deep Learning, Overfitting
+DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
+# Easy: Model Evaluation, Validation, Overfitting
+CROSS_VALIDATION = "machine-learning--what-is-cross-validation-and-why-is-it-important"
+# Hard: Deep Learning, Neural Networks, Optimization
+BACKPROP = "machine-learning--explain-neural-networks-and-backpropagation"
+
+
+def counts(a: Accuracy) -> tuple[str | None, int, int, int, int, int, float]:
+    return (a.name, a.questions, a.reviews, a.recalled, a.lapses, a.weak, a.accuracy)
+
+
+def test_accuracy_by_tag_and_difficulty_and_the_weakest_topics(engine: Engine, practice_store: PracticeStore) -> None:
+    def grade(question_id: str, rating: str, days: float) -> None:
+        practice.grade(engine, practice_store, "me", question_id, rating, T0 + timedelta(days=days))
+
+    grade(L1, "easy", 0)  # in review at once ...
+    grade(L1, "again", 5)  # ... then forgotten: a lapse, and weak (last graded again)
+    grade(DROPOUT, "good", 0)
+    grade(DROPOUT, "good", 0.01)
+    grade(CROSS_VALIDATION, "hard", 0)  # recalled, but weak (last graded hard)
+    grade(BACKPROP, "again", 0)  # again while learning: not a lapse
+    grade(BACKPROP, "good", 0.01)
+    found = practice.progress(engine, practice_store, "me", T0 + timedelta(days=5, hours=1), 10)
+
+    assert [counts(a) for a in found.by_tag] == [  # the most graded first, then by name
+        ("Overfitting", 3, 5, 4, 1, 2, 0.8),
+        ("Deep Learning", 2, 4, 3, 0, 0, 0.75),
+        ("Regularization", 2, 4, 3, 1, 1, 0.75),
+        ("Feature Selection", 1, 2, 1, 1, 1, 0.5),
+        ("Neural Networks", 1, 2, 1, 0, 0, 0.5),
+        ("Optimization", 1, 2, 1, 0, 0, 0.5),
+        ("Model Evaluation", 1, 1, 1, 0, 1, 1.0),
+        ("Validation", 1, 1, 1, 0, 1, 1.0),
+    ]
+    assert [counts(a) for a in found.by_difficulty] == [  # easiest first
+        ("Easy", 1, 1, 1, 0, 1, 1.0),
+        ("Medium", 2, 4, 3, 1, 1, 0.75),
+        ("Hard", 1, 2, 1, 0, 0, 0.5),
+    ]
+    # The lowest accuracy first; at 50% the one with a weak question and a lapse leads; five at most.
+    assert [a.name for a in found.weakest] == [
+        "Feature Selection",
+        "Neural Networks",
+        "Optimization",
+        "Regularization",
+        "Deep Learning",
+    ]
+    assert sum(a.reviews for a in found.by_difficulty) == found.reviews == 7
+
+
+def test_a_learner_who_recalled_everything_has_no_weak_topic(engine: Engine, practice_store: PracticeStore) -> None:
+    for question_id in (L1, DROPOUT):
+        practice.grade(engine, practice_store, "me", question_id, "good", T0)
+    found = practice.progress(engine, practice_store, "me", T0, 10)
+    assert found.weakest == () and {a.accuracy for a in found.by_tag} == {1.0}
+    nothing = practice.progress(engine, practice_store, "someone-else", T0, 10)
+    assert (nothing.by_tag, nothing.by_difficulty, nothing.weakest) == ((), (), ())
+
+
+def test_a_tag_written_twice_counts_once_and_questions_the_index_lost_are_left_out(engine: Engine) -> None:
+    l1 = engine.searcher.records[L1]
+    assert isinstance(l1, Question)
+    records = {L1: replace(l1, tags=("Regularization", "regularization", "Overfitting"), difficulty=None)}
+    reviews = [ReviewRecord(L1, int(Rating.Again), T0), ReviewRecord("gone-from-the-bank", int(Rating.Again), T0)]
+    found = breakdown(records, [], reviews)
+    assert [counts(a) for a in found.by_tag] == [
+        ("Overfitting", 1, 1, 0, 0, 1, 0.0),
+        ("Regularization", 1, 1, 0, 0, 1, 0.0),  # as the bank first writes it
+    ]
+    assert [counts(a) for a in found.by_difficulty] == [(None, 1, 1, 0, 0, 1, 0.0)]
+
+
+def test_progress_gives_accuracy_and_the_weakest_topics_each_with_a_practice_link(client: TestClient) -> None:
+    me = new_learner(client)
+    for question_id, rating in ((L1, "again"), (DROPOUT, "good"), (CROSS_VALIDATION, "hard")):
+        grade(client, me, question_id, rating)
+    body = client.get("/api/progress", headers=me).json()
+    assert body["accuracy_by_difficulty"] == [
+        {"difficulty": "Easy", "questions": 1, "reviews": 1, "recalled": 1, "accuracy": 1.0, "lapses": 0, "weak": 1},
+        {"difficulty": "Medium", "questions": 2, "reviews": 2, "recalled": 1, "accuracy": 0.5, "lapses": 0, "weak": 1},
+    ]
+    assert body["accuracy_by_tag"][0] == {
+        "tag": "Overfitting",
+        "questions": 3,
+        "reviews": 3,
+        "recalled": 2,
+        "accuracy": 0.6667,
+        "lapses": 0,
+        "weak": 2,
+    }
+    weakest = [(w["tag"], w["accuracy"], w["practice_url"]) for w in body["weakest_topics"]]
+    assert weakest == [
+        ("Feature Selection", 0.0, "http://testserver/practice?tag=Feature+Selection"),
+        ("Regularization", 0.5, "http://testserver/practice?tag=Regularization"),
+        ("Overfitting", 0.6667, "http://testserver/practice?tag=Overfitting"),
+        ("Model Evaluation", 1.0, "http://testserver/practice?tag=Model+Evaluation"),  # recalled, but last graded hard
+        ("Validation", 1.0, "http://testserver/practice?tag=Validation"),
+    ]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    for field in ("accuracy_by_tag", "accuracy_by_difficulty", "weakest_topics"):
+        assert schema["ProgressResponse"]["properties"][field]["description"]
+    assert "not `again`" in schema["TagAccuracy"]["properties"]["recalled"]["description"]
+
+
+# -- the Progress page, rendered on the server -----------------------------------------------
+
+
+def test_the_progress_page_shows_the_learners_counts_accuracy_and_weakest_topics(client: TestClient) -> None:
+    me = new_learner(client)
+    for question_id, rating in ((L1, "again"), (DROPOUT, "good"), (CROSS_VALIDATION, "hard")):
+        grade(client, me, question_id, rating)
+    client.cookies.set(learner.COOKIE, me["X-Learner"])  # the page's learner is the cookie the Practice page set
+    page = client.get("/progress")
+    client.cookies.clear()
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+    assert page.headers["cache-control"] == "no-store" and "Cookie" in page.headers["vary"]
+    assert learner.COOKIE not in page.cookies
+    html = page.text
+    assert '<a href="/progress" aria-current="page">Progress</a>' in html
+    assert '<dd id="recalled">67% <small>of 3 grades</small></dd>' in html
+    # Nothing due yet (the one graded Again comes back in a minute) and the day's 3 new cards are used up.
+    assert '<dd id="due">0 cards</dd>' in html and '<dd id="streak">1 day</dd>' in html
+    assert '<a class="button" id="practise" href="/practice">Open Practice</a>' in html
+    assert "Nothing is due and today's new cards are used up: the next card is due in 1 min." in html
+    links = re.findall(r'<li>\s*<a class="button" href="([^"]+)">Practise ([^<]+)</a>', html)
+    assert links[:2] == [
+        ("http://testserver/practice?tag=Feature+Selection", "Feature Selection"),
+        ("http://testserver/practice?tag=Regularization", "Regularization"),
+    ]
+    difficulty = re.search(r'<table class="accuracy" id="by-difficulty".*?</table>', html, re.S)
+    assert difficulty is not None
+    rows = re.findall(
+        r'<th scope="row">([^<]+)</th>.*?class="share-value">([^<]+)<.*?class="num">([^<]+)<', difficulty.group(0), re.S
+    )
+    assert rows == [("Easy", "100%", "1 of 1"), ("Medium", "50%", "1 of 2")]
+    assert '<rect class="bar low" width="50.0" height="10">' in html  # Medium's bar: half the track, low
+    assert "<script>" not in html and " style=" not in html  # nothing the CSP would block
+
+
+def test_the_progress_page_without_a_learner_or_with_a_forged_one_invites_to_practise(client: TestClient) -> None:
+    client.cookies.clear()
+    fresh = client.get("/progress")
+    assert fresh.status_code == 200 and "Nothing graded yet" in fresh.text
+    assert '<a class="button primary" id="practise" href="/practice">Start practising</a>' in fresh.text
+    assert learner.COOKIE not in fresh.cookies  # no learner is made by looking
+    token = new_learner(client)["X-Learner"]
+    client.cookies.set(learner.COOKIE, token)  # a learner who has not graded anything yet
+    assert "Nothing graded yet" in client.get("/progress").text
+    client.cookies.set(learner.COOKIE, token[:-2] + "xx")
+    assert "Nothing graded yet" in client.get("/progress").text
+    client.cookies.clear()
+
+
+def test_the_progress_page_says_not_ready_while_the_index_is_missing(
+    fake_embedder: HashEmbedder, tmp_path: Path
+) -> None:
+    empty = tmp_path / "content"
+    empty.mkdir()
+    settings = service_settings(tmp_path / "index", tmp_path, content_dir=empty)
+    with TestClient(create_app(settings, background_load=False, embedder=fake_embedder)) as c:
+        r = c.get("/progress")
+        assert r.status_code == 503 and "Not ready yet" in r.text
+
+
+@pytest.mark.parametrize(
+    ("shares", "bars"),
+    [
+        (
+            [0.0, 0.5999, 0.6, 0.8499, 0.85, 1.0],
+            [(0, "low"), (59.99, "low"), (60, "fair"), (84.99, "fair"), (85, "good"), (100, "good")],
+        ),
+        ([], []),
+    ],
+)
+def test_share_bars_are_as_long_as_the_share_and_coloured_by_its_level(
+    shares: list[float], bars: list[tuple[float, str]]
+) -> None:
+    rows = [Accuracy("t", 1, 10_000, round(s * 10_000), 0, 0) for s in shares]
+    assert [(b.width, b.level) for b in share_bars(rows)] == bars
 
 
 # -- eight clients at once ---------------------------------------------------------------

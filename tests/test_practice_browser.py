@@ -1,6 +1,8 @@
 """The practice page in real headless Chromium against a real ``qbank serve``:
 keyboard-first (Space reveals, 1-4 grade), at phone width, and the cards
-answered still scheduled after the server restarts on the same store.
+answered still scheduled after the server restarts on the same store; then
+the Progress page of the same browser's learner, and its weakest topics'
+links back into practice.
 
 Fails on any console error or uncaught page error (a script the
 Content-Security-Policy blocked shows as one).  Screenshots land in
@@ -8,6 +10,7 @@ test-artifacts/."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -246,3 +249,105 @@ def test_mock_mode_at_phone_width_fits_and_scores_by_tapping(browser, server: Se
     page.screenshot(path=str(ARTIFACTS / "practice-mock-phone.png"), full_page=True)
     context.close()
     assert errors == []
+
+
+# The first four Google Medium questions, in bank order, graded 3, 1, 4, 2 (see the progress test).
+GRADED = {
+    "machine-learning--what-is-the-bias-variance-tradeoff-in-machine-learning": "3",
+    "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization": "1",
+    "machine-learning--how-does-gradient-descent-work": "4",
+    "machine-learning--explain-precision-recall-and-f1-score": "2",
+}
+WEAKEST = ["Feature Selection", "Overfitting", "Regularization", "Model Evaluation", "Classification Metrics"]
+OVERFITTING = (
+    "machine-learning--what-is-overfitting-and-how-do-you-prevent-it"  # Easy: the first new Regularization card
+)
+SMALL_PHONE = {"width": 375, "height": 740}
+FOCUS_RING = (
+    "el => { const s = getComputedStyle(el); return s.outlineStyle === 'solid' && parseFloat(s.outlineWidth) >= 2; }"
+)
+
+
+def test_progress_shows_what_practice_graded_and_its_weakest_topics_lead_back_into_practice(
+    browser, built: IngestReport, tmp_path: Path
+) -> None:
+    with qbank_server(built.path, tmp_path, content_dir=CONTENT) as server:  # a store of its own: exact counts
+        context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+        page = context.new_page()
+        errors = watch(page)
+        page.goto("/progress")
+        expect(page.locator("nav a[aria-current=page]")).to_have_text("Progress")
+        expect(page.get_by_role("heading", name="Nothing graded yet")).to_be_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "progress-empty-desktop.png"), full_page=True)
+        page.get_by_role("link", name="Start practising").click()
+        expect(page).to_have_url(f"{server.base_url}/practice")
+
+        page.goto(SCOPE)
+        graded = {answer_with_keys(page, key): key for key in GRADED.values()}
+        assert graded == GRADED  # the deck's order, so the counts below are known
+
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Progress").click()
+        expect(page.locator("#due")).to_have_text("0 cards")  # Again and Hard bring theirs back in minutes
+        expect(page.locator("#streak")).to_have_text("1 day")
+        expect(page.locator("#recalled")).to_have_text("75% of 4 grades")
+        expect(page.locator("#cards")).to_have_text("4 1 in review")  # Easy graduates at once
+        expect(page.locator("#today")).to_have_text("4 grades 6 new left")
+        expect(page.locator("#practise")).to_have_text("Practise new cards")
+        difficulty = page.locator("#by-difficulty tbody tr")
+        expect(difficulty).to_have_count(1)
+        expect(difficulty.first).to_have_text(re.compile(r"^\s*Medium\s+75%\s+3 of 4\s*$"))
+        expect(difficulty.first.locator("rect.bar.fair")).to_have_attribute("width", "75.0")
+        topics = page.locator("#by-topic tbody th")
+        expect(topics).to_have_count(8)  # the most practised; the others under "The other 2 topics"
+        expect(topics.first).to_have_text("Fundamentals")
+        expect(page.locator(".more-topics summary")).to_have_text("The other 2 topics")
+        expect(page.locator("#by-topic-more")).to_be_hidden()
+        links = page.locator("#weakest a")
+        expect(links).to_have_text([f"Practise {t}" for t in WEAKEST])
+        expect(page.locator("#weakest li").first).to_contain_text(
+            "0% recalled (0 of 1 grade) · 1 question last graded Again or Hard"
+        )
+        page.screenshot(path=str(ARTIFACTS / "progress-desktop.png"), full_page=True)
+
+        # By keyboard: Tab from the top reaches each control with a visible ring, then Enter follows a topic.
+        page.locator("body").focus()
+        regularization = links.nth(WEAKEST.index("Regularization"))
+        for _ in range(30):
+            page.keyboard.press("Tab")
+            assert page.evaluate_handle("document.activeElement").evaluate(FOCUS_RING)
+            if regularization.evaluate("el => el === document.activeElement"):
+                break
+        expect(regularization).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(f"{server.base_url}/practice?tag=Regularization")
+        expect(page.locator("select[name=tag]")).to_have_value("Regularization")
+        expect(page.locator("#card")).to_have_attribute("data-question-id", OVERFITTING)  # nothing due: a new one
+        expect(page.locator("#counts")).to_contain_text("0 due · 4 new left today")  # Regularization: L1 and 4 more
+        cookies = context.cookies()
+        context.close()
+        assert errors == []
+
+        phone = browser.new_context(viewport=SMALL_PHONE, base_url=server.base_url, has_touch=True, is_mobile=True)
+        phone.add_cookies(cookies)  # the same learner, on a phone
+        page = phone.new_page()
+        errors = watch(page)
+        page.goto("/progress")
+        expect(page.locator("#recalled")).to_have_text("75% of 4 grades")
+        assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]  # no sideways scroll
+        for link in page.locator("#weakest a, #practise").all():
+            box = link.bounding_box()
+            assert box is not None and box["height"] >= 44 and box["x"] + box["width"] <= SMALL_PHONE["width"]
+        bar = page.locator("#by-topic svg.share-bar").first.bounding_box()
+        assert bar is not None and bar["width"] >= 32  # the chart still shows beside the numbers
+        page.locator(".more-topics summary").tap()
+        expect(page.locator("#by-topic-more tbody tr")).to_have_count(2)
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar at the top of the picture
+        page.screenshot(path=str(ARTIFACTS / "progress-phone.png"), full_page=True)
+        page.locator("#weakest a").first.tap()
+        expect(page).to_have_url(f"{server.base_url}/practice?tag=Feature+Selection")
+        expect(page.locator("#done")).to_be_visible()  # its one question was graded Again a moment ago
+        expect(page.locator("#done-detail")).to_contain_text("The next card in this selection is due in")
+        expect(page.get_by_role("link", name="See your progress")).to_have_attribute("href", "/progress")
+        phone.close()
+        assert errors == []

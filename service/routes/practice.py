@@ -16,9 +16,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from index.filters import Filters
 from service import plan, practice, usecases
+from service.accuracy import Accuracy
 from service.deps import BaseUrlDep, EngineDep, LearnerDep, StateDep
 from service.practice_schemas import (
     CardPublic,
+    DifficultyAccuracy,
     GradeRequest,
     GradeResponse,
     ImportResponse,
@@ -34,6 +36,8 @@ from service.practice_schemas import (
     ReviewPublic,
     SignalResult,
     StudyPlanResponse,
+    TagAccuracy,
+    WeakTopic,
 )
 from service.render import render_markdown
 from service.schemas import ErrorResponse, summary
@@ -188,18 +192,30 @@ async def study_plan(
             )
             for d in found.days
         ],
-        practice_url=f"{base_url}/practice?{urlencode({'company': found.company})}",
+        practice_url=practice_url(base_url, company=found.company),
     )
 
 
-@router.get("/progress", response_model=ProgressResponse, summary="The learner's cards and reviews, counted")
-async def progress(engine: EngineDep, state: StateDep, learner: LearnerDep) -> ProgressResponse:
-    now = datetime.now(UTC)
-    found = await asyncio.to_thread(
-        practice.progress, engine, state.practice, learner.id, now, state.settings.practice_new_per_day
-    )
+def practice_url(base_url: str, **scope: str) -> str:
+    """The Practice page scoped to ``scope`` (company, difficulty, tag, bank)."""
+    return f"{base_url}/practice?{urlencode(scope)}"
+
+
+def progress_public(found: practice.Progress, learner_token: str, base_url: str) -> ProgressResponse:
+    """The API's model of a learner's progress, which the Progress page shows too."""
+
+    def counts(a: Accuracy) -> dict[str, int | float]:
+        return {
+            "questions": a.questions,
+            "reviews": a.reviews,
+            "recalled": a.recalled,
+            "accuracy": a.accuracy,
+            "lapses": a.lapses,
+            "weak": a.weak,
+        }
+
     return ProgressResponse(
-        learner=learner.token,
+        learner=learner_token,
         cards=found.cards,
         due=found.due,
         states=found.states,
@@ -210,7 +226,24 @@ async def progress(engine: EngineDep, state: StateDep, learner: LearnerDep) -> P
         new_left_today=found.new_left_today,
         streak_days=found.streak_days,
         next_due=found.next_due,
+        accuracy_by_tag=[TagAccuracy(tag=a.name or "", **counts(a)) for a in found.by_tag],
+        accuracy_by_difficulty=[DifficultyAccuracy(difficulty=a.name, **counts(a)) for a in found.by_difficulty],
+        weakest_topics=[
+            WeakTopic(tag=a.name or "", practice_url=practice_url(base_url, tag=a.name or ""), **counts(a))
+            for a in found.weakest
+        ],
     )
+
+
+@router.get("/progress", response_model=ProgressResponse, summary="The learner's cards and reviews, counted")
+async def progress(engine: EngineDep, state: StateDep, learner: LearnerDep, base_url: BaseUrlDep) -> ProgressResponse:
+    """Counts, the streak, accuracy by tag and by difficulty, and the weakest topics, each with a
+    link to practise it.  The Progress page (`/progress`) shows the same for the browser's learner."""
+    now = datetime.now(UTC)
+    found = await asyncio.to_thread(
+        practice.progress, engine, state.practice, learner.id, now, state.settings.practice_new_per_day
+    )
+    return progress_public(found, learner.token, base_url)
 
 
 @router.get("/progress/export", response_model=ProgressFile, summary="The learner's progress as a JSON file")
