@@ -231,6 +231,12 @@ class FakeSlack:
         with self.lock:
             self.channels.setdefault(channel, []).append({"type": "message", **message})
 
+    def forget_calls(self) -> None:
+        """Forget the calls made so far (and queued failures); the messages posted stay, as in Slack."""
+        with self.lock:
+            self.calls.clear()
+            self.failures.clear()
+
     def reset(self) -> None:
         with self.lock:
             self.calls.clear()
@@ -374,13 +380,13 @@ def sign(body: str, secret: str = SECRET, timestamp: int | None = None) -> dict[
 TRIGGERS = itertools.count(1)
 
 
-def command_body(text: str, response_url: str, channel: str = "C0000ASK") -> tuple[str, str]:
+def command_body(text: str, response_url: str, channel: str = "C0000ASK", user: str = "U0000USER") -> tuple[str, str]:
     fields = {
         "token": "legacy-verification-token",
         "team_id": TEAM,
         "channel_id": channel,
         "channel_name": "interview-prep",
-        "user_id": "U0000USER",
+        "user_id": user,
         "user_name": "ada",
         "command": "/ask",
         "text": text,
@@ -413,22 +419,24 @@ def action_body(
     blocks: list[dict[str, Any]] | None = None,
     ephemeral: bool = False,
     user: str = "U0000USER",
+    channel: str = "C0000ASK",
+    block_id: str = "qbank_actions",
 ) -> tuple[str, str]:
     """A button click on one of our messages; an ephemeral message (an /ask
     answer) comes without the message, as Slack sends it."""
     message = {"type": "message", "ts": message_ts, "user": BOT_USER, "bot_id": BOT_ID, "blocks": blocks or []}
-    container = {"type": "message", "message_ts": message_ts, "channel_id": "C0000ASK", "is_ephemeral": ephemeral}
+    container = {"type": "message", "message_ts": message_ts, "channel_id": channel, "is_ephemeral": ephemeral}
     payload = {
         "type": "block_actions",
         "user": {"id": user, "team_id": TEAM},
         "api_app_id": "A0000QBANK",
         "team": {"id": TEAM},
-        "channel": {"id": "C0000ASK"},
+        "channel": {"id": channel},
         "container": container,
         **({} if ephemeral else {"message": message}),
         "response_url": response_url,
-        "trigger_id": "1.2.3",
-        "actions": [{"action_id": action_id, "block_id": "qbank_actions", "value": value, "type": "button"}],
+        "trigger_id": f"1.2.{next(TRIGGERS)}",
+        "actions": [{"action_id": action_id, "block_id": block_id, "value": value, "type": "button"}],
     }
     return urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
 

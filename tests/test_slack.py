@@ -58,7 +58,7 @@ from index.engine import IngestReport
 from qbank.settings import Settings
 from service.app import create_app
 from service.slack import SlackBot, SocketModeConnector, socket_mode_handler
-from service.slack.blocks import LOADING_TEXT, USAGE_TEXT
+from service.slack.blocks import HELP_TEXT, LOADING_TEXT, USAGE_TEXT
 from service.slack.buttons import EXPAND_ACTION, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_ACTION, SHARE_ACTION
 from service.slack.delivery import RATE_LIMIT_MAX_WAIT_S, RATE_LIMIT_RETRIES
 from service.slack.kit import size
@@ -320,7 +320,7 @@ def test_a_button_whose_answer_changed_says_so_privately(client: TestClient, bot
 def test_empty_ask_gets_usage_help(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
     response = send(client, command_body("   ", fake.response_url("empty")))
     assert response.status_code == 200
-    assert response.text == USAGE_TEXT
+    assert response.text == HELP_TEXT and "/ask practice" in HELP_TEXT
     settle(bot)
     assert fake.answers() == []
 
@@ -543,6 +543,7 @@ def test_opening_app_home_publishes_what_the_bot_does(client: TestClient, bot: S
     catalog = client.app.state.qbank.engine.composer.catalog  # type: ignore[attr-defined]
     for said in ("curated question banks (“Machine Learning Interview Questions”)", "/ask how does dropout work",
                  "Share in channel", "Mention me", "direct message", "Follow up in the thread", "Show full answer",
+                 "/ask practice google medium", "/ask practice weak", "/ask practice remind on",
                  f"<{PUBLIC_URL}|", *catalog.examples):  # fmt: skip
         assert said in text
     fake.reset()
