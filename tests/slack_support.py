@@ -3,10 +3,12 @@
 Slack's servers cannot be reached from here, so ``FakeSlack`` plays them on
 loopback: the Web API methods the bot calls (``auth.test``,
 ``chat.postMessage``, ``chat.postEphemeral``, ``conversations.replies``,
-``conversations.open``, ``views.publish``, ``apps.connections.open``),
-answered the way Slack answers them (bearer token checked, Block Kit limits
-enforced with ``invalid_blocks``, threads kept so ``conversations.replies``
-returns what was posted, ``not_in_channel`` where the bot is not a member),
+``conversations.open``, ``views.publish``, ``views.open``,
+``apps.connections.open``), answered the way Slack answers them (bearer token
+checked, Block Kit limits enforced with ``invalid_blocks``, a modal's with
+``invalid_arguments``, a trigger id good for one ``views.open``, threads kept
+so ``conversations.replies`` returns what was posted, ``not_in_channel`` where
+the bot is not a member),
 the ``response_url`` endpoint, and the Socket Mode WebSocket handshake.  A test
 queues the failures real Slack gives (``fake.fail``): HTTP 429 with
 ``Retry-After``, ``{"ok": false, "error": ...}``, a dropped connection.  The bot's
@@ -88,6 +90,45 @@ def block_problems(blocks: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
+def _plain(text: Any, limit: int) -> bool:
+    return isinstance(text, dict) and text.get("type") == "plain_text" and 0 < len(text.get("text", "")) <= limit
+
+
+def modal_problems(view: dict[str, Any]) -> list[str]:
+    """Where a modal breaks Slack's limits (https://docs.slack.dev/reference/views/modal-views); empty if none."""
+    problems = []
+    if view.get("type") != "modal" or not _plain(view.get("title"), 24):
+        problems.append("a modal needs type modal and a plain_text title of at most 24 characters")
+    for key in ("submit", "close"):
+        if key in view and not _plain(view[key], 24):
+            problems.append(f"{key}: plain_text of at most 24 characters")
+    if len(view.get("callback_id", "")) > 255 or len(view.get("private_metadata", "")) > 3000:
+        problems.append("callback_id over 255 or private_metadata over 3000 characters")
+    blocks = view.get("blocks") or []
+    if not 1 <= len(blocks) <= 100 or len({b.get("block_id") for b in blocks}) != len(blocks):
+        problems.append("1 to 100 blocks, each its own block_id")
+    for b in blocks:
+        if b.get("type") != "input":
+            problems.extend(block_problems([b]))
+            continue
+        element = b.get("element") or {}
+        if not _plain(b.get("label"), 2000):
+            problems.append(f"input {b.get('block_id')}: label")
+        if element.get("type") == "static_select":
+            options = element.get("options") or []
+            bad = [o for o in options if not _plain(o.get("text"), 75) or len(o.get("value", "")) > 150]
+            if not 1 <= len(options) <= 100 or bad:
+                problems.append(f"input {b.get('block_id')}: options")
+            if "initial_option" in element and element["initial_option"] not in options:
+                problems.append(f"input {b.get('block_id')}: initial_option is not one of the options")
+        elif element.get("type") == "plain_text_input":
+            if not 0 < element.get("max_length", 3000) <= 3000:
+                problems.append(f"input {b.get('block_id')}: max_length")
+        else:
+            problems.append(f"input {b.get('block_id')}: unexpected element {element.get('type')}")
+    return problems
+
+
 def unescaped(blocks: list[dict[str, Any]]) -> list[str]:
     """mrkdwn texts with a raw ``<`` or ``>`` outside Slack's own <link>/<@mention> syntax."""
     out = []
@@ -147,6 +188,7 @@ class FakeSlack:
         self.outside: set[str] = set()  # channels the bot is not a member of
         self.failures: dict[str, list[Failure]] = {}
         self.socket_refusals = 0  # WebSocket handshakes to refuse before accepting one
+        self.triggers_used: set[str] = set()  # a trigger_id opens one view
         self.lock = threading.Lock()
         self._ts = 1_720_000_000  # after the test messages' (new_ts): a reply sorts after its question
         fake = self
@@ -244,6 +286,7 @@ class FakeSlack:
             self.outside.clear()
             self.failures.clear()
             self.socket_refusals = 0
+            self.triggers_used.clear()
 
     # -- Slack's side
 
@@ -346,6 +389,18 @@ class FakeSlack:
                 self._reply(handler, 200, {"ok": False, "error": "invalid_arguments"})
                 return
             self._reply(handler, 200, {"ok": True, "view": view | {"id": "V0000HOME"}})
+        elif method == "views.open":
+            view = payload.get("view") or {}
+            trigger = str(payload.get("trigger_id") or "")
+            with self.lock:
+                used = trigger in self.triggers_used
+                self.triggers_used.add(trigger)
+            if not trigger or modal_problems(view):
+                self._reply(handler, 200, {"ok": False, "error": "invalid_arguments"})
+            elif used:
+                self._reply(handler, 200, {"ok": False, "error": "expired_trigger_id"})
+            else:
+                self._reply(handler, 200, {"ok": True, "view": view | {"id": "V0000FORM", "state": {"values": {}}}})
         elif method == "conversations.replies":
             with self.lock:
                 thread = [
@@ -437,6 +492,23 @@ def action_body(
         "response_url": response_url,
         "trigger_id": f"1.2.{next(TRIGGERS)}",
         "actions": [{"action_id": action_id, "block_id": block_id, "value": value, "type": "button"}],
+    }
+    return urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+
+
+def view_submission_body(view: dict[str, Any], values: dict[str, Any], user: str = "U0000USER") -> tuple[str, str]:
+    """The submission of a modal ``view`` (as the bot opened it) with the inputs' ``values``
+    (``{block_id: {action_id: {...}}}``), as Slack sends it."""
+    shown = view | {"id": "V0000FORM", "team_id": TEAM, "state": {"values": values}, "hash": "1.abc"}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "user": {"id": user, "team_id": TEAM},
+        "api_app_id": "A0000QBANK",
+        "token": "legacy-verification-token",
+        "trigger_id": f"1.2.{next(TRIGGERS)}",
+        "view": shown,
+        "response_urls": [],
     }
     return urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
 

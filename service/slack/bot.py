@@ -54,6 +54,7 @@ from service.slack.kit import Block, context
 from service.slack.mrkdwn import escape, from_slack, link
 from service.slack.practice import SlackPractice, practice_words
 from service.slack.practice_cards import CardRef, card_ref
+from service.slack.reasons import SlackReasons, VoteRef, ask_why_blocks
 from service.slack.reminders import Reminders
 from service.slack.short import short_blocks
 from service.state import ServiceState
@@ -168,6 +169,8 @@ class SlackBot:
         self.app.action(SHARE_ACTION)(ack=_ack, lazy=[self._share])
         self.app.action(OPEN_ACTION)(_ack)  # a URL button still sends an action; Slack wants it acknowledged
         self.practice.register(self.app)  # the practice cards' buttons
+        self.reasons = SlackReasons(get_state)
+        self.reasons.register(self.app)  # after a 👎: the reasons' buttons and the comment form
 
     @property
     def public_url(self) -> str:
@@ -317,7 +320,8 @@ class SlackBot:
     def _record_feedback(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """A 👍 or 👎: stored with the clicker's user id (a second click on the
         same message changes their vote), shown on the message (the pressed
-        button primary, the rest of the message kept), and thanked privately.
+        button primary, the rest of the message kept), and thanked privately;
+        the thanks for a 👎 asks why (``service.slack.reasons``).
         An ephemeral message (a private /ask answer) is not sent back to us, so
         only the thanks says it."""
         helpful = action.get("action_id") == FEEDBACK_UP
@@ -325,6 +329,7 @@ class SlackBot:
         channel = (body.get("channel") or {}).get("id", "")
         message = body.get("message") or {}
         message_ts = (body.get("container") or {}).get("message_ts") or message.get("ts", "")
+        message_id = f"{channel}:{message_ts}"
         try:
             if ref is None:
                 raise usecases.Invalid("the button carries no question id")
@@ -333,7 +338,7 @@ class SlackBot:
                 ref.question_id,
                 helpful,
                 source="slack",
-                message_id=f"{channel}:{message_ts}",
+                message_id=message_id,
                 query=ref.query or None,
                 user_id=(body.get("user") or {}).get("id") or None,
             )
@@ -349,7 +354,8 @@ class SlackBot:
             thanks = f"Changed your vote to {'👍' if helpful else '👎'}."
         else:
             thanks = f"You had already voted {'👍' if helpful else '👎'}; thanks!"
-        respond(text=thanks, response_type="ephemeral", replace_original=False)
+        why = None if helpful else ask_why_blocks(thanks, VoteRef(ref.question_id, ref.query, message_id))
+        respond(text=thanks, blocks=why, response_type="ephemeral", replace_original=False)
 
     def _expand(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """Show full answer: the message is replaced in place by the full card

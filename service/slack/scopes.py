@@ -24,6 +24,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations.open": ("im:write",),  # the DM for practice cards, reminders, and an asker Slack refused
     "conversations.replies": HISTORY_SCOPES,  # a thread's earlier messages, in any kind of conversation
     "views.publish": (),  # the Home tab
+    "views.open": (),  # the form for a comment after a 👎
 }
 
 EVENT_SCOPES: dict[str, tuple[str, ...]] = {
