@@ -14,6 +14,10 @@ the service state on every question: the index loads in the background, and a
 reload swaps it.  How posts are retried, and what the asker is told when Slack
 refuses one, is ``service.slack.delivery``; the Socket Mode connection is
 ``service.slack.socket_mode``; the scopes all this needs, ``service.slack.scopes``.
+``/ask practice`` and the practice cards' buttons are ``service.slack.practice``
+(a reply in a card's thread is scored there, not answered as a question), the
+daily reminders ``service.slack.reminders``, and what a 👎 asks after it
+``service.slack.reasons``.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -42,6 +42,7 @@ from service.slack.delivery import UNREACHABLE, post_answer, slack_error
 from service.slack.jobs import Seen
 from service.slack.mrkdwn import escape, from_slack
 from service.slack.practice_cards import (
+    GRADE_ACTIONS,
     REVEAL_ACTION,
     START_ACTION,
     CardRef,
@@ -64,7 +65,8 @@ SHOWINGS_KEPT_S = 7 * 24 * 3600.0  # how long a card shown is remembered as grad
 PRACTICE_WORD = "practice"
 LEARNER_PREFIX = "slack:"
 _SLACK_USER = re.compile(r"[A-Z0-9]{2,32}")
-_GRADE = re.compile(r"^qbank_practice_(again|hard|good|easy)$")
+_GRADE = re.compile("^(?:" + "|".join(map(re.escape, GRADE_ACTIONS.values())) + ")$")
+RATING_OF = {action_id: rating for rating, action_id in GRADE_ACTIONS.items()}
 STALE_TEXT = "Sorry, that card no longer works: its question is not in the banks any more. `/ask practice` for another."
 SENT_TEXT = "Your practice card is in our direct messages: open *qbank* under Apps in the sidebar."
 NO_DM_TEXT = "I couldn't open a direct message with you (Slack said `{error}`), so there is no card to show."
@@ -133,7 +135,6 @@ class SlackPractice:
 
     def command(self, words: str, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         """``/ask practice [scope]`` or ``/ask practice remind on|off``, answered to the user alone."""
-
         user = command.get("user_id", "")
         engine = self.get_state().engine
         if engine is None:
@@ -233,8 +234,7 @@ class SlackPractice:
         if isinstance(clicked, str):
             _tell(respond, clicked)
             return
-        match = _GRADE.match(action.get("action_id", ""))
-        rating = cast(practice.RatingName, match.group(1) if match else "good")
+        rating = RATING_OF.get(action.get("action_id", ""), "good")  # only the grades' ids reach here
         record, user = clicked.record, clicked.user
         key = f"{user}:{clicked.ref.showing}"
         if not self.graded.first(key):

@@ -123,7 +123,7 @@ def comment_view(ref: VoteRef, response_url: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": COMMENT_VIEW,
-        "private_metadata": json.dumps({"vote": ref.value(), "response_url": response_url}),
+        "private_metadata": json.dumps({"vote": ref.value(), "response_url": response_url}, ensure_ascii=False),
         "title": {"type": "plain_text", "text": "What was wrong?"},
         "submit": {"type": "plain_text", "text": "Send"},
         "close": {"type": "plain_text", "text": "Cancel"},
