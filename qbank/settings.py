@@ -165,6 +165,20 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(None, description="Slack bot token (xoxb-...).")
     slack_signing_secret: SecretStr | None = Field(None, description="Slack signing secret.")
     slack_app_token: SecretStr | None = Field(None, description="Slack app token (xapp-...) for Socket Mode.")
+    slack_reminder_hour: int = Field(
+        9,
+        ge=0,
+        le=23,
+        description='Hour (UTC) from which the Slack bot sends the day\'s "N cards due" direct message to each user '
+        "who asked for it (`/ask practice remind on`) and has cards due.",
+    )
+    slack_reminder_every_s: float = Field(
+        300.0,
+        gt=0,
+        le=3600,
+        description="Seconds between the Slack bot's looks for reminders to send; each user gets one a day at most, "
+        "however many replicas look.",
+    )
     slack_api_url: str = Field(
         "https://slack.com/api/", description="Slack Web API base URL (tests point it at a fake)."
     )

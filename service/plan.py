@@ -13,19 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
-
-from fsrs import Rating
 
 from index.filters import Filters
 from ingest.companies import canonical_company
 from ingest.models import Question
-from service.practice import deck
+from service.practice import Standing, deck, standings
 from service.state import Engine
 from service.store.practice import PracticeStore
 from service.usecases import Invalid, NotFound
 
-Standing = Literal["weak", "new", "known"]
 MAX_DAYS = 60
 _ORDER: dict[Standing, int] = {"weak": 0, "new": 1, "known": 2}
 _LEVEL = {"easy": 0, "medium": 1, "hard": 2}
@@ -52,14 +48,6 @@ class StudyPlan:
     @property
     def questions(self) -> int:
         return sum(len(d.items) for d in self.days)
-
-
-def standings(store: PracticeStore, learner: str) -> dict[str, Standing]:
-    """Each question the learner graded: weak (last grade Again or Hard) or known (Good or Easy)."""
-    last: dict[str, int] = {}
-    for review in store.reviews(learner):  # oldest first: the last one stays
-        last[review.question_id] = review.rating
-    return {q: "weak" if rating in (Rating.Again, Rating.Hard) else "known" for q, rating in last.items()}
 
 
 def study_plan(engine: Engine, store: PracticeStore, learner: str, company: str, days: int, start: date) -> StudyPlan:

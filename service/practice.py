@@ -5,7 +5,8 @@ them its own way, and errors are ``usecases.Invalid`` (a grade that cannot be
 used, with the message to show).
 
 The deck is the bank's questions (those with a curated answer) that a scope
-(bank, company, difficulty, tag: ``Filters``) allows, easiest first.  Cards
+(bank, company, difficulty, tag: ``Filters``) allows, easiest first; a
+"weak" deck keeps only the cards whose last grade was Again or Hard.  Cards
 the learner has graded and that are due come first, the longest overdue
 first; then questions they have never graded, at most
 ``QBANK_PRACTICE_NEW_PER_DAY`` new ones a day (UTC, across every scope).
@@ -36,6 +37,7 @@ from service.usecases import Invalid
 
 RatingName = Literal["again", "hard", "good", "easy"]
 StateName = Literal["learning", "review", "relearning"]
+Standing = Literal["weak", "new", "known"]
 RATINGS: dict[RatingName, Rating] = {
     "again": Rating.Again,
     "hard": Rating.Hard,
@@ -107,9 +109,29 @@ def previews(card: CardState | None, now: datetime) -> dict[RatingName, datetime
     return {name: SCHEDULER.review_card(current, rating, now)[0].due for name, rating in RATINGS.items()}
 
 
-def next_card(engine: Engine, store: PracticeStore, learner: str, scope: Filters, now: datetime, per_day: int) -> Next:
+def standings(store: PracticeStore, learner: str) -> dict[str, Standing]:
+    """Each question the learner graded: weak (last grade Again or Hard) or known (Good or Easy)."""
+    last: dict[str, int] = {}
+    for review in store.reviews(learner):  # oldest first: the last one stays
+        last[review.question_id] = review.rating
+    return {q: "weak" if rating in (Rating.Again, Rating.Hard) else "known" for q, rating in last.items()}
+
+
+def next_card(
+    engine: Engine,
+    store: PracticeStore,
+    learner: str,
+    scope: Filters,
+    now: datetime,
+    per_day: int,
+    weak: bool = False,
+) -> Next:
+    """What to practise next in ``scope`` (with ``weak``, among the cards last graded Again or Hard only)."""
     cards = {c.question_id: c for c in store.cards(learner)}
     in_scope = [(q, cards.get(q.id)) for q in deck(engine, scope)]
+    if weak:
+        shaky = {q for q, standing in standings(store, learner).items() if standing == "weak"}
+        in_scope = [(q, c) for q, c in in_scope if q.id in shaky]
     questions = len(in_scope)
     due = sorted(((q, c) for q, c in in_scope if c is not None and c.due <= now), key=lambda qc: qc[1].due)
     unseen = [q for q, c in in_scope if c is None]

@@ -286,6 +286,28 @@ def test_the_daily_limit_of_new_cards_starts_again_the_next_day(engine: Engine, 
     assert other.new_left == 2  # the limit is each learner's own
 
 
+def test_a_weak_deck_is_the_cards_last_graded_again_or_hard_due_first_and_no_new_ones(
+    engine: Engine, practice_store: PracticeStore
+) -> None:
+    a, b, c, d = (q.id for q in practice.deck(engine, Filters())[:4])
+    practice.grade(engine, practice_store, "me", a, "again", T0)  # weak, due T0 + 1 min
+    practice.grade(engine, practice_store, "me", b, "hard", T0)  # weak, due T0 + 6 min
+    practice.grade(engine, practice_store, "me", c, "good", T0)  # known
+    practice.grade(engine, practice_store, "me", d, "hard", T0)
+    practice.grade(engine, practice_store, "me", d, "easy", T0 + timedelta(minutes=10))  # known now: the last grade
+    assert practice.standings(practice_store, "me") == {a: "weak", b: "weak", c: "known", d: "known"}
+    now = T0 + timedelta(minutes=30)
+    weak = practice.next_card(engine, practice_store, "me", Filters(), now, per_day=10, weak=True)
+    assert weak.item is not None and weak.item.record.id == a  # the longest overdue of the weak ones
+    assert (weak.questions, weak.due, weak.new_left) == (2, 2, 0)
+    for q in (a, b):
+        practice.grade(engine, practice_store, "me", q, "good", now)
+    done = practice.next_card(engine, practice_store, "me", Filters(), now, per_day=10, weak=True)
+    assert (done.item, done.questions, done.due, done.new_left) == (None, 0, 0, 0)  # none weak any more
+    everything = practice.next_card(engine, practice_store, "me", Filters(), now, per_day=10)
+    assert everything.item is not None and everything.new_left == 6  # the whole deck still has new cards
+
+
 def test_streak_counts_days_in_a_row_with_a_grade(engine: Engine, practice_store: PracticeStore) -> None:
     q = practice.deck(engine, Filters())[0].id
     for day in (0, 2, 3, 4):

@@ -2,13 +2,15 @@
 server, the same tests on each: the schema Alembic makes is the one the
 models describe, feedback votes (one per user and message), the votes of a
 feedback file from before the store copied in once, and votes from many
-threads at once, none lost."""
+threads at once, none lost; Slack reminders, each day's claimed by one of several
+processes at once."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from sqlalchemy import inspect, text
 from service.feedback import FeedbackStore
 from service.store import MIGRATIONS, Store, newest_revision
 from service.store.practice import PracticeStore
+from service.store.reminders import ReminderStore
 from service.store.tables import Base
 
 # The table as service/feedback.py created it in its own file, before votes had a user.
@@ -229,3 +232,65 @@ def test_reads_go_on_while_a_writer_holds_its_transaction_open(store: Store) -> 
         read_done.set()
         thread.join(30)
     assert [v.helpful for v in feedback.all()] == [False]
+
+
+DAY = date(2026, 12, 2)
+NOON = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+
+
+def test_a_reminder_is_turned_on_and_off_and_a_day_claimed_once(store: Store) -> None:
+    reminders = ReminderStore(store)
+    assert not reminders.enabled("U1") and reminders.unsent(DAY) == []
+    reminders.set("U1", True, NOON)
+    reminders.set("U2", True, NOON)
+    reminders.set("U3", False, NOON)  # asked for none: never reminded
+    assert reminders.enabled("U1") and not reminders.enabled("U3")
+    assert reminders.unsent(DAY) == ["U1", "U2"]
+    claim = reminders.claim("U1", DAY)
+    assert claim is not None and claim.previous is None
+    assert reminders.claim("U1", DAY) is None  # the day is taken
+    assert reminders.claim("U3", DAY) is None  # off
+    assert reminders.unsent(DAY) == ["U2"]
+    reminders.release(claim)  # not sent after all: the day is free again
+    assert reminders.sent_on("U1") is None and reminders.unsent(DAY) == ["U1", "U2"]
+    again = reminders.claim("U1", DAY)
+    assert again is not None and reminders.sent_on("U1") == DAY
+    reminders.set("U1", False, NOON)
+    reminders.set("U1", True, NOON)  # off and on again the same day: still reminded once
+    assert reminders.claim("U1", DAY) is None
+    tomorrow = reminders.claim("U1", DAY + timedelta(days=1))
+    assert tomorrow is not None and tomorrow.previous == DAY
+
+
+def test_replicas_claiming_the_same_reminders_at_once_send_each_once(store_url: str) -> None:
+    """Four processes on one store look for reminders at the same moment: each user's day goes to one."""
+    stores = [Store(store_url).open() for _ in range(4)]
+    users = [f"U{n:02d}" for n in range(10)]
+    for user in users:
+        ReminderStore(stores[0]).set(user, True, NOON)
+    start = threading.Barrier(4)
+    won: list[tuple[str, int]] = []
+    errors: list[BaseException] = []
+
+    def look(n: int) -> None:
+        reminders = ReminderStore(stores[n])
+        try:
+            start.wait()
+            for user in reminders.unsent(DAY):
+                if reminders.claim(user, DAY) is not None:
+                    won.append((user, n))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=look, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        assert sorted(user for user, _ in won) == users
+        assert ReminderStore(stores[1]).unsent(DAY) == []
+    finally:
+        for s in stores:
+            s.close()

@@ -6,7 +6,9 @@ button clicks, served by a slack-bolt app on the service's own FastAPI app.
 With ``QBANK_SLACK_APP_TOKEN`` also set, the bot connects to Slack over Socket
 Mode as the app starts (for workspaces that cannot reach a public URL), in the
 background and retrying with backoff until it is connected or the app stops
-(``service.slack.socket_mode``); the HTTP endpoint stays mounted either way.  See service/slack/README.md.
+(``service.slack.socket_mode``); the HTTP endpoint stays mounted either way.
+The daily practice reminders (``service.slack.reminders``) run beside it, from
+start to shutdown.  See service/slack/README.md.
 """
 
 from __future__ import annotations
@@ -93,9 +95,11 @@ def mount(app: FastAPI, settings: Settings) -> SlackBot:
             bot.socket = SocketModeConnector(lambda: socket_mode_handler(bot)) if bot.uses_socket_mode else None
             if bot.socket is not None:
                 bot.socket.start()  # connects (and retries) in the background: startup does not wait for Slack
+            bot.reminders.start()  # the daily "N cards due" DMs: its first look waits for nothing
             try:
                 yield maybe_state
             finally:
+                await asyncio.to_thread(bot.reminders.stop)
                 if bot.socket is not None:
                     await asyncio.to_thread(bot.socket.stop)
                 if not await asyncio.to_thread(bot.pool.wait_idle, DRAIN_S):

@@ -49,6 +49,12 @@ USAGE_TEXT = (
     "`/ask how does dropout work`, mention me with a question, or send me a direct message. "
     "Reply in my thread to follow up."
 )
+PRACTICE_USAGE = (
+    "Practise with flashcards in a direct message: `/ask practice`, or a scope such as "
+    "`/ask practice google medium` or `/ask practice weak` (the cards you last graded Again or Hard); "
+    "`/ask practice remind on` (or `off`) for a message each day you have cards due."
+)
+HELP_TEXT = f"{USAGE_TEXT}\n{PRACTICE_USAGE}"  # what an empty /ask gets
 LOADING_TEXT = "The question bank is still loading; try again in a minute."
 
 
@@ -143,19 +149,23 @@ def related_blocks(answer: Answer, base_url: str) -> list[Block]:
     return [context(f"*Related:* {links}")]
 
 
+def insight_blocks(q: Question, base_url: str) -> list[Block]:
+    """The interviewer's insight box, quoted (none when the question has none)."""
+    if not q.insight:
+        return []
+    quoted = "\n".join(f"> {line}" if line else ">" for line in to_mrkdwn(q.insight, base_url).split("\n"))
+    said = f"*Interviewer's insight*\n{quoted}"
+    return [section(said if len(said) <= SECTION_CHARS else cut(said, SECTION_CHARS - 2))]
+
+
 def _question_body(q: Question, answer: Answer, base_url: str) -> _Body:
     url = question_url(base_url, q.id)
     text = "\n\n".join(t for t in (section_text(s, base_url) for s in answer.sections) if t)
     code = answer.main_code
-    insight: list[Block] = []
-    if q.insight:
-        quoted = "\n".join(f"> {line}" if line else ">" for line in to_mrkdwn(q.insight, base_url).split("\n"))
-        said = f"*Interviewer's insight*\n{quoted}"
-        insight = [section(said if len(said) <= SECTION_CHARS else cut(said, SECTION_CHARS - 2))]
     return _Body(
         prose=sections(text) if text else [],
         code=code_blocks(code, url, code_label(answer)) if code else [],
-        insight=insight,
+        insight=insight_blocks(q, base_url),
         related=related_blocks(answer, base_url),
         code_first=answer.code_first,
     )

@@ -14,6 +14,10 @@ the service state on every question: the index loads in the background, and a
 reload swaps it.  How posts are retried, and what the asker is told when Slack
 refuses one, is ``service.slack.delivery``; the Socket Mode connection is
 ``service.slack.socket_mode``; the scopes all this needs, ``service.slack.scopes``.
+``/ask practice`` and the practice cards' buttons are ``service.slack.practice``
+(a reply in a card's thread is scored there, not answered as a question), the
+daily reminders ``service.slack.reminders``, and what a 👎 asks after it
+``service.slack.reasons``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from service import usecases
 from service.headers import public_message
 from service.querylog import Asked
 from service.schemas import clean_text, question_url
-from service.slack.blocks import LOADING_TEXT, USAGE_TEXT, answer_blocks, fallback_text
+from service.slack.blocks import HELP_TEXT, LOADING_TEXT, USAGE_TEXT, answer_blocks, fallback_text
 from service.slack.buttons import (
     EXPAND_ACTION,
     FEEDBACK_UP,
@@ -52,6 +56,10 @@ from service.slack.home import home_view
 from service.slack.jobs import JobPool, Seen
 from service.slack.kit import Block, context
 from service.slack.mrkdwn import escape, from_slack, link
+from service.slack.practice import SlackPractice, practice_words
+from service.slack.practice_cards import CardRef, card_ref
+from service.slack.reasons import SlackReasons, VoteRef, ask_why_blocks
+from service.slack.reminders import Reminders
 from service.slack.short import short_blocks
 from service.state import ServiceState
 
@@ -120,6 +128,15 @@ def thread_history(
     return turns
 
 
+def practice_card(thread: list[dict[str, Any]], thread_ts: str, context: BoltContext) -> CardRef | None:
+    """The practice card a thread hangs under (its first message is one of ours
+    with a card's buttons), or None for any other thread."""
+    root = next((m for m in thread if m.get("ts") == thread_ts), None)
+    if root is None or not is_own(root, context.bot_user_id, context.bot_id):
+        return None
+    return card_ref(root.get("blocks"))
+
+
 class SlackBot:
     def __init__(self, settings: Settings, get_state: Callable[[], ServiceState], workers: int = 8) -> None:
         if settings.slack_bot_token is None or settings.slack_signing_secret is None:
@@ -141,6 +158,8 @@ class SlackBot:
             process_before_response=True,
             listener_executor=self.pool,
         )
+        self.practice = SlackPractice(settings, get_state, lambda: self.public_url)
+        self.reminders = Reminders(client, get_state, settings)  # started and stopped with the app (mount)
         self.app.use(self._once_per_event)
         self.app.command("/ask")(ack=self._ack_ask, lazy=[self._answer_ask])
         self.app.event("app_mention", matchers=[self._mention_from_person])(ack=_ack, lazy=[self._answer_mention])
@@ -153,6 +172,9 @@ class SlackBot:
         self.app.action(EXPAND_ACTION)(ack=_ack, lazy=[self._expand])
         self.app.action(SHARE_ACTION)(ack=_ack, lazy=[self._share])
         self.app.action(OPEN_ACTION)(_ack)  # a URL button still sends an action; Slack wants it acknowledged
+        self.practice.register(self.app)  # the practice cards' buttons
+        self.reasons = SlackReasons(get_state)
+        self.reasons.register(self.app)  # after a 👎: the reasons' buttons and the comment form
 
     @property
     def public_url(self) -> str:
@@ -214,13 +236,18 @@ class SlackBot:
         if command.get("text", "").strip():
             ack()
         else:
-            ack(text=USAGE_TEXT)
+            ack(text=HELP_TEXT)
 
-    def _answer_ask(self, command: dict[str, Any], respond: Respond) -> None:
-        """Only the asker sees the answer (and any error) until they share it."""
+    def _answer_ask(self, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        """Only the asker sees the answer (and any error) until they share it;
+        ``/ask practice …`` deals a practice card in a DM instead."""
         text = from_slack(command.get("text", ""))
         if not text:
             return  # the ack showed the usage
+        words = practice_words(text)
+        if words is not None:
+            self.practice.command(words, command, respond, client)
+            return
         reply = self.reply([("user", text)], text, share=True)
         respond(text=reply.text, blocks=reply.blocks, response_type="ephemeral", replace_original=False)
 
@@ -240,7 +267,12 @@ class SlackBot:
         history: list[tuple[str, str]] = []
         note = None
         if thread_ts and thread_ts != ts:
-            earlier = self._history(event, client, context, ours_only)
+            thread, error = self._thread(client, channel, thread_ts)
+            card = practice_card(thread, thread_ts, context) if event.get("channel_type") == "im" else None
+            if card is not None:  # an answer typed under a practice card: scored, not searched
+                self.practice.score_reply(event, card, client, context.bot_user_id)
+                return
+            earlier = self._history(event, thread, error, context, ours_only)
             if earlier is None:
                 return  # a conversation between people that we are not part of
             history, note = earlier
@@ -253,14 +285,19 @@ class SlackBot:
             tell_asker(client, channel, event["user"], undelivered_text(error, channel, context.bot_user_id))
 
     def _history(
-        self, event: dict[str, Any], client: WebClient, context: BoltContext, ours_only: bool
+        self,
+        event: dict[str, Any],
+        thread: list[dict[str, Any]],
+        error: str | None,
+        context: BoltContext,
+        ours_only: bool,
     ) -> tuple[list[tuple[str, str]], str | None] | None:
-        """A thread reply's earlier turns, and a note for the answer when the
-        thread could not be read (then it is answered on its own); None when,
-        with ``ours_only``, the thread is not ours to answer in.  Unread, a
-        thread is ours when we answered in it (or started it)."""
+        """A thread reply's earlier turns (``thread``, as read), and a note for
+        the answer when the thread could not be read (``error``: then it is
+        answered on its own); None when, with ``ours_only``, the thread is not
+        ours to answer in.  Unread, a thread is ours when we answered in it (or
+        started it)."""
         channel, thread_ts = event["channel"], event["thread_ts"]
-        thread, error = self._thread(client, channel, thread_ts)
         if error is not None:
             ours = f"{channel}:{thread_ts}" in self.threads or event.get("parent_user_id") == context.bot_user_id
             if ours_only and not ours:
@@ -287,7 +324,8 @@ class SlackBot:
     def _record_feedback(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """A 👍 or 👎: stored with the clicker's user id (a second click on the
         same message changes their vote), shown on the message (the pressed
-        button primary, the rest of the message kept), and thanked privately.
+        button primary, the rest of the message kept), and thanked privately;
+        the thanks for a 👎 asks why (``service.slack.reasons``).
         An ephemeral message (a private /ask answer) is not sent back to us, so
         only the thanks says it."""
         helpful = action.get("action_id") == FEEDBACK_UP
@@ -295,6 +333,7 @@ class SlackBot:
         channel = (body.get("channel") or {}).get("id", "")
         message = body.get("message") or {}
         message_ts = (body.get("container") or {}).get("message_ts") or message.get("ts", "")
+        message_id = f"{channel}:{message_ts}"
         try:
             if ref is None:
                 raise usecases.Invalid("the button carries no question id")
@@ -303,7 +342,7 @@ class SlackBot:
                 ref.question_id,
                 helpful,
                 source="slack",
-                message_id=f"{channel}:{message_ts}",
+                message_id=message_id,
                 query=ref.query or None,
                 user_id=(body.get("user") or {}).get("id") or None,
             )
@@ -319,7 +358,8 @@ class SlackBot:
             thanks = f"Changed your vote to {'👍' if helpful else '👎'}."
         else:
             thanks = f"You had already voted {'👍' if helpful else '👎'}; thanks!"
-        respond(text=thanks, response_type="ephemeral", replace_original=False)
+        why = None if helpful else ask_why_blocks(thanks, VoteRef(ref.question_id, ref.query, message_id))
+        respond(text=thanks, blocks=why, response_type="ephemeral", replace_original=False)
 
     def _expand(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """Show full answer: the message is replaced in place by the full card

@@ -106,11 +106,11 @@ def clipped(question: str) -> str:
 
 
 def post_answer(
-    client: WebClient, channel: str, thread_ts: str, text: str, blocks: list[Block] | None, question: str
+    client: WebClient, channel: str, thread_ts: str | None, text: str, blocks: list[Block] | None, question: str
 ) -> str | None:
-    """Post an answer in its thread, after the client's retries; None when it
-    is posted, else Slack's error (or "unreachable (why)"), logged with the
-    channel and the question."""
+    """Post an answer in its thread (``thread_ts`` None: in the channel itself),
+    after the client's retries; None when it is posted, else Slack's error (or
+    "unreachable (why)"), logged with the channel and the question."""
     try:
         client.chat_postMessage(
             channel=channel,

@@ -24,6 +24,15 @@ HOW_TO_ASK = (
     '• *Follow up in the thread*: "and its code?", "how is boosting different?", or "what does Uber '
     'ask?" then "which of those are hard?" or "the second one".'
 )
+PRACTICE = (
+    "*Practise*\n"
+    "• *`/ask practice`* deals flashcards in a direct message, due ones first: think of (or type in the "
+    "card's thread) your answer, *Reveal* it, grade yourself Again, Hard, Good or Easy, and the card comes "
+    "back when you're about to forget it. A typed answer is scored against what the interviewer listens for.\n"
+    "• Narrow it down: `/ask practice google medium`, `/ask practice deep learning`, or `/ask practice weak` "
+    "for the cards you last graded Again or Hard.\n"
+    "• `/ask practice remind on` (or `off`): a message each day you have cards due."
+)
 EACH_ANSWER = (
     "*Each answer* starts short: the key part, its code and numbered sources. *Show full answer* "
     "expands it in place, *Open* shows it on the web, and 👍 / 👎 tell us whether it helped."
@@ -47,6 +56,7 @@ def home_view(public_url: str, catalog: BankCatalog | None) -> dict[str, Any]:
         section(escape(intro)),
         *([section(f"*Questions to try*\n{tries}")] if tries else []),
         section(HOW_TO_ASK),
+        section(PRACTICE),
         section(EACH_ANSWER),
         context(f"Every answer is also on the web: {link(public_url, escape(public_url))}"),
     ]

@@ -83,6 +83,11 @@ class Seen:
             self._expiry[key] = now + self.ttl_s
             return True
 
+    def forget(self, key: str) -> None:
+        """Offer ``key`` again: the work it stood for did not happen after all."""
+        with self._lock:
+            self._expiry.pop(key, None)
+
     def __contains__(self, key: object) -> bool:
         """Offered within the TTL (without offering it)."""
         with self._lock:

@@ -19,11 +19,12 @@ HISTORY_SCOPES = ("channels:history", "groups:history", "im:history", "mpim:hist
 
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "auth.test": (),  # bolt: who the bot is, on the first request
-    "chat.postMessage": ("chat:write",),  # answers in threads; the DM telling an asker their answer failed
+    "chat.postMessage": ("chat:write",),  # answers in threads; practice cards and reminders in DMs
     "chat.postEphemeral": ("chat:write",),  # telling an asker alone that their answer failed
-    "conversations.open": ("im:write",),  # the DM to an asker when an ephemeral message is not possible
+    "conversations.open": ("im:write",),  # the DM for practice cards, reminders, and an asker Slack refused
     "conversations.replies": HISTORY_SCOPES,  # a thread's earlier messages, in any kind of conversation
     "views.publish": (),  # the Home tab
+    "views.open": (),  # the form for a comment after a 👎
 }
 
 EVENT_SCOPES: dict[str, tuple[str, ...]] = {
@@ -35,7 +36,7 @@ EVENT_SCOPES: dict[str, tuple[str, ...]] = {
     "message.mpim": ("mpim:history",),  # group direct messages, answered as direct messages
 }
 
-COMMAND_SCOPE = "commands"  # /ask
+COMMAND_SCOPE = "commands"  # /ask (and /ask practice)
 
 
 def needed_scopes(events: Iterable[str], has_commands: bool) -> set[str]:

@@ -6,10 +6,10 @@ these classes describe it for queries, and a test checks the two agree.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, SmallInteger, String, Text, text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -18,6 +18,7 @@ QUESTION_ID_CHARS = 300  # a question id: bank slug, "--", title slug
 LEARNER_CHARS = 64
 COMPANY_CHARS = 100
 REASON_CHARS = 16  # a 👎's reason: wrong_question, incomplete, outdated, other
+SLACK_USER_CHARS = 32  # a Slack user id: U… or W…, 9 to 11 characters today
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -139,3 +140,16 @@ class QueryRow(Base):
     learner_id: Mapped[str | None] = mapped_column(String(LEARNER_CHARS))
 
     __table_args__ = (Index("query_log_created", "created_at"),)
+
+
+class SlackReminderRow(Base):
+    """Whether a Slack user wants the daily "N cards due" direct message
+    (``/ask practice remind on``), and the UTC day it last went out: a replica
+    sends a day's reminder only after moving ``sent_on`` to that day itself."""
+
+    __tablename__ = "slack_reminders"
+
+    user_id: Mapped[str] = mapped_column(String(SLACK_USER_CHARS), primary_key=True)  # Slack's
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    sent_on: Mapped[date | None] = mapped_column(Date)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)  # turned on or off
