@@ -51,6 +51,15 @@ def adversarial_votes(items: Sequence[EvalItem], baseline: dict[str, Ranking], l
     return cast
 
 
+FAR_QUERY = "how long should sourdough proof before it goes in the oven"  # no eval item's neighbour
+
+
+def far_votes(items: Sequence[EvalItem], learners: int) -> list[Vote]:
+    """👎 on every item's right answer from ``learners`` learners, but for a
+    query about something else: outside every item's neighbourhood."""
+    return [Vote(item.gold[0], f"learner-{n}", False, FAR_QUERY, float(n)) for item in items for n in range(learners)]
+
+
 def misses(items: Sequence[EvalItem], baseline: dict[str, Ranking]) -> list[EvalItem]:
     """Items whose right answer is in the top K but not first."""
     return [i for i in items if 1 < gold_rank(i, baseline[i.id]) <= K]

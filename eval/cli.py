@@ -291,7 +291,8 @@ def mock_eval_command(
     typer.echo(text(report))
     summary, raw = write(report, out, info)
     typer.echo(f"reports: {_shown(summary)}, {_shown(raw)}")
-    chosen = report.chosen
+    # the dev split's best mix at its best floor (report.chosen is the best at the shipped floor)
+    best = next(f["dev"] for f in report.floors if f["topic_floor"] == report.chosen_floor)
     if report.shipped_is_chosen:
         typer.secho(
             f"shipped topic_floor {TOPIC_FLOOR}, threshold {THRESHOLD}, dense_weight {DENSE_WEIGHT}: "
@@ -300,8 +301,8 @@ def mock_eval_command(
         )
     else:
         typer.secho(
-            f"the dev split supports topic_floor {report.chosen_floor}, threshold {chosen.threshold}, dense_weight "
-            f"{chosen.dense_weight}; qbank/mock/scorer.py ships {TOPIC_FLOOR}, {THRESHOLD}, {DENSE_WEIGHT}",
+            f"the dev split supports topic_floor {report.chosen_floor}, threshold {best['threshold']}, dense_weight "
+            f"{best['dense_weight']}; qbank/mock/scorer.py ships {TOPIC_FLOOR}, {THRESHOLD}, {DENSE_WEIGHT}",
             fg=typer.colors.RED,
         )
         raise typer.Exit(code=2)

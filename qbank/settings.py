@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         False,
         description="Let learners' 👍/👎 move ranking, bounded: a record's score for queries near the ones voted on "
         'is multiplied by 1/cap … cap, once enough distinct learners voted (README, "Feedback in ranking").',
+    )
+    feedback_boost_voters: Literal["slack", "all"] = Field(
+        "slack",
+        description="Whose votes the boost counts: slack, Slack users only (a workspace's members, one each); all, "
+        "also web and API learners (a learner token costs one request, so one person can be many: README).",
     )
     feedback_boost_min_learners: int = Field(
         3, ge=2, le=1000, description="Distinct learners who must have voted near a query before their votes move it."

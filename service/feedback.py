@@ -87,6 +87,7 @@ class FeedbackStore:
                 ).one_or_none()
             if earlier is not None:
                 previous = earlier.helpful
+                earlier.created_at = time.time()  # when the vote that stands was given
                 earlier.helpful, earlier.question_id, earlier.query, earlier.comment, earlier.reason = (
                     helpful,
                     question_id,
@@ -111,6 +112,15 @@ class FeedbackStore:
             return Stored(row.id)
 
         return self.store.run(vote)
+
+    def current(self, source: str, message_id: str, user_id: str) -> bool | None:
+        """The user's vote that stands on a message: helpful or not, None when they have none."""
+        with self.store.reading() as session:
+            return session.scalars(
+                select(FeedbackRow.helpful).where(
+                    FeedbackRow.source == source, FeedbackRow.message_id == message_id, FeedbackRow.user_id == user_id
+                )
+            ).one_or_none()
 
     def all(self, since: float | None = None) -> list[FeedbackRecord]:
         """Every vote (given at or after ``since``, a Unix time), oldest first."""

@@ -61,7 +61,9 @@ class ServiceState:
         self.store = Store(settings.store_url, legacy_feedback=settings.feedback_file)
         self.feedback = FeedbackStore(self.store)
         self.boost = (
-            FeedbackBoost(self.feedback, self.embedder, settings.feedback_boost_refresh_s)
+            FeedbackBoost(
+                self.feedback, self.embedder, settings.feedback_boost_refresh_s, settings.feedback_boost_voters
+            )
             if settings.feedback_boost
             else None
         )

@@ -415,6 +415,7 @@ def test_a_thumbs_down_says_why_by_voting_again_on_the_same_message(
         for bad, detail in [
             (vote | {"reason": "boring"}, "reason"),
             (vote | {"helpful": True, "reason": "outdated"}, "a reason goes with a 👎"),
+            (vote | {"source": "slack"}, "source slack is the Slack app's own"),
         ]:
             r = page.post("/api/feedback", json=bad)
             assert r.status_code == 422 and detail in r.text
@@ -631,15 +632,17 @@ def _learner_votes(app_client: TestClient, query: str, votes: dict[str, bool], l
             assert browser.post("/api/feedback", json=vote).status_code == 201
 
 
-@pytest.mark.parametrize("enabled", [False, True])
-def test_learners_votes_move_search_scores_within_the_cap_only_when_the_boost_is_on(
-    embedder: Embedder, built: IngestReport, tmp_path: Path, enabled: bool
+@pytest.mark.parametrize(("enabled", "voters"), [(False, "all"), (True, "slack"), (True, "all")])
+def test_learners_votes_move_search_scores_within_the_cap_only_when_the_boost_counts_them(
+    embedder: Embedder, built: IngestReport, tmp_path: Path, enabled: bool, voters: str
 ) -> None:
-    """Six learners 👎 the first result and 👍 the second, through the API, for
-    the query they asked: with the boost on, the first scores 0.8× and the
-    second 1.25× for that query (two learners moved nothing, and an unrelated
-    query nothing); off (the default), votes are stored and rank nothing."""
-    settings = service_settings(built.path, tmp_path, feedback_boost=enabled)
+    """Six web learners 👎 the first result and 👍 the second, through the API,
+    for the query they asked: with the boost on and counting web learners,
+    the first scores 0.8× and the second 1.25× for that query (two learners
+    moved nothing, and an unrelated query nothing).  Off (the default), or
+    counting Slack users only (the boost's default), votes are stored and
+    rank nothing."""
+    settings = service_settings(built.path, tmp_path, feedback_boost=enabled, feedback_boost_voters=voters)
     query = "how does dropout prevent overfitting"
     with TestClient(create_app(settings, background_load=False, embedder=embedder)) as client:
         state = client.app.state.qbank  # type: ignore[attr-defined]
@@ -660,7 +663,7 @@ def test_learners_votes_move_search_scores_within_the_cap_only_when_the_boost_is
         after = scores(query)
         assert scores("gradient boosting vs random forest") == other
     assert len(feedback_rows(settings)) == 12
-    if not enabled:
+    if not enabled or voters == "slack":
         assert after == before
         return
     assert after[first] == pytest.approx(before[first] * 0.8, rel=1e-3)
@@ -668,3 +671,14 @@ def test_learners_votes_move_search_scores_within_the_cap_only_when_the_boost_is
     assert {r: s for r, s in after.items() if r not in (first, second)} == {
         r: s for r, s in before.items() if r not in (first, second) and r in after
     }
+
+
+def test_the_api_takes_the_reasons_the_store_knows() -> None:
+    """FeedbackRequest.reason's choices are service.feedback.REASONS' keys."""
+    import typing
+
+    from service.feedback import REASONS
+    from service.schemas import FeedbackRequest
+
+    (choices, _none) = typing.get_args(FeedbackRequest.model_fields["reason"].annotation)
+    assert typing.get_args(choices) == tuple(REASONS)

@@ -118,3 +118,41 @@ def test_replacing_the_votes_drops_the_old_ones_and_encodes_each_query_once() ->
 def test_a_config_that_would_unbound_the_boost_is_refused(field: str, value: float, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         BoostConfig(**{field: value})
+
+
+def test_a_learner_keeps_their_latest_stances_only_so_no_one_can_fill_the_book() -> None:
+    """A learner sending 1,000 distinct queries holds at most ``per_learner``
+    stances (their latest), each distinct query's vector held once."""
+    texts = [f"query {n}" for n in range(1000)]
+    vectors = {t: DROPOUT for t in texts}
+
+    def encode_any(batch: Sequence[str]) -> np.ndarray:
+        return np.stack([vectors.get(t, QUERIES.get(t, BAGGING)) for t in batch])
+
+    b = VoteBook(encode_any, per_learner=50)
+    flood = [Vote("q-dropout", "mallory", False, t, float(n)) for n, t in enumerate(texts)]
+    b.replace([*flood, *votes("q-dropout", 3, True, start=10)])
+    assert len(b) == 50 + 3
+    assert b.factors(CONFIG, DROPOUT)["q-dropout"] > 1.0  # mallory is one learner against three, however many queries
+    with pytest.raises(ValueError, match="positive"):
+        VoteBook(encode, per_learner=0)
+
+
+def test_the_boost_counts_slack_users_by_default_and_web_learners_only_when_told() -> None:
+    """A web learner token costs one request to mint; a Slack user is a
+    workspace member.  Anonymous votes and votes without a query never count."""
+    from service.boost import votes as counted
+    from service.feedback import FeedbackRecord
+
+    def record(source: str, user: str | None, query: str | None = "dropout?") -> FeedbackRecord:
+        return FeedbackRecord(1, 1.0, source, "m", query, "q-dropout", True, None, user)
+
+    cast = [
+        record("slack", "U1"),
+        record("web", "abc"),
+        record("api", "def"),
+        record("web", None),
+        record("slack", "U2", None),
+    ]
+    assert [v.voter for v in counted(cast)] == ["slack:U1"]
+    assert [v.voter for v in counted(cast, "all")] == ["slack:U1", "learner:abc", "learner:def"]

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import pytest
 
-from eval.boost_replay import Ranking, adversarial_votes, misses, planted_votes, rankings, replay, replay_items
+from eval.boost_replay import (
+    Ranking,
+    adversarial_votes,
+    far_votes,
+    misses,
+    planted_votes,
+    rankings,
+    replay,
+    replay_items,
+)
 from eval.dataset import EvalItem
 from index.components.boost import BoostConfig, VoteBook
 from index.embed import Embedder
@@ -51,6 +60,15 @@ def test_adversarial_votes_from_too_few_learners_change_no_ranking(
     """For every item at once: 100 👎 on its right answer and 100 👍 on the best
     wrong one, from one learner (then from one fewer than the minimum)."""
     result = replay(boosted, book, items, baseline, adversarial_votes(items, baseline, learners))
+    assert result.changed == []
+
+
+def test_a_crowd_voting_for_another_query_changes_no_ranking(
+    boosted: Searcher, book: VoteBook, items: tuple[EvalItem, ...], baseline: dict[str, Ranking]
+) -> None:
+    """Twice the minimum of learners 👎 every item's right answer, for a
+    question about baking: no eval query is in that neighbourhood."""
+    result = replay(boosted, book, items, baseline, far_votes(items, 2 * CONFIG.min_learners))
     assert result.changed == []
 
 

@@ -351,3 +351,28 @@ def test_a_form_slack_would_not_open_is_said_and_a_stale_reason_is_not_stored(
     )
     assert said["text"] == "Sorry, I couldn't note that: unknown question_id 'no-such-question'"
     assert len(state.feedback.all()) == before
+
+
+def test_a_reason_clicked_after_the_vote_became_a_thumbs_up_leaves_the_thumbs_up(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, state: ServiceState
+) -> None:
+    """👎, then 👍 on the same answer, then a reason in the earlier private
+    thanks: the 👍 stands, and the reply says why the reason was not noted."""
+    message_id, thanks, posted = down_then_why(client, bot, fake, "U0000WHY9")
+    message_ts = message_id.split(":", 1)[1]
+    press(client, bot, fake, FEEDBACK_UP, button(posted, FEEDBACK_UP)["value"], message_ts, "U0000WHY9", posted)
+    assert votes(state, message_id) == [("U0000WHY9", True, None, None)]
+    (actions,) = blocks_of("actions", thanks["blocks"])
+    said = press(
+        client,
+        bot,
+        fake,
+        REASON_ACTIONS["incomplete"],
+        actions["elements"][1]["value"],
+        new_ts(),
+        "U0000WHY9",
+        block_id=REASON_BLOCK,
+        ephemeral=True,
+    )
+    assert votes(state, message_id) == [("U0000WHY9", True, None, None)]
+    assert any("your vote on this answer is 👍 now" in json.dumps(p, ensure_ascii=False) for p in said)

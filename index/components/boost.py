@@ -63,17 +63,21 @@ class BoostConfig:
 
 @dataclass(frozen=True, slots=True)
 class _Stances:
-    """A row per (record, learner, query): that learner's latest vote on the record for the query."""
+    """A row per (record, learner, query): that learner's latest vote on the
+    record for the query.  Each distinct query's vector is held once."""
 
-    vectors: np.ndarray  # (n, dim) float32, unit length: the queries voted on
-    records: tuple[str, ...]  # (n,) the record voted on
-    voters: tuple[str, ...]  # (n,)
+    queries: np.ndarray  # (q, dim) float32, unit length: every query voted on, once
+    query: np.ndarray  # (n,) int: the row's query
+    record: np.ndarray  # (n,) int: the row's record, in ``record_ids``
+    voter: np.ndarray  # (n,) int: the row's learner, numbered
     helpful: np.ndarray  # (n,) bool
     at: np.ndarray  # (n,) float64
+    record_ids: tuple[str, ...]
 
     @classmethod
     def empty(cls) -> _Stances:
-        return cls(np.zeros((0, 0), dtype=np.float32), (), (), np.zeros(0, dtype=bool), np.zeros(0))
+        none = np.zeros(0, dtype=np.int64)
+        return cls(np.zeros((0, 0), dtype=np.float32), none, none, none, np.zeros(0, dtype=bool), np.zeros(0), ())
 
 
 Encode = Callable[[Sequence[str]], np.ndarray]  # texts -> unit vectors, one row each
@@ -83,16 +87,23 @@ class VoteBook:
     """The votes, one stance per learner, record and query, with the queries' vectors.
 
     ``encode`` turns query texts into the same unit vectors searches use; a
-    query's vector is computed once and kept while a vote needs it."""
+    query's vector is computed once and kept while a vote needs it.  A
+    learner's stances beyond their latest ``per_learner`` are dropped, and
+    the book's beyond the latest ``most``: what one learner sends (however
+    many distinct queries) bounds the memory and the time a search spends here."""
 
-    def __init__(self, encode: Encode) -> None:
+    def __init__(self, encode: Encode, per_learner: int = 200, most: int = 200_000) -> None:
+        if per_learner < 1 or most < 1:
+            raise ValueError(f"per_learner and most must be positive, got {per_learner}, {most}")
         self._encode = encode
+        self.per_learner = per_learner
+        self.most = most
         self._vectors: dict[str, np.ndarray] = {}
         self._stances = _Stances.empty()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._stances.records)
+        return len(self._stances.record)
 
     def replace(self, votes: Iterable[Vote]) -> None:
         """Hold ``votes`` (all of them: what was held before is dropped)."""
@@ -101,52 +112,63 @@ class VoteBook:
             key = (vote.record_id, vote.voter, vote.query)
             if key not in latest or vote.at >= latest[key].at:
                 latest[key] = vote
+        by_voter: dict[str, list[Vote]] = {}
+        for vote in sorted(latest.values(), key=lambda v: -v.at):  # newest first
+            held = by_voter.setdefault(vote.voter, [])
+            if len(held) < self.per_learner:
+                held.append(vote)
+        rows = sorted((v for held in by_voter.values() for v in held), key=lambda v: -v.at)[: self.most]
         with self._lock:
             known = self._vectors
-        texts = {v.query for v in latest.values()}
-        new = sorted(texts - known.keys())
-        vectors = {text: known[text] for text in texts & known.keys()}
+        texts = sorted({v.query for v in rows})
+        new = [t for t in texts if t not in known]
+        vectors = {t: known[t] for t in texts if t in known}
         if new:
             vectors.update(zip(new, np.asarray(self._encode(new), dtype=np.float32), strict=True))
-        rows = list(latest.values())
-        stances = (
-            _Stances(
-                vectors=np.stack([vectors[v.query] for v in rows]),
-                records=tuple(v.record_id for v in rows),
-                voters=tuple(v.voter for v in rows),
+        if not rows:
+            stances = _Stances.empty()
+        else:
+            query_of = {t: i for i, t in enumerate(texts)}
+            record_ids = tuple(sorted({v.record_id for v in rows}))
+            record_of = {r: i for i, r in enumerate(record_ids)}
+            voter_of: dict[str, int] = {}
+            stances = _Stances(
+                queries=np.stack([vectors[t] for t in texts]),
+                query=np.asarray([query_of[v.query] for v in rows], dtype=np.int64),
+                record=np.asarray([record_of[v.record_id] for v in rows], dtype=np.int64),
+                voter=np.asarray([voter_of.setdefault(v.voter, len(voter_of)) for v in rows], dtype=np.int64),
                 helpful=np.asarray([v.helpful for v in rows], dtype=bool),
                 at=np.asarray([v.at for v in rows], dtype=np.float64),
+                record_ids=record_ids,
             )
-            if rows
-            else _Stances.empty()
-        )
         with self._lock:
             self._vectors, self._stances = vectors, stances
 
     def factors(self, config: BoostConfig, query: np.ndarray) -> dict[str, float]:
         """The multiplier of each record the votes move for a query with unit vector ``query``."""
         with self._lock:
-            stances = self._stances
-        if not stances.records:
+            s = self._stances
+        if not len(s.record):
             return {}
-        near = np.flatnonzero(stances.vectors @ query >= config.neighbourhood)
-        by_record: dict[str, dict[str, tuple[float, bool]]] = {}
-        for i in near:  # each learner's latest vote near this query stands
-            record, voter, at = stances.records[i], stances.voters[i], float(stances.at[i])
-            held = by_record.setdefault(record, {})
-            if voter not in held or at >= held[voter][0]:
-                held[voter] = (at, bool(stances.helpful[i]))
+        rows = np.flatnonzero((s.queries @ query >= config.neighbourhood)[s.query])
+        if not len(rows):
+            return {}
+        # Each learner's latest vote near this query stands: sort by record, learner, time; keep each group's last.
+        rows = rows[np.lexsort((s.at[rows], s.voter[rows], s.record[rows]))]
+        record, voter = s.record[rows], s.voter[rows]
+        last = np.ones(len(rows), dtype=bool)
+        last[:-1] = (record[1:] != record[:-1]) | (voter[1:] != voter[:-1])
+        stance = rows[last]
+        learners = np.bincount(s.record[stance], minlength=len(s.record_ids))
+        up = np.bincount(s.record[stance], weights=s.helpful[stance].astype(np.float64), minlength=len(s.record_ids))
         factors = {}
-        for record, held in by_record.items():
-            learners = len(held)
-            if learners < config.min_learners:
-                continue
-            up = sum(helpful for _, helpful in held.values())
-            agreement = (up - (learners - up)) / learners
-            confidence = min(1.0, learners / (2 * config.min_learners))
+        for position in np.flatnonzero(learners >= config.min_learners):
+            n = int(learners[position])
+            agreement = (2 * up[position] - n) / n
+            confidence = min(1.0, n / (2 * config.min_learners))
             factor = float(config.cap ** (agreement * confidence))
             if factor != 1.0:
-                factors[record] = factor
+                factors[s.record_ids[position]] = factor
         return factors
 
 

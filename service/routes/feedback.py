@@ -24,6 +24,8 @@ async def feedback(
     no ranking."""
     if req.message_id is None and req.query is None:
         raise HTTPException(status_code=422, detail="send message_id or query with the feedback")
+    if req.source == "slack":  # a Slack user's vote comes from the Slack app itself, never over HTTP
+        raise HTTPException(status_code=422, detail="source slack is the Slack app's own; send web or api")
     if req.source == "web":
         learner_id: str | None = get_learner(request, response, engine, state).id
     else:

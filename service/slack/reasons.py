@@ -182,10 +182,15 @@ class SlackReasons:
         app.view(COMMENT_VIEW)(ack=self._check_comment, lazy=[self._comment])
 
     def record(self, ref: VoteRef, user: str, comment: str | None = None) -> str | None:
-        """Store the user's 👎 again, with its reason (and comment); None, or why it could not be."""
+        """Store the user's 👎 again, with its reason (and comment); None, or why it could not be.
+        A reason from an older message after the user changed their vote to 👍 is not
+        stored: it would turn the 👍 back into a 👎."""
+        state = self.get_state()
+        if user and ref.message_id and state.feedback.current("slack", ref.message_id, user) is True:
+            return "your vote on this answer is 👍 now; press 👎 first to say what was wrong"
         try:
             usecases.record_feedback(
-                self.get_state(),
+                state,
                 ref.question_id,
                 False,
                 source="slack",

@@ -23,7 +23,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from slack_sdk import WebClient
 
@@ -35,7 +35,7 @@ from service.slack.kit import Block, context, section
 from service.slack.practice import learner_id, open_dm
 from service.slack.practice_cards import START_ACTION
 from service.slack.practice_words import Scope
-from service.state import ServiceState
+from service.state import Engine, ServiceState
 from service.store.reminders import ReminderStore
 
 log = logging.getLogger(__name__)
@@ -113,22 +113,36 @@ class Reminders:
         for user in reminders.unsent(today):
             if self._stopping.is_set():
                 break
-            found = practice.next_card(engine, state.practice, learner_id(user), Filters(), now, self.per_day)
-            if found.due == 0:
-                continue
-            claim = reminders.claim(user, today)
-            if claim is None:
-                continue  # another replica has it, or they turned reminders off meanwhile
-            error = self._send(user, reminder_text(found.due, found.new_left))
-            if error is None:
-                sent += 1
-                log.info("Slack reminder sent to %s: %d cards due", user, found.due)
-            elif error.startswith(UNREACHABLE) or error in TRANSIENT:
-                reminders.release(claim)
-                log.warning("Slack reminder to %s not sent (%s); trying again at the next look", user, error)
-            else:
-                log.warning("Slack reminder to %s not sent (%s); none today", user, error)
+            try:
+                sent += self._remind(reminders, engine, state, user, today, now)
+            except Exception:  # one user's failure (the store, a bad card) must not hold up the others
+                log.exception("Slack reminder to %s failed; trying again at the next look", user)
         return sent
+
+    def _remind(
+        self, reminders: ReminderStore, engine: Engine, state: ServiceState, user: str, today: date, now: datetime
+    ) -> int:
+        """Remind one user if they have cards due and no replica has today; 1 when sent."""
+        found = practice.next_card(engine, state.practice, learner_id(user), Filters(), now, self.per_day)
+        if found.due == 0:
+            return 0
+        claim = reminders.claim(user, today)
+        if claim is None:
+            return 0  # another replica has it, or they turned reminders off meanwhile
+        try:
+            error = self._send(user, reminder_text(found.due, found.new_left))
+        except Exception:
+            reminders.release(claim)  # an unexpected failure: the day is not lost
+            raise
+        if error is None:
+            log.info("Slack reminder sent to %s: %d cards due", user, found.due)
+            return 1
+        if error.startswith(UNREACHABLE) or error in TRANSIENT:
+            reminders.release(claim)
+            log.warning("Slack reminder to %s not sent (%s); trying again at the next look", user, error)
+        else:
+            log.warning("Slack reminder to %s not sent (%s); none today", user, error)
+        return 0
 
     def _send(self, user: str, text: str) -> str | None:
         dm, error = open_dm(self.client, user)

@@ -352,7 +352,7 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({
           message_id: final.message_id,
-          query: question.slice(0, 2000),
+          query: (final.rewritten_query || question).slice(0, 2000), // what was searched: a follow-up's own words are not
           question_id: final.sources[0].id,
           helpful,
           source: "web",
@@ -425,7 +425,7 @@
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify({
             message_id: final.message_id,
-            query: question.slice(0, 2000),
+            query: (final.rewritten_query || question).slice(0, 2000), // what was searched: a follow-up's own words are not
             question_id: final.sources[0].id,
             helpful: false,
             source: "web",

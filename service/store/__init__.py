@@ -121,7 +121,7 @@ class Store:
 
     def at_head(self) -> bool:
         """The database is at the newest revision already (Alembic's version table says so)."""
-        with self.engine.connect() as connection:
+        with self.engine.execution_options(**{READING: True}).connect() as connection:
             if not inspect(connection).has_table("alembic_version"):
                 return False
             versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
