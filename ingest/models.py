@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 RecordKind = Literal["question", "quick_reference"]
+# Difficulties easiest first, as the banks write them (lower-cased): for ordering by difficulty.
+DIFFICULTY_LEVEL = {"easy": 0, "medium": 1, "hard": 2}
 
 
 class JsonRecord:

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 
 from fsrs import Rating
 
-from ingest.models import Question
+from ingest.models import DIFFICULTY_LEVEL, Question
 from service.store.practice import CardState, ReviewRecord
 
 WEAKEST = 5
-_LEVEL = {"easy": 0, "medium": 1, "hard": 2}
+# A card is weak while its last grade is one of these (the study plan, "weak" decks, weakest topics).
+WEAK_RATINGS = (Rating.Again, Rating.Hard)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ def _graded(
             reviews=len(given),
             recalled=sum(r != Rating.Again for r in given),
             lapses=lapses.get(question_id, 0),
-            weak=given[-1] in (Rating.Again, Rating.Hard),
+            weak=given[-1] in WEAK_RATINGS,
         )
         for question_id, given in ratings.items()
         if isinstance(record := records.get(question_id), Question)
@@ -112,7 +113,11 @@ def breakdown(
     by_tag = sorted(_grouped(graded, lambda q: q.tags), key=lambda a: (-a.reviews, (a.name or "").lower()))
     by_difficulty = sorted(
         _grouped(graded, lambda q: [q.difficulty]),
-        key=lambda a: (a.name is None, _LEVEL.get((a.name or "").lower(), len(_LEVEL)), (a.name or "").lower()),
+        key=lambda a: (
+            a.name is None,
+            DIFFICULTY_LEVEL.get((a.name or "").lower(), len(DIFFICULTY_LEVEL)),
+            (a.name or "").lower(),
+        ),
     )
     weak = sorted(
         (a for a in by_tag if a.recalled < a.reviews or a.weak),

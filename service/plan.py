@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 from index.filters import Filters
 from ingest.companies import canonical_company
-from ingest.models import Question
+from ingest.models import DIFFICULTY_LEVEL, Question
 from service.practice import Standing, deck, standings
 from service.state import Engine
 from service.store.practice import PracticeStore
@@ -24,7 +24,6 @@ from service.usecases import Invalid, NotFound
 
 MAX_DAYS = 60
 _ORDER: dict[Standing, int] = {"weak": 0, "new": 1, "known": 2}
-_LEVEL = {"easy": 0, "medium": 1, "hard": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +61,11 @@ def study_plan(engine: Engine, store: PracticeStore, learner: str, company: str,
     order = {q.id: i for i, q in enumerate(questions)}  # deck order: bank order within a difficulty
     items = sorted(
         (PlanItem(q, known.get(q.id, "new")) for q in questions),
-        key=lambda it: (_LEVEL.get((it.record.difficulty or "").lower(), 1), _ORDER[it.standing], order[it.record.id]),
+        key=lambda it: (
+            DIFFICULTY_LEVEL.get((it.record.difficulty or "").lower(), 1),
+            _ORDER[it.standing],
+            order[it.record.id],
+        ),
     )
     n = len(items)
     # Day i ends after ceil(i * n / days) questions: days differ by at most one question, the

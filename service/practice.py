@@ -28,9 +28,9 @@ from typing import Literal
 from fsrs import Card, Rating, Scheduler, State
 
 from index.filters import Filters
-from ingest.models import Question
+from ingest.models import DIFFICULTY_LEVEL, Question
 from qbank.mock import MockScore, MockScorer
-from service.accuracy import Accuracy, breakdown
+from service.accuracy import WEAK_RATINGS, Accuracy, breakdown
 from service.state import Engine
 from service.store.practice import CardState, PracticeStore, ReviewRecord
 from service.usecases import Invalid
@@ -47,7 +47,6 @@ RATINGS: dict[RatingName, Rating] = {
 RATING_NAMES: dict[int, RatingName] = {int(rating): name for name, rating in RATINGS.items()}
 STATES: dict[int, StateName] = {State.Learning: "learning", State.Review: "review", State.Relearning: "relearning"}
 STATE_IDS: dict[StateName, int] = {name: int(state) for state, name in STATES.items()}
-_EASIEST_FIRST = {"easy": 0, "medium": 1, "hard": 2}
 MAX_MOCK_ANSWER_CHARS = 5000
 SCHEDULER = Scheduler()
 
@@ -94,7 +93,7 @@ def day_start(now: datetime) -> datetime:
 def deck(engine: Engine, scope: Filters) -> list[Question]:
     """The questions ``scope`` allows, easiest first, in bank order within a difficulty."""
     chosen = [q for q in engine.artifact.questions if scope.matches(q)]
-    return sorted(chosen, key=lambda q: _EASIEST_FIRST.get((q.difficulty or "").lower(), 1))
+    return sorted(chosen, key=lambda q: DIFFICULTY_LEVEL.get((q.difficulty or "").lower(), 1))
 
 
 def _fsrs(card: CardState | None, now: datetime) -> Card:
@@ -114,7 +113,7 @@ def standings(store: PracticeStore, learner: str) -> dict[str, Standing]:
     last: dict[str, int] = {}
     for review in store.reviews(learner):  # oldest first: the last one stays
         last[review.question_id] = review.rating
-    return {q: "weak" if rating in (Rating.Again, Rating.Hard) else "known" for q, rating in last.items()}
+    return {q: "weak" if rating in WEAK_RATINGS else "known" for q, rating in last.items()}
 
 
 def next_card(

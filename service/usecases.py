@@ -89,7 +89,8 @@ def search(
 
 
 def browse(engine: Engine, filters: Filters, kind: str | None, limit: int, offset: int) -> Page:
-    matched = [r for r in _browsable(engine) if filters.matches(r) and (kind is None or r.kind == kind)]
+    allows = engine.searcher.filter.allows
+    matched = [r for r in _browsable(engine) if allows(filters, r.id) and (kind is None or r.kind == kind)]
     return Page(total=len(matched), items=tuple(matched[offset : offset + limit]))
 
 

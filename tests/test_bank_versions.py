@@ -339,6 +339,8 @@ def test_an_answer_a_row_links_to_from_another_bank_passes_that_banks_filter(two
     assert BISECT in passes(Filters(bank="Version Control Interview Questions"))
     assert BISECT not in passes(Filters(bank="git", difficulty="Hard"))  # Medium, wherever it is listed
     assert "vcs--what-is-a-rebase" not in passes(Filters(bank="git"))  # no git row links to it
+    # browsing and company lists ask the same mask, one record at a time
+    assert mask.allows(Filters(bank="git"), BISECT) and not mask.allows(Filters(bank="git"), "vcs--what-is-a-rebase")
 
 
 @pytest.mark.parametrize(

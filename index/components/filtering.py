@@ -46,6 +46,10 @@ class FilterMask:
             self._pools[filters] = pool
         return pool
 
+    def allows(self, filters: Filters, record_id: str) -> bool:
+        """``record_id`` passes ``filters`` (a bank filter also passes an answer a row of that bank links to)."""
+        return record_id in self.records and self._matches(filters, record_id)
+
     def _matches(self, filters: Filters, record_id: str) -> bool:
         if filters.matches(self.records[record_id]):
             return True

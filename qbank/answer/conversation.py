@@ -241,7 +241,8 @@ class ConversationResolver:
     def _listing(self, message: str, filters: Filters, focus: str) -> Turn:
         """The records ``filters`` allow, easy to hard, full answers first."""
         order = {"Easy": 0, "Medium": 1, "Hard": 2}
-        records = [r for r in self.searcher.records.values() if r.id in self._listable and filters.matches(r)]
+        allows = self.searcher.filter.allows
+        records = [r for r in self.searcher.records.values() if r.id in self._listable and allows(filters, r.id)]
         records.sort(key=lambda r: (order.get(r.difficulty or "", 3), r.kind != "question", r.title.lower()))
         return Turn(message, "company_list", message, focus, None, None, filters, tuple(records))
 
