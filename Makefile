@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup setup-test setup-browser run ingest test test-fast lint eval bench clean
+.PHONY: setup setup-test setup-browser setup-bench run ingest test test-fast lint eval bench clean
 
 setup: $(BIN)/qbank ## create .venv: CPU torch first, then qbank with its export and test extras
 
@@ -22,6 +22,11 @@ setup-test: ## Debian's Chromium, nginx and PostgreSQL for the browser, proxy an
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium nginx postgresql >/dev/null; fi; }
 
 setup-browser: setup-test ## the former name of setup-test
+
+setup-bench: ## Debian's wrk, the bench's HTTP load generator (without it the bench falls back to a Python client that shares the CPU with the server)
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi; }
 
 run: setup ## serve the shipped bank on http://localhost:8000 (builds the index on first start)
 	$(BIN)/qbank serve --host 0.0.0.0 --port 8000
@@ -45,7 +50,7 @@ eval: setup
 
 # The extra banks (tests/fixtures/corpus-extra) give the ingest and scale sections
 # four banks instead of one, as in BENCHMARKS.md.
-bench: setup
+bench: setup setup-bench
 	$(BIN)/qbank bench --extra tests/fixtures/corpus-extra
 
 clean:
