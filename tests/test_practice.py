@@ -557,3 +557,51 @@ def test_eight_clients_grading_at_once_lose_no_review(engine: Engine, store_url:
             assert {c.reviews for c in cards.cards(f"learner-{n}")} == {rounds}
     finally:
         store.close()
+
+
+@pytest.mark.slow
+def test_eight_clients_grading_for_thirty_seconds_lose_no_review(engine: Engine, store_url: str) -> None:
+    """The issue's run: 8 clients grade as fast as they can for 30 s, each its
+    own learner's cards and, between them, one shared learner's five cards.
+    Every grade a client was told went in is a review row, and each shared
+    card counts every grade it got."""
+    store = Store(store_url).open()
+    cards = PracticeStore(store)
+    questions = [q.id for q in practice.deck(engine, Filters())[:5]]
+    start = threading.Barrier(8)
+    stop = threading.Event()
+    given = [[0, 0] for _ in range(8)]  # per client: grades to the shared learner, to its own
+    errors: list[BaseException] = []
+
+    def client(n: int) -> None:
+        try:
+            start.wait()
+            i = 0
+            while not stop.is_set():
+                now = T0 + timedelta(seconds=i, microseconds=n)
+                q = questions[i % len(questions)]
+                practice.grade(engine, cards, "shared", q, ("again", "hard", "good", "easy")[(n + i) % 4], now)
+                given[n][0] += 1
+                practice.grade(engine, cards, f"learner-{n}", q, "good", now)
+                given[n][1] += 1
+                i += 1
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    stop.wait(30)
+    stop.set()
+    for t in threads:
+        t.join(60)
+    try:
+        assert errors == []
+        shared = sum(g[0] for g in given)
+        assert shared > 8 * len(questions)  # the run did grade, many times over
+        assert len(cards.reviews("shared")) == shared
+        assert sum(c.reviews for c in cards.cards("shared")) == shared
+        for n in range(8):
+            assert len(cards.reviews(f"learner-{n}")) == given[n][1]
+    finally:
+        store.close()
