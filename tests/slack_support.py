@@ -32,6 +32,8 @@ import re
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -424,6 +426,18 @@ class FakeSlack:
 
 
 # -- signed requests ----------------------------------------------------------------------
+
+
+@contextmanager
+def running_fake(token: str = TOKEN) -> Iterator[FakeSlack]:
+    """A fake Slack Web API on a local port for the duration (a module's tests)."""
+    slack = FakeSlack(token)
+    slack.thread.start()
+    try:
+        yield slack
+    finally:
+        slack.server.shutdown()
+        slack.server.server_close()
 
 
 def sign(body: str, secret: str = SECRET, timestamp: int | None = None) -> dict[str, str]:

@@ -47,6 +47,7 @@ from slack_support import (
     new_ts,
     only_answer,
     rate_limited,
+    running_fake,
     send,
     settle,
     sign,
@@ -69,11 +70,8 @@ from service.slack.scopes import METHOD_SCOPES, needed_scopes
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack(TOKEN)
-    slack.thread.start()
-    yield slack
-    slack.server.shutdown()
-    slack.server.server_close()
+    with running_fake() as slack:
+        yield slack
 
 
 @pytest.fixture(autouse=True)

@@ -30,6 +30,7 @@ from slack_support import (
     event_body,
     message,
     new_ts,
+    running_fake,
     send,
     settle,
     slack_settings,
@@ -50,16 +51,11 @@ from service.slack.practice_words import Scope
 from service.state import ServiceState
 from service.store.reminders import ReminderStore
 
-TOKEN = "xoxb-test"
-
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack(TOKEN)
-    slack.thread.start()
-    yield slack
-    slack.server.shutdown()
-    slack.server.server_close()
+    with running_fake() as slack:
+        yield slack
 
 
 @pytest.fixture(autouse=True)

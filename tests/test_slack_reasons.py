@@ -15,6 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from slack_support import (
+    DROPOUT_ID,
     FakeSlack,
     action_body,
     api_error,
@@ -26,6 +27,7 @@ from slack_support import (
     mention,
     new_ts,
     only_answer,
+    running_fake,
     send,
     settle,
     slack_settings,
@@ -49,17 +51,11 @@ from service.slack.reasons import (
 )
 from service.state import ServiceState
 
-TOKEN = "xoxb-test"
-DROPOUT_ID = "machine-learning--what-is-dropout-and-why-does-it-work"
-
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack(TOKEN)
-    slack.thread.start()
-    yield slack
-    slack.server.shutdown()
-    slack.server.server_close()
+    with running_fake() as slack:
+        yield slack
 
 
 @pytest.fixture(autouse=True)
