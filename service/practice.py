@@ -243,3 +243,17 @@ def import_(
     left_out = len(cards) - len(known_cards) + len(reviews) - len(known_reviews)
     taken, added = store.merge(learner, known_cards, known_reviews)
     return taken, added, left_out
+
+
+def in_words(delta: timedelta) -> str:
+    """How long until something, as the Practice page says it: "1 min", "25 min", "3 h", "4 d", "2 mo"."""
+    seconds = max(0.0, delta.total_seconds())
+    if seconds < 90:
+        return "1 min"
+    if seconds < 3600:
+        return f"{round(seconds / 60)} min"
+    if seconds < 86400 * 1.5:
+        return f"{round(seconds / 3600)} h"
+    if seconds < 86400 * 60:
+        return f"{round(seconds / 86400)} d"
+    return f"{round(seconds / (86400 * 30))} mo"

@@ -12,7 +12,7 @@ made here: a learner begins with a first grade.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -37,20 +37,6 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     return response
 
 
-def in_words(delta: timedelta) -> str:
-    """How long until something, as the Practice page says it: "1 min", "25 min", "3 h", "4 d", "2 mo"."""
-    seconds = max(0.0, delta.total_seconds())
-    if seconds < 90:
-        return "1 min"
-    if seconds < 3600:
-        return f"{round(seconds / 60)} min"
-    if seconds < 86400 * 1.5:
-        return f"{round(seconds / 3600)} h"
-    if seconds < 86400 * 60:
-        return f"{round(seconds / 86400)} d"
-    return f"{round(seconds / (86400 * 30))} mo"
-
-
 @router.get("/progress", response_class=HTMLResponse)
 def progress_page(request: Request, state: StateDep) -> HTMLResponse:
     engine = state.engine
@@ -68,7 +54,7 @@ def progress_page(request: Request, state: StateDep) -> HTMLResponse:
     shown = progress_public(found, token, base_url(request, state.settings))
     context = {
         "p": shown if shown.reviews else None,
-        "next_due_in": in_words(shown.next_due - now) if shown.next_due else None,
+        "next_due_in": practice.in_words(shown.next_due - now) if shown.next_due else None,
         "difficulty_bars": share_bars(shown.accuracy_by_difficulty),
         "topic_bars": share_bars(shown.accuracy_by_tag),
         "topics_shown": TOPICS_SHOWN,

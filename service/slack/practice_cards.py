@@ -26,7 +26,7 @@ from datetime import datetime
 
 from ingest.models import Question
 from qbank.mock import MockScore
-from service.practice import RATINGS, STATES, Next, RatingName
+from service.practice import RATINGS, STATES, Next, RatingName, in_words
 from service.schemas import question_url
 from service.slack.blocks import insight_blocks, meta, section_text
 from service.slack.buttons import OPEN_ACTION
@@ -86,20 +86,6 @@ def card_ref(blocks: list[Block] | None) -> CardRef | None:
     return None
 
 
-def in_words(when: datetime, now: datetime) -> str:
-    """How long until ``when``, roughly: "1 min", "10 min", "5 h", "4 d", "3 mo"."""
-    seconds = max(0.0, (when - now).total_seconds())
-    if seconds < 90:
-        return "1 min"
-    if seconds < 3600:
-        return f"{round(seconds / 60)} min"
-    if seconds < 86400 * 1.5:
-        return f"{round(seconds / 3600)} h"
-    if seconds < 86400 * 60:
-        return f"{round(seconds / 86400)} d"
-    return f"{round(seconds / (86400 * 30))} mo"
-
-
 def slack_date(when: datetime) -> str:
     """``when`` in the reader's own time zone (Slack's date formatting), UTC where it cannot be shown."""
     fallback = when.strftime("%Y-%m-%d %H:%M UTC")
@@ -117,7 +103,7 @@ def _status(card: CardState | None, now: datetime) -> str:
     state = STATES.get(card.state, "review").capitalize()
     if card.due >= now:
         return f"{state} card"
-    return f"{state} card, due for {in_words(now, card.due)}"  # how long since it fell due
+    return f"{state} card, due for {in_words(now - card.due)}"  # how long since it fell due
 
 
 def _head(record: Question, status: str, counts: str | None) -> list[Block]:
@@ -151,7 +137,7 @@ def answer_blocks(record: Question, base_url: str) -> list[Block]:
 def grade_actions(previews: dict[RatingName, datetime], now: datetime, ref: CardRef, base_url: str) -> Block:
     value = ref.value()
     grades = [
-        _button(GRADE_ACTIONS[name], f"{name.capitalize()} · {in_words(previews[name], now)}", value)
+        _button(GRADE_ACTIONS[name], f"{name.capitalize()} · {in_words(previews[name] - now)}", value)
         for name in RATINGS
     ]
     grades[2]["style"] = "primary"  # Good: the usual answer
@@ -178,7 +164,7 @@ def revealed_blocks(
 def graded_blocks(
     record: Question, rating: RatingName, graded: CardState, now: datetime, base_url: str, ref: CardRef
 ) -> list[Block]:
-    said = f"Graded *{rating.capitalize()}*: next review {slack_date(graded.due)} (in {in_words(graded.due, now)})."
+    said = f"Graded *{rating.capitalize()}*: next review {slack_date(graded.due)} (in {in_words(graded.due - now)})."
     open_ = _button(OPEN_ACTION, "Open", ref.value(), url=question_url(base_url, ref.question_id))
     actions = {"type": "actions", "block_id": PRACTICE_BLOCK, "elements": [open_]}
     return [*_head(record, "Practised", None), *answer_blocks(record, base_url), context(said), actions]
@@ -226,5 +212,5 @@ def finished_text(found: Next, scope: Scope, now: datetime, per_day: int) -> str
         return f"No questions in this selection ({where})."
     text = f"Nothing due in {where} right now, and no new card left today ({per_day} a day)."
     if found.next_due is not None:
-        text += f" The next card is due {slack_date(found.next_due)} (in {in_words(found.next_due, now)})."
+        text += f" The next card is due {slack_date(found.next_due)} (in {in_words(found.next_due - now)})."
     return text
