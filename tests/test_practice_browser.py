@@ -55,6 +55,10 @@ def answer_with_keys(page, key: str) -> str:  # type: ignore[no-untyped-def]
     page.keyboard.press("Space")
     expect(page.locator("#answer")).to_be_visible()
     expect(page.locator("#answer-body")).not_to_be_empty()
+    # The answer has the focus, not a grade button: a second Space (to scroll) grades nothing.
+    expect(page.locator("#answer")).to_be_focused()
+    page.keyboard.press("Space")
+    expect(card).to_have_attribute("data-question-id", question_id)
     with page.expect_response("**/api/practice/grade") as graded:
         page.keyboard.press(key)
     assert graded.value.status == 200
@@ -113,6 +117,32 @@ def test_answer_five_cards_by_keyboard_then_see_them_scheduled_after_a_restart(
 def server(built: IngestReport, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with qbank_server(built.path, tmp_path_factory.mktemp("practice-server"), content_dir=CONTENT) as srv:
         yield srv
+
+
+def test_a_filter_is_browsed_with_the_arrow_keys_and_applied_on_enter(browser, server: Server) -> None:
+    """Arrow keys on a closed select change its value at every step: the page
+    waits for Enter (or leaving the select) before it changes the scope; a
+    choice with the mouse applies at once."""
+    context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(SCOPE)
+    company = page.locator("select[name=company]")
+    company.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    expect(company).to_be_focused()  # still here: no reload at each step
+    assert "company=Google" in page.url
+    chosen = company.input_value()
+    assert chosen != "Google"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert f"company={chosen}" in page.url.replace("+", " ").replace("%20", " ")
+    with page.expect_navigation():
+        page.locator("select[name=difficulty]").select_option("Hard")  # as a mouse or a touch picks it
+    assert "difficulty=Hard" in page.url
+    context.close()
+    assert errors == []
 
 
 def test_at_phone_width_cards_fit_and_grade_by_tapping(browser, server: Server) -> None:

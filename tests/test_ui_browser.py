@@ -243,17 +243,18 @@ def test_thumbs_post_feedback_that_is_stored(page, server: Server) -> None:
     expect(second.locator(".feedback-status")).to_have_text("Thanks for the feedback.")
 
     # 👎 asks why, keyboard first: the first reason has the focus; Send with nothing chosen says what to do
-    why = second.get_by_role("group", name="What was wrong with it? (optional)")
+    why = second.get_by_role("group", name="What was wrong with it?")
     expect(why.get_by_role("radio", name="Answered a different question")).to_be_focused()
-    why.get_by_role("button", name="Send").click()
+    why.get_by_role("button", name="Send reason").click()
     expect(why.get_by_role("alert")).to_have_text("Pick a reason or write a comment, or press Skip.")
     why.get_by_role("radio", name="Incomplete").check()
     why.get_by_role("textbox", name="Comment").fill("no mention of double descent")
     with page.expect_response("**/api/feedback") as reasoned:
-        why.get_by_role("button", name="Send").click()
+        why.get_by_role("button", name="Send reason").click()
     assert reasoned.value.status == 201 and reasoned.value.json()["replaced"] is True
     expect(second.locator(".feedback-status")).to_have_text('Thanks: noted as "Incomplete".')
     expect(why).to_have_count(0)
+    expect(second.locator(".feedback-status")).to_be_focused()  # the keyboard is not dropped with the form
 
     with sqlite3.connect(server.database_path) as db:
         rows = db.execute(

@@ -382,7 +382,7 @@
   function reasonForm(question, final, status) {
     const form = el("form", "feedback-reason");
     const fieldset = el("fieldset");
-    fieldset.append(el("legend", "", "What was wrong with it? (optional)"));
+    fieldset.append(el("legend", "", "What was wrong with it?"));
     const id = `reason-${++reasonForms}`;
     for (const [value, label] of Object.entries(REASONS)) {
       const choice = el("label", "reason-choice");
@@ -399,9 +399,10 @@
     comment.maxLength = 2000;
     comment.placeholder = "What did you expect? (optional)";
     commentLabel.append(el("span", "visually-hidden", "Comment"), comment);
-    const send = el("button", "", "Send");
+    const send = el("button", "", "Send reason");
     send.type = "submit";
     const skip = el("button", "", "Skip");
+    skip.setAttribute("aria-label", "Skip: the 👎 is saved without a reason");
     skip.type = "button";
     const error = el("p", "reason-error");
     error.setAttribute("role", "alert");
@@ -409,12 +410,25 @@
     actions.append(send, skip);
     fieldset.append(commentLabel, actions, error);
     form.append(fieldset);
-    skip.addEventListener("click", () => form.remove());
+    const close = () => {
+      form.remove();
+      status.setAttribute("tabindex", "-1");
+      status.focus(); // the thanks, in place of the form: the keyboard stays where it was
+    };
+    skip.addEventListener("click", close);
+    form.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        close();
+      }
+    });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const reason = form.elements[id].value || (comment.value.trim() ? "other" : "");
       if (!reason) {
         error.textContent = "Pick a reason or write a comment, or press Skip.";
+        form.querySelector("input").focus();
+        error.scrollIntoView({ block: "nearest" });
         return;
       }
       send.disabled = true;
@@ -434,11 +448,13 @@
           }),
         });
         if (!response.ok) throw new Error(await errorDetail(response));
-        form.remove();
         status.textContent = `Thanks: noted as "${REASONS[reason]}".`;
+        close();
       } catch (err) {
         send.disabled = false; // the choice and the comment stay for another try
         error.textContent = `Not saved: ${err.message}`;
+        send.focus();
+        error.scrollIntoView({ block: "nearest" });
       }
     });
     queueMicrotask(() => form.querySelector("input").focus());

@@ -43,8 +43,34 @@
     }
   });
 
+  // A filter form applies a choice made with the mouse or a touch at once.  With the keyboard,
+  // arrow keys change a closed select's value (and fire "change") at every step: the choice
+  // is applied on Enter or on leaving the select, so a keyboard user can step through the list.
+  const autoSelect = (target) =>
+    target instanceof HTMLSelectElement && target.closest("form[data-autosubmit]") ? target : null;
+  let keyed = null; // the select being browsed with the keyboard
+  document.addEventListener("focusin", (event) => {
+    const select = autoSelect(event.target);
+    if (select) select.dataset.applied = select.value;
+  });
+  document.addEventListener("keydown", (event) => {
+    const select = autoSelect(event.target);
+    if (!select) return;
+    if (event.key === "Enter") {
+      event.preventDefault();
+      keyed = null;
+      select.form.requestSubmit();
+    } else if (event.key !== "Tab") {
+      keyed = select;
+    }
+  });
+  document.addEventListener("focusout", (event) => {
+    const select = autoSelect(event.target);
+    if (select && keyed === select && select.value !== select.dataset.applied) select.form.requestSubmit();
+    if (select) keyed = null;
+  });
   document.addEventListener("change", (event) => {
-    const form = event.target.closest("form[data-autosubmit]");
-    if (form && event.target.matches("select")) form.requestSubmit();
+    const select = autoSelect(event.target);
+    if (select && keyed !== select) select.form.requestSubmit();
   });
 })();
