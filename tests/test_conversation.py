@@ -53,6 +53,23 @@ def test_a_short_new_topic_is_not_glued_onto_the_previous_one(client: TestClient
     assert bagging["sources"][0]["id"] == ENSEMBLE_ID
 
 
+@pytest.mark.parametrize(
+    "switch",
+    [
+        "ok different topic: how do transformers handle word order",
+        "New question - how do transformers handle word order",
+    ],
+)
+def test_a_message_that_says_it_changes_the_topic_starts_afresh(client: TestClient, switch: str) -> None:
+    """Words like "different" would otherwise read as a comparison with the
+    previous answer: the marker says the topic changes, so what follows is
+    searched alone (candidate tester finding)."""
+    _, _, new = talk(client, "my model does great on train but terrible on validation", "and in pytorch?", switch)
+    assert new["rewritten_query"] == "how do transformers handle word order"
+    assert "attention" in new["sources"][0]["id"]
+    assert new["abstained"] is False
+
+
 @pytest.mark.parametrize("first", ["ok, gans", "explain bagging", "and boosting?"])
 def test_an_off_topic_question_mid_chat_is_refused_not_answered_with_the_last_topic(
     client: TestClient, first: str

@@ -13,6 +13,8 @@ Every user turn is resolved in order, each in the light of the one before:
 * a message that compares ("how is boosting different?") is searched
   together with the previous topic (so the record comparing both ranks), but
   its own words choose what to show;
+* a message that says it changes the topic ("ok, different topic: …", "new
+  question: …") is resolved as a first message, from what follows the marker;
 * any other message is searched on its own and is a new topic when that
   search is confident (its best evidence clears the abstention's upper
   floors) and does not land on the previous answer (not in its top three;
@@ -47,6 +49,16 @@ COMPARISON = re.compile(
     re.I,
 )
 TWO_SIDED = re.compile(r"\b(vs\.?|versus|between|compared? (?:to|with))\b", re.I)  # names both sides itself
+# A message that says it leaves the topic ("ok, different topic: ...", "new question: ..."): what
+# follows is resolved as a first message, whatever words it shares with the previous answer.
+TOPIC_CHANGE = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|so|alright|right|now|next|also|anyway|thanks?)\b[\s,;:.!-]*)*"
+    r"(?:(?:an?|on an?|one more|a totally|a completely)\s+)?"
+    r"(?:(?:new|different|another|other|unrelated|separate|totally different|completely different)\s+"
+    r"(?:topic|question|subject|thing)|(?:changing|switching|change of|switch(?:ing)? the)\s+(?:topics?|subjects?)"
+    r"|moving on|on another note)\b[\s,;:.!?-]*",
+    re.I,
+)
 CONTINUING = re.compile(r"^\W*(and|also|but|what about|how about|and what about|for|in|with)\b", re.I)
 # Words that ask for a form of the previous answer, or fill a chat, not a topic.
 FORM_WORDS = frozenset(
@@ -158,6 +170,10 @@ class ConversationResolver:
         return self.searcher.search(query, k=self.k, mode=self.mode, filters=filters, use_cache=self.use_cache)
 
     def _turn(self, message: str, previous: Turn | None, filters: Filters) -> Turn:
+        change = TOPIC_CHANGE.match(message)
+        if previous is not None and change is not None and message[change.end() :].strip():
+            fresh = self._turn(message[change.end() :].strip(), None, filters)
+            return replace(fresh, message=message)
         analyzed = self.searcher.analyzer.run(message)
         narrowing = self._narrowing(analyzed.topic_terms, message)
         if analyzed.companies and narrowing is not None:
