@@ -3,9 +3,12 @@ detection, incremental rebuilds, versioned directories, BM25 and FAISS."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from index.dense import DenseIndex
 from index.embed import Embedder, text_hash
 from index.engine import IngestReport, ingest, load_or_build, make_searcher
 from index.search import Searcher
-from index.sparse import SparseIndex
+from index.sparse import Columns, SparseIndex
 from index.store import (
     DATA_FILES,
     FORMAT_VERSION,
@@ -102,7 +105,7 @@ def test_save_load_round_trip(artifact: IndexArtifact, searcher: Searcher, embed
     assert loaded.chunk_hashes == artifact.chunk_hashes
     assert np.array_equal(loaded.embeddings, artifact.embeddings)
     assert loaded.sparse.vocab == artifact.sparse.vocab
-    assert (loaded.sparse.matrix != artifact.sparse.matrix).nnz == 0
+    assert loaded.sparse.matrix.equals(artifact.sparse.matrix)
     assert (loaded.sparse.k1, loaded.sparse.b) == (artifact.sparse.k1, artifact.sparse.b)
     assert loaded.dense.size == 429 and loaded.dense.kind == "flat"
     assert loaded.acronyms == artifact.acronyms
@@ -375,6 +378,64 @@ def test_bm25_with_other_parameters_matches_too(chunk_tokens: list[list[str]]) -
     q = tokenize("gradient descent learning rate")
     expected = BM25Okapi(chunk_tokens, k1=1.5, b=0.5).get_scores(q)
     np.testing.assert_allclose(SparseIndex.build(chunk_tokens, k1=1.5, b=0.5).scores(q), expected, rtol=0, atol=1e-4)
+
+
+def test_bm25_columns_equal_scipy_csc(artifact: IndexArtifact) -> None:
+    """The plain-numpy compressed columns hold what scipy's csc_matrix holds
+    for the same (chunk, term, weight) triples, in the same order."""
+    from scipy import sparse
+
+    m = artifact.sparse.matrix
+    cols = np.repeat(np.arange(m.shape[1]), np.diff(m.indptr))
+    rng = np.random.default_rng(7)
+    shuffled = rng.permutation(m.nnz)
+    again = Columns.from_triples(m.indices[shuffled], cols[shuffled], m.data[shuffled], m.shape)
+    ref = sparse.csc_matrix((m.data[shuffled], (m.indices[shuffled], cols[shuffled])), shape=m.shape)
+    ref.sort_indices()
+    assert again.equals(m) and m.nnz > 5_000
+    assert np.array_equal(ref.indptr, m.indptr) and np.array_equal(ref.indices, m.indices)
+    assert np.array_equal(ref.data, m.data)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda z: z | {"indptr": z["indptr"][:-1]},
+        lambda z: z | {"indices": z["indices"] + int(z["shape"][0])},
+        lambda z: z | {"data": z["data"][:-3]},
+        lambda z: z | {"indptr": z["indptr"][::-1].copy()},
+    ],
+    ids=["short-indptr", "row-out-of-range", "short-data", "decreasing-indptr"],
+)
+def test_bm25_arrays_that_do_not_fit_are_refused(
+    built: IngestReport, tmp_path: Path, damage: Callable[[dict[str, np.ndarray]], dict[str, np.ndarray]]
+) -> None:
+    built.artifact.sparse.save(tmp_path)
+    with np.load(tmp_path / "bm25.npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    np.savez(tmp_path / "bm25.npz", **damage(arrays))
+    with pytest.raises(ValueError, match="compressed-column matrix"):
+        SparseIndex.load(tmp_path)
+
+
+def test_bm25_loads_and_scores_without_scipy(built: IngestReport, tmp_path: Path) -> None:
+    """Serving reads and scores BM25 with numpy alone: a fresh interpreter in
+    which scipy cannot be imported gets the same scores."""
+    built.artifact.sparse.save(tmp_path)
+    query = tokenize("why does lasso zero out weights")
+    code = (
+        "import sys\n"
+        "sys.modules['scipy'] = None\n"
+        "from pathlib import Path\n"
+        "from index.sparse import SparseIndex\n"
+        f"s = SparseIndex.load(Path({str(tmp_path)!r}))\n"
+        f"print(repr(s.scores({query!r}).tolist()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    scores = np.asarray(ast.literal_eval(out.stdout), dtype=np.float32)
+    np.testing.assert_array_equal(scores, built.artifact.sparse.scores(query))
+    assert scores.max() > 1.0
 
 
 def test_bm25_refuses_an_empty_corpus() -> None:
