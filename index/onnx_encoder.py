@@ -25,6 +25,7 @@ import os
 import shutil
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,8 +157,10 @@ def _publish(tmp: Path, directory: Path, info: dict[str, Any]) -> OnnxModel:
     return OnnxModel(directory, sha, precision)
 
 
-def exported(model: str, directory: Path, precision: str = "fp32") -> OnnxModel | None:
-    """The export in ``directory`` if it is complete, intact and of ``precision``, else None."""
+def exported(model: str, directory: Path, precision: str = "fp32", check: bool = True) -> OnnxModel | None:
+    """The export in ``directory`` if it is complete, intact and of ``precision``, else None.
+    ``check=False`` leaves the graph's hash to the caller (``OnnxEmbedder.load``
+    checks it while the session is built)."""
     try:
         info = json.loads((directory / INFO_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -167,7 +170,7 @@ def exported(model: str, directory: Path, precision: str = "fp32") -> OnnxModel 
     if not (directory / TOKENIZER_FILE).is_file():
         return None
     onnx = directory / ONNX_FILE
-    if not onnx.is_file() or file_sha256(onnx) != info.get("sha256"):
+    if not onnx.is_file() or (check and file_sha256(onnx) != info.get("sha256")):
         return None
     return OnnxModel(directory, str(info["sha256"]), precision)
 
@@ -258,12 +261,39 @@ class OnnxEmbedder(Embedder):
         import onnxruntime
         from tokenizers import Tokenizer
 
-        self.export = prepare(self.model_name, self.cache_dir, self.precision)
         options = onnxruntime.SessionOptions()
         if self.threads:
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(str(self.export.onnx), options, providers=["CPUExecutionProvider"])
+
+        def session(graph: str) -> Any:
+            return onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+        # The usual start: the export is there.  Its file is hashed on a second thread while
+        # ONNX Runtime builds the session from it (both let go of the GIL), so the check costs
+        # no start-up time on two cores.  (Building from bytes already read would check exactly
+        # what is loaded, but ONNX Runtime then holds about 90 MiB more.)  A mismatch drops the
+        # session and goes the slow way, which makes the export again.
+        found = exported(self.model_name, self.directory, self.precision, check=False)
+        if found is not None:
+            with ThreadPoolExecutor(1, thread_name_prefix="onnx-hash") as pool:
+                digest = pool.submit(file_sha256, found.onnx)
+                try:
+                    built: Any = session(str(found.onnx))
+                    failure: Exception | None = None
+                except Exception as exc:  # a damaged graph may not even parse: the hash says which
+                    built, failure = None, exc
+                intact = digest.result() == found.sha256
+            if not intact:
+                log.warning("the ONNX export in %s does not match its hash: making it again", self.directory)
+            elif failure is not None:
+                raise failure
+            else:
+                self._session, self.export = built, found
+        if self._session is None:
+            self.export = prepare(self.model_name, self.cache_dir, self.precision)
+            self._session = session(str(self.export.onnx))
+        assert self.export is not None
         tokenizer = Tokenizer.from_file(str(self.export.tokenizer))
         tokenizer.enable_truncation(MAX_TOKENS)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")

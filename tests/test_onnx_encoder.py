@@ -6,6 +6,7 @@ differ from its own, and a serving process that never imports torch."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from index.embed import Embedder
 from index.encoders import make_embedder
 from index.engine import ingest, load_or_build
 from index.onnx_encoder import ONNX_FILE, OnnxEmbedder, exported
-from index.store import IndexLoadError, encoder_mismatch, load_artifact
+from index.store import IndexLoadError, encoder_mismatch, file_sha256, load_artifact
 
 REPO = Path(__file__).resolve().parent.parent
 TEXTS = (
@@ -66,6 +67,19 @@ def test_the_export_is_reused_and_a_damaged_one_is_made_again(onnx: OnnxEmbedder
     assert exported(onnx.model_name, onnx.directory) is None
     repaired = OnnxEmbedder(onnx.model_name, onnx.directory.parent).load()
     assert repaired.export is not None and repaired.export.sha256 == first.sha256
+
+
+def test_a_swapped_graph_that_loads_is_caught_by_its_hash(onnx: OnnxEmbedder, int8: OnnxEmbedder) -> None:
+    """The hash is checked while the session is built: a valid graph that is not
+    the recorded one (here the int8 graph in the fp32 folder) is made again
+    before any query sees its vectors."""
+    first = exported(onnx.model_name, onnx.directory)
+    assert first is not None and int8.export is not None
+    shutil.copy(int8.export.onnx, onnx.directory / ONNX_FILE)
+    again = OnnxEmbedder(onnx.model_name, onnx.directory.parent).load()
+    assert again.export is not None and again.export.sha256 == first.sha256
+    assert file_sha256(onnx.directory / ONNX_FILE) == first.sha256
+    assert float(np.dot(again.encode_query("dropout"), onnx.encode_query("dropout"))) > 0.99999
 
 
 def test_the_manifest_records_the_encoder(onnx: OnnxEmbedder, tiny_content: Path, tmp_path: Path) -> None:
@@ -130,7 +144,8 @@ def test_unknown_encoder_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("encoder", ["onnx", "onnx-int8"])
 def test_serving_encoder_never_imports_torch(onnx: OnnxEmbedder, int8: OnnxEmbedder, encoder: str) -> None:
     """With the export in place, loading and encoding import onnxruntime and
-    tokenizers only: a fresh interpreter ends with no torch module loaded."""
+    tokenizers only: a fresh interpreter ends with no torch module loaded (nor
+    scipy, which BM25 scoring does without)."""
     code = (
         "import sys\n"
         "from pathlib import Path\n"
@@ -139,10 +154,10 @@ def test_serving_encoder_never_imports_torch(onnx: OnnxEmbedder, int8: OnnxEmbed
         "e = settings_embedder(s).load()\n"
         "assert e.encode_query('dropout').shape == (384,)\n"
         "import service.app\n"
-        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules, 'scipy' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
-    assert out.stdout.split() == ["False", "False"], out.stderr
+    assert out.stdout.split() == ["False", "False", "False"], out.stderr
 
 
 BLOCK_BUILD_SIDE = (  # a fresh interpreter in which the export extra is not installed
