@@ -51,6 +51,7 @@ def run_bench(
     seconds: float,
     workers: list[int],
     work: Path,
+    against: str | None = None,
 ) -> dict[str, Any]:
     import torch
 
@@ -131,6 +132,13 @@ def run_bench(
         report["batching"] = batching_section(
             shipped.index_dir, queries, seconds, settings.model_cache_dir, encoder, wait_ms
         )
+    if against is not None:
+        from bench.against import against_section
+
+        _say(f"against {against}: start-up, memory and fresh /api/search, side by side")
+        report["against"] = against_section(
+            against, shipped.index_dir, content, queries, seconds, get_settings().model_cache_dir
+        )
     if "scale" in sections:
         from bench.scale import scale_section
 
@@ -207,6 +215,15 @@ def bench_command(
         Path, typer.Option("--queries", help="Eval queries (JSONL).", show_default="eval/data/queries.jsonl")
     ] = DEFAULT_QUERIES,
     out: Annotated[Path | None, typer.Option("--out", help="JSON report (bench/reports/bench-<date>.json).")] = None,
+    against: Annotated[
+        str | None,
+        typer.Option(
+            "--against",
+            metavar="REV",
+            help="Also serve git revision REV (a temporary worktree) and this checkout side by side, alternating: "
+            "start to ready, memory, fresh /api/search at concurrency 8. Alone, runs only this comparison.",
+        ),
+    ] = None,
 ) -> None:
     """Benchmark ingest, in-process search, HTTP serving, 100x scale and a Haystack peer;
     print a summary and write a JSON report."""
@@ -226,7 +243,8 @@ def bench_command(
         )
         if on
     }
-    sections = chosen or {"ingest", "inprocess", "peer", "http", "scale", "encoders", "batching"}
+    every = {"ingest", "inprocess", "peer", "http", "scale", "encoders", "batching"}
+    sections = chosen or (set() if against else every)
     extra = extra_banks(extra, quick, sections)
     stamp = dt.datetime.now().strftime("%Y-%m-%dT%H%M")
     out = out or DEFAULT_OUT_DIR / f"bench-{stamp}.json"
@@ -243,6 +261,7 @@ def bench_command(
             seconds or (3.0 if quick else 10.0),
             workers or [1, 2],
             work,
+            against,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -13,6 +13,9 @@ TARGET_HTTP = {"concurrency": 8, "p50_ms": 15.0, "p99_ms": 50.0, "rps": 100.0}
 TARGET_SCALE_P50_MS = 30.0
 TARGET_PEER_SPEEDUP = 3.0
 TARGET_INGEST_CHUNKS_PER_S = 150.0
+TARGET_READY_S = 2.0
+TARGET_RSS_MIB = 300.0
+TARGET_FRESH = {"concurrency": 8, "rps": 300.0, "p50_ms": 25.0, "p99_ms": 60.0}
 
 
 def _target(name: str, met: bool | None, figure: str) -> dict[str, Any]:
@@ -89,6 +92,30 @@ def check_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                         f"{rate} chunks/s ({enc['ingest']['chunks']} chunks)",
                     )
                 )
+    if ag := report.get("against"):
+        new = ag["medians"]["new"]
+        ready = new["ready_s"]
+        out.append(_target("qbank serve: start to ready <= 2 s", ready <= TARGET_READY_S, f"{ready} s"))
+        out.append(
+            _target(
+                "qbank serve: <= 300 MiB per worker after load",
+                new["rss_mib_after_load"] <= TARGET_RSS_MIB,
+                f"{new['rss_mib_after_load']} MiB",
+            )
+        )
+        if ag["concurrency"] == TARGET_FRESH["concurrency"]:
+            met = (
+                new["rps"] >= TARGET_FRESH["rps"]
+                and new["p50_ms"] <= TARGET_FRESH["p50_ms"]
+                and new["p99_ms"] <= TARGET_FRESH["p99_ms"]
+            )
+            out.append(
+                _target(
+                    "fresh /api/search c=8, 1 worker: >= 300 req/s, p50 <= 25 ms, p99 <= 60 ms",
+                    met,
+                    f"{new['rps']} req/s, p50 {new['p50_ms']} ms, p99 {new['p99_ms']} ms",
+                )
+            )
     return out
 
 
@@ -164,6 +191,22 @@ def print_summary(report: dict[str, Any]) -> None:
                         f"{row['on'][unit]} {unit} (x{row[f'{unit}_ratio_on_over_off']}, "
                         f"paired rounds x{row['paired_ratio_median']})"
                     )
+    if ag := report.get("against"):
+        typer.echo(
+            f"against {ag['old']['rev']} ({ag['old']['commit'][:7]}), medians of {ag['rounds']} alternating starts "
+            f"each, fresh /api/search c={ag['concurrency']}:"
+        )
+        labels = (
+            ("ready_s", "start to ready, s"),
+            ("rss_mib_ready", "memory when ready, MiB"),
+            ("rss_mib_after_load", "memory after the load, MiB"),
+            ("rps", "req/s"),
+            ("p50_ms", "p50, ms"),
+            ("p99_ms", "p99, ms"),
+        )
+        for key, label in labels:
+            old, new, r = ag["medians"]["old"][key], ag["medians"]["new"][key], ag["new_over_old"][key]
+            typer.echo(f"  {label:<28} {old:>9} -> {new:>9}  (x{r})")
     for t in report["targets"]:
         mark = "MET   " if t["met"] else "MISSED"
         typer.echo(f"{mark} {t['target']}: {t['figure']}")
