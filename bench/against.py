@@ -73,7 +73,7 @@ def against_section(
     queries: Sequence[BenchQuery],
     seconds: float,
     cache_dir: Path,
-    rounds: int = 3,
+    rounds: int = 5,
     concurrency: int = 8,
 ) -> dict[str, Any]:
     """Medians of ``rounds`` alternating starts of each tree, and new/old ratios."""
