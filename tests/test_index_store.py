@@ -271,7 +271,9 @@ def test_an_index_from_before_sentence_units_loads_and_a_rebuild_adds_them(
     _without_sentence_files(index_dir.resolve())
     old = load_or_build(index_dir, ML_BANK.parent, embedder)  # what the service does at start
     assert old.sentences is None and old.manifest.format_version == FORMAT_VERSION
-    assert make_searcher(old, embedder).search("why does lasso zero out weights").answerable
+    searcher = make_searcher(old, embedder)
+    assert searcher.abstention.evidence == "chunk" and searcher.abstention.sentences is None
+    assert searcher.search("why does lasso zero out weights").answerable
 
     report = ingest(ML_BANK.parent, index_dir, embedder)  # chunk vectors reused, units embedded
     assert (report.stats.embedded, report.stats.reused) == (0, 429)
