@@ -2,16 +2,21 @@
 model on the eval sets' dev split, and store them with the index.
 
 Every dev item (single messages of every named set) is retrieved once; the
-per-record lexical and dense scores and the abstention evidence are kept,
-and each setting of a small grid is then scored on them without searching
-again (the fused scores of all items are one matrix per setting).  Fusion is
+per-record lexical and dense scores and the abstention evidence (the best
+chunk's cosine, the best sentence unit's when the index has units, BM25,
+vocabulary) are kept, and each setting of a small grid is then scored on
+them without searching again (the fused scores of all items are one matrix
+per setting).  Fusion is
 chosen by hit@1 over answerable items of every set together (MRR, then
 closeness to the current weights, break ties) among the settings that leave
 no set worse, and kept only when it ranks at least two more items first;
 the floors by off-topic abstention recall with at most
 ``max_false_abstain`` of answerable queries refused (fewer refusals, then
-closeness, break ties).  The test split is never read: run ``qbank eval``
-afterwards to see what the fit does there.
+closeness, break ties), on the dense evidence search uses for this index
+(the calibration records which).  The test split is never read: run
+``qbank eval`` afterwards to see what the fit does there.  The built-in
+floors are not this rule's pick for the packaged model: eval/README.md,
+"Abstention with sentence evidence", says why.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from tqdm import tqdm
 from eval.dataset import EvalItem
 from index.calibration import Calibration
 from index.components import AbstentionConfig, FusionWeights
+from index.components.abstain import dense_evidence
 from index.components.fusion import blend
 from index.filters import Filters
 from index.search import Searcher
@@ -39,8 +45,8 @@ FUSION_GRID: dict[str, tuple[float, ...]] = {
     "row_bias": (0.0, 0.03, 0.06, 0.09, 0.12),
 }
 ABSTENTION_GRID: dict[str, tuple[float, ...]] = {
-    "dense_floor": (0.33, 0.35, 0.37, 0.39, 0.41, 0.43, 0.45),
-    "dense_low": (0.13, 0.15, 0.17, 0.19, 0.21, 0.23),
+    "dense_floor": (0.33, 0.35, 0.37, 0.39, 0.41, 0.43, 0.45, 0.47, 0.49),
+    "dense_low": (0.13, 0.15, 0.17, 0.19, 0.21, 0.23, 0.25, 0.27, 0.29, 0.31, 0.33),
     "bm25_floor": (5.0, 6.0, 7.5, 9.0, 11.0),
     "min_idf": (3.0, 3.5, 4.0),
 }
@@ -59,6 +65,12 @@ class Evidence:
     top_dense: float
     top_bm25: float
     vocab_idf: float  # best idf of the topic words when all are vocabulary, else -1
+    top_sentence: float | None = None  # best sentence unit's cosine (None: the index has no units)
+
+    @property
+    def dense_evidence(self) -> float:
+        """The abstention rule's dense side, as search computes it."""
+        return dense_evidence(self.top_dense, self.top_sentence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +101,8 @@ def collect(
         analyzed = searcher.analyzer.run(item.query)
         filters = Filters().with_company(analyzed.companies[0]) if analyzed.companies else Filters()
         lexical = searcher.aggregate.run(searcher.lexical.run(analyzed))
-        dense = searcher.aggregate.run(searcher.dense.run(analyzed, use_cache=False))
+        cosines = searcher.dense.run(analyzed, use_cache=False)
+        dense = searcher.aggregate.run(cosines)
         vocab_idf = searcher.abstention.vocab_idf(analyzed)
         out.append(
             Evidence(
@@ -102,6 +115,7 @@ def collect(
                 top_dense=float(dense.scores.max()),
                 top_bm25=float(lexical.scores.max()),
                 vocab_idf=vocab_idf,
+                top_sentence=searcher.abstention.best_sentence(cosines.query),
             )
         )
     return tuple(out)
@@ -185,7 +199,7 @@ def abstention_figures(evidence: Sequence[Evidence], cfg: AbstentionConfig) -> A
     """Off-topic recall and false-abstain rate of ``cfg`` (both retrievers, as hybrid search decides)."""
     refused_off = refused_ok = off = ok = 0
     for e in evidence:
-        answers = e.company_only or cfg.answers(e.top_dense, e.top_bm25, e.vocab_idf)
+        answers = e.company_only or cfg.answers(e.dense_evidence, e.top_bm25, e.vocab_idf)
         if e.item.answerable:
             ok += 1
             refused_ok += not answers
@@ -227,6 +241,7 @@ def calibration_for(
         encoder=dict(manifest.encoder),
         fusion=fusion.weights,
         abstention=abstention.config,
+        abstention_evidence=searcher.abstention.evidence,
         fitted={
             "date": dt.date.today().isoformat(),
             "sets": sets,

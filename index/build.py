@@ -3,7 +3,9 @@
 Embeddings are cached by the hash of the embedded text: a rebuild after a
 content change re-embeds only the chunks whose text changed.  Once the rows
 are linked, a ``RowEnricher`` (``ingest.enrich``) may add knowledge to the
-rows no full answer covers; only its new chunks are embedded then.
+rows no full answer covers; only its new chunks are embedded then.  The
+answers' sentence units (``index.sentences``) are embedded last, cached by
+text hash the same way.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import numpy as np
 from index.dense import DenseIndex
 from index.embed import Embedder, text_hash
 from index.query import mine_acronyms
+from index.sentences import chunk_sentences
 from index.sparse import SparseIndex
-from index.store import FORMAT_VERSION, IndexArtifact, Manifest, content_hash
+from index.store import FORMAT_VERSION, IndexArtifact, Manifest, SentenceUnits, content_hash
 from index.tokenize import tokenize
 from ingest.enrich import EnrichmentReport, RowEnricher
 from ingest.linking import refine_links
@@ -38,6 +41,8 @@ class BuildStats:
     reused: int
     seconds: float
     enrichment: EnrichmentReport | None = None  # what the enricher did, when there was one
+    sentences: int = 0  # sentence units in the index
+    sentences_embedded: int = 0  # of them, embedded by this build (the rest reused)
 
 
 def choose_dense_kind(n_chunks: int, setting: str = "auto", threshold: int = HNSW_THRESHOLD) -> str:
@@ -73,8 +78,8 @@ def build_artifact(
     enricher: RowEnricher | None = None,
 ) -> tuple[IndexArtifact, BuildStats]:
     """The stages below, in order: embed (reusing ``previous``), relink,
-    enrich (with ``enricher``: the rows' new chunks embedded), FAISS, BM25,
-    acronyms, manifest."""
+    enrich (with ``enricher``: the rows' new chunks embedded), sentence units
+    (embedded, reusing ``previous``), FAISS, BM25, acronyms, manifest."""
     if not corpus.chunks:
         raise ValueError("nothing to index: the content folder yielded no questions or quick-reference rows")
     start = time.perf_counter()
@@ -89,16 +94,24 @@ def build_artifact(
             corpus, hashes = enriched, chunk_hashes(enriched.chunks)
             vectors, more = embed_chunks(corpus.chunks, hashes, embedder, previous, progress, known=known)
             embedded += more
+    units, units_embedded = embed_sentences(corpus.chunks, embedder, previous, progress)
     dense = DenseIndex.build(vectors, kind=choose_dense_kind(len(hashes), dense_kind))
     sparse = SparseIndex.build(tokenize_chunks(corpus.chunks))
     acronyms = corpus_acronyms(corpus)
     artifact = assemble(corpus, hashes, vectors, dense, sparse, acronyms, embedder.model_name, embedder.describe())
+    artifact = replace(
+        artifact,
+        sentences=units,
+        manifest=replace(artifact.manifest, counts={**artifact.manifest.counts, "sentences": len(units)}),
+    )
     stats = BuildStats(
         chunks=len(hashes),
         embedded=embedded,
         reused=len(hashes) - embedded,
         seconds=time.perf_counter() - start,
         enrichment=report,
+        sentences=len(units),
+        sentences_embedded=units_embedded,
     )
     return artifact, stats
 
@@ -136,6 +149,35 @@ def embed_chunks(
         if h in cache:
             vectors[i] = cache[h]
     return vectors, len(missing)
+
+
+def embed_sentences(
+    chunks: Sequence[Chunk], embedder: Embedder, previous: IndexArtifact | None = None, progress: bool = False
+) -> tuple[SentenceUnits, int]:
+    """The answers' sentence units with their vectors, taken from ``previous``'s
+    units (same model) where the text is unchanged, the rest embedded in
+    batches; and how many were embedded."""
+    found = chunk_sentences(chunks)
+    hashes = [text_hash(text) for _, text in found]
+    cache = _sentence_cache(previous, embedder)
+    missing = [i for i, h in enumerate(hashes) if h not in cache]
+    log.info("embedding %d of %d sentence units (%d cached)", len(missing), len(hashes), len(hashes) - len(missing))
+    fresh = embedder.encode([found[i][1] for i in missing], progress=progress)
+    vectors = np.zeros((len(hashes), embedder.dimension), dtype=np.float32)
+    for row, i in enumerate(missing):
+        vectors[i] = fresh[row]
+    for i, h in enumerate(hashes):
+        if h in cache:
+            vectors[i] = cache[h]
+    positions = np.asarray([position for position, _ in found], dtype=np.int64)
+    return SentenceUnits(positions, tuple(hashes), vectors), len(missing)
+
+
+def _sentence_cache(previous: IndexArtifact | None, embedder: Embedder) -> dict[str, np.ndarray]:
+    if previous is None or previous.sentences is None or previous.manifest.model != embedder.model_name:
+        return {}
+    units = previous.sentences
+    return {h: units.embeddings[i] for i, h in enumerate(units.hashes)}
 
 
 def tokenize_chunks(chunks: Sequence[Chunk]) -> list[list[str]]:

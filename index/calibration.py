@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.components.abstain import AbstentionConfig
+from index.components.abstain import EVIDENCE_CHUNKS, EVIDENCE_SENTENCES, AbstentionConfig
 from index.components.fusion import FusionWeights
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,9 @@ class Calibration:
     fusion: FusionWeights = field(default_factory=FusionWeights)
     abstention: AbstentionConfig = field(default_factory=AbstentionConfig)
     fitted: dict[str, Any] = field(default_factory=dict)  # when, on what, and the dev figures before and after
+    # The dense evidence the floors were fitted on (index.components.abstain): a file from before
+    # sentence units has no such key and was fitted on chunk cosines alone.
+    abstention_evidence: str = EVIDENCE_SENTENCES
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -45,6 +48,7 @@ class Calibration:
             "fusion": asdict(self.fusion),
             "abstention": asdict(self.abstention),
             "fitted": self.fitted,
+            "abstention_evidence": self.abstention_evidence,
         }
 
     @classmethod
@@ -58,6 +62,7 @@ class Calibration:
                 fusion=FusionWeights(**{k: float(v) for k, v in dict(data["fusion"]).items()}),
                 abstention=AbstentionConfig(**{k: float(v) for k, v in dict(data["abstention"]).items()}),
                 fitted=dict(data.get("fitted") or {}),
+                abstention_evidence=str(data.get("abstention_evidence", EVIDENCE_CHUNKS)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CalibrationError(f"bad calibration: {exc}") from exc

@@ -19,6 +19,7 @@ modes, the others are for ``qbank eval --modes``.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
@@ -61,6 +62,8 @@ from index.store import IndexArtifact
 
 __all__ = ["MODES", "PIPELINES", "Filters", "Mode", "Pipeline", "SearchHit", "SearchResult", "Searcher", "make_snippet"]
 
+log = logging.getLogger(__name__)
+
 Mode = Literal["hybrid", "bm25", "dense"]
 MODES: tuple[str, ...] = ("hybrid", "bm25", "dense")
 # The API's modes, then eval's alternatives: other fusions, and hybrid with a rerank stage
@@ -102,8 +105,9 @@ class Searcher:
         boost: BoostConfig | None = None,
     ) -> None:
         """Fusion weights and abstention floors: the arguments when given, else
-        the index's calibration (``qbank tune``) when it fits its model, else
-        the built-in defaults.  ``llm`` (an OpenAI-compatible client) enables
+        the index's calibration (``qbank tune``) when it fits its model (the
+        floors only when fitted on the dense evidence this index gives: with
+        or without sentence units), else the built-in defaults.  ``llm`` (an OpenAI-compatible client) enables
         the ``hybrid-llm`` pipeline; with ``llm_rerank`` it is what ``hybrid`` does.
         ``votes`` (learners' feedback) makes every pipeline end with the bounded
         feedback boost (``index.components.boost``), configured by ``boost``."""
@@ -120,7 +124,18 @@ class Searcher:
         self.filter = FilterMask(self.records, self.doc_ids, artifact.quick_refs)
         calibration = artifact.calibration
         self.weights = weights or (calibration.fusion if calibration else FusionWeights())
-        self.abstention = Abstention(artifact.sparse, abstention or (calibration.abstention if calibration else None))
+        units = artifact.sentences.embeddings if artifact.sentences is not None else None
+        self.abstention = Abstention(artifact.sparse, abstention, units)
+        if abstention is None and calibration is not None:
+            if calibration.abstention_evidence == self.abstention.evidence:
+                self.abstention = Abstention(artifact.sparse, calibration.abstention, units)
+            else:
+                log.warning(
+                    "the calibration's abstention floors were fitted on %s evidence, this index gives %s: "
+                    "the built-in floors apply; run `qbank tune`",
+                    calibration.abstention_evidence,
+                    self.abstention.evidence,
+                )
         self.matches = MatchCut()
         self.hits = HitBuilder(self.records, self.doc_ids, artifact.chunks)
         self.passages = PassageFinder(artifact.chunks, self.records)
@@ -189,14 +204,15 @@ class Searcher:
             filters = filters.with_company(analyzed.companies[0])
         fusion = pipeline.fusion
         lexical = self.aggregate.run(self.lexical.run(analyzed)) if fusion.uses_lexical else None
-        dense = self.aggregate.run(self.dense.run(analyzed, use_cache)) if fusion.uses_dense else None
+        cosines = self.dense.run(analyzed, use_cache) if fusion.uses_dense else None
+        dense = self.aggregate.run(cosines) if cosines is not None else None
         pool = self.filter.run(filters)
         fused = fusion.run(lexical or self._absent, dense or self._absent, pool)
         for stage in pipeline.stages:
             if rerank or not isinstance(stage, RerankStage):
                 fused = stage.run(analyzed, fused, pool)
         order = pool[top_positions(fused.scores[pool], k)]
-        answerable = self.abstention.run(analyzed, len(order), lexical, dense)
+        answerable = self.abstention.run(analyzed, len(order), lexical, dense, cosines.query if cosines else None)
         if matches_only:
             order = self.matches.run(analyzed, fused, order, answerable)
         hits = self.hits.run(order, fused, lexical or self._absent, dense or self._absent)

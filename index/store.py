@@ -8,8 +8,16 @@
     dense.faiss        the FAISS index
     bm25.npz, bm25_vocab.txt   the BM25 weight matrix and its vocabulary
     acronyms.json      acronym -> expansion, mined from the corpus
+    sentences.json, sentence_embeddings.npy
+                       the answers' sentence units (their chunk and text
+                       hash) and one float32 row each (``index.sentences``)
 
-No pickle.  ``save`` writes a fresh versioned directory beside the target and
+No pickle.  The sentence files came after format version 1 and are
+optional in it: an index without them (built before) loads, and search
+then decides abstention on chunk evidence alone with the floors fitted for
+that (``CHUNK_ONLY_FLOORS``); when the manifest lists them they are checked
+like every other file.  ``qbank ingest`` adds them, reusing every chunk
+vector of the old index.  ``save`` writes a fresh versioned directory beside the target and
 atomically repoints the target (a symlink) at it, so a crash never leaves a
 half-written index and readers see either the old or the new one.
 """
@@ -46,6 +54,7 @@ DATA_FILES = (
     "bm25_vocab.txt",
     "acronyms.json",
 )
+SENTENCE_FILES = ("sentences.json", "sentence_embeddings.npy")  # optional in format 1 (see above)
 KEEP_VERSIONS = 2
 
 
@@ -80,6 +89,19 @@ class Manifest:
 
 
 @dataclass(frozen=True)
+class SentenceUnits:
+    """The answers' sentence units: for each, the position of the chunk it
+    comes from, the hash of its text (the embedding cache key) and its vector."""
+
+    chunks: np.ndarray  # int64, one chunk position per unit
+    hashes: tuple[str, ...]
+    embeddings: np.ndarray  # float32, (units, dimension), L2-normalised
+
+    def __len__(self) -> int:
+        return len(self.hashes)
+
+
+@dataclass(frozen=True)
 class IndexArtifact:
     """Everything the searcher needs, loaded into memory."""
 
@@ -94,6 +116,7 @@ class IndexArtifact:
     acronyms: dict[str, str]
     path: Path | None = None
     calibration: Calibration | None = None  # calibration.json, when fitted for this index's model
+    sentences: SentenceUnits | None = None  # None: an index built before sentence units
 
     @property
     def records(self) -> dict[str, Question | QuickRef]:
@@ -134,12 +157,19 @@ def save_artifact(artifact: IndexArtifact, target: Path) -> Path:
         artifact.dense.save(tmp_dir)
         artifact.sparse.save(tmp_dir)
         (tmp_dir / "acronyms.json").write_text(json.dumps(artifact.acronyms, ensure_ascii=False), encoding="utf-8")
-        files = {name: file_sha256(tmp_dir / name) for name in DATA_FILES}
+        names: tuple[str, ...] = DATA_FILES
+        if artifact.sentences is not None:
+            units = artifact.sentences
+            rows = [[int(c), h] for c, h in zip(units.chunks, units.hashes, strict=True)]
+            (tmp_dir / "sentences.json").write_text(json.dumps(rows), encoding="utf-8")
+            np.save(tmp_dir / "sentence_embeddings.npy", units.embeddings, allow_pickle=False)
+            names = (*DATA_FILES, *SENTENCE_FILES)
+        files = {name: file_sha256(tmp_dir / name) for name in names}
         manifest = Manifest(**{**artifact.manifest.to_dict(), "files": files})
         (tmp_dir / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2), encoding="utf-8")
         if artifact.calibration is not None:
             save_calibration(artifact.calibration, tmp_dir)
-        for name in (*DATA_FILES, "manifest.json"):
+        for name in (*names, "manifest.json"):
             with (tmp_dir / name).open("rb") as f:
                 os.fsync(f.fileno())
         os.rename(tmp_dir, version_dir)
@@ -291,7 +321,10 @@ def load_artifact(
         raise IndexLoadError(
             f"index at {path} has dimension {manifest.dimension}, the model gives {expect_dimension}: {rebuild}"
         )
-    for name in DATA_FILES:
+    listed = [name for name in SENTENCE_FILES if name in manifest.files]
+    if listed and len(listed) != len(SENTENCE_FILES):
+        raise IndexLoadError(f"index at {path} lists {listed[0]} without the other sentence file: {rebuild}")
+    for name in (*DATA_FILES, *listed):
         f = path / name
         if not f.is_file():
             raise IndexLoadError(f"index file {f} is missing: {rebuild}")
@@ -308,6 +341,7 @@ def load_artifact(
         dense = DenseIndex.load(path)
         sparse_index = SparseIndex.load(path)
         acronyms = json.loads((path / "acronyms.json").read_text(encoding="utf-8"))
+        sentences = _load_sentences(path, manifest.dimension, len(raw_chunks)) if listed else None
     except (ValueError, KeyError, TypeError, RuntimeError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise IndexLoadError(f"index at {path} cannot be read ({exc}): {rebuild}") from exc
     n = len(chunks)
@@ -328,4 +362,22 @@ def load_artifact(
         acronyms=acronyms,
         path=path.resolve(),
         calibration=load_calibration(path, manifest.model, manifest.encoder),
+        sentences=sentences,
     )
+
+
+def _load_sentences(path: Path, dimension: int, n_chunks: int) -> SentenceUnits:
+    rows = json.loads((path / "sentences.json").read_text(encoding="utf-8"))
+    if not isinstance(rows, list) or not all(
+        isinstance(r, list) and len(r) == 2 and type(r[0]) is int and isinstance(r[1], str) for r in rows
+    ):
+        raise ValueError("sentences.json must be a list of [chunk position, text hash]")
+    chunks = np.asarray([r[0] for r in rows], dtype=np.int64)
+    embeddings = np.load(path / "sentence_embeddings.npy", allow_pickle=False)
+    if embeddings.shape != (len(rows), dimension) or embeddings.dtype != np.float32:
+        raise ValueError(
+            f"sentence_embeddings.npy is {embeddings.dtype} {embeddings.shape}, not ({len(rows)}, {dimension})"
+        )
+    if len(chunks) and (chunks.min() < 0 or chunks.max() >= n_chunks):
+        raise ValueError("sentences.json names a chunk the index does not have")
+    return SentenceUnits(chunks, tuple(r[1] for r in rows), embeddings)

@@ -137,8 +137,8 @@ def ingest(
     s = report.stats
     size = sum(f.stat().st_size for f in report.path.resolve().iterdir())
     typer.echo(
-        f"indexed {s.chunks} chunks ({s.embedded} embedded, {s.reused} reused) in {s.seconds:.1f}s; "
-        f"{size / 1e6:.1f} MB at {index_dir}"
+        f"indexed {s.chunks} chunks ({s.embedded} embedded, {s.reused} reused) and {s.sentences} sentence units "
+        f"({s.sentences_embedded} embedded) in {s.seconds:.1f}s; {size / 1e6:.1f} MB at {index_dir}"
     )
 
 

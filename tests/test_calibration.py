@@ -143,6 +143,14 @@ def test_fit_abstention_stays_within_the_false_abstain_budget() -> None:
     assert (loose.false_abstain, loose.recall, loose.config.dense_floor) == (0.25, pytest.approx(2 / 3), 0.35)
 
 
+def test_abstention_figures_use_the_best_sentence_when_there_is_one() -> None:
+    cfg = AbstentionConfig(dense_floor=0.41, bm25_floor=7.5, dense_low=0.27, min_idf=3.5)
+    weak = _evidence(0, [1.0], [0.3], top_dense=0.3)
+    assert abstention_figures([weak], cfg).false_abstain == 1.0
+    assert abstention_figures([replace(weak, top_sentence=0.45)], cfg).false_abstain == 0.0
+    assert abstention_figures([replace(weak, top_sentence=0.2)], cfg).false_abstain == 1.0  # the chunk's still counts
+
+
 @pytest.mark.slow
 def test_qbank_tune_writes_a_calibration_the_index_then_uses(index_copy: Callable[[str], Path]) -> None:
     index = index_copy("index")
@@ -204,6 +212,9 @@ def test_tune_scores_settings_exactly_as_search_ranks_and_abstains(searcher: Sea
     report = runner.run_mode("hybrid", items)
     ranked = [o for o in report.outcomes if o.targets]
     assert hit1 == pytest.approx(sum(o.ranked[0] in o.targets for o in ranked) / len(ranked))
+    # The sentence evidence is in what the tuner re-scores, and matters to some item.
+    assert all(e.top_sentence is not None for e in evidence)
+    assert any(e.top_sentence is not None and e.top_sentence > e.top_dense for e in evidence)
     figures = abstention_figures(evidence, searcher.abstention.config)
     assert figures.off_topic > 0 and figures.answerable > 0
     refused = [not o.answered for o in report.outcomes]

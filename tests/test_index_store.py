@@ -26,6 +26,7 @@ from index.store import (
     DATA_FILES,
     FORMAT_VERSION,
     KEEP_VERSIONS,
+    SENTENCE_FILES,
     IndexArtifact,
     IndexLoadError,
     content_hash,
@@ -68,7 +69,7 @@ def test_index_directory_layout_and_manifest(built: IngestReport, artifact: Inde
     assert link.is_symlink()
     version = link.resolve()
     assert version.parent == link.parent and version.name.startswith(f".{link.name}-")
-    assert sorted(p.name for p in version.iterdir()) == sorted([*DATA_FILES, "manifest.json"])
+    assert sorted(p.name for p in version.iterdir()) == sorted([*DATA_FILES, *SENTENCE_FILES, "manifest.json"])
 
     m = artifact.manifest
     assert (m.format_version, m.model, m.dimension, m.dense_kind) == (
@@ -77,14 +78,25 @@ def test_index_directory_layout_and_manifest(built: IngestReport, artifact: Inde
         384,
         "flat",
     )
-    assert m.counts == {"questions": 49, "quick_refs": 100, "chunks": 429, "code_blocks": 85, "banks": 1}
-    assert m.files == {name: sha256(version / name) for name in DATA_FILES}
+    assert m.counts == {
+        "questions": 49,
+        "quick_refs": 100,
+        "chunks": 429,
+        "code_blocks": 85,
+        "banks": 1,
+        "sentences": 657,
+    }
+    assert m.files == {name: sha256(version / name) for name in (*DATA_FILES, *SENTENCE_FILES)}
     assert artifact.chunk_hashes == tuple(text_hash(c.text) for c in artifact.chunks)
     assert m.content_hash == content_hash(artifact.chunk_hashes)
     assert artifact.embeddings.shape == (429, 384) and artifact.embeddings.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(artifact.embeddings, axis=1), 1.0, atol=1e-5)
     # Every chunk embedded, or reused from the previous run's index (conftest's cache).
     assert built.stats.chunks == 429 and built.stats.embedded + built.stats.reused == 429
+    units = artifact.sentences
+    assert units is not None and built.stats.sentences == len(units) == 657
+    assert units.embeddings.shape == (657, 384) and units.embeddings.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(units.embeddings, axis=1), 1.0, atol=1e-5)
 
 
 def test_acronyms_are_mined_from_the_corpus(artifact: IndexArtifact) -> None:
@@ -109,6 +121,10 @@ def test_save_load_round_trip(artifact: IndexArtifact, searcher: Searcher, embed
     assert (loaded.sparse.k1, loaded.sparse.b) == (artifact.sparse.k1, artifact.sparse.b)
     assert loaded.dense.size == 429 and loaded.dense.kind == "flat"
     assert loaded.acronyms == artifact.acronyms
+    assert loaded.sentences is not None and artifact.sentences is not None
+    assert loaded.sentences.hashes == artifact.sentences.hashes
+    assert np.array_equal(loaded.sentences.chunks, artifact.sentences.chunks)
+    assert np.array_equal(loaded.sentences.embeddings, artifact.sentences.embeddings)
 
     again = make_searcher(loaded, embedder)
     for query in QUERIES:
@@ -198,6 +214,11 @@ def _drop_last_chunk(path: Path) -> None:
         ("records.json", lambda p: p.write_text('{"questions": []}'), True, "cannot be read"),
         ("bm25.npz", _truncate, True, "cannot be read"),
         ("chunks.json", _drop_last_chunk, True, "inconsistent"),
+        ("sentence_embeddings.npy", _truncate, False, "damaged (checksum mismatch)"),
+        ("sentences.json", lambda p: p.unlink(), False, "is missing"),
+        ("sentence_embeddings.npy", _truncate, True, "cannot be read"),
+        ("sentences.json", lambda p: p.write_text('[[0, "a"], ["x", "b"]]'), True, "cannot be read"),
+        ("sentences.json", lambda p: p.write_text('[[100000, "a"]]'), True, "cannot be read"),
     ],
 )
 def test_damaged_data_file_is_refused(
@@ -231,6 +252,47 @@ def test_missing_or_unreadable_manifest(
     with pytest.raises(IndexLoadError, match="qbank ingest") as err:
         load_artifact(index_dir)
     assert message in str(err.value)
+
+
+def _without_sentence_files(index_dir: Path) -> None:
+    """Make ``index_dir`` what a qbank from before sentence units wrote."""
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    for name in SENTENCE_FILES:
+        (index_dir / name).unlink()
+        del manifest["files"][name]
+    del manifest["counts"]["sentences"]
+    (index_dir / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_an_index_from_before_sentence_units_loads_and_a_rebuild_adds_them(
+    index_copy: Callable[[str], Path], artifact: IndexArtifact, embedder: Embedder
+) -> None:
+    index_dir = index_copy("index")
+    _without_sentence_files(index_dir.resolve())
+    old = load_or_build(index_dir, ML_BANK.parent, embedder)  # what the service does at start
+    assert old.sentences is None and old.manifest.format_version == FORMAT_VERSION
+    searcher = make_searcher(old, embedder)
+    assert searcher.abstention.evidence == "chunk" and searcher.abstention.sentences is None
+    assert searcher.search("why does lasso zero out weights").answerable
+
+    report = ingest(ML_BANK.parent, index_dir, embedder)  # chunk vectors reused, units embedded
+    assert (report.stats.embedded, report.stats.reused) == (0, 429)
+    assert report.stats.sentences == report.stats.sentences_embedded == 657
+    assert report.artifact.sentences is not None and artifact.sentences is not None
+    np.testing.assert_allclose(report.artifact.sentences.embeddings, artifact.sentences.embeddings, atol=1e-5)
+    again = ingest(ML_BANK.parent, index_dir, embedder)  # and reused by text hash from then on
+    assert (again.stats.embedded, again.stats.sentences_embedded) == (0, 0)
+    assert again.artifact.sentences is not None
+    assert np.array_equal(again.artifact.sentences.embeddings, report.artifact.sentences.embeddings)
+
+
+def test_one_sentence_file_without_the_other_is_refused(index_copy: Callable[[str], Path]) -> None:
+    index_dir = index_copy("index")
+    manifest = json.loads((index_dir / "manifest.json").read_text())
+    del manifest["files"]["sentence_embeddings.npy"]
+    (index_dir / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexLoadError, match="without the other sentence file"):
+        load_artifact(index_dir)
 
 
 def test_no_index_at_all(tmp_path: Path) -> None:
@@ -287,6 +349,10 @@ def test_incremental_rebuild_reembeds_only_changed_chunks(
         len(changed),
         len(after) - len(changed),
     )
+    # Sentence units too: only those whose text is new were embedded.
+    assert built.artifact.sentences is not None and report.artifact.sentences is not None
+    new_units = set(report.artifact.sentences.hashes) - set(built.artifact.sentences.hashes)
+    assert report.stats.sentences_embedded == len(new_units) == 2
     # The link moved to a new version; the old version is still there and still loads.
     assert index_dir.is_symlink()
     assert index_dir.resolve() != first_version

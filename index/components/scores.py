@@ -9,9 +9,12 @@ import numpy as np
 
 @dataclass(frozen=True, slots=True)
 class ChunkScores:
-    """One score per chunk of the index, in chunk order (float32)."""
+    """One score per chunk of the index, in chunk order (float32), and the
+    query vector that gave them when they are cosines (the abstention's
+    sentence evidence reuses it: no second encoding)."""
 
     values: np.ndarray
+    query: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
