@@ -45,6 +45,16 @@ def _git(*args: str) -> str:
     return out.stdout.strip()
 
 
+def resolve(rev: str) -> str:
+    """The commit ``rev`` names in this checkout; RuntimeError saying why when none."""
+    if not (ROOT / ".git").exists():
+        raise RuntimeError(f"{ROOT} is not a git checkout")
+    try:
+        return _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+    except RuntimeError:
+        raise RuntimeError("not a revision of this checkout (a commit, tag or branch)") from None
+
+
 def _compile(tree: Path) -> None:
     for package in PACKAGES:
         if (tree / package).is_dir():
@@ -77,7 +87,7 @@ def against_section(
     concurrency: int = 8,
 ) -> dict[str, Any]:
     """Medians of ``rounds`` alternating starts of each tree, and new/old ratios."""
-    commit = _git("rev-parse", "--verify", f"{rev}^{{commit}}")
+    commit = resolve(rev)
     head = _git("rev-parse", "HEAD")
     dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
     texts = [q.text for q in queries]

@@ -246,6 +246,13 @@ def bench_command(
     every = {"ingest", "inprocess", "peer", "http", "scale", "encoders", "batching"}
     sections = chosen or (set() if against else every)
     extra = extra_banks(extra, quick, sections)
+    if against is not None:
+        from bench.against import resolve
+
+        try:
+            resolve(against)
+        except RuntimeError as exc:
+            raise _fail(f"--against {against}: {exc}") from None
     stamp = dt.datetime.now().strftime("%Y-%m-%dT%H%M")
     out = out or DEFAULT_OUT_DIR / f"bench-{stamp}.json"
     work = Path(tempfile.mkdtemp(prefix="qbank-bench-"))

@@ -109,6 +109,7 @@ BENCH_OPTIONS = (
     "--extra",
     "--queries",
     "--out",
+    "--against",
 )
 
 
@@ -126,6 +127,13 @@ def test_bench_without_a_checkout_says_so(cli: Invoke, monkeypatch: pytest.Monke
     assert f"qbank bench runs from a checkout of the qbank repository: there is no bench/ folder in {tmp_path}" in (
         " ".join(result.output.split())
     )
+
+
+def test_bench_against_must_name_a_revision(cli: Invoke) -> None:
+    """Checked before any section runs: a typo costs a second, not a benchmark."""
+    result = cli("bench", "--against", "no-such-revision-here")
+    assert result.exit_code == 1
+    assert "error: --against no-such-revision-here: not a revision of this checkout" in " ".join(result.output.split())
 
 
 def test_bench_extra_must_name_a_folder_of_banks(cli: Invoke, tmp_path: Path) -> None:
