@@ -314,7 +314,8 @@ def test_without_knowledge_the_index_is_written_as_before(fake_built: IngestRepo
     assert not {"article", "expansion"} & set(records["quick_refs"][0])
     kinds = {c["kind"] for c in json.loads((folder / "chunks.json").read_text())}
     assert kinds == {"title", "section", "insight", "quick_reference"}
-    assert set(fake_built.artifact.manifest.counts) == {"questions", "quick_refs", "chunks", "code_blocks", "banks"}
+    counts = {"questions", "quick_refs", "chunks", "code_blocks", "banks", "sentences"}  # the units are no knowledge
+    assert set(fake_built.artifact.manifest.counts) == counts
     assert fake_built.stats.enrichment is None
 
 

@@ -511,11 +511,14 @@ def test_the_reminder_job_runs_with_the_app_and_stops_with_it(
         state: ServiceState = c.app.state.qbank  # type: ignore[attr-defined]
         assert bot.reminders.running
         ReminderStore(state.store).set(user, True, datetime.now(UTC))
-        due_cards(state, user, 3, datetime.now(UTC) - timedelta(hours=1))
+        graded = datetime.now(UTC) - timedelta(hours=1)
+        due_cards(state, user, 3, graded)
         fake.wait_for("chat.postMessage", timeout_s=10)
         time.sleep(0.5)  # several more looks: still one reminder
-        assert [p["text"] for p in reminders_to(fake, user)] == ["You have *3 cards due* for practice today, "
-                                                                 "and 7 new ones if you like."]  # fmt: skip
+        # 10 new a day; cards first seen yesterday (before 01:00 UTC an hour ago is yesterday) use none of today's
+        new = 7 if graded.date() == datetime.now(UTC).date() else 10
+        assert [p["text"] for p in reminders_to(fake, user)] == [f"You have *3 cards due* for practice today, "
+                                                                 f"and {new} new ones if you like."]  # fmt: skip
         started = time.monotonic()
     assert not bot.reminders.running and time.monotonic() - started < 5
 
