@@ -169,10 +169,10 @@ def exported(model: str, directory: Path, precision: str = "fp32", check: bool =
         return None
     if not (directory / TOKENIZER_FILE).is_file():
         return None
-    onnx = directory / ONNX_FILE
-    if not onnx.is_file() or (check and file_sha256(onnx) != info.get("sha256")):
+    onnx, sha = directory / ONNX_FILE, info.get("sha256")
+    if not isinstance(sha, str) or not onnx.is_file() or (check and file_sha256(onnx) != sha):
         return None
-    return OnnxModel(directory, str(info["sha256"]), precision)
+    return OnnxModel(directory, sha, precision)
 
 
 def export_dir(model: str, cache_dir: Path, precision: str = "fp32") -> Path:
@@ -283,7 +283,10 @@ class OnnxEmbedder(Embedder):
                     failure: Exception | None = None
                 except Exception as exc:  # a damaged graph may not even parse: the hash says which
                     built, failure = None, exc
-                intact = digest.result() == found.sha256
+                try:
+                    intact = digest.result() == found.sha256
+                except OSError:  # gone or unreadable since: the slow way says what is wrong
+                    intact = False
             if not intact:
                 log.warning("the ONNX export in %s does not match its hash: making it again", self.directory)
             elif failure is not None:

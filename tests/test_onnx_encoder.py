@@ -69,6 +69,16 @@ def test_the_export_is_reused_and_a_damaged_one_is_made_again(onnx: OnnxEmbedder
     assert repaired.export is not None and repaired.export.sha256 == first.sha256
 
 
+def test_an_export_record_without_its_hash_is_made_again(onnx: OnnxEmbedder) -> None:
+    first = exported(onnx.model_name, onnx.directory)
+    assert first is not None
+    info = json.loads((onnx.directory / "export.json").read_text())
+    (onnx.directory / "export.json").write_text(json.dumps({k: v for k, v in info.items() if k != "sha256"}))
+    assert exported(onnx.model_name, onnx.directory, check=False) is None
+    again = OnnxEmbedder(onnx.model_name, onnx.directory.parent).load()
+    assert again.export is not None and again.export.sha256 == first.sha256
+
+
 def test_a_swapped_graph_that_loads_is_caught_by_its_hash(onnx: OnnxEmbedder, int8: OnnxEmbedder) -> None:
     """The hash is checked while the session is built: a valid graph that is not
     the recorded one (here the int8 graph in the fp32 folder) is made again
