@@ -53,6 +53,8 @@ class Columns:
         rows, cols = self.shape
         ok = (
             self.indptr.ndim == self.indices.ndim == self.data.ndim == 1
+            and self.indptr.dtype.kind == self.indices.dtype.kind == "i"
+            and self.data.dtype.kind == "f"
             and self.indptr.size == cols + 1
             and self.indices.size == self.data.size == int(self.indptr[-1])
             and int(self.indptr[0]) == 0
@@ -134,6 +136,8 @@ class SparseIndex:
     def load(cls, directory: Path) -> SparseIndex:
         with np.load(directory / "bm25.npz", allow_pickle=False) as z:
             shape = tuple(int(x) for x in z["shape"])
+            if len(shape) != 2:
+                raise ValueError(f"bm25.npz does not hold a compressed-column matrix (shape {shape})")
             matrix = Columns(z["data"], z["indices"], z["indptr"], (shape[0], shape[1]))
             k1, b = (float(x) for x in z["params"])
         matrix.check()
