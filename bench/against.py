@@ -93,8 +93,8 @@ def against_section(
     texts = [q.text for q in queries]
     work = Path(tempfile.mkdtemp(prefix="qbank-against-"))
     old_tree = work / "old"
-    _git("worktree", "add", "--detach", "--force", str(old_tree), commit)
     try:
+        _git("worktree", "add", "--detach", "--force", str(old_tree), commit)
         trees = {"old": old_tree, "new": ROOT}
         cache = str(cache_dir)
         envs = {name: {"PYTHONPATH": str(tree), "QBANK_MODEL_CACHE_DIR": cache} for name, tree in trees.items()}
@@ -130,14 +130,19 @@ def against_section(
                 finally:
                     server.stop()
     finally:
-        _git("worktree", "remove", "--force", str(old_tree))
         shutil.rmtree(work, ignore_errors=True)
+        try:  # forget the worktree; never hide the error that brought us here
+            _git("worktree", "prune")
+        except RuntimeError as exc:
+            print(f"warning: git worktree prune: {exc}", file=sys.stderr)
 
     def median(name: str, key: str) -> float:
         return round(statistics.median(float(x[key]) for x in runs[name]), 3)
 
     keys = ("ready_s", "rss_mib_ready", "rss_mib_after_load", "rps", "p50_ms", "p99_ms")
-    medians = {name: {k: median(name, k) for k in keys} for name in runs}
+    medians = {
+        name: {k: median(name, k) for k in keys} | {"errors": sum(x["errors"] for x in runs[name])} for name in runs
+    }
     return {
         "old": {"rev": rev, "commit": commit},
         "new": {"commit": head, "uncommitted_changes": dirty},

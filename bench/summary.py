@@ -108,12 +108,14 @@ def check_targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                 new["rps"] >= TARGET_FRESH["rps"]
                 and new["p50_ms"] <= TARGET_FRESH["p50_ms"]
                 and new["p99_ms"] <= TARGET_FRESH["p99_ms"]
+                and new.get("errors", 0) == 0
             )
             out.append(
                 _target(
-                    "fresh /api/search c=8, 1 worker: >= 300 req/s, p50 <= 25 ms, p99 <= 60 ms",
+                    "fresh /api/search c=8, 1 worker: >= 300 req/s, p50 <= 25 ms, p99 <= 60 ms, 0 errors",
                     met,
-                    f"{new['rps']} req/s, p50 {new['p50_ms']} ms, p99 {new['p99_ms']} ms",
+                    f"{new['rps']} req/s, p50 {new['p50_ms']} ms, p99 {new['p99_ms']} ms, "
+                    f"{new.get('errors', 0)} errors",
                 )
             )
     return out
@@ -207,6 +209,9 @@ def print_summary(report: dict[str, Any]) -> None:
         for key, label in labels:
             old, new, r = ag["medians"]["old"][key], ag["medians"]["new"][key], ag["new_over_old"][key]
             typer.echo(f"  {label:<28} {old:>9} -> {new:>9}  (x{r})")
+        typer.echo(
+            f"  {'failed requests':<28} {ag['medians']['old']['errors']:>9} -> {ag['medians']['new']['errors']:>9}"
+        )
     for t in report["targets"]:
         mark = "MET   " if t["met"] else "MISSED"
         typer.echo(f"{mark} {t['target']}: {t['figure']}")
