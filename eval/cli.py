@@ -213,8 +213,7 @@ def tune_command(
             for s in sets
         }
         fusion_before, fusion_after = fit_fusion(evidence, searcher.title_only, searcher.weights)
-        every = [e for ev in evidence.values() for e in ev]
-        abstain_before, abstain_after = fit_abstention(every, searcher.abstention.config, max_false_abstain)
+        abstain_before, abstain_after = fit_abstention(evidence, searcher.abstention.config, max_false_abstain)
     except DatasetError as exc:
         raise _fail(f"{exc}\nfix the eval set before running it") from exc
     except (IndexLoadError, FileNotFoundError, ValueError) as exc:

@@ -12,11 +12,11 @@ closeness to the current weights, break ties) among the settings that leave
 no set worse, and kept only when it ranks at least two more items first;
 the floors by off-topic abstention recall with at most
 ``max_false_abstain`` of answerable queries refused (fewer refusals, then
-closeness, break ties), on the dense evidence search uses for this index
-(the calibration records which).  The test split is never read: run
-``qbank eval`` afterwards to see what the fit does there.  The built-in
-floors are not this rule's pick for the packaged model: eval/README.md,
-"Abstention with sentence evidence", says why.
+closeness, break ties), and, when the current floors are within that
+budget already, only among floors that leave every set as good (no lower
+recall, no more answerable queries refused), on the dense evidence search
+uses for this index (the calibration records which).  The test split is never read: run
+``qbank eval`` afterwards to see what the fit does there.
 """
 
 from __future__ import annotations
@@ -210,26 +210,43 @@ def abstention_figures(evidence: Sequence[Evidence], cfg: AbstentionConfig) -> A
 
 
 def fit_abstention(
-    evidence: Sequence[Evidence],
+    evidence: Sequence[Evidence] | Mapping[str, Sequence[Evidence]],
     start: AbstentionConfig,
     max_false_abstain: float = 0.03,
     grid: dict[str, tuple[float, ...]] = ABSTENTION_GRID,
 ) -> tuple[AbstentionFit, AbstentionFit]:
     """The current floors' figures, and the grid's best within the false-abstain budget
-    (the current floors when no setting keeps within it)."""
-    before = abstention_figures(evidence, start)
+    (the current floors when no setting keeps within it).  Given the evidence per
+    set, and current floors already within the budget, a setting must also leave
+    every set as it was or better (off-topic recall not lower, no more answerable
+    items refused), as ``fit_fusion`` does: pooled figures alone would trade one
+    set's answerable queries for another set's refusals."""
+    by_set: dict[str, Sequence[Evidence]] = dict(evidence) if isinstance(evidence, Mapping) else {}
+    pooled: list[Evidence] = (
+        [e for ev in by_set.values() for e in ev] if isinstance(evidence, Mapping) else list(evidence)
+    )
+    before = abstention_figures(pooled, start)
+    floor = {name: abstention_figures(ev, start) for name, ev in by_set.items()}
+    guard = bool(floor) and before.false_abstain <= max_false_abstain
     best: tuple[tuple[float, float, float], AbstentionFit] | None = None
     for values in itertools.product(*grid.values()):
         setting = dict(zip(grid, values, strict=True))
         if setting["dense_low"] > setting["dense_floor"]:
             continue
-        fit = abstention_figures(evidence, AbstentionConfig(**setting))
+        fit = abstention_figures(pooled, AbstentionConfig(**setting))
         if fit.false_abstain > max_false_abstain:
+            continue
+        if guard and any(_worse(abstention_figures(by_set[name], fit.config), was) for name, was in floor.items()):
             continue
         key = (fit.recall, -fit.false_abstain, -_distance(fit.config, start))
         if best is None or key > best[0]:
             best = (key, fit)
     return before, best[1] if best else before
+
+
+def _worse(fit: AbstentionFit, was: AbstentionFit) -> bool:
+    """Fewer off-topic items refused, or more answerable ones, than ``was``."""
+    return fit.recall < was.recall - 1e-9 or fit.false_abstain > was.false_abstain + 1e-9
 
 
 def calibration_for(

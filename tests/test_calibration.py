@@ -143,6 +143,26 @@ def test_fit_abstention_stays_within_the_false_abstain_budget() -> None:
     assert (loose.false_abstain, loose.recall, loose.config.dense_floor) == (0.25, pytest.approx(2 / 3), 0.35)
 
 
+def test_fit_abstention_leaves_no_set_worse_once_the_floors_are_within_budget() -> None:
+    """Pooled, raising the floor to 0.30 refuses two more off-topic items of set
+    b for one answerable item of set a and stays within the budget; per set it
+    makes a worse, so it is not taken while the current floors are within
+    budget.  Floors outside the budget are still fitted by the budget alone."""
+    grid = {"dense_floor": (0.27, 0.30), "dense_low": (0.17,), "bm25_floor": (50.0,), "min_idf": (3.5,)}
+    a = [_evidence(0, [1.0], [0.5], top_dense=d) for d in (0.28, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5)]
+    a += [_evidence(0, [1.0], [0.5], answerable=False, top_dense=0.1)]
+    b = [_evidence(0, [1.0], [0.5], top_dense=0.5) for _ in range(30)]
+    b += [_evidence(0, [1.0], [0.5], answerable=False, top_dense=d) for d in (0.1, 0.28, 0.29)]
+    start = AbstentionConfig(dense_floor=0.27, bm25_floor=50.0, dense_low=0.17, min_idf=3.5)
+    _, pooled = fit_abstention(a + b, start, 0.05, grid)
+    assert (pooled.config.dense_floor, pooled.recall, pooled.false_abstain) == (0.30, 1.0, 0.025)
+    before, guarded = fit_abstention({"a": a, "b": b}, start, 0.05, grid)
+    assert (before.recall, before.false_abstain) == (0.5, 0.0) and guarded.config == start
+    over_budget = AbstentionConfig(dense_floor=0.6, bm25_floor=50.0, dense_low=0.17, min_idf=3.5)
+    _, refit = fit_abstention({"a": a, "b": b}, over_budget, 0.05, grid)
+    assert refit.config.dense_floor == 0.30  # the start refuses everything: the budget alone decides
+
+
 def test_abstention_figures_use_the_best_sentence_when_there_is_one() -> None:
     cfg = AbstentionConfig(dense_floor=0.41, bm25_floor=7.5, dense_low=0.27, min_idf=3.5)
     weak = _evidence(0, [1.0], [0.3], top_dense=0.3)
