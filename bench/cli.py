@@ -105,7 +105,15 @@ def run_bench(
 
         _say("peer (Haystack)")
         if haystack_available():
-            report["peer"] = peer_section(searcher, queries)
+            # qbank as it serves: the configured encoder (ONNX Runtime by default) and query threads,
+            # over the same index; Haystack embeds with sentence-transformers, its own stack.
+            from index.search import Searcher as ServingSearcher
+            from qbank.settings import settings_embedder
+
+            serving = settings_embedder(get_settings()).load()
+            report["peer"] = peer_section(ServingSearcher(shipped.artifact, serving), queries)
+            report["peer"]["qbank_encoder"] = serving.describe()
+            serving.close()
         else:
             report["peer"] = {"skipped": "haystack-ai 2.x is not installed: pip install -e '.[bench]'"}
     if "http" in sections:
