@@ -1,0 +1,87 @@
+"""How far can abstention floors go on the near-domain off-topic queries?  A
+measurement behind eval/README.md ("More near-domain off-topic queries"),
+not used by qbank.  Run after `qbank ingest`:
+
+    .venv/bin/python scripts/abstention_frontier.py
+
+1. Every off-topic item of the hard set (all splits), decided by the rule
+   for an index without sentence units (``CHUNK_ONLY_FLOORS`` on the best
+   chunk's cosine) and by today's rule (``AbstentionConfig()`` on the larger
+   of the best chunk's and the best sentence unit's cosine), counted apart
+   for the items before and after ``h228`` (the ones added on 2026-12-02).
+2. On both sets' dev items: for each budget of hard-set false abstains, the
+   best hard off-topic recall any setting of `qbank tune`'s floor grid
+   (widened to BM25 floors up to 20) reaches while the standard set refuses
+   no more answerable and no fewer off-topic items than now."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eval.dataset import index_record_ids, load_items, select_split  # noqa: E402
+from eval.runner import EvalRunner  # noqa: E402
+from eval.sets import EVAL_SETS  # noqa: E402
+from eval.tune import ABSTENTION_GRID, abstention_figures, collect  # noqa: E402
+from index.components.abstain import CHUNK_ONLY_FLOORS, AbstentionConfig  # noqa: E402
+from index.encoders import make_embedder  # noqa: E402
+from index.engine import load_or_build, make_searcher  # noqa: E402
+from qbank.settings import settings_or_exit  # noqa: E402
+
+ADDED_FROM = 228  # h228 on: the near-domain queries added on 2026-12-02
+
+
+def main() -> None:
+    settings = settings_or_exit()
+    embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
+    artifact = load_or_build(settings.index_dir, settings.content_dir, embedder)
+    searcher = make_searcher(artifact, embedder)
+    runner = EvalRunner(searcher, modes=("hybrid",))
+    ids = index_record_ids(artifact)
+
+    hard = load_items(list(EVAL_SETS["hard"].files), ids)
+    counts = {"before h228": [0, 0, 0], "h228 on": [0, 0, 0]}
+    for e in collect(searcher, [i for i in hard if i.kind == "off_topic"], runner.targets):
+        group = "h228 on" if int(e.item.id[1:]) >= ADDED_FROM else "before h228"
+        counts[group][0] += 1
+        counts[group][1] += not CHUNK_ONLY_FLOORS.answers(e.top_dense, e.top_bm25, e.vocab_idf)
+        counts[group][2] += not AbstentionConfig().answers(e.dense_evidence, e.top_bm25, e.vocab_idf)
+    print("hard off-topic items, all splits: refused by the chunk-only rule / by today's rule")
+    for group, (n, chunk, today) in counts.items():
+        print(f"  {group:<12} {n:>3} items: {chunk} / {today}")
+
+    dev = {
+        name: collect(searcher, select_split(load_items(list(EVAL_SETS[name].files), ids), "dev"), runner.targets)
+        for name in ("standard", "hard")
+    }
+    grid = dict(ABSTENTION_GRID)
+    grid["bm25_floor"] = tuple(sorted({*grid["bm25_floor"], 12.0, 15.0, 20.0}))
+    now = {name: abstention_figures(ev, AbstentionConfig()) for name, ev in dev.items()}
+    fits = []
+    for values in itertools.product(*grid.values()):
+        setting = dict(zip(grid, values, strict=True))
+        if setting["dense_low"] > setting["dense_floor"]:
+            continue
+        cfg = AbstentionConfig(**setting)
+        std, hrd = abstention_figures(dev["standard"], cfg), abstention_figures(dev["hard"], cfg)
+        if std.false_abstain <= now["standard"].false_abstain + 1e-9 and std.recall >= now["standard"].recall - 1e-9:
+            fits.append(hrd)
+    h = now["hard"]
+    print(
+        f"dev now: hard recall {h.recall:.3f} at {h.false_abstain:.3f} false abstains "
+        f"({h.off_topic} off-topic, {h.answerable} answerable)"
+    )
+    for refused in (3, 4, 5, 6, 8, 10):
+        budget = refused / h.answerable
+        best = max((f for f in fits if f.false_abstain <= budget + 1e-9), key=lambda f: (f.recall, -f.false_abstain))
+        print(
+            f"  at most {refused} answerable hard dev items refused: best recall {best.recall:.3f} "
+            f"(false abstains {best.false_abstain:.3f}) {best.config}"
+        )
+
+
+if __name__ == "__main__":
+    main()
