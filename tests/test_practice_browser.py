@@ -145,6 +145,33 @@ def test_a_filter_is_browsed_with_the_arrow_keys_and_applied_on_enter(browser, s
     assert errors == []
 
 
+def test_a_first_card_that_arrives_late_leaves_the_focus_where_the_learner_put_it(browser, server: Server) -> None:
+    """The first card is fetched after the page loads.  Held back until the
+    learner is already stepping through a filter with the arrow keys, it must
+    not take the focus (leaving the select would apply the half-chosen filter)."""
+    context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+    page = context.new_page()
+    errors = watch(page)
+    held: list = []  # type: ignore[type-arg]
+
+    def hold(route) -> None:  # type: ignore[no-untyped-def]
+        held.append(route)  # answered below, when the test says so
+
+    page.route("**/api/practice/next*", hold)
+    page.goto(SCOPE)
+    company = page.locator("select[name=company]")
+    company.focus()
+    page.keyboard.press("ArrowDown")
+    assert len(held) == 1
+    held[0].continue_()
+    expect(page.locator("#card")).to_be_visible()
+    expect(company).to_be_focused()
+    assert "company=Google" in page.url  # nothing applied yet
+    page.unroute("**/api/practice/next*", hold)
+    context.close()
+    assert errors == []
+
+
 def test_at_phone_width_cards_fit_and_grade_by_tapping(browser, server: Server) -> None:
     context = browser.new_context(viewport=PHONE, base_url=server.base_url, has_touch=True, is_mobile=True)
     page = context.new_page()

@@ -103,7 +103,12 @@
     mockResult.hidden = true;
   }
 
-  function showCard(card) {
+  // The first card arrives after the page has loaded: if the learner has already moved to a
+  // filter or a link by then, the card must not take the focus from them (leaving a filter
+  // select applies it).  After a grade the next card takes the focus, as the grade was theirs.
+  const focusIsFree = () => !document.activeElement || document.activeElement === document.body;
+
+  function showCard(card, first = false) {
     current = card;
     const q = card.question;
     $("#card-status").textContent = STATUS[card.status] || card.status;
@@ -129,8 +134,10 @@
     cardBox.dataset.questionId = q.id;
     resetMock();
     showMode();
-    if (mocking()) mockAnswer.focus();
-    else title.focus();
+    if (!first || focusIsFree()) {
+      if (mocking()) mockAnswer.focus();
+      else title.focus();
+    }
     announce.textContent = `Question: ${q.title}`;
   }
 
@@ -148,13 +155,13 @@
     announce.textContent = "Nothing to practise right now";
   }
 
-  async function loadNext() {
+  async function loadNext(first = false) {
     busy = true;
     try {
       const next = await request(`/api/practice/next?${scopeParams()}`);
       showError("");
       showCounts(next);
-      if (next.card) showCard(next.card);
+      if (next.card) showCard(next.card, first);
       else showDone(next);
     } catch (error) {
       showError(`Could not load the next card: ${error.message}`);
@@ -297,5 +304,5 @@
     }
   });
 
-  loadNext();
+  loadNext(true);
 })();
