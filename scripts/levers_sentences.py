@@ -179,6 +179,7 @@ def build_cache(cache: Path) -> dict:
         "titled_vecs": titled_vecs,
     }
     add_windows(data, embedder, artifact, searcher.doc_ids)
+    add_tokens(data, searcher, ids=ids)
     path.write_bytes(pickle.dumps(data))
     return data
 
