@@ -139,9 +139,22 @@ def embed_chunks(
     if previous is not None and previous.manifest.model == embedder.model_name:
         cache = {h: previous.embeddings[i] for i, h in enumerate(previous.chunk_hashes)}
     cache.update(known or {})
+    return _embed_uncached([c.text for c in chunks], hashes, cache, embedder, progress, "chunks")
+
+
+def _embed_uncached(
+    texts: Sequence[str],
+    hashes: Sequence[str],
+    cache: Mapping[str, np.ndarray],
+    embedder: Embedder,
+    progress: bool,
+    what: str,
+) -> tuple[np.ndarray, int]:
+    """One vector per text: ``cache``'s (by text hash) where it has one, the rest
+    embedded in batches; and how many were embedded."""
     missing = [i for i, h in enumerate(hashes) if h not in cache]
-    log.info("embedding %d of %d chunks (%d cached)", len(missing), len(hashes), len(hashes) - len(missing))
-    fresh = embedder.encode([chunks[i].text for i in missing], progress=progress)
+    log.info("embedding %d of %d %s (%d cached)", len(missing), len(hashes), what, len(hashes) - len(missing))
+    fresh = embedder.encode([texts[i] for i in missing], progress=progress)
     vectors = np.zeros((len(hashes), embedder.dimension), dtype=np.float32)
     for row, i in enumerate(missing):
         vectors[i] = fresh[row]
@@ -158,19 +171,12 @@ def embed_sentences(
     units (same model) where the text is unchanged, the rest embedded in
     batches; and how many were embedded."""
     found = chunk_sentences(chunks)
-    hashes = [text_hash(text) for _, text in found]
+    texts = [text for _, text in found]
+    hashes = [text_hash(text) for text in texts]
     cache = _sentence_cache(previous, embedder)
-    missing = [i for i, h in enumerate(hashes) if h not in cache]
-    log.info("embedding %d of %d sentence units (%d cached)", len(missing), len(hashes), len(hashes) - len(missing))
-    fresh = embedder.encode([found[i][1] for i in missing], progress=progress)
-    vectors = np.zeros((len(hashes), embedder.dimension), dtype=np.float32)
-    for row, i in enumerate(missing):
-        vectors[i] = fresh[row]
-    for i, h in enumerate(hashes):
-        if h in cache:
-            vectors[i] = cache[h]
+    vectors, embedded = _embed_uncached(texts, hashes, cache, embedder, progress, "sentence units")
     positions = np.asarray([position for position, _ in found], dtype=np.int64)
-    return SentenceUnits(positions, tuple(hashes), vectors), len(missing)
+    return SentenceUnits(positions, tuple(hashes), vectors), embedded
 
 
 def _sentence_cache(previous: IndexArtifact | None, embedder: Embedder) -> dict[str, np.ndarray]:
