@@ -70,11 +70,21 @@ def export_onnx(model: str, directory: Path) -> OnnxModel:
     """Trace ``model`` (a packaged name or a sentence-transformers folder) into
     ``directory``: written to a temporary folder and renamed, so a crash
     leaves no half-written export."""
+    tmp = _scratch(directory)
+    trace(model, tmp / ONNX_FILE)
+    shutil.copy(Path(model_path(model)) / TOKENIZER_FILE, tmp / TOKENIZER_FILE)
+    return _publish(tmp, directory, {"model": model, "precision": "fp32"})
+
+
+def trace(model: str, target: Path, attention: str | None = None) -> None:
+    """The transformer with mean pooling and L2 normalisation, traced into the
+    ONNX file ``target``.  ``attention`` picks transformers' attention
+    implementation (None: its default; scripts/fused_graph.py measures "eager")."""
     import torch
     from transformers import AutoModel
 
-    source = Path(model_path(model))
-    net = AutoModel.from_pretrained(str(source)).eval()
+    options = {"attn_implementation": attention} if attention else {}
+    net = AutoModel.from_pretrained(str(model_path(model)), **options).eval()
 
     class Pooled(torch.nn.Module):
         def __init__(self) -> None:
@@ -87,7 +97,6 @@ def export_onnx(model: str, directory: Path) -> OnnxModel:
             pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
-    tmp = _scratch(directory)
     ids = torch.ones(2, 8, dtype=torch.long)
     axes = {name: {0: "batch", 1: "tokens"} for name in INPUTS} | {"embedding": {0: "batch"}}
     with torch.no_grad(), warnings.catch_warnings():
@@ -95,15 +104,13 @@ def export_onnx(model: str, directory: Path) -> OnnxModel:
         torch.onnx.export(
             Pooled(),
             (ids, ids, torch.zeros_like(ids)),
-            str(tmp / ONNX_FILE),
+            str(target),
             input_names=list(INPUTS),
             output_names=["embedding"],
             dynamic_axes=axes,
             opset_version=17,
             dynamo=False,
         )
-    shutil.copy(source / TOKENIZER_FILE, tmp / TOKENIZER_FILE)
-    return _publish(tmp, directory, {"model": model, "precision": "fp32"})
 
 
 def quantize_int8(model: str, fp32: OnnxModel, directory: Path) -> OnnxModel:

@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -29,43 +28,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from index.embed import model_path  # noqa: E402
-from index.onnx_encoder import INPUTS, MAX_TOKENS, prepare  # noqa: E402
+from index.onnx_encoder import MAX_TOKENS, prepare, trace  # noqa: E402
 from qbank.settings import settings_or_exit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def export_eager(model: str, target: Path) -> None:
-    import torch
-    from transformers import AutoModel
-
-    net = AutoModel.from_pretrained(str(model_path(model)), attn_implementation="eager").eval()
-
-    class Pooled(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.net = net
-
-        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            out = self.net(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
-            mask = attention_mask.unsqueeze(-1).to(out.last_hidden_state.dtype)
-            pooled = (out.last_hidden_state * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
-
-    ids = torch.ones(2, 8, dtype=torch.long)
-    axes = {name: {0: "batch", 1: "tokens"} for name in INPUTS} | {"embedding": {0: "batch"}}
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            Pooled(),
-            (ids, ids, torch.zeros_like(ids)),
-            str(target),
-            input_names=list(INPUTS),
-            output_names=["embedding"],
-            dynamic_axes=axes,
-            opset_version=17,
-            dynamo=False,
-        )
 
 
 def main() -> None:
@@ -76,7 +42,7 @@ def main() -> None:
     settings = settings_or_exit()
     shipped = prepare(settings.model, settings.model_cache_dir)
     work = Path(tempfile.mkdtemp(prefix="qbank-fused-"))
-    export_eager(settings.model, work / "eager.onnx")
+    trace(settings.model, work / "eager.onnx", attention="eager")
     from transformers import AutoConfig
 
     config = AutoConfig.from_pretrained(str(model_path(settings.model)))

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import pickle
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -42,49 +41,8 @@ from index.components import AbstentionConfig, FusionWeights  # noqa: E402
 from index.components.fusion import blend  # noqa: E402
 from index.encoders import make_embedder  # noqa: E402
 from index.engine import load_or_build, make_searcher  # noqa: E402
+from index.sentences import UNIT_KINDS, chunk_body, split_sentences  # noqa: E402
 from qbank.settings import settings_or_exit  # noqa: E402
-
-_FENCE = re.compile(r"```.*?(```|$)", re.S)
-_MATH = re.compile(r"\$\$.*?\$\$", re.S)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
-_MARKUP = re.compile(r"[*_`#>]+|^\s*(?:[-+]|\d+[.)])\s+", re.M)
-
-
-def _cells(line: str) -> list[str]:
-    return [" ".join(_MARKUP.sub(" ", c).split()) for c in line.strip().strip("|").split("|")]
-
-
-def sentences(body: str) -> list[str]:
-    """Prose sentences of a chunk body: code blocks and display math dropped,
-    list items and lines taken as units, long lines split at sentence ends,
-    each table row one unit ("first cell: header cell; header cell"), markup
-    stripped; units under 4 words dropped."""
-    body = _MATH.sub("\n", _FENCE.sub("\n", body))
-    out = []
-    header: list[str] | None = None
-    for line in body.splitlines():
-        line = line.strip()
-        if not line.startswith("|"):
-            header = None
-        if not line or line.startswith("$"):
-            continue
-        if line.startswith("|"):
-            cells = _cells(line)
-            if all(set(c) <= set("-: ") for c in cells):
-                continue
-            if header is None:
-                header = cells
-                continue
-            rest = "; ".join(f"{h} {c}" if h else c for h, c in zip(header[1:], cells[1:], strict=False) if c)
-            part = f"{cells[0]}: {rest}" if rest else cells[0]
-            if len(part.split()) >= 4:
-                out.append(part)
-            continue
-        for part in _SENTENCE_END.split(line):
-            part = " ".join(_MARKUP.sub(" ", part).split())
-            if len(part.split()) >= 4:
-                out.append(part)
-    return out
 
 
 @dataclass
@@ -156,11 +114,8 @@ def build_cache(cache: Path) -> dict:
     doc_index = {d: i for i, d in enumerate(searcher.doc_ids)}
     units: list[tuple[int, str, str]] = []  # record position, chunk kind, text
     for c in artifact.chunks:
-        lines = c.text.split("\n")
-        skip = 1 + (c.heading is not None and len(lines) > 1 and lines[1] == c.heading)
-        body = "\n".join(lines[skip:])
-        if c.kind in ("section", "insight"):
-            for s in sentences(body):
+        if c.kind in UNIT_KINDS:  # the units the index stores (index/sentences.py)
+            for s in split_sentences(chunk_body(c)):
                 units.append((doc_index[c.doc_id], c.kind, s))
     t = time.perf_counter()
     unit_vecs = embedder.encode([u[2] for u in units], progress=True)
@@ -205,10 +160,8 @@ def add_windows(data: dict, embedder, artifact, doc_ids) -> None:  # type: ignor
     doc_index = {d: i for i, d in enumerate(doc_ids)}
     windows: list[tuple[int, str]] = []
     for c in artifact.chunks:
-        lines = c.text.split("\n")
-        skip = 1 + (c.heading is not None and len(lines) > 1 and lines[1] == c.heading)
-        if c.kind in ("section", "insight"):
-            found = sentences("\n".join(lines[skip:]))
+        if c.kind in UNIT_KINDS:
+            found = split_sentences(chunk_body(c))
             if len(found) == 1:
                 windows.append((doc_index[c.doc_id], found[0]))
             for a, b in zip(found, found[1:], strict=False):
