@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from bench.stats import LatencyStats, run_module
+from service.limits import CLIENT_KEEPALIVE_S
 
 # -- requests and results -------------------------------------------------------
 
@@ -171,7 +172,11 @@ async def run_load(
     sent = 0
     started = time.perf_counter()
     deadline = started + max_seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # Idle connections expire before the server closes them (service/limits.py): reusing one
+    # the server is closing gets a reset, not an answer.
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=CLIENT_KEEPALIVE_S
+    )
     headers = {"Content-Type": "application/json"}
 
     async def worker(client: httpx.AsyncClient) -> None:

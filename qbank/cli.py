@@ -292,7 +292,7 @@ def serve(
 
     import uvicorn
 
-    from service.limits import GuardedHttpToolsProtocol
+    from service.limits import KEEP_ALIVE_S, GuardedHttpToolsProtocol
 
     # Workers are separate processes: pass overrides the way Settings reads them.
     if index is not None:
@@ -312,6 +312,7 @@ def serve(
         timeout_graceful_shutdown=5,
         http=GuardedHttpToolsProtocol,  # header size limit (431) and header deadline (408): service/limits.py
         limit_concurrency=settings.max_connections,
+        timeout_keep_alive=KEEP_ALIVE_S,  # idle kept-alive connections closed: clients must expire theirs sooner
         # X-Forwarded-For only from the configured proxies (uvicorn would trust loopback by default,
         # letting any local client pick its own address and slip the chat rate limit).
         proxy_headers=bool(settings.trusted_proxies.strip()),

@@ -12,7 +12,16 @@ protocol with two guards on the request head (the request line and headers):
   the previous response): answer ``408 Request Timeout`` and close.
 
 ``qbank serve`` passes it to uvicorn (``http=``), with ``limit_concurrency``
-as the cap on connections and tasks; README's operations section lists them.
+as the cap on connections and tasks and ``KEEP_ALIVE_S`` as the idle time
+after which a kept-alive connection is closed; README's operations section
+lists them.
+
+A client that pools connections must drop an idle one *before* the server
+does: a request sent on a connection the server is closing at that moment
+is answered with a reset, and the client cannot tell whether it was handled.
+With both sides at 5 s (httpx's default expiry and uvicorn's default), one
+request in about 10,000 of the load test got that reset (``ReadError``) on a
+busy machine. ``CLIENT_KEEPALIVE_S`` is what our own load clients use.
 """
 
 from __future__ import annotations
@@ -26,6 +35,8 @@ from qbank.settings import get_settings
 
 MAX_HEAD_BYTES = 64 * 1024  # defaults; QBANK_MAX_HEADER_BYTES and QBANK_HEADER_TIMEOUT_S set them
 HEAD_TIMEOUT_S = 10.0
+KEEP_ALIVE_S = 5  # seconds; uvicorn's default, set explicitly so the clients below can stay under it
+CLIENT_KEEPALIVE_S = KEEP_ALIVE_S / 2  # the load clients' (tests, bench) idle expiry: well before the server's
 _END_OF_HEAD = b"\r\n\r\n"
 
 

@@ -31,6 +31,8 @@ from typing import Any
 
 import httpx
 
+from service.limits import CLIENT_KEEPALIVE_S
+
 READY_TIMEOUT_S = 180.0
 
 
@@ -239,7 +241,11 @@ async def _load(
                 errors[type(exc).__name__] += 1
             latencies.append((time.perf_counter() - t0) * 1000)
 
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # Idle connections expire before the server closes them (service/limits.py): reusing one
+    # the server is closing gets a reset, not an answer.
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=CLIENT_KEEPALIVE_S
+    )
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout_s) as client:
         await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
     return Load(statuses, errors, time.perf_counter() - started, tuple(latencies))
