@@ -53,15 +53,13 @@ def run_bench(
     work: Path,
     against: str | None = None,
 ) -> dict[str, Any]:
-    import torch
-
     from bench.ingest import ingest_section
     from bench.inprocess import cold_first_query, encoder_threads, floor_and_search
     from bench.stats import bench_queries, machine_info, spread, timed
     from index.dense import set_search_threads
-    from index.embed import Embedder
+    from index.encoders import make_embedder
     from index.search import MODES, Searcher
-    from qbank.settings import get_settings
+    from qbank.settings import get_settings, settings_embedder
     from service.state import settle_heap
 
     report: dict[str, Any] = {"machine": machine_info(), "sections": sorted(sections), "quick": quick}
@@ -74,28 +72,32 @@ def run_bench(
         "used": len(queries),
         "answerable": sum(q.answerable for q in queries),
     }
-    # Ingest runs with the libraries' default threads, as `qbank ingest` does; queries
-    # with the service's `query_threads`, as `qbank serve` does.
-    embedder, model_ms = timed(lambda: Embedder().load())
+    # The product's encoders (QBANK_ENCODER, ONNX Runtime by default): ingest's with the
+    # library's default threads, as `qbank ingest` builds it; queries' with the service's
+    # `query_threads`, as `qbank serve` builds it (settings_embedder).
+    settings = get_settings()
+    builder, model_ms = timed(lambda: make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load())
     report["model_load_s"] = round(model_ms / 1000, 3)
-    threads = get_settings().query_threads
-    report["threads"] = {"ingest": torch.get_num_threads(), "queries": threads or torch.get_num_threads()}
+    report["encoder"] = {"name": settings.encoder, **builder.describe()}
+    threads = settings.query_threads
+    report["threads"] = {"ingest": "library default", "queries": threads or "library default"}
 
-    _say("ingest")
-    runs = ingest_section(content, extra, work, embedder)
+    _say(f"ingest ({settings.encoder} encoder)")
+    runs = ingest_section(content, extra, work, builder)
     if "ingest" in sections:
         report["ingest"] = {name: run.figures for name, run in runs.items()}
     shipped = runs["shipped"]
+    builder.close()
     if threads:
-        torch.set_num_threads(threads)
         set_search_threads(threads)
+    embedder = settings_embedder(settings).load()
     searcher = Searcher(shipped.artifact, embedder)
     settle_heap()  # as the service does once its index is loaded
 
     if "inprocess" in sections:
         _say("in-process search")
         report["inprocess"] = floor_and_search(searcher, embedder, queries)
-        report["inprocess"]["encoder_threads"] = encoder_threads(embedder, [q.text for q in queries[:40]])
+        report["inprocess"]["encoder_threads"] = encoder_threads(settings, [q.text for q in queries[:40]])
         modes = ("hybrid",) if quick else MODES
         report["inprocess"]["cold_first_query"] = [
             cold_first_query(shipped.index_dir, m, queries[0].text, threads) for m in modes
@@ -105,15 +107,10 @@ def run_bench(
 
         _say("peer (Haystack)")
         if haystack_available():
-            # qbank as it serves: the configured encoder (ONNX Runtime by default) and query threads,
-            # over the same index; Haystack embeds with sentence-transformers, its own stack.
-            from index.search import Searcher as ServingSearcher
-            from qbank.settings import settings_embedder
-
-            serving = settings_embedder(get_settings()).load()
-            report["peer"] = peer_section(ServingSearcher(shipped.artifact, serving), queries)
-            report["peer"]["qbank_encoder"] = serving.describe()
-            serving.close()
+            # qbank as it serves (the searcher above); Haystack embeds with sentence-transformers,
+            # its own stack.
+            report["peer"] = peer_section(searcher, queries)
+            report["peer"]["qbank_encoder"] = embedder.describe()
         else:
             report["peer"] = {"skipped": "haystack-ai 2.x is not installed: pip install -e '.[bench]'"}
     if "http" in sections:

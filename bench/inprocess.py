@@ -19,9 +19,11 @@ from typing import Any
 
 from bench.stats import BenchQuery, LatencyStats, ranking_scores, ratio, rss_mib, run_module, timed
 from index.embed import Embedder
+from index.encoders import make_embedder
 from index.search import MODES, Searcher
 from index.tokenize import tokenize
 from ingest.models import Chunk
+from qbank.settings import Settings, get_settings
 
 
 def gold_targets(chunks: Sequence[Chunk], queries: Sequence[BenchQuery]) -> list[tuple[str, ...]]:
@@ -88,20 +90,40 @@ def floor_and_search(
     }
 
 
-def encoder_threads(embedder: Embedder, texts: Sequence[str], counts: Sequence[int] = (1, 2)) -> dict[str, Any]:
-    """Query-encoding latency with each torch thread count, interleaved query by query."""
-    import torch
-
-    before = torch.get_num_threads()
+def encoder_threads(settings: Settings, texts: Sequence[str], counts: Sequence[int] = (1, 2)) -> dict[str, Any]:
+    """Query-encoding latency with each thread count (``QBANK_QUERY_THREADS``), interleaved
+    query by query: one encoder per count (ONNX Runtime fixes its threads per session);
+    torch's are process-wide, so its one encoder is switched before each query."""
     ms: dict[int, list[float]] = {n: [] for n in counts}
-    try:
-        for text in texts:
-            for n in counts:
-                torch.set_num_threads(n)
-                ms[n].append(timed(embedder.encode_query, text, use_cache=False)[1])
-    finally:
-        torch.set_num_threads(before)
-    return {"configured": before, **{f"threads_{n}_ms": LatencyStats.of(v).to_dict() for n, v in ms.items()}}
+    if settings.encoder == "torch":
+        import torch
+
+        before = torch.get_num_threads()
+        embedder = Embedder(settings.model).load()
+        try:
+            for text in texts:
+                for n in counts:
+                    torch.set_num_threads(n)
+                    ms[n].append(timed(embedder.encode_query, text, use_cache=False)[1])
+        finally:
+            torch.set_num_threads(before)
+    else:
+        encoders = {
+            n: make_embedder(settings.model, settings.encoder, settings.model_cache_dir, threads=n).load()
+            for n in counts
+        }
+        try:
+            for text in texts:
+                for n, embedder in encoders.items():
+                    ms[n].append(timed(embedder.encode_query, text, use_cache=False)[1])
+        finally:
+            for embedder in encoders.values():
+                embedder.close()
+    return {
+        "encoder": settings.encoder,
+        "configured": settings.query_threads,
+        **{f"threads_{n}_ms": LatencyStats.of(v).to_dict() for n, v in ms.items()},
+    }
 
 
 def cold_first_query(index_dir: Path, mode: str, query: str, threads: int = 0) -> dict[str, Any]:
@@ -116,7 +138,10 @@ def _cold_main(index_dir: str, mode: str, query: str, threads: str) -> None:
     from index.dense import set_search_threads
     from index.store import load_artifact
 
-    embedder, model_ms = timed(lambda: Embedder(threads=int(threads)).load())
+    settings = get_settings()  # the serving encoder, as `qbank serve` makes it
+    embedder, model_ms = timed(
+        lambda: make_embedder(settings.model, settings.encoder, settings.model_cache_dir, threads=int(threads)).load()
+    )
     set_search_threads(int(threads))
     artifact, load_ms = timed(lambda: load_artifact(Path(index_dir), expect_model=embedder.model_name))
     searcher, init_ms = timed(lambda: Searcher(artifact, embedder))
