@@ -302,6 +302,10 @@ def serve(
     get_settings.cache_clear()
     settings = _load_settings()
     _setup_logging(settings.log_level)
+    if (workers or settings.workers) == 1:  # the app is made in this process: its encoder can start now
+        from service import preload
+
+        preload.start(settings_embedder(settings))
     uvicorn.run(
         "service.app:app_factory",
         factory=True,

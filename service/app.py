@@ -29,6 +29,7 @@ from index.embed import Embedder
 from index.store import IndexLoadError
 from qbank import __version__
 from qbank.settings import Settings, get_settings
+from service import preload
 from service.headers import SecurityHeadersMiddleware
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
@@ -263,4 +264,4 @@ def app_factory() -> FastAPI:
     """
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return create_app(settings)
+    return create_app(settings, embedder=preload.claim())  # qbank serve's head start, if it made one

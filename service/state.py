@@ -23,6 +23,7 @@ from qbank.answer import AnswerComposer
 from qbank.answer.generate import AnswerWriter
 from qbank.answer.llm import LLMClient
 from qbank.settings import Settings, settings_embedder
+from service import preload
 from service.boost import FeedbackBoost
 from service.feedback import FeedbackStore
 from service.gaps import GapClusterer
@@ -114,6 +115,7 @@ class ServiceState:
         self.learner_key = (key.get_secret_value() if key else self.practice.secret(KEY_NAME)).encode()
         log.info("store ready: %s", self.store.describe())
         self.query_log.start()
+        preload.wait(self.embedder)  # qbank serve may have started loading it during the app's import
         self.embedder.load()
         set_search_threads(self.settings.query_threads)
         if self.boost is not None:
