@@ -115,7 +115,7 @@ def collect(
                 top_dense=float(dense.scores.max()),
                 top_bm25=float(lexical.scores.max()),
                 vocab_idf=vocab_idf,
-                top_sentence=searcher.abstention.best_sentence(cosines.query),
+                top_sentence=searcher.abstention.best_sentence(cosines),
             )
         )
     return tuple(out)

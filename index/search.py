@@ -124,11 +124,12 @@ class Searcher:
         self.filter = FilterMask(self.records, self.doc_ids, artifact.quick_refs)
         calibration = artifact.calibration
         self.weights = weights or (calibration.fusion if calibration else FusionWeights())
-        units = artifact.sentences.embeddings if artifact.sentences is not None else None
-        self.abstention = Abstention(artifact.sparse, abstention, units)
+        units = artifact.sentences
+        unit_vectors, unit_chunks = (units.embeddings, units.chunks) if units is not None else (None, None)
+        self.abstention = Abstention(artifact.sparse, abstention, unit_vectors, unit_chunks)
         if abstention is None and calibration is not None:
             if calibration.abstention_evidence == self.abstention.evidence:
-                self.abstention = Abstention(artifact.sparse, calibration.abstention, units)
+                self.abstention = Abstention(artifact.sparse, calibration.abstention, unit_vectors, unit_chunks)
             else:
                 log.warning(
                     "the calibration's abstention floors were fitted on %s evidence, this index gives %s: "
@@ -212,7 +213,7 @@ class Searcher:
             if rerank or not isinstance(stage, RerankStage):
                 fused = stage.run(analyzed, fused, pool)
         order = pool[top_positions(fused.scores[pool], k)]
-        answerable = self.abstention.run(analyzed, len(order), lexical, dense, cosines.query if cosines else None)
+        answerable = self.abstention.run(analyzed, len(order), lexical, dense, cosines)
         if matches_only:
             order = self.matches.run(analyzed, fused, order, answerable)
         hits = self.hits.run(order, fused, lexical or self._absent, dense or self._absent)

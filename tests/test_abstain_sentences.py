@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from eval.dataset import index_record_ids, load_items
 from eval.sets import EVAL_SETS
 from index.calibration import CALIBRATION_FILE, Calibration, save_calibration
 from index.components import AbstentionConfig, FusionWeights
-from index.components.abstain import CHUNK_ONLY_FLOORS, EVIDENCE_CHUNKS, EVIDENCE_SENTENCES, dense_evidence
+from index.components.abstain import CHUNK_ONLY_FLOORS, EVIDENCE_CHUNKS, EVIDENCE_SENTENCES, Abstention, dense_evidence
 from index.embed import Embedder
 from index.search import Searcher
 from index.store import IndexArtifact, load_artifact
@@ -38,7 +39,7 @@ def chunks_only(artifact: IndexArtifact, embedder: Embedder) -> Searcher:
 def evidence(searcher: Searcher, query: str) -> tuple[float, float | None]:
     """The best chunk's (record-aggregated) cosine and the best sentence unit's, as search computes them."""
     cosines = searcher.dense.run(searcher.analyzer.run(query), use_cache=False)
-    return float(searcher.aggregate.run(cosines).scores.max()), searcher.abstention.best_sentence(cosines.query)
+    return float(searcher.aggregate.run(cosines).scores.max()), searcher.abstention.best_sentence(cosines)
 
 
 def test_the_floors_follow_the_evidence(searcher: Searcher, chunks_only: Searcher) -> None:
@@ -103,3 +104,32 @@ def test_a_calibration_fitted_on_chunk_evidence_keeps_its_weights_not_its_floors
     assert older.weights == weights and older.abstention.config == AbstentionConfig()
     no_units = Searcher(replace(loaded, sentences=None), embedder)  # the index it was fitted for
     assert no_units.abstention.config == floors
+
+
+def test_unit_rows_are_the_units_of_the_chunks_asked_for(artifact: IndexArtifact) -> None:
+    vectors = np.eye(5, 8, dtype=np.float32)
+    abstention = Abstention(artifact.sparse, None, vectors, np.array([3, 0, 3, 1, 0]))
+    assert abstention.unit_rows(np.array([3, 1])).tolist() == [0, 2, 3]
+    assert abstention.unit_rows(np.array([0, 2, 3])).tolist() == [1, 4, 0, 2]  # chunk 2 has none
+    assert abstention.unit_rows(np.array([2], dtype=np.int64)).tolist() == []
+    assert abstention.unit_rows(np.array([], dtype=np.int64)).tolist() == []
+    with pytest.raises(ValueError, match="position of its chunk"):
+        Abstention(artifact.sparse, None, vectors, np.array([0, 1]))
+
+
+def test_the_sentence_evidence_is_the_best_unit_of_the_dense_candidates(searcher: Searcher) -> None:
+    """Only the chunks the dense search returned are read (a few hundred rows at any bank size),
+    and their best unit is what a scan of all of their units finds."""
+    units = searcher.artifact.sentences
+    assert units is not None
+    for query in (SENTENCE_ANSWERED, *OFF_TOPIC):
+        cosines = searcher.dense.run(searcher.analyzer.run(query), use_cache=False)
+        assert cosines.query is not None and cosines.candidates is not None
+        assert len(cosines.candidates) == min(searcher.dense.candidates, len(searcher.artifact.chunks))
+        theirs = np.isin(units.chunks, cosines.candidates)
+        expected = float((units.embeddings[theirs] @ cosines.query).max())
+        assert searcher.abstention.best_sentence(cosines) == pytest.approx(expected, abs=1e-6)
+        everything = replace(cosines, candidates=None)  # no candidates named: every unit
+        assert searcher.abstention.best_sentence(everything) == pytest.approx(
+            float((units.embeddings @ cosines.query).max()), abs=1e-6
+        )

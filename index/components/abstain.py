@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.components.scores import RecordScores
+from index.components.scores import ChunkScores, RecordScores
 from index.query import AnalyzedQuery
 from index.sparse import SparseIndex
 
@@ -59,29 +59,54 @@ def dense_evidence(top_chunk: float, top_sentence: float | None) -> float:
 
 
 class Abstention:
-    """Decides ``answerable`` from the best evidence anywhere in the index.
+    """Decides ``answerable`` from the best evidence among the dense candidates.
 
     With both retrievers: a strong cosine answers; a very weak one never does;
     in between, a strong BM25 score or an in-vocabulary query ('bn before
     relu': short, in-domain, low on both sides) answers.  With one retriever,
     that retriever's floor alone.  A company-list query always answers.
-    ``sentences`` (the units' vectors, one row each) makes the dense side the
-    larger of the best chunk's and the best unit's cosine; the default floors
-    follow from whether there are any."""
+    ``sentences`` (the units' vectors, one row each) and ``sentence_chunks``
+    (each unit's chunk position) make the dense side the larger of the best
+    chunk's and the best unit's cosine, over the units of the chunks the dense
+    index returned: a few hundred rows whatever the bank's size (every unit of
+    a 100k-chunk bank is ~150k rows, 230 MB read per query).  The default
+    floors follow from whether there are any units."""
 
     def __init__(
-        self, sparse: SparseIndex, config: AbstentionConfig | None = None, sentences: np.ndarray | None = None
+        self,
+        sparse: SparseIndex,
+        config: AbstentionConfig | None = None,
+        sentences: np.ndarray | None = None,
+        sentence_chunks: np.ndarray | None = None,
     ) -> None:
         self.sparse = sparse
         self.sentences = sentences if sentences is not None and len(sentences) else None
         self.evidence = EVIDENCE_SENTENCES if self.sentences is not None else EVIDENCE_CHUNKS
         self.config = config or (AbstentionConfig() if self.sentences is not None else CHUNK_ONLY_FLOORS)
+        if self.sentences is not None:
+            if sentence_chunks is None or len(sentence_chunks) != len(self.sentences):
+                raise ValueError("each sentence unit needs the position of its chunk")
+            self._by_chunk = np.argsort(sentence_chunks, kind="stable")  # unit rows grouped by chunk
+            self._chunk_of = np.asarray(sentence_chunks, dtype=np.int64)[self._by_chunk]
 
-    def best_sentence(self, query: np.ndarray | None) -> float | None:
-        """The best sentence unit's cosine to the query vector (None without units or vector)."""
-        if self.sentences is None or query is None:
+    def unit_rows(self, chunks: np.ndarray) -> np.ndarray:
+        """The rows of the units of ``chunks`` (chunk positions), chunk by chunk."""
+        lo = np.searchsorted(self._chunk_of, chunks, side="left")
+        counts = np.searchsorted(self._chunk_of, chunks, side="right") - lo
+        total = int(counts.sum())
+        # Each chunk's run lo .. lo + count - 1, all runs laid end to end without a Python loop.
+        offsets = np.repeat(lo - (np.cumsum(counts) - counts), counts)
+        return self._by_chunk[offsets + np.arange(total)]
+
+    def best_sentence(self, cosines: ChunkScores | None) -> float | None:
+        """The best cosine between the query vector and the units of the chunks the dense
+        search returned (all units when it does not say which); None without units or vector."""
+        if self.sentences is None or cosines is None or cosines.query is None:
             return None
-        return float((self.sentences @ query).max())
+        if cosines.candidates is None:
+            return float((self.sentences @ cosines.query).max())
+        rows = self.unit_rows(cosines.candidates)
+        return float((self.sentences[rows] @ cosines.query).max()) if len(rows) else None
 
     def run(
         self,
@@ -89,9 +114,9 @@ class Abstention:
         n_hits: int,
         lexical: RecordScores | None,
         dense: RecordScores | None,
-        query: np.ndarray | None = None,
+        cosines: ChunkScores | None = None,
     ) -> bool:
-        """``query``: the query vector the dense scores came from, for the sentence evidence."""
+        """``cosines``: the chunk cosines the dense scores came from, for the sentence evidence."""
         if not n_hits:
             return False
         if analyzed.company_only:
@@ -103,7 +128,7 @@ class Abstention:
             return top_bm25 >= cfg.bm25_floor
         if top_dense >= cfg.dense_floor:  # the cheap case first: no sentence product, no vocabulary lookup
             return True
-        top_dense = dense_evidence(top_dense, self.best_sentence(query))
+        top_dense = dense_evidence(top_dense, self.best_sentence(cosines))
         if lexical is None:
             return top_dense >= cfg.dense_floor
         return cfg.answers(top_dense, top_bm25, self.vocab_idf(analyzed))

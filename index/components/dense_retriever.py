@@ -31,4 +31,4 @@ class DenseRetriever:
         if len(sims):
             scores[:] = float(sims.min()) - self.OUTSIDE_MARGIN
             scores[ids] = sims
-        return ChunkScores(scores, vector)
+        return ChunkScores(scores, vector, ids)

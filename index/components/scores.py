@@ -9,12 +9,14 @@ import numpy as np
 
 @dataclass(frozen=True, slots=True)
 class ChunkScores:
-    """One score per chunk of the index, in chunk order (float32), and the
-    query vector that gave them when they are cosines (the abstention's
-    sentence evidence reuses it: no second encoding)."""
+    """One score per chunk of the index, in chunk order (float32); when they
+    are cosines, the query vector that gave them and the positions of the
+    chunks the dense index returned (the abstention's sentence evidence reuses
+    both: no second encoding, no second pass over the index)."""
 
     values: np.ndarray
     query: np.ndarray | None = None
+    candidates: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
