@@ -23,7 +23,7 @@ from index.encoders import make_embedder
 from index.search import MODES, Searcher
 from index.tokenize import tokenize
 from ingest.models import Chunk
-from qbank.settings import Settings, get_settings
+from qbank.settings import Settings, get_settings, settings_embedder
 
 
 def gold_targets(chunks: Sequence[Chunk], queries: Sequence[BenchQuery]) -> list[tuple[str, ...]]:
@@ -138,10 +138,8 @@ def _cold_main(index_dir: str, mode: str, query: str, threads: str) -> None:
     from index.dense import set_search_threads
     from index.store import load_artifact
 
-    settings = get_settings()  # the serving encoder, as `qbank serve` makes it
-    embedder, model_ms = timed(
-        lambda: make_embedder(settings.model, settings.encoder, settings.model_cache_dir, threads=int(threads)).load()
-    )
+    settings = get_settings().model_copy(update={"query_threads": int(threads)})
+    embedder, model_ms = timed(lambda: settings_embedder(settings).load())  # as `qbank serve` makes it
     set_search_threads(int(threads))
     artifact, load_ms = timed(lambda: load_artifact(Path(index_dir), expect_model=embedder.model_name))
     searcher, init_ms = timed(lambda: Searcher(artifact, embedder))

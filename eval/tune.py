@@ -65,7 +65,7 @@ class Evidence:
     top_dense: float
     top_bm25: float
     vocab_idf: float  # best idf of the topic words when all are vocabulary, else -1
-    top_sentence: float | None = None  # best sentence unit's cosine (None: the index has no units)
+    top_sentence: float | None = None  # best cosine of the dense candidates' units (None: no units there)
 
     @property
     def dense_evidence(self) -> float:

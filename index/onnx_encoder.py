@@ -263,7 +263,7 @@ class OnnxEmbedder(Embedder):
         return {"backend": "onnxruntime", "precision": self.precision, "file": ONNX_FILE, "sha256": self.export.sha256}
 
     def load(self) -> OnnxEmbedder:
-        if self._session is not None:
+        if self._model is not None:  # set last: a load that failed part-way is done again, and fails loudly
             return self
         import onnxruntime
         from tokenizers import Tokenizer

@@ -24,7 +24,7 @@ from index.embed import Embedder
 log = logging.getLogger(__name__)
 
 _claimable: Embedder | None = None
-_loading: dict[int, threading.Thread] = {}  # id(embedder) -> its loading thread
+_loading: dict[Embedder, threading.Thread] = {}  # each preloaded encoder's thread, until waited for
 
 
 def _load(embedder: Embedder) -> None:
@@ -38,7 +38,7 @@ def start(embedder: Embedder) -> None:
     """Load ``embedder`` on a thread, to be ``claim``ed by the next app made in this process."""
     global _claimable
     thread = threading.Thread(target=_load, args=(embedder,), name="qbank-encoder-preload", daemon=True)
-    _loading[id(embedder)] = thread
+    _loading[embedder] = thread
     _claimable = embedder
     thread.start()
 
@@ -52,6 +52,6 @@ def claim() -> Embedder | None:
 
 def wait(embedder: Embedder) -> None:
     """Until ``embedder``'s preload, if it has one, is done (loaded or failed)."""
-    thread = _loading.pop(id(embedder), None)
+    thread = _loading.pop(embedder, None)
     if thread is not None:
         thread.join()

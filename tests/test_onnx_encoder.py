@@ -69,6 +69,26 @@ def test_the_export_is_reused_and_a_damaged_one_is_made_again(onnx: OnnxEmbedder
     assert repaired.export is not None and repaired.export.sha256 == first.sha256
 
 
+def test_a_load_that_failed_part_way_fails_again_with_its_own_error_then_loads(
+    onnx: OnnxEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session is built before the tokenizer is read: a tokenizer that cannot be read
+    must not leave an encoder that the next load() takes for loaded (qbank serve's preload
+    fails on a thread and the service's load tries again)."""
+    from tokenizers import Tokenizer
+
+    def unreadable(path: str) -> Tokenizer:
+        raise ValueError(f"corrupt tokenizer file {path}")
+
+    embedder = OnnxEmbedder(onnx.model_name, onnx.directory.parent)
+    with monkeypatch.context() as patched:
+        patched.setattr(Tokenizer, "from_file", staticmethod(unreadable))
+        for _ in range(2):
+            with pytest.raises(ValueError, match="corrupt tokenizer file"):
+                embedder.load()
+    assert np.allclose(embedder.load().encode(["dropout"]), onnx.encode(["dropout"]), atol=1e-6)
+
+
 def test_an_export_record_without_its_hash_is_made_again(onnx: OnnxEmbedder) -> None:
     first = exported(onnx.model_name, onnx.directory)
     assert first is not None

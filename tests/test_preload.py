@@ -17,11 +17,13 @@ from fastapi.testclient import TestClient
 from service_support import service_settings
 from typer.testing import CliRunner
 
+from index.embed import Embedder
 from index.engine import IngestReport
 from qbank.cli import app as cli_app
 from qbank.settings import get_settings
 from service import preload
 from service.app import app_factory, create_app
+from service.limits import KEEP_ALIVE_S
 
 
 class SlowLoad(HashEmbedder):
@@ -55,6 +57,7 @@ class SlowLoad(HashEmbedder):
 def nothing_left_to_claim() -> Iterator[None]:
     yield
     preload.claim()
+    preload._loading.clear()
 
 
 def ready(client: TestClient, timeout_s: float = 30) -> dict[str, object]:
@@ -87,11 +90,20 @@ def test_the_app_factory_takes_the_preloaded_encoder_and_its_load_waits_for_it(
     monkeypatch.setenv("QBANK_FEEDBACK_PATH", str(tmp_path / "feedback.sqlite3"))
     get_settings.cache_clear()
     embedder = SlowLoad()
+    waiting = threading.Event()
+    real_wait = preload.wait
+
+    def wait(e: Embedder) -> None:
+        waiting.set()
+        real_wait(e)
+
+    monkeypatch.setattr(preload, "wait", wait)
     try:
         preload.start(embedder)
         app = app_factory()
         with TestClient(app) as client:
-            time.sleep(0.5)  # the service's load has long reached the encoder: it must be waiting
+            assert waiting.wait(30), "the service's load never waited for the preload"
+            assert embedder.calls == ["qbank-encoder-preload"]  # nothing else loads it meanwhile
             assert client.get("/readyz").json()["status"] == "loading"
             embedder.gate.set()
             assert ready(client)["status"] == "ready"
@@ -136,4 +148,5 @@ def test_serve_preloads_only_when_the_app_is_made_in_its_own_process(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert ran and ran[0]["workers"] == workers
+    assert ran[0]["timeout_keep_alive"] == KEEP_ALIVE_S  # the idle time the load clients stay under
     assert bool(started) is preloaded

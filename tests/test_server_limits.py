@@ -133,7 +133,9 @@ def read_response(s: socket.socket) -> bytes:
     lengths = [line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")]
     length = int(lengths[0])
     while len(body) < length:
-        body += s.recv(65536)
+        chunk = s.recv(65536)
+        assert chunk, f"closed mid-body: {head!r}"
+        body += chunk
     return head
 
 

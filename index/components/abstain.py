@@ -83,6 +83,7 @@ class Abstention:
         self.sentences = sentences if sentences is not None and len(sentences) else None
         self.evidence = EVIDENCE_SENTENCES if self.sentences is not None else EVIDENCE_CHUNKS
         self.config = config or (AbstentionConfig() if self.sentences is not None else CHUNK_ONLY_FLOORS)
+        self._by_chunk = self._chunk_of = np.zeros(0, dtype=np.int64)  # no units: no rows for any chunk
         if self.sentences is not None:
             if sentence_chunks is None or len(sentence_chunks) != len(self.sentences):
                 raise ValueError("each sentence unit needs the position of its chunk")
