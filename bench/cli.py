@@ -57,9 +57,8 @@ def run_bench(
     from bench.inprocess import cold_first_query, encoder_threads, floor_and_search
     from bench.stats import bench_queries, machine_info, spread, timed
     from index.dense import set_search_threads
-    from index.encoders import make_embedder
     from index.search import MODES, Searcher
-    from qbank.settings import get_settings, settings_embedder
+    from qbank.settings import get_settings, offline_embedder, settings_embedder
     from service.state import settle_heap
 
     report: dict[str, Any] = {"machine": machine_info(), "sections": sorted(sections), "quick": quick}
@@ -76,7 +75,7 @@ def run_bench(
     # library's default threads, as `qbank ingest` builds it; queries' with the service's
     # `query_threads`, as `qbank serve` builds it (settings_embedder).
     settings = get_settings()
-    builder, model_ms = timed(lambda: make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load())
+    builder, model_ms = timed(lambda: offline_embedder(settings).load())
     report["model_load_s"] = round(model_ms / 1000, 3)
     report["encoder"] = {"name": settings.encoder, **builder.describe()}
     threads = settings.query_threads

@@ -19,11 +19,10 @@ from typing import Any
 
 from bench.stats import BenchQuery, LatencyStats, ranking_scores, ratio, rss_mib, run_module, timed
 from index.embed import Embedder
-from index.encoders import make_embedder
 from index.search import MODES, Searcher
 from index.tokenize import tokenize
 from ingest.models import Chunk
-from qbank.settings import Settings, get_settings, settings_embedder
+from qbank.settings import Settings, get_settings, offline_embedder, settings_embedder
 
 
 def gold_targets(chunks: Sequence[Chunk], queries: Sequence[BenchQuery]) -> list[tuple[str, ...]]:
@@ -108,10 +107,7 @@ def encoder_threads(settings: Settings, texts: Sequence[str], counts: Sequence[i
         finally:
             torch.set_num_threads(before)
     else:
-        encoders = {
-            n: make_embedder(settings.model, settings.encoder, settings.model_cache_dir, threads=n).load()
-            for n in counts
-        }
+        encoders = {n: offline_embedder(settings, threads=n).load() for n in counts}
         try:
             for text in texts:
                 for n, embedder in encoders.items():

@@ -38,15 +38,14 @@ def _open_index(index: Path | None, content: Path | None) -> tuple[Settings, Emb
     """The settings (a bad one is a clean exit that never shows its value), the loaded
     encoder and the index, built from the content folder first when there is none.
     Index errors propagate for the command to report."""
-    from index.encoders import make_embedder
     from index.engine import load_or_build
-    from qbank.settings import settings_or_exit
+    from qbank.settings import offline_embedder, settings_or_exit
 
     try:
         settings = settings_or_exit()
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
+    embedder = offline_embedder(settings).load()
     index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
     artifact = load_or_build(index_dir, content_dir, embedder, dense_kind=settings.dense_index, progress=True)
     return settings, embedder, artifact

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from eval.cli import eval_command, mock_eval_command, tune_command
-from qbank.settings import ConfigError, Settings, get_settings, settings_embedder, settings_or_exit
+from qbank.settings import ConfigError, Settings, get_settings, offline_embedder, settings_embedder, settings_or_exit
 
 if TYPE_CHECKING:
     from ingest.enrich import EnrichmentReport
@@ -82,7 +82,6 @@ def ingest(
     ] = False,
 ) -> None:
     """Parse the question banks in the content folder and build the index."""
-    from index.encoders import make_embedder
     from index.engine import ingest as run_ingest
     from ingest.enrich import Knowledge
     from ingest.expand import RowExpander
@@ -107,7 +106,7 @@ def ingest(
         reuse=not drop_knowledge,
     )
     try:
-        embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
+        embedder = offline_embedder(settings).load()
         report = run_ingest(
             content_dir,
             index_dir,

@@ -283,6 +283,15 @@ def settings_or_exit() -> Settings:
         raise ConfigError(f"invalid configuration: {problems}") from None
 
 
+def offline_embedder(settings: Settings, threads: int = 0) -> Embedder:
+    """The configured model and encoder as ``qbank ingest``, eval, the bench and the
+    scripts use it (not loaded): the libraries' default threads unless ``threads``,
+    none of serving's query options (``settings_embedder``)."""
+    from index.encoders import make_embedder
+
+    return make_embedder(settings.model, settings.encoder, settings.model_cache_dir, threads=threads)
+
+
 def settings_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for (not loaded)."""
     from index.encoders import make_embedder

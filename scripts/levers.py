@@ -23,16 +23,15 @@ from eval.sets import EVAL_SETS  # noqa: E402
 from eval.tune import Evidence, collect  # noqa: E402
 from index.components import FusionWeights  # noqa: E402
 from index.components.fusion import blend  # noqa: E402
-from index.encoders import make_embedder  # noqa: E402
 from index.engine import load_or_build, make_searcher  # noqa: E402
-from qbank.settings import settings_or_exit  # noqa: E402
+from qbank.settings import offline_embedder, settings_or_exit  # noqa: E402
 
 Lever = Callable[[Evidence], np.ndarray]
 
 
 def main() -> None:
     settings = settings_or_exit()
-    embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
+    embedder = offline_embedder(settings).load()
     artifact = load_or_build(settings.index_dir, settings.content_dir, embedder)
     searcher = make_searcher(artifact, embedder)
     runner = EvalRunner(searcher, modes=("hybrid",))

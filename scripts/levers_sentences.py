@@ -39,10 +39,9 @@ from eval.sets import EVAL_SETS  # noqa: E402
 from eval.tune import collect  # noqa: E402
 from index.components import AbstentionConfig, FusionWeights  # noqa: E402
 from index.components.fusion import blend  # noqa: E402
-from index.encoders import make_embedder  # noqa: E402
 from index.engine import load_or_build, make_searcher  # noqa: E402
 from index.sentences import UNIT_KINDS, chunk_body, split_sentences  # noqa: E402
-from qbank.settings import settings_or_exit  # noqa: E402
+from qbank.settings import offline_embedder, settings_or_exit  # noqa: E402
 
 
 @dataclass
@@ -66,7 +65,7 @@ class Item:
 
 def build_cache(cache: Path) -> dict:
     settings = settings_or_exit()
-    embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
+    embedder = offline_embedder(settings).load()
     artifact = load_or_build(settings.index_dir, settings.content_dir, embedder)
     key = hashlib.sha256(artifact.manifest.content_hash.encode()).hexdigest()[:12]
     path = cache / f"lev13-{key}.pkl"

@@ -32,16 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eval.dataset import load_items  # noqa: E402
 from eval.sets import EVAL_SETS  # noqa: E402
 from index.components.abstain import Abstention  # noqa: E402
-from index.encoders import make_embedder  # noqa: E402
 from index.engine import load_or_build, make_searcher  # noqa: E402
-from qbank.settings import settings_or_exit  # noqa: E402
+from qbank.settings import offline_embedder, settings_or_exit  # noqa: E402
 
 COPIES = (1, 10, 100, 230)
 
 
 def main() -> None:
     settings = settings_or_exit()
-    embedder = make_embedder(settings.model, settings.encoder, settings.model_cache_dir).load()
+    embedder = offline_embedder(settings).load()
     artifact = load_or_build(settings.index_dir, settings.content_dir, embedder)
     units = artifact.sentences
     if units is None:
