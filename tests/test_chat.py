@@ -33,6 +33,7 @@ from qbank.answer.generate import SEPARATOR, SYNTHESIS_HEADING
 from qbank.answer.markdown import heading_label
 from service.app import create_app
 from service.render import render_markdown
+from service.routes.chat import FRAME_CHARS
 
 IMBALANCED_DATA_ID = "machine-learning--what-is-imbalanced-data-how-do-you-handle-it-in-classification"
 
@@ -181,6 +182,20 @@ def stream(client: TestClient, path: str, messages: list[dict[str, str]], **extr
     assert r.headers["content-type"] == "text/event-stream; charset=utf-8"
     assert r.headers["cache-control"] == "no-cache"
     return parse_sse(r.text)
+
+
+def test_a_streamed_answer_comes_in_frames_of_several_words_each_ending_at_a_word(client: TestClient) -> None:
+    """Not a frame per word (hundreds of event-loop turns for one answer on a busy server):
+    about FRAME_CHARS each, cut only between words or after a line."""
+    events = stream(client, "/api/chat", [user("explain bagging")])
+    text = deltas_text(events)
+    frames = [e.data["text"] for e in events if e.event == "delta"]
+    words = text.split()
+    assert len(frames) * 2 <= len(words), (len(frames), len(words))  # 46 frames for 156 words (a word each before)
+    longest = max(len(w) for w in words)
+    assert all(len(f) < FRAME_CHARS + longest + 1 for f in frames)
+    for frame in frames[:-1]:  # each ends after a space or a line, before the next word
+        assert frame.endswith((" ", "\n")), repr(frame)
 
 
 @pytest.mark.parametrize("path", ["/api/chat", "/api/chat/stream"])

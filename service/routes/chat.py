@@ -60,9 +60,22 @@ def _sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+FRAME_CHARS = 48  # a delta frame: about eight words, or up to a line's end
+
+
 def _pieces(text: str) -> list[str]:
-    """Split markdown into small pieces at line / word boundaries for streaming."""
-    return [p for p in re.split(r"(?<=\n)|(?<= )(?=\S)", text) if p] if text else []
+    """Split markdown at line and word boundaries into pieces of about ``FRAME_CHARS``
+    for streaming: a line ends a piece; a word never is split.  One frame per word made a
+    long answer hundreds of frames, each a turn of the event loop: seconds for one answer
+    while the server was busy, and twice the bytes."""
+    pieces: list[str] = []
+    current = ""
+    for word in (w for w in re.split(r"(?<=\n)|(?<= )(?=\S)", text) if w):
+        current += word
+        if len(current) >= FRAME_CHARS or current.endswith("\n"):
+            pieces.append(current)
+            current = ""
+    return [*pieces, current] if current else pieces
 
 
 def _live(event: LiveEvent) -> str:
