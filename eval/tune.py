@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
@@ -50,6 +50,15 @@ ABSTENTION_GRID: dict[str, tuple[float, ...]] = {
     "bm25_floor": (5.0, 6.0, 7.5, 9.0, 11.0),
     "min_idf": (3.0, 3.5, 4.0),
 }
+
+
+def abstention_settings(grid: Mapping[str, Sequence[float]] = ABSTENTION_GRID) -> Iterator[AbstentionConfig]:
+    """Every setting of ``grid`` (``AbstentionConfig`` field -> values) that is a valid
+    rule: the low cosine floor not above the answering one."""
+    for values in itertools.product(*grid.values()):
+        setting = dict(zip(grid, values, strict=True))
+        if setting["dense_low"] <= setting["dense_floor"]:
+            yield AbstentionConfig(**setting)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,11 +238,8 @@ def fit_abstention(
     floor = {name: abstention_figures(ev, start) for name, ev in by_set.items()}
     guard = bool(floor) and before.false_abstain <= max_false_abstain
     best: tuple[tuple[float, float, float], AbstentionFit] | None = None
-    for values in itertools.product(*grid.values()):
-        setting = dict(zip(grid, values, strict=True))
-        if setting["dense_low"] > setting["dense_floor"]:
-            continue
-        fit = abstention_figures(pooled, AbstentionConfig(**setting))
+    for cfg in abstention_settings(grid):
+        fit = abstention_figures(pooled, cfg)
         if fit.false_abstain > max_false_abstain:
             continue
         if guard and any(_worse(abstention_figures(by_set[name], fit.config), was) for name, was in floor.items()):

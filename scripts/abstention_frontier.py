@@ -16,7 +16,6 @@ not used by qbank.  Run after `qbank ingest`:
 
 from __future__ import annotations
 
-import itertools
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eval.dataset import index_record_ids, load_items, select_split  # noqa: E402
 from eval.runner import EvalRunner  # noqa: E402
 from eval.sets import EVAL_SETS  # noqa: E402
-from eval.tune import ABSTENTION_GRID, abstention_figures, collect  # noqa: E402
+from eval.tune import ABSTENTION_GRID, abstention_figures, abstention_settings, collect  # noqa: E402
 from index.components.abstain import CHUNK_ONLY_FLOORS, AbstentionConfig  # noqa: E402
 from index.engine import load_or_build, make_searcher  # noqa: E402
 from qbank.settings import offline_embedder, settings_or_exit  # noqa: E402
@@ -60,11 +59,7 @@ def main() -> None:
     grid["bm25_floor"] = tuple(sorted({*grid["bm25_floor"], 12.0, 15.0, 20.0}))
     now = {name: abstention_figures(ev, AbstentionConfig()) for name, ev in dev.items()}
     fits = []
-    for values in itertools.product(*grid.values()):
-        setting = dict(zip(grid, values, strict=True))
-        if setting["dense_low"] > setting["dense_floor"]:
-            continue
-        cfg = AbstentionConfig(**setting)
+    for cfg in abstention_settings(grid):
         std, hrd = abstention_figures(dev["standard"], cfg), abstention_figures(dev["hard"], cfg)
         if std.false_abstain <= now["standard"].false_abstain + 1e-9 and std.recall >= now["standard"].recall - 1e-9:
             fits.append(hrd)

@@ -403,9 +403,7 @@ def abstention_report(items: list[Item], qmax: dict[str, float], data: dict) -> 
             print(f"{'current and ' + name + f' >= {floor:.3f}':58}" + figures(rule))
     # The tune grid of floors (eval/tune.py ABSTENTION_GRID, widened), per dense-side signal:
     # best pooled dev recall with at most 3% of answerable dev items refused.
-    import itertools
-
-    from eval.tune import ABSTENTION_GRID
+    from eval.tune import ABSTENTION_GRID, abstention_settings
 
     grid = {
         **ABSTENTION_GRID,
@@ -422,11 +420,7 @@ def abstention_report(items: list[Item], qmax: dict[str, float], data: dict) -> 
     ok_dev = [it for it in dev if it.answerable and not it.company_only]
     for name, sig in dense_side.items():
         best = None
-        for values in itertools.product(*grid.values()):
-            st = dict(zip(grid, values, strict=True))
-            if st["dense_low"] > st["dense_floor"]:
-                continue
-            c = AbstentionConfig(**st)
+        for c in abstention_settings(grid):
             rec = sum(not c.answers(sig(it), it.top_bm25, it.vocab_idf) for it in off_dev)
             fa = sum(not c.answers(sig(it), it.top_bm25, it.vocab_idf) for it in ok_dev)
             if fa > 0.03 * len(ok_dev):
@@ -443,11 +437,7 @@ def abstention_report(items: list[Item], qmax: dict[str, float], data: dict) -> 
     sig = dense_side["max(dense, sentence)"]
     base_fa = {s_: sum(not current(it) for it in ok_dev if it.set == s_) for s_ in ("standard", "hard")}
     best = None
-    for values in itertools.product(*grid.values()):
-        st = dict(zip(grid, values, strict=True))
-        if st["dense_low"] > st["dense_floor"]:
-            continue
-        c = AbstentionConfig(**st)
+    for c in abstention_settings(grid):
         fa = {
             s_: sum(not c.answers(sig(it), it.top_bm25, it.vocab_idf) for it in ok_dev if it.set == s_)
             for s_ in base_fa
