@@ -129,7 +129,7 @@ class Searcher:
         self.abstention = Abstention(artifact.sparse, abstention, unit_vectors, unit_chunks)
         if abstention is None and calibration is not None:
             if calibration.abstention_evidence == self.abstention.evidence:
-                self.abstention = Abstention(artifact.sparse, calibration.abstention, unit_vectors, unit_chunks)
+                self.abstention.config = calibration.abstention  # the units stay grouped as built above
             else:
                 log.warning(
                     "the calibration's abstention floors were fitted on %s evidence, this index gives %s: "
