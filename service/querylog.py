@@ -3,7 +3,11 @@
 A request only puts its entry on a queue (``Asked.searched`` /
 ``Asked.answered``); a writer thread stores what is queued in batches, so
 logging never holds a request up, and a failed write is logged and skipped,
-never raised.  The same thread deletes rows older than the retention
+never raised.  After each write the writer lets entries gather for
+``LINGER_S`` (``flush()`` and ``close()`` cut that short): under load that
+is one transaction a tenth of a second instead of one per request (each
+commit costs the server's CPU about as much as a cached search; BENCHMARKS.md).
+The same thread deletes rows older than the retention
 (``QBANK_QUERY_LOG_DAYS``) at start and every hour.  ``QBANK_QUERY_LOG=false``
 logs nothing (old rows are still deleted as they age).
 
@@ -37,6 +41,7 @@ Surface = Literal["web", "api", "slack"]
 TOP_HITS = 5  # hits kept per row
 MAX_PENDING = 10_000  # entries queued; past it, new ones are skipped (and the skip logged)
 BATCH = 500  # entries written per transaction at most
+LINGER_S = 0.1  # after a write, how long entries gather before the next
 PURGE_EVERY_S = 3600.0
 
 
@@ -60,6 +65,7 @@ class QueryLog:
         keep_days: int = 90,
         max_pending: int = MAX_PENDING,
         purge_every_s: float = PURGE_EVERY_S,
+        linger_s: float = LINGER_S,
     ) -> None:
         if keep_days < 1:
             raise ValueError(f"keep_days must be at least 1, got {keep_days}")
@@ -69,6 +75,8 @@ class QueryLog:
         self.enabled = enabled
         self.keep_days = keep_days
         self.purge_every_s = purge_every_s
+        self.linger_s = linger_s
+        self._hurry = threading.Event()  # set by flush() and close(): write what is queued now
         self._queue: queue.Queue[LoggedQuery | None] = queue.Queue(maxsize=max_pending)
         self._pending = 0  # queued or being written
         self._idle = threading.Condition()
@@ -108,6 +116,7 @@ class QueryLog:
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until everything queued so far is written (or skipped); False on timeout."""
+        self._hurry.set()
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout_s)
 
@@ -116,6 +125,7 @@ class QueryLog:
         thread, self._thread = self._thread, None
         if thread is None:
             return
+        self._hurry.set()
         try:
             self._queue.put(None, timeout=timeout_s)
         except queue.Full:
@@ -152,6 +162,8 @@ class QueryLog:
                 next_purge = time.monotonic() + self.purge_every_s
             if stop:
                 return
+            if batch and self._hurry.wait(self.linger_s):
+                self._hurry.clear()
 
     def _write(self, batch: list[LoggedQuery]) -> None:
         try:

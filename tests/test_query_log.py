@@ -202,6 +202,40 @@ def test_a_full_queue_skips_the_entry_without_blocking(store_url: str) -> None:
         store.close()
 
 
+def test_a_burst_is_written_in_one_transaction_and_flush_does_not_wait_out_the_linger(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(store_url).open()
+    try:
+        log = QueryLog(store, linger_s=30.0)
+        writes: list[int] = []
+        add = log.rows.add
+
+        def counted(entries: list[LoggedQuery]) -> None:
+            writes.append(len(entries))
+            add(entries)
+
+        monkeypatch.setattr(log.rows, "add", counted)
+        log.start()
+        log.record(entry(NOW, "first"))
+        deadline = time.monotonic() + 10
+        while not writes and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert writes == [1], "a lone entry is written at once"
+        for i in range(20):
+            log.record(entry(NOW, f"burst {i}"))
+        time.sleep(0.2)
+        assert writes == [1], "the writer is gathering: no transaction per entry"
+        assert log.flush(10), "flush must cut the 30 s linger short"
+        assert writes == [1, 20]
+        assert [e.query for e in log.rows.entries()] == ["first"] + [f"burst {i}" for i in range(20)]
+        log.record(entry(NOW, "last"))
+        log.close(timeout_s=10)  # also cuts it short, and writes what is queued
+        assert writes == [1, 20, 1]
+    finally:
+        store.close()
+
+
 # -- retention -------------------------------------------------------------------------------
 
 

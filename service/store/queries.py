@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 
 from service.store import Store
 from service.store.tables import COMPANY_CHARS, QUESTION_ID_CHARS, QueryRow
@@ -66,23 +67,23 @@ class Turn:
     learner: str | None
 
 
-def _row(entry: LoggedQuery) -> QueryRow:
+def _row(entry: LoggedQuery) -> dict[str, Any]:
     top_id = entry.top_id
-    return QueryRow(
-        created_at=entry.created_at,
-        surface=entry.surface,
-        action=entry.action,
-        query=entry.query,
-        searched=entry.searched,
-        kind=entry.kind,
-        abstained=entry.abstained,
-        top_id=top_id[:QUESTION_ID_CHARS] if top_id else None,
-        top_dense=entry.top_dense,
-        hits=[[record_id, score] for record_id, score in entry.hits],
-        company=entry.company[:COMPANY_CHARS] if entry.company else None,
-        latency_ms=entry.latency_ms,
-        learner_id=entry.learner,
-    )
+    return {
+        "created_at": entry.created_at,
+        "surface": entry.surface,
+        "action": entry.action,
+        "query": entry.query,
+        "searched": entry.searched,
+        "kind": entry.kind,
+        "abstained": entry.abstained,
+        "top_id": top_id[:QUESTION_ID_CHARS] if top_id else None,
+        "top_dense": entry.top_dense,
+        "hits": [[record_id, score] for record_id, score in entry.hits],
+        "company": entry.company[:COMPANY_CHARS] if entry.company else None,
+        "latency_ms": entry.latency_ms,
+        "learner_id": entry.learner,
+    }
 
 
 class QueryLogStore:
@@ -90,9 +91,11 @@ class QueryLogStore:
         self.store = store
 
     def add(self, entries: Sequence[LoggedQuery]) -> None:
-        """All of ``entries`` in one transaction."""
+        """All of ``entries`` in one transaction: one bulk INSERT, no ORM objects (nothing is read back)."""
+        if not entries:
+            return
         with self.store.transaction() as session:
-            session.add_all([_row(e) for e in entries])
+            session.execute(insert(QueryRow), [_row(e) for e in entries])
 
     def purge(self, before: datetime) -> int:
         """Delete the rows logged before ``before``; how many went."""
