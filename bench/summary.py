@@ -196,17 +196,22 @@ def print_summary(report: dict[str, Any]) -> None:
     if ag := report.get("against"):
         typer.echo(
             f"against {ag['old']['rev']} ({ag['old']['commit'][:7]}), medians of {ag['rounds']} alternating starts "
-            f"each, fresh /api/search c={ag['concurrency']}:"
+            f"each, /api/search c={ag['concurrency']}:"
         )
         labels = (
             ("ready_s", "start to ready, s"),
             ("rss_mib_ready", "memory when ready, MiB"),
             ("rss_mib_after_load", "memory after the load, MiB"),
-            ("rps", "req/s"),
-            ("p50_ms", "p50, ms"),
-            ("p99_ms", "p99, ms"),
+            ("rps", "fresh: req/s"),
+            ("p50_ms", "fresh: p50, ms"),
+            ("p99_ms", "fresh: p99, ms"),
+            ("cached_rps", "cached: req/s"),
+            ("cached_p50_ms", "cached: p50, ms"),
+            ("cached_p99_ms", "cached: p99, ms"),
         )
         for key, label in labels:
+            if key not in ag["medians"]["new"]:  # a report written before the key was measured
+                continue
             old, new, r = ag["medians"]["old"][key], ag["medians"]["new"][key], ag["new_over_old"][key]
             typer.echo(f"  {label:<28} {old:>9} -> {new:>9}  (x{r})")
         typer.echo(
