@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from index.filters import Filters
 from index.query import AnalyzedQuery
@@ -60,12 +61,27 @@ _CODE_FENCE = re.compile(r"```.*?(```|$)", re.DOTALL)
 SNIPPET_CHARS = 320
 
 
-def snippet_body(chunk: Chunk) -> str:
-    """The part of a chunk a snippet shows: its text without the record's
-    title and the section heading it starts with, and without code."""
-    body = chunk.text.split("\n", 2 if chunk.heading and chunk.kind != "quick_reference" else 1)
-    text = body[-1] if len(body) > 1 else chunk.text
-    return _CODE_FENCE.sub(" ", text)
+SNIPPETS_KEPT = 4096
+"""Snippets remembered, of each kind (markdown and plain text).  A snippet
+depends on its chunk's text alone, and the same chunks come back query after
+query, while writing one (splitting, dropping code, and for plain text the
+markdown and LaTeX passes) cost a cached search more CPU than the search
+itself (BENCHMARKS.md).  Keyed by the index's own text objects, so a full
+cache adds a few MB of snippets; after an index is replaced, its texts stay
+referenced until newer snippets push them out."""
+
+
+def below_heading(chunk: Chunk) -> bool:
+    """Whether the chunk's text starts with a heading line after its title line."""
+    return bool(chunk.heading) and chunk.kind != "quick_reference"
+
+
+def body_of(text: str, after_heading: bool) -> str:
+    """The part of a chunk's ``text`` a snippet shows: without the record's title
+    and the section heading it starts with (``after_heading``), and without code."""
+    lines = text.split("\n", 2 if after_heading else 1)
+    body = lines[-1] if len(lines) > 1 else text
+    return _CODE_FENCE.sub(" ", body)
 
 
 def cut_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -77,4 +93,9 @@ def cut_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 
 def make_snippet(chunk: Chunk | None, limit: int = SNIPPET_CHARS) -> str:
-    return cut_snippet(snippet_body(chunk), limit) if chunk is not None else ""
+    return _snippet(chunk.text, below_heading(chunk), limit) if chunk is not None else ""
+
+
+@lru_cache(maxsize=SNIPPETS_KEPT)
+def _snippet(text: str, after_heading: bool, limit: int) -> str:
+    return cut_snippet(body_of(text, after_heading), limit)

@@ -18,11 +18,12 @@ loads slack-bolt, which a server without Slack never does.)
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from xml.etree import ElementTree
 
 from latex2mathml.converter import convert as latex_to_mathml
 
-from index.results import SNIPPET_CHARS, cut_snippet, snippet_body
+from index.results import SNIPPET_CHARS, SNIPPETS_KEPT, below_heading, body_of, cut_snippet
 from ingest.answer import DISPLAY_MATH, INLINE_MATH
 from ingest.models import Chunk
 from ingest.textutil import plain_title
@@ -38,7 +39,12 @@ _WRAPPERS = re.compile(
 
 def plain_snippet(chunk: Chunk | None, limit: int = SNIPPET_CHARS) -> str:
     """The snippet of ``chunk`` as plain text on one line, at most ``limit`` characters."""
-    return cut_snippet(plain_text(snippet_body(chunk)), limit) if chunk is not None else ""
+    return _plain_snippet(chunk.text, below_heading(chunk), limit) if chunk is not None else ""
+
+
+@lru_cache(maxsize=SNIPPETS_KEPT)
+def _plain_snippet(text: str, after_heading: bool, limit: int) -> str:
+    return cut_snippet(plain_text(body_of(text, after_heading)), limit)
 
 
 def plain_text(markdown: str) -> str:
