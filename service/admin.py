@@ -87,7 +87,7 @@ def is_admin(request: Request, state: ServiceState) -> bool:
     return token is not None and (bearer_matches(request, token) or session_valid(request, state, token))
 
 
-def require_admin(request: Request, state: StateDep) -> None:
+async def require_admin(request: Request, state: StateDep) -> None:
     """404 while no admin token is set; 401 without the token or a session."""
     if admin_token(state) is None:
         raise HTTPException(status_code=404, detail=DISABLED)

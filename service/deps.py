@@ -1,6 +1,11 @@
 """Dependencies the routes declare: the state, the ready engine, settings, the
 base URL of links, the chat rate limit, the learner, and where a query was
-asked (for the query log)."""
+asked (for the query log).
+
+Every one is an ``async def`` although none awaits anything: FastAPI runs a
+plain ``def`` dependency on a worker thread, one hop there and back per
+dependency per request, which cost a cached search more CPU than the search
+(BENCHMARKS.md).  None of them may block: no file, database or network."""
 
 from __future__ import annotations
 
@@ -20,12 +25,12 @@ from service.state import Engine, ServiceState
 log = logging.getLogger(__name__)
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.qbank
     return state
 
 
-def get_engine(state: Annotated[ServiceState, Depends(get_state)]) -> Engine:
+async def get_engine(state: Annotated[ServiceState, Depends(get_state)]) -> Engine:
     engine = state.engine
     if engine is None:
         detail = (
@@ -37,7 +42,7 @@ def get_engine(state: Annotated[ServiceState, Depends(get_state)]) -> Engine:
     return engine
 
 
-def get_settings_dep(state: Annotated[ServiceState, Depends(get_state)]) -> Settings:
+async def get_settings_dep(state: Annotated[ServiceState, Depends(get_state)]) -> Settings:
     return state.settings
 
 
@@ -52,7 +57,7 @@ def base_url(request: Request, settings: Settings) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def get_base_url(request: Request, state: Annotated[ServiceState, Depends(get_state)]) -> str:
+async def get_base_url(request: Request, state: Annotated[ServiceState, Depends(get_state)]) -> str:
     return base_url(request, state.settings)
 
 
@@ -60,7 +65,14 @@ StateDep = Annotated[ServiceState, Depends(get_state)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 BaseUrlDep = Annotated[str, Depends(get_base_url)]
-ChatRateLimit = Annotated[None, Depends(limit_chat)]
+
+
+async def chat_rate_limit(request: Request) -> None:
+    """``limit_chat`` as a dependency (the pages call it directly)."""
+    limit_chat(request)
+
+
+ChatRateLimit = Annotated[None, Depends(chat_rate_limit)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +81,7 @@ class Learner:
     token: str
 
 
-def get_learner(request: Request, response: Response, engine: EngineDep, state: StateDep) -> Learner:
+async def get_learner(request: Request, response: Response, engine: EngineDep, state: StateDep) -> Learner:
     """The learner a request is from: the ``X-Learner`` header (an API client),
     else the ``qbank_learner`` cookie (the page), else a new learner, whose
     token goes back as that cookie.  A header this server did not sign is a
@@ -126,7 +138,7 @@ def asked_on(request: Request, state: ServiceState, surface: Surface) -> Asked:
     return Asked(state.query_log, surface, known_learner(request, state))
 
 
-def get_asked(request: Request, state: StateDep) -> Asked:
+async def get_asked(request: Request, state: StateDep) -> Asked:
     """An API request, or the chat page's own (it says so in ``X-Qbank-Surface: web``)."""
     web = request.headers.get(SURFACE_HEADER, "").strip().lower() == "web"
     return asked_on(request, state, "web" if web else "api")

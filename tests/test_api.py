@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import MINI_BANK
@@ -682,3 +683,36 @@ def test_the_api_takes_the_reasons_the_store_knows() -> None:
 
     (choices, _none) = typing.get_args(FeedbackRequest.model_fields["reason"].annotation)
     assert typing.get_args(choices) == tuple(REASONS)
+
+
+def test_a_request_takes_one_worker_thread_at_most(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FastAPI runs a plain ``def`` dependency on a worker thread, a hop there and
+    back per dependency per request, which cost a cached search more CPU than
+    the search, and validates a sync route's response on a second one.  Our
+    dependencies are ``async def``, and so are the routes that hand their
+    work to a thread themselves: one hop each."""
+    import anyio.to_thread
+
+    hops: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def counted(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(getattr(func, "func", func), "__qualname__", repr(func)))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    learner = client.get("/api/practice/next").json()["learner"]
+    for method, path, body, headers in [
+        ("GET", "/api/search?q=dropout", None, {}),
+        ("POST", "/api/search", {"q": "bagging vs boosting", "company": "Google"}, {}),
+        ("GET", "/api/questions?limit=3", None, {}),
+        ("GET", "/api/facets", None, {}),
+        ("GET", "/api/questions/machine-learning--how-does-gradient-descent-work", None, {}),
+        ("GET", "/api/practice/next", None, {"X-Learner": learner}),
+        ("GET", "/api/progress", None, {"X-Learner": learner}),
+        ("POST", "/api/chat", {"messages": [{"role": "user", "content": "what is dropout"}]}, {}),
+    ]:
+        hops.clear()
+        response = client.request(method, path, json=body, headers=headers)
+        assert response.status_code == 200, (path, response.text)
+        assert len(hops) <= 1, (method, path, hops)

@@ -27,7 +27,7 @@ async def feedback(
     if req.source == "slack":  # a Slack user's vote comes from the Slack app itself, never over HTTP
         raise HTTPException(status_code=422, detail="source slack is the Slack app's own; send web or api")
     if req.source == "web":
-        learner_id: str | None = get_learner(request, response, engine, state).id
+        learner_id: str | None = (await get_learner(request, response, engine, state)).id
     else:
         learner_id = known_learner(request, state)
     try:

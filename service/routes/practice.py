@@ -44,7 +44,7 @@ from service.schemas import ErrorResponse, summary
 from service.store.practice import CardState, ReviewRecord
 
 
-def _private(response: Response) -> None:
+async def _private(response: Response) -> None:
     """Every answer here is one learner's (their signed id in the body, a cookie):
     no shared cache may keep it or hand it to someone else."""
     response.headers["Cache-Control"] = "no-store"

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
 
 from index.filters import Filters
 from ingest.models import Question
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/api", tags=["questions"])
 
 
 @router.get("/questions", response_model=QuestionsPage, summary="Browse questions with filters")
-def list_questions(
+async def list_questions(
     engine: EngineDep,
     base_url: BaseUrlDep,
     company: Annotated[str | None, Query(max_length=100)] = None,
@@ -39,8 +40,12 @@ def list_questions(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> QuestionsPage:
-    page = usecases.browse(engine, Filters(company, difficulty, tag, bank), kind, limit, offset)
-    return QuestionsPage(total=page.total, limit=limit, offset=offset, items=[summary(r, base_url) for r in page.items])
+    def listed() -> QuestionsPage:
+        page = usecases.browse(engine, Filters(company, difficulty, tag, bank), kind, limit, offset)
+        items = [summary(r, base_url) for r in page.items]
+        return QuestionsPage(total=page.total, limit=limit, offset=offset, items=items)
+
+    return await run_in_threadpool(listed)
 
 
 def question_detail(view: usecases.QuestionView, base_url: str) -> QuestionDetail:
@@ -87,12 +92,15 @@ def question_detail(view: usecases.QuestionView, base_url: str) -> QuestionDetai
     responses={404: {"description": "Unknown question id"}},
     summary="One question (or quick-reference row) in full",
 )
-def get_question(record_id: str, engine: EngineDep, base_url: BaseUrlDep) -> QuestionDetail:
-    try:
-        view = usecases.question(engine, record_id)
-    except usecases.NotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
-    return question_detail(view, base_url)
+async def get_question(record_id: str, engine: EngineDep, base_url: BaseUrlDep) -> QuestionDetail:
+    def detail() -> QuestionDetail:
+        try:
+            view = usecases.question(engine, record_id)  # searches for the related questions
+        except usecases.NotFound as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from exc
+        return question_detail(view, base_url)
+
+    return await run_in_threadpool(detail)
 
 
 def facets_public(engine: Engine) -> Facets:
@@ -110,5 +118,5 @@ def facets_public(engine: Engine) -> Facets:
 
 
 @router.get("/facets", response_model=Facets, summary="Companies, difficulties, tags and banks with counts")
-def facets(engine: EngineDep) -> Facets:
-    return facets_public(engine)
+async def facets(engine: EngineDep) -> Facets:
+    return await run_in_threadpool(facets_public, engine)

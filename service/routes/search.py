@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
 
 from index.filters import Filters
 from index.search import Mode
@@ -34,7 +35,7 @@ def run_search(engine: Engine, settings: Settings, base_url: str, req: SearchReq
 
 
 @router.get("/search", response_model=SearchResponse, summary="Search questions by free text")
-def search_get(
+async def search_get(
     engine: EngineDep,
     settings: SettingsDep,
     base_url: BaseUrlDep,
@@ -48,11 +49,11 @@ def search_get(
     bank: Annotated[str | None, Query(max_length=200)] = None,
 ) -> SearchResponse:
     req = SearchRequest(q=q, k=k, mode=mode, company=company, difficulty=difficulty, tag=tag, bank=bank)
-    return run_search(engine, settings, base_url, req, asked)
+    return await run_in_threadpool(run_search, engine, settings, base_url, req, asked)
 
 
 @router.post("/search", response_model=SearchResponse, summary="Search questions (JSON body, for long queries)")
-def search_post(
+async def search_post(
     engine: EngineDep, settings: SettingsDep, base_url: BaseUrlDep, asked: AskedDep, req: SearchRequest
 ) -> SearchResponse:
-    return run_search(engine, settings, base_url, req, asked)
+    return await run_in_threadpool(run_search, engine, settings, base_url, req, asked)
