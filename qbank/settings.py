@@ -87,13 +87,14 @@ class Settings(BaseSettings):
         "1 keeps concurrent requests from oversubscribing the cores.",
     )
     query_batch_ms: float = Field(
-        0.0,
+        1.0,
         ge=0,
         le=50,
         description="Milliseconds a query new to the cache waits for concurrent ones to share its encoder pass "
-        "(0, the default = every query encoded alone; 2 was measured: no gain over HTTP on 2 cores, BENCHMARKS.md). "
-        "A query waits only while another batch is being encoded. Not with "
-        "onnx-int8, whose activations are quantized per batch: a query's vector would depend on its neighbours.",
+        "(0 = every query encoded alone). A query waits only while another batch is being encoded, so a lone "
+        "query pays nothing. 1 ms: 1.09x the fresh /api/search throughput at concurrency 8 on 2 cores, "
+        "BENCHMARKS.md. Not with onnx-int8, whose activations are quantized per batch: a query's vector would "
+        "depend on its neighbours.",
     )
     admin_token: SecretStr | None = Field(
         None,
