@@ -3,10 +3,11 @@
 A request only puts its entry on a queue (``Asked.searched`` /
 ``Asked.answered``); a writer thread stores what is queued in batches, so
 logging never holds a request up, and a failed write is logged and skipped,
-never raised.  After each write the writer lets entries gather for
-``LINGER_S`` (``flush()`` and ``close()`` cut that short): under load that
-is one transaction a tenth of a second instead of one per request (each
-commit costs the server's CPU about as much as a cached search; BENCHMARKS.md).
+never raised.  A lone entry is written at once; after each write the
+writer lets entries gather for ``LINGER_S`` (not after a full batch, nor
+while a ``flush()`` waits or ``close()`` drains): under load that is one
+transaction a tenth of a second instead of one per request (each commit
+cost the server's CPU about as much as a cached search; BENCHMARKS.md).
 The same thread deletes rows older than the retention
 (``QBANK_QUERY_LOG_DAYS``) at start and every hour.  ``QBANK_QUERY_LOG=false``
 logs nothing (old rows are still deleted as they age).
@@ -77,6 +78,8 @@ class QueryLog:
         self.purge_every_s = purge_every_s
         self.linger_s = linger_s
         self._hurry = threading.Event()  # set by flush() and close(): write what is queued now
+        self._flushing = 0  # flush() calls waiting: the writer does not linger meanwhile
+        self._stopping = False
         self._queue: queue.Queue[LoggedQuery | None] = queue.Queue(maxsize=max_pending)
         self._pending = 0  # queued or being written
         self._idle = threading.Condition()
@@ -116,15 +119,23 @@ class QueryLog:
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until everything queued so far is written (or skipped); False on timeout."""
-        self._hurry.set()
         with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout_s)
+            self._flushing += 1
+        self._hurry.set()
+        try:
+            with self._idle:
+                return self._idle.wait_for(lambda: self._pending == 0, timeout_s)
+        finally:
+            with self._idle:
+                self._flushing -= 1
 
     def close(self, timeout_s: float = 5.0) -> None:
         """Write what is queued, then stop the writer."""
         thread, self._thread = self._thread, None
         if thread is None:
             return
+        with self._idle:
+            self._stopping = True  # from here on the writer drains without lingering
         self._hurry.set()
         try:
             self._queue.put(None, timeout=timeout_s)
@@ -162,8 +173,11 @@ class QueryLog:
                 next_purge = time.monotonic() + self.purge_every_s
             if stop:
                 return
-            if batch and self._hurry.wait(self.linger_s):
-                self._hurry.clear()
+            if batch and len(batch) < BATCH:  # after a full batch more is queued: write on
+                self._hurry.wait(self.linger_s)
+            with self._idle:
+                if not self._flushing and not self._stopping:
+                    self._hurry.clear()
 
     def _write(self, batch: list[LoggedQuery]) -> None:
         try:

@@ -20,7 +20,7 @@ import pytest
 from fakes import HashEmbedder
 from fastapi.testclient import TestClient
 from service_support import service_settings
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from index.engine import IngestReport
 from qbank.settings import Settings
@@ -232,6 +232,50 @@ def test_a_burst_is_written_in_one_transaction_and_flush_does_not_wait_out_the_l
         log.record(entry(NOW, "last"))
         log.close(timeout_s=10)  # also cuts it short, and writes what is queued
         assert writes == [1, 20, 1]
+    finally:
+        store.close()
+
+
+def test_a_batch_with_empty_columns_here_and_there_is_still_one_insert(store_url: str) -> None:
+    store = Store(store_url).open()
+    try:
+        inserts: list[tuple[str, bool]] = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+            if statement.lstrip().upper().startswith("INSERT INTO QUERY_LOG"):
+                inserts.append((statement, executemany))
+
+        event.listen(store.engine, "before_cursor_execute", seen)
+        mixed = [
+            entry(NOW, "a", kind="answer", company="Google", learner="l-1"),
+            entry(NOW, "b", top_dense=None, hits=()),
+            entry(NOW, "c", kind="abstain", abstained=True, top_dense=None),
+            entry(NOW, "d", company="Meta"),
+        ]
+        QueryLog(store).rows.add(mixed)
+        event.remove(store.engine, "before_cursor_execute", seen)
+        assert len(inserts) == 1 and inserts[0][1], inserts  # one statement, executed for many rows
+        stored = {e.query: e for e in QueryLog(store).rows.entries()}
+        assert sorted(stored) == ["a", "b", "c", "d"]
+        assert (stored["a"].company, stored["b"].company, stored["d"].company) == ("Google", None, "Meta")
+        assert (stored["b"].top_dense, stored["c"].kind, stored["a"].learner) == (None, "abstain", "l-1")
+    finally:
+        store.close()
+
+
+def test_close_drains_a_backlog_without_lingering_between_batches(store_url: str) -> None:
+    store = Store(store_url).open()
+    try:
+        log = QueryLog(store, linger_s=30.0)
+        log.start()
+        log.record(entry(NOW, "first"))  # written at once; then the writer lingers for 30 s
+        time.sleep(0.2)
+        for i in range(1200):  # more than two full batches
+            log.record(entry(NOW, f"queued {i}"))
+        started = time.monotonic()
+        log.close(timeout_s=20)
+        assert time.monotonic() - started < 15, "close lingered between batches"
+        assert len(QueryLog(store).rows.entries()) == 1201 and log.skipped == 0
     finally:
         store.close()
 

@@ -91,11 +91,13 @@ class QueryLogStore:
         self.store = store
 
     def add(self, entries: Sequence[LoggedQuery]) -> None:
-        """All of ``entries`` in one transaction: one bulk INSERT, no ORM objects (nothing is read back)."""
+        """All of ``entries`` in one transaction: one bulk INSERT, no ORM objects (nothing is read back).
+        ``render_nulls``: without it SQLAlchemy leaves a row's None columns out of its INSERT
+        and starts another statement whenever the set of columns changes between rows."""
         if not entries:
             return
         with self.store.transaction() as session:
-            session.execute(insert(QueryRow), [_row(e) for e in entries])
+            session.execute(insert(QueryRow), [_row(e) for e in entries], execution_options={"render_nulls": True})
 
     def purge(self, before: datetime) -> int:
         """Delete the rows logged before ``before``; how many went."""
