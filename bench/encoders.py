@@ -109,7 +109,8 @@ def serving(indexes: dict[str, Path], queries: Sequence[BenchQuery], seconds: fl
     texts = [q.text for q in queries]
     out: dict[str, Any] = {}
     for n, name in enumerate(ENCODERS):
-        env = {"QBANK_ENCODER": name, "QBANK_MODEL_CACHE_DIR": str(cache_dir)}
+        # Batching off for all three: int8 never batches, so the encoders are compared pass for pass.
+        env = {"QBANK_ENCODER": name, "QBANK_MODEL_CACHE_DIR": str(cache_dir), "QBANK_QUERY_BATCH_MS": "0"}
         server = ServerProcess(indexes.get(name, indexes["torch"]), workers=1, env=env)
         try:
             ready_s = server.start()

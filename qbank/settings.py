@@ -297,11 +297,14 @@ def settings_embedder(settings: Settings) -> Embedder:
     """The embedder the settings ask for (not loaded)."""
     from index.encoders import make_embedder
 
+    batch_ms = settings.query_batch_ms
+    if settings.encoder == "onnx-int8" and "query_batch_ms" not in settings.model_fields_set:
+        batch_ms = 0.0  # int8 never batches; only a batching asked for by name is worth a log line
     return make_embedder(
         settings.model,
         settings.encoder,
         settings.model_cache_dir,
         query_cache_size=settings.query_cache_size,
         threads=settings.query_threads,
-        batch_wait_ms=settings.query_batch_ms,
+        batch_wait_ms=batch_ms,
     )

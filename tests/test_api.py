@@ -686,7 +686,9 @@ def test_the_api_takes_the_reasons_the_store_knows() -> None:
 
 
 def test_a_request_takes_one_worker_thread_at_most(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    """FastAPI runs a plain ``def`` dependency on a worker thread, a hop there and
+    """Counts anyio's worker-thread hops (routes that use ``asyncio.to_thread`` are
+    not counted: for them this checks that the dependencies take none).
+    FastAPI runs a plain ``def`` dependency on a worker thread, a hop there and
     back per dependency per request, which cost a cached search more CPU than
     the search, and validates a sync route's response on a second one.  Our
     dependencies are ``async def``, and so are the routes that hand their

@@ -7,6 +7,7 @@ than any test, which only a full batch or close() can cut short."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -196,3 +197,16 @@ def test_the_batching_setting_reaches_the_embedder() -> None:
         Settings(_env_file=None, query_batch_ms=0, model_cache_dir=Path("/nonexistent"))  # type: ignore[call-arg]
     )
     assert off.batcher is None
+    by_default = settings_embedder(Settings(_env_file=None, model_cache_dir=Path("/nonexistent")))  # type: ignore[call-arg]
+    assert by_default.batcher is not None and by_default.batcher.wait_s == pytest.approx(0.001)
+
+
+def test_int8_does_not_batch_and_says_so_only_when_batching_was_asked_for(caplog: pytest.LogCaptureFixture) -> None:
+    cache = Path("/nonexistent")
+    with caplog.at_level(logging.INFO, logger="index.onnx_encoder"):
+        quiet = settings_embedder(Settings(_env_file=None, encoder="onnx-int8", model_cache_dir=cache))  # type: ignore[call-arg]
+    assert quiet.batcher is None and "batching is off" not in caplog.text
+    with caplog.at_level(logging.INFO, logger="index.onnx_encoder"):
+        asked = Settings(_env_file=None, encoder="onnx-int8", query_batch_ms=2, model_cache_dir=cache)  # type: ignore[call-arg]
+        told = settings_embedder(asked)
+    assert told.batcher is None and "batching is off with the int8 encoder" in caplog.text
