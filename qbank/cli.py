@@ -289,6 +289,10 @@ def serve(
     """Start the API, chat UI and Slack endpoint with uvicorn (builds the index on first start)."""
     import os
 
+    from service.malloc import limit_arenas
+
+    limit_arenas()  # before any thread starts: service/malloc.py
+
     import uvicorn
 
     from service.limits import KEEP_ALIVE_S, GuardedHttpToolsProtocol

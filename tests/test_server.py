@@ -153,5 +153,8 @@ def test_serve_with_two_workers_answers_and_stops_cleanly(built: IngestReport, t
             r = httpx.get(f"{s.base_url}/api/search", params={"q": "explain bagging", "k": 1}, timeout=30)
             assert r.status_code == 200, r.text
             assert r.json()["hits"][0]["id"] == ENSEMBLE_ID
+        for pid in set(re.findall(r"Started server process \[(\d+)\]", s.log_text())):  # service/malloc.py
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            assert b"MALLOC_ARENA_MAX=2" in environ, f"worker {pid} starts without the arena cap"
     assert s.returncode == 0, s.log_tail()
     assert len(set(re.findall(r"Started server process \[(\d+)\]", s.log_text()))) == 2
