@@ -54,6 +54,24 @@ def test_a_short_new_topic_is_not_glued_onto_the_previous_one(client: TestClient
 
 
 @pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        ("what is dropout", "explain batch norm", "machine-learning--what-is-batch-normalization-and-why-does-it-help"),
+        ("explain k means", "what about knn", "machine-learning--qr-13"),  # the k-NN row
+    ],
+)
+def test_a_topic_the_previous_answer_only_mentions_is_still_a_new_topic(
+    client: TestClient, first: str, then: str, expected: str
+) -> None:
+    """The dropout answer mentions batch norm (and ranks second for "explain batch norm"
+    alone), but the question about batch norm leads that search clearly: it is what is asked."""
+    before, after = talk(client, first, then)
+    assert after["rewritten_query"] == then, after["rewritten_query"]
+    assert after["sources"][0]["id"] == expected, after["sources"][0]
+    assert after["sources"][0]["id"] != before["sources"][0]["id"]
+
+
+@pytest.mark.parametrize(
     "switch",
     [
         "ok different topic: how do transformers handle word order",
