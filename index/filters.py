@@ -33,5 +33,19 @@ class Filters:
         return self if self.company else replace(self, company=company)
 
 
+def filter_phrase(filters: Filters) -> str:
+    """What ``filters`` allow, as words that follow "No question": "asked at Uber and marked Hard"."""
+    parts = []
+    if filters.company:
+        parts.append(f"asked at {canonical_company(filters.company)}")
+    if filters.difficulty:
+        parts.append(f"marked {filters.difficulty.capitalize()}")
+    if filters.tag:
+        parts.append(f"tagged “{filters.tag}”")
+    if filters.bank:
+        parts.append(f"in the bank “{filters.bank}”")
+    return " and ".join(parts)
+
+
 def _company_key(name: str) -> str:
     return canonical_company(name).lower()

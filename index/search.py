@@ -30,6 +30,7 @@ from index.components import (
     FUSIONS,
     Abstention,
     AbstentionConfig,
+    ChunkScores,
     CompanyListRanking,
     DenseOnly,
     DenseRetriever,
@@ -213,7 +214,11 @@ class Searcher:
             if rerank or not isinstance(stage, RerankStage):
                 fused = stage.run(analyzed, fused, pool)
         order = pool[top_positions(fused.scores[pool], k)]
-        answerable = self.abstention.run(analyzed, len(order), lexical, dense, cosines)
+        if filters.is_empty():
+            answerable = self.abstention.run(analyzed, len(order), lexical, dense, cosines)
+        else:  # only what the filter allows is evidence: nothing Hard about it, a Hard-only search abstains
+            evidence = self._within(cosines, pool)
+            answerable = self.abstention.run(analyzed, len(order), lexical, dense, evidence, within=pool)
         if matches_only:
             order = self.matches.run(analyzed, fused, order, answerable)
         hits = self.hits.run(order, fused, lexical or self._absent, dense or self._absent)
@@ -226,6 +231,17 @@ class Searcher:
             took_ms=(time.perf_counter() - start) * 1000,
             filters=filters,
         )
+
+    def _within(self, cosines: ChunkScores | None, pool: np.ndarray) -> ChunkScores | None:
+        """``cosines`` with its candidate chunks narrowed to those of the records in ``pool``."""
+        if cosines is None:
+            return None
+        allowed = np.zeros(len(self.doc_ids), dtype=bool)
+        allowed[pool] = True
+        chunk_allowed = allowed[self.aggregate.chunk_doc]
+        candidates = cosines.candidates
+        kept = np.flatnonzero(chunk_allowed) if candidates is None else candidates[chunk_allowed[candidates]]
+        return replace(cosines, candidates=kept)
 
     def find_passages(self, query: str, k: int = 3, use_cache: bool = True) -> tuple[Passage, ...]:
         """Sections of full answers that discuss ``query`` (chunk level, both retrievers)."""

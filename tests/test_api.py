@@ -718,3 +718,24 @@ def test_a_request_takes_one_worker_thread_at_most(client: TestClient, monkeypat
         response = client.request(method, path, json=body, headers=headers)
         assert response.status_code == 200, (path, response.text)
         assert len(hops) <= 1, (method, path, hops)
+
+
+DROPOUT_ID = "machine-learning--what-is-dropout-and-why-does-it-work"
+
+
+def test_a_filter_that_leaves_nothing_relevant_abstains_and_says_what_would_answer(client: TestClient) -> None:
+    """The evidence that a question is answerable comes from the records the filter
+    allows: no Uber question is about dropout, so an Uber-only search abstains."""
+    unfiltered = client.get("/api/search", params={"q": "what is dropout"}).json()
+    assert unfiltered["answerable"] and unfiltered["hits"][0]["id"] == DROPOUT_ID
+    uber = client.get("/api/search", params={"q": "what is dropout", "company": "Uber"}).json()
+    assert uber["hits"] and DROPOUT_ID not in [h["id"] for h in uber["hits"]]
+    assert uber["answerable"] is False
+    chat = client.post(
+        "/api/chat", json={"messages": [{"role": "user", "content": "what is dropout"}], "filters": {"company": "Uber"}}
+    ).json()
+    assert chat["kind"] == "abstain"
+    assert "No question asked at Uber answers that" in chat["answer"]
+    assert "“What is Dropout and Why Does It Work?” (Medium)" in chat["answer"]
+    medium = client.get("/api/search", params={"q": "what is dropout", "difficulty": "Medium"}).json()
+    assert medium["answerable"] and medium["hits"][0]["id"] == DROPOUT_ID  # the filter allows the answer

@@ -116,15 +116,18 @@ class Abstention:
         lexical: RecordScores | None,
         dense: RecordScores | None,
         cosines: ChunkScores | None = None,
+        within: np.ndarray | None = None,
     ) -> bool:
-        """``cosines``: the chunk cosines the dense scores came from, for the sentence evidence."""
+        """``cosines``: the chunk cosines the dense scores came from, for the sentence evidence.
+        ``within``: the records a filter allows (positions), the only evidence that counts
+        (``cosines.candidates`` narrowed to their chunks by the caller); None: every record."""
         if not n_hits:
             return False
         if analyzed.company_only:
             return True
         cfg = self.config
-        top_dense = float(dense.scores.max()) if dense is not None else 0.0
-        top_bm25 = float(lexical.scores.max()) if lexical is not None else 0.0
+        top_dense = _best(dense, within)
+        top_bm25 = _best(lexical, within)
         if dense is None:
             return top_bm25 >= cfg.bm25_floor
         if top_dense >= cfg.dense_floor:  # the cheap case first: no sentence product, no vocabulary lookup
@@ -141,3 +144,10 @@ class Abstention:
             return -1.0
         n = self.sparse.size
         return max(float(np.log(n / self.sparse.doc_freq[self.sparse.term_ids[t]])) for t in terms)
+
+
+def _best(scores: RecordScores | None, within: np.ndarray | None) -> float:
+    if scores is None:
+        return 0.0
+    values = scores.scores if within is None else scores.scores[within]
+    return float(values.max()) if len(values) else 0.0

@@ -13,8 +13,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from index.filters import Filters
-from index.results import SearchHit
+from index.filters import Filters, filter_phrase
+from index.results import SearchHit, SearchResult
 from index.search import Searcher
 from index.tokenize import tokenize
 from ingest.models import Question, QuickRef, Section
@@ -59,7 +59,7 @@ class AnswerComposer:
                 kind="abstain",
                 rewritten_query=turn.query,
                 suggestions=self.catalog.examples[:3],
-                message=self.catalog.abstain_text,
+                message=self._abstain_text(turn.query, result),
                 examples=self.catalog.examples,
             )
         best = self._best(turn, result.hits)
@@ -84,6 +84,20 @@ class AnswerComposer:
         in_sections = any(c in s.code_blocks for s in sections for c in main)
         code = main if code_first or not in_sections else ()
         return replace(found, sections=sections, code=code, code_first=code_first)
+
+    def _abstain_text(self, query: str, result: SearchResult | None) -> str:
+        """Why nothing is answered.  Under filters (the page's, or a company the
+        question names), say so, and name what answers without them, if anything."""
+        narrowed = result.filters if result is not None else Filters()
+        if narrowed.is_empty():
+            return self.catalog.abstain_text
+        text = f"No question {filter_phrase(narrowed)} answers that, so I won't guess."
+        wider = self.searcher.search(query, k=1, rerank=False)
+        if wider.answerable and wider.hits:
+            best = wider.hits[0].record
+            level = f" ({best.difficulty})" if best.difficulty else ""
+            text += f" Without the filter, the closest answer is “{best.title}”{level}."
+        return text
 
     def _relevant(self, hit: SearchHit, best: SearchHit) -> bool:
         """A record is shown beside the answer (as a source, a related question)
