@@ -322,6 +322,19 @@ def test_keyboard_shift_enter_new_line_and_stop_button(page) -> None:
     page.unroute("**/api/chat/stream")
 
 
+def test_a_double_click_on_send_asks_once_and_does_not_stop_it(page) -> None:
+    """Stop takes Send's place while an answer streams: the second click of a
+    double-click must not cancel the question the first click sent."""
+    page.goto("/")
+    page.locator("#message").fill("what is dropout")
+    page.locator("#send").dblclick()
+    answer = page.locator(".msg.assistant").first
+    expect(answer).not_to_have_attribute("aria-busy", "true", timeout=ANSWER_TIMEOUT_MS)
+    expect(answer).not_to_contain_text("Stopped.")
+    assert "Dropout" in title_of(answer)
+    assert page.locator(".msg.user").count() == 1
+
+
 def test_question_page_shows_the_full_answer_and_related_questions(page) -> None:
     page.goto(f"/q/{BIAS_VARIANCE}")
     expect(page.locator("h1")).to_have_text(BIAS_VARIANCE_TITLE)

@@ -700,7 +700,12 @@
     }
   });
   input.addEventListener("input", autosize);
-  stopButton.addEventListener("click", () => controller?.abort());
+  stopButton.addEventListener("click", (event) => {
+    // Stop appears where Send was: the second click of a double-click on Send lands on it.
+    // A click that is part of a multi-click is that, not a request to stop.
+    if (event.detail > 1) return;
+    controller?.abort();
+  });
   $("#new-chat").addEventListener("click", newConversation);
   $("#clear-filters").addEventListener("click", () => {
     setFilters({});
