@@ -335,6 +335,22 @@ def test_a_double_click_on_send_asks_once_and_does_not_stop_it(page) -> None:
     assert page.locator(".msg.user").count() == 1
 
 
+def test_the_api_docs_render_the_operations_and_try_one(page) -> None:
+    """Swagger UI must read FastAPI's OpenAPI 3.1 document (Swagger UI 3 could not:
+    "Unable to render this definition")."""
+    page.goto("/docs")
+    operation = page.locator(".opblock-summary-path", has_text="/api/search").first
+    expect(operation).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("body")).not_to_contain_text("Unable to render this definition")
+    assert page.locator(".opblock").count() >= 15
+    page.locator(".opblock-get", has_text="/api/search").first.locator(".opblock-summary").click()
+    page.get_by_role("button", name="Try it out").click()
+    page.locator("input[placeholder='q']").fill("dropout")
+    page.get_by_role("button", name="Execute").click()
+    status = page.locator(".live-responses-table tbody .response-col_status").first
+    expect(status).to_have_text("200", timeout=ANSWER_TIMEOUT_MS)
+
+
 def test_question_page_shows_the_full_answer_and_related_questions(page) -> None:
     page.goto(f"/q/{BIAS_VARIANCE}")
     expect(page.locator("h1")).to_have_text(BIAS_VARIANCE_TITLE)

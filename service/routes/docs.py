@@ -1,21 +1,27 @@
 """The interactive API docs (Swagger UI) from this server's own files.
 
-FastAPI's default ``/docs`` page loads Swagger UI from a CDN; here its assets
-come from the ``swagger-ui-bundle`` package, served under ``/docs/assets``,
-so the docs work offline and load nothing from another origin.
+FastAPI's default ``/docs`` page loads Swagger UI 5 from a CDN; here its
+assets come from the ``swagger-ui-py`` package (Swagger UI 5, which reads the
+OpenAPI 3.1 document FastAPI writes; the ``swagger-ui-bundle`` package's
+Swagger UI 3 could not, and showed only an error), served under
+``/docs/assets``, so the docs work offline and load nothing from another
+origin.  The package's folder is found without importing it (its module
+imports jinja2 and a loader for other frameworks, none of it needed here).
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
-import swagger_ui_bundle
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 router = APIRouter(include_in_schema=False)
-ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
+_SPEC = importlib.util.find_spec("swagger_ui")
+assert _SPEC is not None and _SPEC.submodule_search_locations, "swagger-ui-py is a dependency (pyproject.toml)"
+ASSETS = Path(next(iter(_SPEC.submodule_search_locations))) / "static"
 SERVED = frozenset(["swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"])
 
 
