@@ -270,6 +270,33 @@ def test_thumbs_post_feedback_that_is_stored(page, server: Server) -> None:
     assert rows[0][7] and rows[0][7] == rows[1][7]  # both votes are this browser's learner's
 
 
+def test_a_vote_can_be_changed_and_is_shown_again_after_a_reload(page, server: Server) -> None:
+    page.goto("/")
+    answer = ask(page, "what is cross validation")
+    up = answer.get_by_role("button", name="Helpful", exact=True)
+    down = answer.get_by_role("button", name="Not helpful")
+    with page.expect_response("**/api/feedback"):
+        up.click()
+    expect(up).to_have_attribute("aria-pressed", "true")
+    expect(down).to_be_enabled()  # not locked in: the vote can still change
+    with page.expect_response("**/api/feedback") as changed:
+        down.click()
+    assert changed.value.json()["replaced"] is True  # one vote per learner and message, the last
+    expect(down).to_have_attribute("aria-pressed", "true")
+    expect(up).to_have_attribute("aria-pressed", "false")
+    why = answer.get_by_role("group", name="What was wrong with it?")
+    expect(why).to_be_visible()
+    why.get_by_role("button", name="Skip").click()
+
+    page.reload()
+    restored = page.locator(".msg.assistant").first
+    expect(restored.get_by_role("button", name="Not helpful")).to_have_attribute("aria-pressed", "true")
+    expect(restored.get_by_role("button", name="Helpful", exact=True)).to_have_attribute("aria-pressed", "false")
+    with sqlite3.connect(server.database_path) as db:
+        (helpful,) = db.execute("SELECT helpful FROM feedback WHERE query = 'what is cross validation'").fetchall()
+    assert helpful == (0,)
+
+
 def test_off_topic_question_abstains_and_offers_what_it_can_help_with(page) -> None:
     page.goto("/")
     answer = ask(page, "what is the capital of France?")

@@ -194,6 +194,7 @@
       generated_by,
       answer_html,
       sources,
+      vote: typeof final.vote === "boolean" ? final.vote : undefined, // this browser's 👍/👎, shown again on reload
     };
   }
 
@@ -336,7 +337,7 @@
       button.type = "button";
       button.dataset.helpful = String(helpful);
       button.setAttribute("aria-label", label);
-      button.setAttribute("aria-pressed", "false");
+      button.setAttribute("aria-pressed", String(final.vote === helpful));
       button.addEventListener("click", () => sendFeedback(question, final, helpful, button, buttons, status));
       return button;
     });
@@ -344,7 +345,9 @@
     return bar;
   }
 
+  // A vote can be changed: the server keeps one per learner and message, the last.
   async function sendFeedback(question, final, helpful, button, buttons, status) {
+    if (final.vote === helpful) return; // already this vote
     for (const b of buttons) b.disabled = true;
     try {
       const response = await fetch("/api/feedback", {
@@ -359,12 +362,21 @@
         }),
       });
       if (!response.ok) throw new Error(await errorDetail(response));
-      button.setAttribute("aria-pressed", "true");
+      final.vote = helpful;
+      const turn = turns.find((t) => t.final.message_id === final.message_id);
+      if (turn) {
+        turn.final.vote = helpful;
+        save();
+      }
+      for (const b of buttons) b.setAttribute("aria-pressed", String(b === button));
       status.textContent = "Thanks for the feedback.";
-      if (!helpful) button.closest(".feedback").after(reasonForm(question, final, status));
+      const bar = button.closest(".feedback");
+      if (bar.nextElementSibling?.classList.contains("feedback-reason")) bar.nextElementSibling.remove();
+      if (!helpful) bar.after(reasonForm(question, final, status));
     } catch (error) {
-      for (const b of buttons) b.disabled = false;
       status.textContent = `Feedback not saved: ${error.message}`;
+    } finally {
+      for (const b of buttons) b.disabled = false;
     }
   }
 
