@@ -202,6 +202,10 @@ class Searcher:
         start = time.perf_counter()
         analyzed = self.analyzer.run(query)
         filters = filters or Filters()
+        # Filters the caller set (the page's, the API's) bound the evidence below; a company the
+        # query only names ("oyo data scientist interview questions") ranks that company's first
+        # but is no reason to refuse what the banks answer.
+        narrowed = not filters.is_empty()
         if analyzed.companies:
             filters = filters.with_company(analyzed.companies[0])
         fusion = pipeline.fusion
@@ -214,9 +218,9 @@ class Searcher:
             if rerank or not isinstance(stage, RerankStage):
                 fused = stage.run(analyzed, fused, pool)
         order = pool[top_positions(fused.scores[pool], k)]
-        if filters.is_empty():
+        if not narrowed:
             answerable = self.abstention.run(analyzed, len(order), lexical, dense, cosines)
-        else:  # only what the filter allows is evidence: nothing Hard about it, a Hard-only search abstains
+        else:  # only what the filters allow is evidence: nothing Hard about it, a Hard-only search abstains
             evidence = self._within(cosines, pool)
             answerable = self.abstention.run(analyzed, len(order), lexical, dense, evidence, within=pool)
         if matches_only:
