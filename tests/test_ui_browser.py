@@ -396,6 +396,20 @@ def test_question_page_shows_the_full_answer_and_related_questions(page) -> None
     page.screenshot(path=str(_artifact("question-desktop.png")), full_page=True)
 
 
+def test_the_quick_reference_table_fits_a_phone(browser, server: Server, errors: PageErrors) -> None:
+    """Five columns do not fit 390 px: each row is a card of labelled lines, nothing cut off."""
+    context, phone = _new_page(browser, server, errors, {"width": 390, "height": 844})
+    phone.goto("/q/machine-learning--qr-33")
+    table = phone.locator(".quick-ref .table-wrap")
+    expect(table).to_be_visible()
+    assert table.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), "the table scrolls sideways"
+    practice = phone.locator(".quick-ref td[data-label='Practice'] a").first
+    expect(practice).to_be_visible()
+    box = practice.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    context.close()
+
+
 def test_ask_about_this_in_the_chat_sends_the_question(page) -> None:
     page.goto(f"/q/{BIAS_VARIANCE}")
     page.get_by_role("link", name="Ask about this in the chat").click()
