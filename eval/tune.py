@@ -43,6 +43,7 @@ FUSION_GRID: dict[str, tuple[float, ...]] = {
     "row_dense_weight": (0.55, 0.65, 0.75, 0.85, 0.95),
     "row_bm25_weight": (0.0, 0.35),
     "row_bias": (0.0, 0.03, 0.06, 0.09, 0.12),
+    "sentence_weight": (0.0, 0.1, 0.2, 0.3),
 }
 ABSTENTION_GRID: dict[str, tuple[float, ...]] = {
     "dense_floor": (0.33, 0.35, 0.37, 0.39, 0.41, 0.43, 0.45, 0.47, 0.49),
@@ -75,6 +76,8 @@ class Evidence:
     top_bm25: float
     vocab_idf: float  # best idf of the topic words when all are vocabulary, else -1
     top_sentence: float | None = None  # best cosine of the dense candidates' units (None: no units there)
+    evidence: np.ndarray | None = None  # per record: max(best chunk, best unit) cosine (None: no units)
+    short: bool = False  # few enough topic words for the sentence bonus (FusionWeights.sentence_max_terms)
 
     @property
     def dense_evidence(self) -> float:
@@ -104,6 +107,7 @@ def collect(
 ) -> tuple[Evidence, ...]:
     """Retrieve every single-message item once (query cache off)."""
     position = {d: i for i, d in enumerate(searcher.doc_ids)}
+    bonus = searcher.sentence_bonus
     out = []
     chosen = [i for i in items if not i.history]
     for item in tqdm(chosen, desc="retrieving dev items", unit="q", disable=not progress, leave=False):
@@ -125,6 +129,8 @@ def collect(
                 top_bm25=float(lexical.scores.max()),
                 vocab_idf=vocab_idf,
                 top_sentence=searcher.abstention.best_sentence(cosines),
+                evidence=bonus.signal(dense, cosines) if bonus is not None else None,
+                short=bonus is not None and 0 < len(analyzed.topic_terms) <= bonus.max_terms,
             )
         )
     return tuple(out)
@@ -146,12 +152,16 @@ class FusionScorer:
             self.allowed[row, e.pool] = True
             self.gold[row, list(e.targets)] = True
         self.rows = np.asarray(title_only, dtype=bool)[None, :]
+        # The sentence bonus's evidence, zero for items it does not apply to (long, or no units).
+        self.sentence = np.stack(
+            [e.evidence if e.evidence is not None and e.short else np.zeros_like(e.dense) for e in ranked]
+        )
 
     def score(self, w: FusionWeights, k: int = 10) -> tuple[float, float]:
         """hit@1 and MRR@k of ``w`` (ties between records broken by position, as search does)."""
         bm25 = self.lexical / (self.lexical + w.saturation)
         fused, _ = blend(bm25, self.dense, w.dense_weight, w.bm25_weight, self.rows, w.row_weights)
-        fused = fused.astype(np.float32)
+        fused = (fused + w.sentence_weight * self.sentence).astype(np.float32)
         fused = np.where(self.allowed, fused, -np.inf)
         order = np.argsort(-fused, axis=1, kind="stable")[:, :k]
         hits = np.take_along_axis(self.gold, order, axis=1)

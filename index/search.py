@@ -1,14 +1,17 @@
 """Hybrid search, as a pipeline of small components (``index/components/``).
 
     query ─ QueryAnalysis ─┬─ LexicalRetriever ─ RecordAggregator ─┐
-                           └─ DenseRetriever ─── RecordAggregator ─┴─ Fusion ─ stages ─ top k ─ HitBuilder
-                                                                                            ├─ Abstention
-                                                                                            └─ MatchCut (matches_only)
+                           └─ DenseRetriever ─── RecordAggregator ─┴─ Fusion ─ SentenceBonus ─┐
+          ┌────────────────────────────────────────────────────────────────────────────────────┘
+          └─ stages ─ top k ─ HitBuilder
+                        ├─ Abstention
+                        └─ MatchCut (matches_only)
 
 Chunk scores are aggregated to the record a user wants (the question, or an
 unlinked quick-reference row) by its best chunk; the fusion strategy blends
 the two sides (weights chosen on the eval set's dev split, eval/README.md);
-stages re-score the fused records (company lists today; a reranker or a
+for a short query the sentence bonus adds each record's best sentence unit
+(``index/components/units.py``); stages re-score the fused records (company lists today; a reranker or a
 feedback boost is one more stage); ``answerable`` is false when the best
 evidence falls below calibrated floors.  With ``matches_only`` the hits are
 cut to the records the query is about (``MatchCut``: none when it is not
@@ -55,6 +58,7 @@ from index.components.rerank import (
     RerankStage,
     sentence_transformer_tokens,
 )
+from index.components.units import SentenceBonus
 from index.embed import Embedder
 from index.filters import Filters
 from index.query import AnalyzedQuery, SpellCorrector
@@ -87,6 +91,7 @@ class Pipeline:
 
     fusion: Fusion
     stages: tuple[Stage, ...] = ()
+    sentences: SentenceBonus | None = None  # short queries: the records' best sentence units, after the fusion
 
 
 class Searcher:
@@ -145,8 +150,10 @@ class Searcher:
         # Records whose whole text is a title: quick-reference rows no full answer covers.
         self.title_only = np.asarray([self.records[d].kind == "quick_reference" for d in self.doc_ids], dtype=bool)
         build = {name: factory(self.weights, self.title_only) for name, factory in FUSIONS.items()}
+        self.sentence_bonus = self._sentence_bonus()
+        bonus = self.sentence_bonus
         self.pipelines: dict[str, Pipeline] = {
-            "hybrid": Pipeline(fusion or build["saturating"], (company,)),
+            "hybrid": Pipeline(fusion or build["saturating"], (company,), bonus if fusion is None else None),
             "bm25": Pipeline(LexicalOnly(), (company,)),
             "dense": Pipeline(DenseOnly(), (company,)),
             "hybrid-rrf": Pipeline(build["rrf"], (company,)),
@@ -165,11 +172,14 @@ class Searcher:
                         weight=0.4,
                     ),
                 ),
+                bonus,
             ),
         }
         if llm is not None:
             reranker = LLMListwiseReranker(llm, self.records, self.doc_ids)
-            self.pipelines["hybrid-llm"] = Pipeline(build["saturating"], (company, RerankStage(reranker, 10, None)))
+            self.pipelines["hybrid-llm"] = Pipeline(
+                build["saturating"], (company, RerankStage(reranker, 10, None)), bonus
+            )
             if llm_rerank:
                 self.pipelines["hybrid"] = self.pipelines["hybrid-llm"]
         elif llm_rerank:
@@ -214,6 +224,8 @@ class Searcher:
         dense = self.aggregate.run(cosines) if cosines is not None else None
         pool = self.filter.run(filters)
         fused = fusion.run(lexical or self._absent, dense or self._absent, pool)
+        if pipeline.sentences is not None:
+            fused = pipeline.sentences.run(analyzed, fused, dense, cosines)
         for stage in pipeline.stages:
             if rerank or not isinstance(stage, RerankStage):
                 fused = stage.run(analyzed, fused, pool)
@@ -234,6 +246,21 @@ class Searcher:
             answerable=answerable,
             took_ms=(time.perf_counter() - start) * 1000,
             filters=filters,
+        )
+
+    def _sentence_bonus(self) -> SentenceBonus | None:
+        """The short-query sentence bonus of the fusion weights, over the abstention's units
+        (None: no units in this index; a zero weight adds nothing, and ``qbank tune`` still
+        reads its evidence)."""
+        units = self.abstention.units
+        if units is None:
+            return None
+        return SentenceBonus(
+            units,
+            self.aggregate.chunk_doc[units.unit_chunks],
+            len(self.doc_ids),
+            self.weights.sentence_weight,
+            self.weights.sentence_max_terms,
         )
 
     def _within(self, cosines: ChunkScores | None, pool: np.ndarray) -> ChunkScores | None:

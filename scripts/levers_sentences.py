@@ -16,6 +16,7 @@ coverage, the best-minus-10th cosine gap and the best record's share of the
 query's attainable BM25, each as a veto on today's rule or as the rule's
 dense side with floors fitted on dev (eval/tune.py's grid, widened).
 ``--flips LEVER`` lists the dev items a ranking lever wins and loses;
+``--plateau`` scores the kept short-query bonus over a grid of its settings;
 ``--signals`` prints every wrong abstention decision's evidence."""
 
 from __future__ import annotations
@@ -174,6 +175,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp"))
     parser.add_argument("--signals", action="store_true")
     parser.add_argument("--flips", help="print dev items this lever wins or loses against the baseline")
+    parser.add_argument("--plateau", action="store_true", help="the kept sentence bonus over a grid of its settings")
     args = parser.parse_args()
     data = build_cache(args.cache)
     items: list[Item] = data["items"]
@@ -266,6 +268,13 @@ def main() -> None:
         levers[f"+ {w} 2-sentence window max"] = add_all(wmax, w)
     for a in (0.5, 1.0):
         levers[f"dense = max(chunk, sentence) x{a}"] = replace_dense(cmax, a)
+
+    def short_only(sig: dict[str, np.ndarray], w: float, most: float = 7.0) -> Lever:
+        """The bonus for queries of at most ``most`` topic words only (SentenceBonus)."""
+        return lambda it: base(it) + (w if 0 < len(it.terms) <= most else 0.0) * np.where(rows, it.dense, sig[it.id])
+
+    levers["+ 0.2 sentence max, <= 7 topic words"] = short_only(smax, 0.2)
+    levers["+ 0.2 max(chunk, sentence), <= 7 topic words"] = short_only(cmax, 0.2)  # what search does
     for depth in (5, 10):
         for w in (0.2, 0.4, 0.8):
             levers[f"rerank top {depth}, + {w} sentence max"] = rerank(smax, w, depth)
@@ -286,9 +295,15 @@ def main() -> None:
         "quick_ref test",
         "paraphrase dev",
         "paraphrase test",
+        "answer_detail dev",
+        "answer_detail test",
     ]
     print(
-        f"{'lever':40}" + "".join(f"{c.replace('paraphrase', 'para').replace('quick_ref', 'qr'):>11}" for c in columns)
+        f"{'lever':40}"
+        + "".join(
+            f"{c.replace('paraphrase', 'para').replace('quick_ref', 'qr').replace('answer_detail', 'ad'):>11}"
+            for c in columns
+        )
     )
     for name, lever in levers.items():
         cells = []
@@ -301,6 +316,21 @@ def main() -> None:
             cells.append(f"{first:>5}/{len(groups[column]):<3}{first / len(groups[column]):.2f}"[-11:])
         print(f"{name:40}" + "".join(f"{c:>11}" for c in cells))
 
+    if args.plateau:
+        print("\nthe kept bonus, + w x max(chunk, sentence) for at most n topic words: hit@1 counts, dev")
+        for most in (3.0, 5.0, 7.0, 9.0, 12.0):
+            for w in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
+                lever = short_only(cmax, w, most)
+                cells = []
+                for column in ("standard dev", "hard dev"):
+                    first = 0
+                    for it in groups[column]:
+                        scores = np.full(n_docs, -np.inf)
+                        scores[it.pool] = lever(it)[it.pool]
+                        first += int(np.argmax(scores)) in it.targets
+                    cells.append(f"{column} {first}/{len(groups[column])}")
+                print(f"  n <= {most:4.0f}, w {w:.2f}: " + ", ".join(cells))
+        return
     if args.flips:
         titles = list(data["doc_ids"])
         lever = levers[args.flips]

@@ -36,6 +36,12 @@ def chunks_only(artifact: IndexArtifact, embedder: Embedder) -> Searcher:
     return Searcher(replace(artifact, sentences=None), embedder)
 
 
+@pytest.fixture(scope="module")
+def units_no_bonus(artifact: IndexArtifact, embedder: Embedder) -> Searcher:
+    """The units as abstention evidence only: the short-query ranking bonus off (tests/test_sentence_bonus.py)."""
+    return Searcher(artifact, embedder, weights=FusionWeights(sentence_weight=0.0))
+
+
 def evidence(searcher: Searcher, query: str) -> tuple[float, float | None]:
     """The best chunk's (record-aggregated) cosine and the best sentence unit's, as search computes them."""
     cosines = searcher.dense.run(searcher.analyzer.run(query), use_cache=False)
@@ -48,15 +54,18 @@ def test_the_floors_follow_the_evidence(searcher: Searcher, chunks_only: Searche
     assert dense_evidence(0.3, None) == 0.3 and dense_evidence(0.3, 0.5) == 0.5 and dense_evidence(0.3, 0.2) == 0.3
 
 
-def test_a_query_one_sentence_answers_is_answered_now(searcher: Searcher, chunks_only: Searcher) -> None:
+def test_a_query_one_sentence_answers_is_answered_now(
+    searcher: Searcher, chunks_only: Searcher, units_no_bonus: Searcher
+) -> None:
     chunk, sentence = evidence(searcher, SENTENCE_ANSWERED)
     assert sentence is not None
     # The rule's reason, not a listed query: no chunk clears the chunk-only floor, a sentence clears the new one.
     assert chunk < CHUNK_ONLY_FLOORS.dense_floor and sentence >= AbstentionConfig().dense_floor
-    before, now = chunks_only.search(SENTENCE_ANSWERED), searcher.search(SENTENCE_ANSWERED)
+    before, now = chunks_only.search(SENTENCE_ANSWERED), units_no_bonus.search(SENTENCE_ANSWERED)
     assert not before.answerable and now.answerable
     assert [(h.record.id, h.score) for h in before.hits] == [(h.record.id, h.score) for h in now.hits]
     assert now.hits[0].record.id == "machine-learning--what-is-overfitting-and-how-do-you-prevent-it"
+    assert searcher.search(SENTENCE_ANSWERED).answerable  # the bonus, where it applies, changes no decision
 
 
 @pytest.mark.parametrize("query", OFF_TOPIC)
@@ -68,9 +77,10 @@ def test_off_topic_queries_stay_refused_though_a_sentence_is_closer(
     assert not searcher.search(query).answerable and not chunks_only.search(query).answerable
 
 
-def test_rankings_of_every_eval_query_are_unchanged(searcher: Searcher, chunks_only: Searcher) -> None:
-    """Sentence units feed the abstention only: every single-message eval query ranks the same records with
-    the same scores (all three API modes)."""
+def test_rankings_of_every_eval_query_are_unchanged(units_no_bonus: Searcher, chunks_only: Searcher) -> None:
+    """As abstention evidence, sentence units change no ranking: every single-message eval query ranks the same
+    records with the same scores (all three API modes) when the ranking bonus is off."""
+    searcher = units_no_bonus
     ids = index_record_ids(searcher.artifact)
     queries = [i.query for name in EVAL_SETS for i in load_items(list(EVAL_SETS[name].files), ids) if not i.history]
     assert len(queries) > 400

@@ -103,11 +103,20 @@ def test_hit_carries_the_best_section_and_code(searcher: Searcher) -> None:
     assert hit.snippet and "```" not in hit.snippet
     assert [c.language for c in hit.code] == ["python"]
     assert "nn.Dropout(p=0.5)" in hit.code[0].code
-    # The fused score is the configured blend of the two evidence scores (BM25 saturated as x / (x + K)).
-    cfg = searcher.pipelines["hybrid"].fusion
+    # The fused score is the configured blend of the two evidence scores (BM25 saturated as x / (x + K)),
+    # plus, for a query this short, the sentence bonus: its weight times the record's dense evidence.
+    pipeline = searcher.pipelines["hybrid"]
+    cfg, bonus = pipeline.fusion, pipeline.sentences
     assert isinstance(cfg, WeightedFusion) and cfg.bm25_norm == "saturate"
+    assert bonus is not None and bonus.applies(searcher.analyzer.run("randomly turning off neurons during training"))
+    cosines = searcher.dense.run(searcher.analyzer.run("randomly turning off neurons during training"))
+    evidence = bonus.signal(searcher.aggregate.run(cosines), cosines)
+    assert evidence is not None
+    record_evidence = float(evidence[searcher.doc_ids.index(DROPOUT)])
+    assert record_evidence >= hit.dense_score
     bm25_part = hit.bm25_score / (hit.bm25_score + cfg.saturation)
-    assert hit.score == pytest.approx(cfg.dense_weight * hit.dense_score + cfg.bm25_weight * bm25_part)
+    blended = cfg.dense_weight * hit.dense_score + cfg.bm25_weight * bm25_part
+    assert hit.score == pytest.approx(blended + bonus.weight * record_evidence, abs=1e-5)
 
 
 @pytest.mark.parametrize(("query", "expected"), NATURAL_TOP3, ids=[q for q, _ in NATURAL_TOP3])

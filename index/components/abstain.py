@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.components.scores import ChunkScores, RecordScores
+from index.components.units import UnitScorer
 from index.query import AnalyzedQuery
 from index.sparse import SparseIndex
 
@@ -80,34 +81,26 @@ class Abstention:
         sentence_chunks: np.ndarray | None = None,
     ) -> None:
         self.sparse = sparse
-        self.sentences = sentences if sentences is not None and len(sentences) else None
-        self.evidence = EVIDENCE_SENTENCES if self.sentences is not None else EVIDENCE_CHUNKS
-        self.config = config or (AbstentionConfig() if self.sentences is not None else CHUNK_ONLY_FLOORS)
-        self._by_chunk = self._chunk_of = np.zeros(0, dtype=np.int64)  # no units: no rows for any chunk
-        if self.sentences is not None:
-            if sentence_chunks is None or len(sentence_chunks) != len(self.sentences):
+        self.units: UnitScorer | None = None
+        if sentences is not None and len(sentences):
+            if sentence_chunks is None:
                 raise ValueError("each sentence unit needs the position of its chunk")
-            self._by_chunk = np.argsort(sentence_chunks, kind="stable")  # unit rows grouped by chunk
-            self._chunk_of = np.asarray(sentence_chunks, dtype=np.int64)[self._by_chunk]
+            self.units = UnitScorer(sentences, sentence_chunks)
+        self.evidence = EVIDENCE_SENTENCES if self.units is not None else EVIDENCE_CHUNKS
+        self.config = config or (AbstentionConfig() if self.units is not None else CHUNK_ONLY_FLOORS)
+
+    @property
+    def sentences(self) -> np.ndarray | None:
+        return self.units.vectors if self.units is not None else None
 
     def unit_rows(self, chunks: np.ndarray) -> np.ndarray:
         """The rows of the units of ``chunks`` (chunk positions), chunk by chunk."""
-        lo = np.searchsorted(self._chunk_of, chunks, side="left")
-        counts = np.searchsorted(self._chunk_of, chunks, side="right") - lo
-        total = int(counts.sum())
-        # Each chunk's run lo .. lo + count - 1, all runs laid end to end without a Python loop.
-        offsets = np.repeat(lo - (np.cumsum(counts) - counts), counts)
-        return self._by_chunk[offsets + np.arange(total)]
+        return self.units.rows(chunks) if self.units is not None else np.zeros(0, dtype=np.int64)
 
     def best_sentence(self, cosines: ChunkScores | None) -> float | None:
         """The best cosine between the query vector and the units of the chunks the dense
         search returned (all units when it does not say which); None without units or vector."""
-        if self.sentences is None or cosines is None or cosines.query is None:
-            return None
-        if cosines.candidates is None:
-            return float((self.sentences @ cosines.query).max())
-        rows = self.unit_rows(cosines.candidates)
-        return float((self.sentences[rows] @ cosines.query).max()) if len(rows) else None
+        return self.units.best(cosines) if self.units is not None else None
 
     def run(
         self,

@@ -87,6 +87,10 @@ class FusionWeights:
     row_dense_weight: float = 0.75  # title-only records (quick-reference rows)
     row_bm25_weight: float = 0.0
     row_bias: float = 0.06
+    # Short queries (at most sentence_max_terms topic words): + sentence_weight x each record's
+    # best sentence unit cosine (index.components.units.SentenceBonus).
+    sentence_weight: float = 0.2
+    sentence_max_terms: float = 7.0
 
     @property
     def row_weights(self) -> tuple[float, float, float]:
@@ -99,6 +103,8 @@ class FusionWeights:
             raise ValueError("title-only record weights must be non-negative")
         if self.saturation <= 0:
             raise ValueError(f"saturation must be positive, got {self.saturation}")
+        if self.sentence_weight < 0 or self.sentence_max_terms < 0:
+            raise ValueError("sentence_weight and sentence_max_terms must be non-negative")
 
 
 class WeightedFusion:
