@@ -56,7 +56,7 @@ RUN python3 -m venv /opt/venv \
 FROM ${PYTHON_IMAGE} AS runtime
 
 # qbank is installed into site-packages, so the project-root defaults of
-# QBANK_INDEX_DIR, QBANK_CONTENT_DIR and QBANK_MODEL_CACHE_DIR would point
+# QBANK_INDEX_DIR, QBANK_CONTENT_DIR, QBANK_NEIGHBOURS_DIR and QBANK_MODEL_CACHE_DIR would point
 # there: set them.  The index lives one level down in /data because
 # /data/index is a symlink to a versioned directory that `qbank ingest` swaps
 # atomically; mount the volume at /data, never at /data/index.  The export
@@ -67,6 +67,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
     QBANK_CONTENT_DIR=/app/content \
+    QBANK_NEIGHBOURS_DIR=/app/neighbours \
     QBANK_INDEX_DIR=/data/index \
     QBANK_MODEL_CACHE_DIR=/opt/models \
     QBANK_HOST=0.0.0.0 \
@@ -81,6 +82,7 @@ COPY --from=build /opt/venv /opt/venv
 COPY --from=build /opt/models /opt/models
 WORKDIR /app
 COPY content ./content
+COPY neighbours ./neighbours
 
 # Build the index now, as `make ingest` does, with the exported encoder.  A
 # named volume mounted at /data starts as a copy of this, so the first start

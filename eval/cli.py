@@ -47,7 +47,14 @@ def _open_index(index: Path | None, content: Path | None) -> tuple[Settings, Emb
         raise _fail(str(exc)) from None
     embedder = offline_embedder(settings).load()
     index_dir, content_dir = index or settings.index_dir, content or settings.content_dir
-    artifact = load_or_build(index_dir, content_dir, embedder, dense_kind=settings.dense_index, progress=True)
+    artifact = load_or_build(
+        index_dir,
+        content_dir,
+        embedder,
+        dense_kind=settings.dense_index,
+        progress=True,
+        neighbours_dir=settings.neighbours_dir,
+    )
     return settings, embedder, artifact
 
 

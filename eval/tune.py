@@ -78,6 +78,7 @@ class Evidence:
     top_sentence: float | None = None  # best cosine of the dense candidates' units (None: no units there)
     evidence: np.ndarray | None = None  # per record: max(best chunk, best unit) cosine (None: no units)
     short: bool = False  # few enough topic words for the sentence bonus (FusionWeights.sentence_max_terms)
+    top_neighbour: float | None = None  # best cosine of a neighbouring subject's question (None: none indexed)
 
     @property
     def dense_evidence(self) -> float:
@@ -131,6 +132,7 @@ def collect(
                 top_sentence=searcher.abstention.best_sentence(cosines),
                 evidence=bonus.signal(dense, cosines) if bonus is not None else None,
                 short=bonus is not None and 0 < len(analyzed.topic_terms) <= bonus.max_terms,
+                top_neighbour=searcher.abstention.best_neighbour(cosines),
             )
         )
     return tuple(out)
@@ -218,7 +220,7 @@ def abstention_figures(evidence: Sequence[Evidence], cfg: AbstentionConfig) -> A
     """Off-topic recall and false-abstain rate of ``cfg`` (both retrievers, as hybrid search decides)."""
     refused_off = refused_ok = off = ok = 0
     for e in evidence:
-        answers = e.company_only or cfg.answers(e.dense_evidence, e.top_bm25, e.vocab_idf)
+        answers = e.company_only or cfg.answers(e.dense_evidence, e.top_bm25, e.vocab_idf, e.top_neighbour)
         if e.item.answerable:
             ok += 1
             refused_ok += not answers

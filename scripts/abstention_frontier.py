@@ -12,11 +12,15 @@ not used by qbank.  Run after `qbank ingest`:
 2. On both sets' dev items: for each budget of hard-set false abstains, the
    best hard off-topic recall any setting of `qbank tune`'s floor grid
    (widened to BM25 floors up to 20) reaches while the standard set refuses
-   no more answerable and no fewer off-topic items than now."""
+   no more answerable and no fewer off-topic items than now.
+3. The neighbouring-subjects veto (``AbstentionConfig.neighbour_margin``,
+   index/neighbours.py) by margin, and without it: off-topic items refused
+   and answerable items refused, per set and split."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -75,6 +79,24 @@ def main() -> None:
             f"  at most {refused} answerable hard dev items refused: best recall {best.recall:.3f} "
             f"(false abstains {best.false_abstain:.3f}) {best.config}"
         )
+
+    print("neighbouring-subjects veto: off-topic refused / off-topic, answerable refused / answerable")
+    every = {
+        name: collect(searcher, load_items(list(EVAL_SETS[name].files), ids), runner.targets)
+        for name in ("standard", "hard")
+    }
+    for margin in (None, 0.0, 0.05, 0.1, 0.15, 0.2):
+        cells = []
+        for name, evidence in every.items():
+            for split in ("dev", "test"):
+                chosen = [e for e in evidence if e.item.split == split]
+                if margin is None:  # no neighbours: what an index built without them decides
+                    chosen = [replace(e, top_neighbour=None) for e in chosen]
+                fit = abstention_figures(chosen, replace(AbstentionConfig(), neighbour_margin=margin or 0.0))
+                off, ok = round(fit.recall * fit.off_topic), round(fit.false_abstain * fit.answerable)
+                cells.append(f"{name} {split} {off}/{fit.off_topic}, {ok}/{fit.answerable}")
+        label = "without" if margin is None else f"margin {margin:.2f}"
+        print(f"  {label:<12} " + " | ".join(cells))
 
 
 if __name__ == "__main__":

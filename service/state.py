@@ -121,7 +121,11 @@ class ServiceState:
         if self.boost is not None:
             self.boost.start()
         artifact = load_or_build(
-            Path(self.settings.index_dir), Path(self.settings.content_dir), self.embedder, self.settings.dense_index
+            Path(self.settings.index_dir),
+            Path(self.settings.content_dir),
+            self.embedder,
+            self.settings.dense_index,
+            neighbours_dir=Path(self.settings.neighbours_dir),
         )
         engine = self._make_engine(artifact)
         # First-query costs paid before /readyz says yes; a pipeline without the LLM rerank, so a slow

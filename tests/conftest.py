@@ -27,6 +27,7 @@ from ingest.pipeline import Corpus
 REPO = Path(__file__).resolve().parent.parent
 CONTENT = REPO / "content"
 ML_BANK = CONTENT / "machine-learning.md"
+NEIGHBOURS = REPO / "neighbours"
 CORPUS_EXTRA = Path(__file__).resolve().parent / "fixtures" / "corpus-extra"
 EXTRA_BANKS = ("NumPy.md", "Pandas.md", "Python.md")
 # The site's current Machine Learning page: the shipped bank's title, 95 answers (tests/fixtures/ml-current/README.md).
@@ -156,7 +157,8 @@ def embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> IngestReport:
-    """The shipped content ingested once into a temporary index directory.
+    """The shipped content (and the shipped neighbouring subjects) ingested once into a
+    temporary index directory.
 
     The previous run's index (kept in pytest's cache folder) is put there
     first, so ``ingest`` reuses its embeddings the way a rebuild does and only
@@ -168,7 +170,7 @@ def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     cache = pytest_cache.mkdir("qbank-session-index") if pytest_cache is not None else None
     if cache is not None and (cache / "manifest.json").is_file():
         shutil.copytree(cache, index_dir)
-    report = ingest(CONTENT, index_dir, embedder)
+    report = ingest(CONTENT, index_dir, embedder, neighbours_dir=NEIGHBOURS)  # as `qbank ingest` builds it
     if cache is not None:
         shutil.rmtree(cache)
         shutil.copytree(report.path.resolve(), cache)

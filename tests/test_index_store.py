@@ -20,6 +20,7 @@ from rank_bm25 import BM25Okapi
 from index.dense import DenseIndex
 from index.embed import Embedder, text_hash
 from index.engine import IngestReport, ingest, load_or_build, make_searcher
+from index.neighbours import NEIGHBOUR_FILES
 from index.search import Searcher
 from index.sparse import Columns, SparseIndex
 from index.store import (
@@ -69,7 +70,9 @@ def test_index_directory_layout_and_manifest(built: IngestReport, artifact: Inde
     assert link.is_symlink()
     version = link.resolve()
     assert version.parent == link.parent and version.name.startswith(f".{link.name}-")
-    assert sorted(p.name for p in version.iterdir()) == sorted([*DATA_FILES, *SENTENCE_FILES, "manifest.json"])
+    assert sorted(p.name for p in version.iterdir()) == sorted(
+        [*DATA_FILES, *SENTENCE_FILES, *NEIGHBOUR_FILES, "manifest.json"]
+    )
 
     m = artifact.manifest
     assert (m.format_version, m.model, m.dimension, m.dense_kind) == (
@@ -85,8 +88,9 @@ def test_index_directory_layout_and_manifest(built: IngestReport, artifact: Inde
         "code_blocks": 85,
         "banks": 1,
         "sentences": 657,
+        "neighbours": 600,
     }
-    assert m.files == {name: sha256(version / name) for name in (*DATA_FILES, *SENTENCE_FILES)}
+    assert m.files == {name: sha256(version / name) for name in (*DATA_FILES, *SENTENCE_FILES, *NEIGHBOUR_FILES)}
     assert artifact.chunk_hashes == tuple(text_hash(c.text) for c in artifact.chunks)
     assert m.content_hash == content_hash(artifact.chunk_hashes)
     assert artifact.embeddings.shape == (429, 384) and artifact.embeddings.dtype == np.float32

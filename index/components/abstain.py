@@ -29,22 +29,31 @@ class AbstentionConfig:
     bm25_floor: float = 7.5  # else a BM25 score at least this high answers
     dense_low: float = 0.27  # below this cosine nothing answers
     min_idf: float = 3.5  # else: every topic word in the vocabulary, one this distinctive
+    # Between the cosine floors, a question this much closer to a neighbouring subject's question
+    # than to the banks is refused (index.neighbours; an index without them: no effect).
+    neighbour_margin: float = 0.10
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.dense_low <= self.dense_floor <= 1.0:
             raise ValueError(f"need -1 <= dense_low <= dense_floor <= 1, got {self.dense_low}, {self.dense_floor}")
         if self.bm25_floor < 0 or self.min_idf < 0:
             raise ValueError("bm25_floor and min_idf must be non-negative")
+        if self.neighbour_margin < 0:
+            raise ValueError(f"neighbour_margin must be non-negative, got {self.neighbour_margin}")
 
-    def answers(self, top_dense: float, top_bm25: float, vocab_idf: float) -> bool:
+    def answers(self, top_dense: float, top_bm25: float, vocab_idf: float, top_neighbour: float | None = None) -> bool:
         """With both retrievers: a strong cosine answers; a very weak one never
-        does; in between, a strong BM25 score or an in-vocabulary query
-        (``vocab_idf``: the best idf of its topic words when every one is
-        corpus vocabulary, else negative).  The one rule search and
-        ``qbank tune`` apply."""
+        does; in between, a question closer to a neighbouring subject's
+        question (``top_neighbour``, its cosine) than to the banks by more
+        than ``neighbour_margin`` does not either, and else a strong BM25
+        score or an in-vocabulary query (``vocab_idf``: the best idf of its
+        topic words when every one is corpus vocabulary, else negative)
+        answers.  The one rule search and ``qbank tune`` apply."""
         if top_dense >= self.dense_floor:
             return True
         if top_dense < self.dense_low:
+            return False
+        if top_neighbour is not None and top_neighbour - top_dense > self.neighbour_margin:
             return False
         return top_bm25 >= self.bm25_floor or vocab_idf >= self.min_idf
 
@@ -79,8 +88,10 @@ class Abstention:
         config: AbstentionConfig | None = None,
         sentences: np.ndarray | None = None,
         sentence_chunks: np.ndarray | None = None,
+        neighbours: np.ndarray | None = None,
     ) -> None:
         self.sparse = sparse
+        self.neighbours = neighbours if neighbours is not None and len(neighbours) else None
         self.units: UnitScorer | None = None
         if sentences is not None and len(sentences):
             if sentence_chunks is None:
@@ -128,7 +139,14 @@ class Abstention:
         top_dense = dense_evidence(top_dense, self.best_sentence(cosines))
         if lexical is None:
             return top_dense >= cfg.dense_floor
-        return cfg.answers(top_dense, top_bm25, self.vocab_idf(analyzed))
+        return cfg.answers(top_dense, top_bm25, self.vocab_idf(analyzed), self.best_neighbour(cosines))
+
+    def best_neighbour(self, cosines: ChunkScores | None) -> float | None:
+        """The best cosine between the query vector and the neighbouring subjects' questions
+        (None without them or a vector)."""
+        if self.neighbours is None or cosines is None or cosines.query is None:
+            return None
+        return float((self.neighbours @ cosines.query).max())
 
     def vocab_idf(self, analyzed: AnalyzedQuery) -> float:
         """The best idf among the topic words when every one is corpus vocabulary, else -1."""
