@@ -32,6 +32,8 @@ class SearchResult:
     answerable: bool
     took_ms: float
     filters: Filters
+    # Refused because it is closer to a neighbouring subject's question: (subject, question).
+    neighbour: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

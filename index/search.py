@@ -232,10 +232,15 @@ class Searcher:
                 fused = stage.run(analyzed, fused, pool)
         order = pool[top_positions(fused.scores[pool], k)]
         if not narrowed:
-            answerable = self.abstention.run(analyzed, len(order), lexical, dense, cosines)
+            decision = self.abstention.decide(analyzed, len(order), lexical, dense, cosines)
         else:  # only what the filters allow is evidence: nothing Hard about it, a Hard-only search abstains
             evidence = self._within(cosines, pool)
-            answerable = self.abstention.run(analyzed, len(order), lexical, dense, evidence, within=pool)
+            decision = self.abstention.decide(analyzed, len(order), lexical, dense, evidence, within=pool)
+        answerable = decision.answerable
+        near = self.artifact.neighbours
+        neighbour = None
+        if decision.neighbour is not None and near is not None:
+            neighbour = (near.subjects[decision.neighbour], near.questions[decision.neighbour])
         if matches_only:
             order = self.matches.run(analyzed, fused, order, answerable)
         hits = self.hits.run(order, fused, lexical or self._absent, dense or self._absent)
@@ -247,6 +252,7 @@ class Searcher:
             answerable=answerable,
             took_ms=(time.perf_counter() - start) * 1000,
             filters=filters,
+            neighbour=neighbour,
         )
 
     def _sentence_bonus(self) -> SentenceBonus | None:

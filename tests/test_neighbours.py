@@ -22,6 +22,7 @@ from index.engine import IngestReport, ingest
 from index.neighbours import NEIGHBOUR_FILES, read_neighbours
 from index.search import Searcher
 from index.store import IndexArtifact, IndexLoadError, load_artifact
+from qbank.answer.composer import AnswerComposer
 
 # Not an eval item: a Python question the bank's words half-match (cosine 0.30, BM25 from "list").
 PYTHON_QUESTION = "how do i flatten a nested list in python without numpy"
@@ -126,6 +127,20 @@ def test_a_question_closer_to_a_neighbouring_subject_is_refused(
     ]
     assert searcher.search(ML_QUESTION).answerable
     assert without.abstention.best_neighbour(cosines) is None
+
+
+def test_the_refusal_names_the_neighbouring_subject(searcher: Searcher, artifact: IndexArtifact) -> None:
+    near = artifact.neighbours
+    assert near is not None
+    refused = searcher.search(PYTHON_QUESTION)
+    assert refused.neighbour is not None and refused.neighbour in set(zip(near.subjects, near.questions, strict=True))
+    # Refused for another reason (nothing near it at all), or answered: no neighbour named.
+    assert searcher.search("zxqv blorft wibble").neighbour is None
+    assert searcher.search(ML_QUESTION).neighbour is None
+    answer = AnswerComposer(searcher).compose([("user", PYTHON_QUESTION)])
+    subject, question = refused.neighbour
+    assert answer.kind == "abstain" and answer.message is not None
+    assert f"“{subject}”" in answer.message and f"“{question}”" in answer.message and "won't guess" in answer.message
 
 
 def test_the_rule_vetoes_only_between_the_cosine_floors() -> None:

@@ -58,6 +58,15 @@ class AbstentionConfig:
         return top_bm25 >= self.bm25_floor or vocab_idf >= self.min_idf
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """``answerable``, and when a neighbouring subject's question alone refused it, that
+    question's position among the index's neighbours (``index.neighbours``)."""
+
+    answerable: bool
+    neighbour: int | None = None
+
+
 CHUNK_ONLY_FLOORS = AbstentionConfig(dense_floor=0.39, bm25_floor=7.5, dense_low=0.17, min_idf=3.5)
 EVIDENCE_CHUNKS = "chunk"  # what the floors were fitted on: chunk cosines alone
 EVIDENCE_SENTENCES = "chunk+sentence"  # the larger of the best chunk's and the best sentence unit's cosine
@@ -122,31 +131,53 @@ class Abstention:
         cosines: ChunkScores | None = None,
         within: np.ndarray | None = None,
     ) -> bool:
+        return self.decide(analyzed, n_hits, lexical, dense, cosines, within).answerable
+
+    def decide(
+        self,
+        analyzed: AnalyzedQuery,
+        n_hits: int,
+        lexical: RecordScores | None,
+        dense: RecordScores | None,
+        cosines: ChunkScores | None = None,
+        within: np.ndarray | None = None,
+    ) -> Decision:
         """``cosines``: the chunk cosines the dense scores came from, for the sentence evidence.
         ``within``: the records a filter allows (positions), the only evidence that counts
         (``cosines.candidates`` narrowed to their chunks by the caller); None: every record."""
         if not n_hits:
-            return False
+            return Decision(False)
         if analyzed.company_only:
-            return True
+            return Decision(True)
         cfg = self.config
         top_dense = _best(dense, within)
         top_bm25 = _best(lexical, within)
         if dense is None:
-            return top_bm25 >= cfg.bm25_floor
+            return Decision(top_bm25 >= cfg.bm25_floor)
         if top_dense >= cfg.dense_floor:  # the cheap case first: no sentence product, no vocabulary lookup
-            return True
+            return Decision(True)
         top_dense = dense_evidence(top_dense, self.best_sentence(cosines))
         if lexical is None:
-            return top_dense >= cfg.dense_floor
-        return cfg.answers(top_dense, top_bm25, self.vocab_idf(analyzed), self.best_neighbour(cosines))
+            return Decision(top_dense >= cfg.dense_floor)
+        vocab_idf = self.vocab_idf(analyzed)
+        near = self._nearest_neighbour(cosines)
+        if cfg.answers(top_dense, top_bm25, vocab_idf, near[1] if near else None):
+            return Decision(True)
+        vetoed = near is not None and cfg.answers(top_dense, top_bm25, vocab_idf)
+        return Decision(False, near[0] if vetoed and near else None)
 
     def best_neighbour(self, cosines: ChunkScores | None) -> float | None:
         """The best cosine between the query vector and the neighbouring subjects' questions
         (None without them or a vector)."""
+        near = self._nearest_neighbour(cosines)
+        return near[1] if near else None
+
+    def _nearest_neighbour(self, cosines: ChunkScores | None) -> tuple[int, float] | None:
         if self.neighbours is None or cosines is None or cosines.query is None:
             return None
-        return float((self.neighbours @ cosines.query).max())
+        scores = self.neighbours @ cosines.query
+        best = int(np.argmax(scores))
+        return best, float(scores[best])
 
     def vocab_idf(self, analyzed: AnalyzedQuery) -> float:
         """The best idf among the topic words when every one is corpus vocabulary, else -1."""

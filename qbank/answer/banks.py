@@ -49,6 +49,15 @@ class BankCatalog:
             f"I answer from {covered}: curated explanations, formulas, code and what interviewers look for."
         )
 
+    def neighbour_text(self, subject: str, question: str) -> str:
+        """Refused as a neighbouring subject's question: say which, and what is covered."""
+        covered = _listed(self.banks) if self.banks else "no question bank yet"
+        return (
+            f"That reads like a question for “{subject}” (closest: “{question}”), which I don't cover, "
+            f"so I won't guess. I answer from {covered}: curated explanations, formulas, code and what "
+            "interviewers look for."
+        )
+
     @property
     def several(self) -> bool:
         return len(self.banks) > 1

@@ -89,6 +89,9 @@ class AnswerComposer:
         """Why nothing is answered.  Under filters (the page's, or a company the
         question names), say so, and name what answers without them, if anything."""
         narrowed = result.filters if result is not None else Filters()
+        if result is not None and result.neighbour is not None and narrowed.is_empty():
+            subject, question = result.neighbour
+            return self.catalog.neighbour_text(subject, question)
         if narrowed.is_empty():
             return self.catalog.abstain_text
         text = f"No question {filter_phrase(narrowed)} answers that, so I won't guess."
