@@ -9,7 +9,7 @@ import re
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from index.results import SearchHit
 from index.search import Mode
@@ -281,7 +281,8 @@ class FeedbackRequest(BaseModel):
     message_id: str | None = Field(None, max_length=100)
     query: str | None = Field(None, max_length=2000)
     question_id: str = Field(..., min_length=1, max_length=300)
-    helpful: bool
+    # true or false only: "yes", 1 or "false" as text would be read as a vote the sender may not have meant.
+    helpful: StrictBool
     comment: str | None = Field(None, max_length=2000)
     source: Literal["web", "slack", "api"] = "api"
     reason: Literal["wrong_question", "incomplete", "outdated", "other"] | None = Field(

@@ -285,9 +285,12 @@ FEEDBACK = [
         "unknown question_id 'no-such-question'",
     ),
     ({"query": "bagging", "question_id": ENSEMBLE_ID}, field_error(["body", "helpful"], "Field required")),
-    (
-        {"query": "bagging", "question_id": ENSEMBLE_ID, "helpful": "sure"},
-        field_error(["body", "helpful"], "Input should be a valid boolean, unable to interpret input"),
+    *(
+        (
+            {"query": "bagging", "question_id": ENSEMBLE_ID, "helpful": lax},
+            field_error(["body", "helpful"], "Input should be a valid boolean"),
+        )
+        for lax in ("sure", "yes", "true", "false", 1, 0)
     ),
     (
         {"query": "bagging", "question_id": "", "helpful": True},
