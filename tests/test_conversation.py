@@ -88,6 +88,21 @@ def test_a_message_that_says_it_changes_the_topic_starts_afresh(client: TestClie
     assert new["abstained"] is False
 
 
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("what is dropout", "what is the GIL in python"),  # a word only the Python neighbours use
+        ("explain pca", "how do i sort a dictionary by value in python"),
+        ("what is dropout", "pandas merge on two columns"),  # refused alone as a Pandas question
+    ],
+)
+def test_a_neighbouring_subjects_question_mid_chat_is_refused_not_glued_on(
+    client: TestClient, first: str, then: str
+) -> None:
+    _, reply = talk(client, first, then)
+    assert reply["abstained"] is True and reply["rewritten_query"] == then
+
+
 @pytest.mark.parametrize("first", ["ok, gans", "explain bagging", "and boosting?"])
 def test_an_off_topic_question_mid_chat_is_refused_not_answered_with_the_last_topic(
     client: TestClient, first: str

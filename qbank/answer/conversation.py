@@ -149,6 +149,13 @@ class ConversationResolver:
         self._tag_words = {t: frozenset(searcher.analyzer.run(t).topic_terms) for t in tags}
         self._listable = frozenset(searcher.doc_ids)  # questions and the rows no question answers
         self._record_words: dict[str, frozenset[str]] = {}
+        # Words of the neighbouring subjects' questions that no bank uses ("gil", "dataframe"): a
+        # message naming one names a subject the banks do not cover (index.neighbours).
+        near = searcher.artifact.neighbours
+        vocabulary = searcher.artifact.sparse.term_ids
+        self._foreign = frozenset(
+            t for t in tokenize(" ".join(near.questions) if near is not None else "") if t not in vocabulary
+        )
 
     def resolve(self, messages: Sequence[str], filters: Filters | None = None) -> Turn:
         if not messages:
@@ -213,11 +220,16 @@ class ConversationResolver:
             related = False
         answered_alone = alone.result is not None and alone.result.answerable
         unknown = [t for t in own if t not in self.searcher.artifact.sparse.term_ids]
-        if not answered_alone and not related and len(unknown) >= 2 and len(unknown) == len(own):
-            # Off-topic on its own, with two or more topic words and every one unknown to the banks
-            # (so none is in the previous answer either), like "how do I negotiate salary" after
-            # GANs: a new question the bank does not cover, refused as asked, not glued onto the
-            # previous topic.
+        named = (len(unknown) >= 2 and len(unknown) == len(own)) or any(t in self._foreign for t in own)
+        if alone.result is not None and alone.result.neighbour is not None:
+            named = True
+        if not answered_alone and not related and named and not set(own) & self._words_of(previous.record.id):
+            # Refused on its own, naming what the banks do not cover (two or more words they never
+            # use, a neighbouring subject's word, or a neighbouring subject's question closer than
+            # the banks), and not one of its topic words in the previous answer: "how do I negotiate
+            # salary" after GANs, "what is the GIL in python" after dropout.  A new question, refused
+            # as asked, not glued onto the previous topic (where the previous answer's words would
+            # carry it).  "show me the right way in code" names nothing new: a follow-up.
             return alone
         if COMPARISON.search(message) and not (TWO_SIDED.search(message) and confident and not related):
             side = [t for t in own if not COMPARISON.search(t)]
