@@ -32,7 +32,8 @@ class SearchResult:
     answerable: bool
     took_ms: float
     filters: Filters
-    # Refused because it is closer to a neighbouring subject's question: (subject, question).
+    # Refused, and a neighbouring subject's question matches it clearly better than the banks:
+    # (subject, question).
     neighbour: tuple[str, str] | None = None
 
 

@@ -60,8 +60,10 @@ class AbstentionConfig:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """``answerable``, and when a neighbouring subject's question alone refused it, that
-    question's position among the index's neighbours (``index.neighbours``)."""
+    """``answerable``, and for a refused question that a neighbouring subject's question
+    matches clearly better than the banks (by more than ``neighbour_margin``, whichever
+    rule refused it), that question's position among the index's neighbours
+    (``index.neighbours``): what the refusal can name."""
 
     answerable: bool
     neighbour: int | None = None
@@ -159,12 +161,11 @@ class Abstention:
         top_dense = dense_evidence(top_dense, self.best_sentence(cosines))
         if lexical is None:
             return Decision(top_dense >= cfg.dense_floor)
-        vocab_idf = self.vocab_idf(analyzed)
         near = self._nearest_neighbour(cosines)
-        if cfg.answers(top_dense, top_bm25, vocab_idf, near[1] if near else None):
+        if cfg.answers(top_dense, top_bm25, self.vocab_idf(analyzed), near[1] if near else None):
             return Decision(True)
-        vetoed = near is not None and cfg.answers(top_dense, top_bm25, vocab_idf)
-        return Decision(False, near[0] if vetoed and near else None)
+        closer = near is not None and near[1] - top_dense > cfg.neighbour_margin
+        return Decision(False, near[0] if closer and near else None)
 
     def best_neighbour(self, cosines: ChunkScores | None) -> float | None:
         """The best cosine between the query vector and the neighbouring subjects' questions

@@ -49,13 +49,14 @@ class BankCatalog:
             f"I answer from {covered}: curated explanations, formulas, code and what interviewers look for."
         )
 
-    def neighbour_text(self, subject: str, question: str) -> str:
-        """Refused as a neighbouring subject's question: say which, and what is covered."""
+    def neighbour_text(self, subject: str) -> str:
+        """Refused as a neighbouring subject's question: say which subject, and what is covered.
+        (Not its closest question: a title match is right about the subject more often than
+        about the question.)"""
         covered = _listed(self.banks) if self.banks else "no question bank yet"
         return (
-            f"That reads like a question for “{subject}” (closest: “{question}”), which I don't cover, "
-            f"so I won't guess. I answer from {covered}: curated explanations, formulas, code and what "
-            "interviewers look for."
+            f"That reads like a question for “{subject}”, which I don't cover, so I won't guess. "
+            f"I answer from {covered}: curated explanations, formulas, code and what interviewers look for."
         )
 
     @property

@@ -90,8 +90,7 @@ class AnswerComposer:
         question names), say so, and name what answers without them, if anything."""
         narrowed = result.filters if result is not None else Filters()
         if result is not None and result.neighbour is not None and narrowed.is_empty():
-            subject, question = result.neighbour
-            return self.catalog.neighbour_text(subject, question)
+            return self.catalog.neighbour_text(result.neighbour[0])
         if narrowed.is_empty():
             return self.catalog.abstain_text
         text = f"No question {filter_phrase(narrowed)} answers that, so I won't guess."
