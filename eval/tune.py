@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 from tqdm import tqdm
@@ -53,13 +53,17 @@ ABSTENTION_GRID: dict[str, tuple[float, ...]] = {
 }
 
 
-def abstention_settings(grid: Mapping[str, Sequence[float]] = ABSTENTION_GRID) -> Iterator[AbstentionConfig]:
+def abstention_settings(
+    grid: Mapping[str, Sequence[float]] = ABSTENTION_GRID, start: AbstentionConfig | None = None
+) -> Iterator[AbstentionConfig]:
     """Every setting of ``grid`` (``AbstentionConfig`` field -> values) that is a valid
-    rule: the low cosine floor not above the answering one."""
+    rule: the low cosine floor not above the answering one.  Fields the grid does not
+    vary (``neighbour_margin``) are ``start``'s (default: the built-in ones)."""
+    base = start or AbstentionConfig()
     for values in itertools.product(*grid.values()):
         setting = dict(zip(grid, values, strict=True))
         if setting["dense_low"] <= setting["dense_floor"]:
-            yield AbstentionConfig(**setting)
+            yield replace(base, **setting)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,8 @@ class FusionScorer:
             self.gold[row, list(e.targets)] = True
         self.rows = np.asarray(title_only, dtype=bool)[None, :]
         # The sentence bonus's evidence, zero for items it does not apply to (long, or no units).
+        # "Short" was decided at collect time with the searcher's sentence_max_terms: the grid
+        # varies sentence_weight only, never sentence_max_terms.
         self.sentence = np.stack(
             [e.evidence if e.evidence is not None and e.short else np.zeros_like(e.dense) for e in ranked]
         )
@@ -250,7 +256,7 @@ def fit_abstention(
     floor = {name: abstention_figures(ev, start) for name, ev in by_set.items()}
     guard = bool(floor) and before.false_abstain <= max_false_abstain
     best: tuple[tuple[float, float, float], AbstentionFit] | None = None
-    for cfg in abstention_settings(grid):
+    for cfg in abstention_settings(grid, start):
         fit = abstention_figures(pooled, cfg)
         if fit.false_abstain > max_false_abstain:
             continue

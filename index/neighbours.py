@@ -61,11 +61,15 @@ def read_neighbours(folder: Path | None, served: Iterable[str]) -> list[tuple[st
     skip = {_subject_key(s) for s in served}
     pairs: list[tuple[str, str]] = []
     for path in sorted(folder.iterdir()):
-        if path.suffix == ".txt" and path.is_file():
+        suffix = path.suffix.lower()
+        if suffix == ".txt" and path.is_file():
             pairs += _read_list(path)
-        elif path.suffix == ".md" and path.is_file() and path.name.lower() != "readme.md":
-            bank = BankParser().parse(str(path), path.read_text(encoding="utf-8", errors="replace"))
-            pairs += [(bank.bank, q.title) for q in bank.questions] + [(bank.bank, r.title) for r in bank.quick_refs]
+        elif suffix == ".md" and path.is_file() and path.name.lower() != "readme.md":
+            bank = BankParser().parse(str(path), path.read_text(encoding="utf-8-sig", errors="replace"))
+            found = [(bank.bank, q.title) for q in bank.questions] + [(bank.bank, r.title) for r in bank.quick_refs]
+            if not bank.questions and not bank.quick_refs:
+                log.warning("%s: no questions or quick-reference rows found, skipped", path)
+            pairs += found
     kept = list(dict.fromkeys((s, q) for s, q in pairs if _subject_key(s) not in skip))
     served_here = {s for s, _ in pairs if _subject_key(s) in skip}
     if served_here:
@@ -75,7 +79,8 @@ def read_neighbours(folder: Path | None, served: Iterable[str]) -> list[tuple[st
 
 def _read_list(path: Path) -> list[tuple[str, str]]:
     pairs = []
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+    # utf-8-sig: a list saved with a byte-order mark (Windows Notepad) reads like any other.
+    for number, line in enumerate(path.read_text(encoding="utf-8-sig", errors="replace").splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         subject, tab, question = line.partition("\t")

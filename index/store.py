@@ -11,6 +11,9 @@
     sentences.json, sentence_embeddings.npy
                        the answers' sentence units (their chunk and text
                        hash) and one float32 row each (``index.sentences``)
+    neighbours.json, neighbour_embeddings.npy
+                       questions of neighbouring subjects (subject, question,
+                       text hash) and one float32 row each (``index.neighbours``)
 
 No pickle.  The sentence files came after format version 1 and are
 optional in it: an index without them (built before) loads, and search
@@ -19,7 +22,9 @@ that (``CHUNK_ONLY_FLOORS``); when the manifest lists them they are checked
 like every other file.  ``qbank ingest`` adds them, reusing every chunk
 vector of the old index.  ``save`` writes a fresh versioned directory beside the target and
 atomically repoints the target (a symlink) at it, so a crash never leaves a
-half-written index and readers see either the old or the new one.
+half-written index and readers see either the old or the new one.  The
+neighbours files are optional the same way: an index without them (none
+given to ingest, or built before) answers as before.
 """
 
 from __future__ import annotations

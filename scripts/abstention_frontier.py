@@ -12,7 +12,11 @@ not used by qbank.  Run after `qbank ingest`:
 2. On both sets' dev items: for each budget of hard-set false abstains, the
    best hard off-topic recall any setting of `qbank tune`'s floor grid
    (widened to BM25 floors up to 20) reaches while the standard set refuses
-   no more answerable and no fewer off-topic items than now.
+   no more answerable and no fewer off-topic items than now.  Since the
+   neighbouring subjects (2026-12-02) every setting includes their veto
+   (``neighbour_margin`` 0.10), so this part no longer reproduces the
+   frontier eval/README.md quotes from before them ("at 4.6% false abstains,
+   recall 0.535").
 3. The neighbouring-subjects veto (``AbstentionConfig.neighbour_margin``,
    index/neighbours.py) by margin, and without it: off-topic items refused
    and answerable items refused, per set and split."""
@@ -39,7 +43,7 @@ ADDED_FROM = 228  # h228 on: the near-domain queries added on 2026-12-02
 def main() -> None:
     settings = settings_or_exit()
     embedder = offline_embedder(settings).load()
-    artifact = load_or_build(settings.index_dir, settings.content_dir, embedder)
+    artifact = load_or_build(settings.index_dir, settings.content_dir, embedder, neighbours_dir=settings.neighbours_dir)
     searcher = make_searcher(artifact, embedder)
     runner = EvalRunner(searcher, modes=("hybrid",))
     ids = index_record_ids(artifact)

@@ -32,7 +32,7 @@ Lever = Callable[[Evidence], np.ndarray]
 def main() -> None:
     settings = settings_or_exit()
     embedder = offline_embedder(settings).load()
-    artifact = load_or_build(settings.index_dir, settings.content_dir, embedder)
+    artifact = load_or_build(settings.index_dir, settings.content_dir, embedder, neighbours_dir=settings.neighbours_dir)
     searcher = make_searcher(artifact, embedder)
     runner = EvalRunner(searcher, modes=("hybrid",))
     ids = index_record_ids(artifact)

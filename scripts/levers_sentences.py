@@ -67,7 +67,7 @@ class Item:
 def build_cache(cache: Path) -> dict:
     settings = settings_or_exit()
     embedder = offline_embedder(settings).load()
-    artifact = load_or_build(settings.index_dir, settings.content_dir, embedder)
+    artifact = load_or_build(settings.index_dir, settings.content_dir, embedder, neighbours_dir=settings.neighbours_dir)
     key = hashlib.sha256(artifact.manifest.content_hash.encode()).hexdigest()[:12]
     path = cache / f"lev13-{key}.pkl"
     if path.exists():

@@ -41,7 +41,7 @@ COPIES = (1, 10, 100, 230)
 def main() -> None:
     settings = settings_or_exit()
     embedder = offline_embedder(settings).load()
-    artifact = load_or_build(settings.index_dir, settings.content_dir, embedder)
+    artifact = load_or_build(settings.index_dir, settings.content_dir, embedder, neighbours_dir=settings.neighbours_dir)
     units = artifact.sentences
     if units is None:
         raise SystemExit("this index has no sentence units: run `qbank ingest`")

@@ -165,16 +165,21 @@ def test_api_service_serves_the_index_from_the_volume(compose: Compose) -> None:
     assert volume["source"] == "qbank-data"
     # The index path is a symlink swapped by ingest: the volume must hold its parent, not the path itself.
     assert PurePosixPath(api["environment"]["QBANK_INDEX_DIR"]).parent == PurePosixPath(volume["target"])
-    content = next(v for v in api["volumes"] if v["type"] == "bind")
-    assert content["target"] == api["environment"]["QBANK_CONTENT_DIR"]
-    assert content["read_only"] is True
+    binds = {v["target"]: v for v in api["volumes"] if v["type"] == "bind"}
+    # The banks and the neighbouring subjects: the project's folders, read-only, where the settings point.
+    for setting in ("QBANK_CONTENT_DIR", "QBANK_NEIGHBOURS_DIR"):
+        bind = binds[api["environment"][setting]]
+        assert bind["read_only"] is True and PurePosixPath(bind["source"]).name == setting[6:-4].lower()
     assert not SLACK_SECRETS.keys() & api["environment"].keys()
 
 
 def test_env_file_cannot_move_the_index_off_the_volume(compose: Compose) -> None:
-    (compose.project / ".env").write_text("QBANK_INDEX_DIR=/tmp/elsewhere\nQBANK_LOG_LEVEL=DEBUG\n")
+    (compose.project / ".env").write_text(
+        "QBANK_INDEX_DIR=/tmp/elsewhere\nQBANK_NEIGHBOURS_DIR=/home/me/neighbours\nQBANK_LOG_LEVEL=DEBUG\n"
+    )
     environment = compose.config()["services"]["api"]["environment"]
     assert environment["QBANK_INDEX_DIR"] == "/data/index"
+    assert environment["QBANK_NEIGHBOURS_DIR"] == "/app/neighbours"  # a host path would mean no neighbours
     assert environment["QBANK_LOG_LEVEL"] == "DEBUG"  # the rest of .env does reach the container
 
 

@@ -6,6 +6,7 @@ to one of them than to the banks is refused.  Measured in eval/README.md
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 from conftest import MINI_BANK, NEIGHBOURS
 
+from eval.tune import abstention_settings
 from index.components import AbstentionConfig
 from index.embed import Embedder
 from index.engine import IngestReport, ingest
@@ -51,6 +53,14 @@ def test_lists_and_banks_are_read_and_served_subjects_left_out(
     skipped = [r.getMessage() for r in caplog.records]
     assert len(skipped) == 2 and "sql.txt:5" in skipped[0] and "sql.txt:6" in skipped[1]
     assert read_neighbours(tmp_path / "missing", served=[]) == [] and read_neighbours(None, served=[]) == []
+
+
+def test_a_list_saved_with_a_byte_order_mark_or_an_upper_case_suffix_reads_the_same(tmp_path: Path) -> None:
+    folder = tmp_path / "neighbours"
+    folder.mkdir()
+    (folder / "PY.TXT").write_bytes("\ufeffPython\tWhat is the GIL?\n# note\n".encode())
+    assert read_neighbours(folder, served=[]) == [("Python", "What is the GIL?")]
+    assert read_neighbours(folder, served=["python"]) == []  # the mark does not hide a served subject
 
 
 def test_the_shipped_list_is_the_sites_other_banks() -> None:
@@ -100,6 +110,18 @@ def test_a_damaged_or_half_listed_neighbours_file_is_refused(index_copy: Callabl
     (index / "neighbours.json").write_text(json.dumps([["s", "q"]]), encoding="utf-8")
     with pytest.raises(IndexLoadError, match="damaged"):
         load_artifact(index)
+    # Rewritten with a matching checksum (a tool that "fixed" the manifest): the contents are checked too.
+    manifest = json.loads((index / "manifest.json").read_text())
+    manifest["files"]["neighbours.json"] = hashlib.sha256((index / "neighbours.json").read_bytes()).hexdigest()
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexLoadError, match=r"\[subject, question, text hash\]"):
+        load_artifact(index)
+    rows = [["s", "q", "h"]]
+    (index / "neighbours.json").write_text(json.dumps(rows), encoding="utf-8")
+    manifest["files"]["neighbours.json"] = hashlib.sha256((index / "neighbours.json").read_bytes()).hexdigest()
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexLoadError, match="neighbour_embeddings.npy is float32"):
+        load_artifact(index)  # one row listed, 600 vectors stored
     index = index_copy("other")
     manifest = json.loads((index / "manifest.json").read_text())
     del manifest["files"]["neighbour_embeddings.npy"]
@@ -145,11 +167,17 @@ def test_the_refusal_names_the_neighbouring_subject(searcher: Searcher, artifact
     assert not gil.answerable and gil.neighbour is not None and gil.neighbour[0] == "Python Interview Questions"
 
 
+def test_tune_keeps_the_margin_it_does_not_fit() -> None:
+    start = AbstentionConfig(neighbour_margin=0.17)
+    settings = list(abstention_settings(start=start))
+    assert settings and {c.neighbour_margin for c in settings} == {0.17}
+
+
 def test_the_rule_vetoes_only_between_the_cosine_floors() -> None:
     cfg = AbstentionConfig()
     strong, middling = cfg.dense_floor + 0.01, cfg.dense_floor - 0.05
     assert cfg.answers(strong, 0.0, -1.0, top_neighbour=0.99)  # a strong cosine answers whatever is near
-    assert cfg.answers(middling, cfg.bm25_floor, -1.0, top_neighbour=middling + cfg.neighbour_margin)
+    assert cfg.answers(middling, cfg.bm25_floor, -1.0, top_neighbour=middling + cfg.neighbour_margin - 0.01)
     assert not cfg.answers(middling, cfg.bm25_floor, -1.0, top_neighbour=middling + cfg.neighbour_margin + 0.01)
     assert cfg.answers(middling, cfg.bm25_floor, -1.0, top_neighbour=None)
     with pytest.raises(ValueError, match="neighbour_margin"):
