@@ -42,7 +42,8 @@ KINDS: tuple[str, ...] = (
     "follow_up",
     "company_list",
 )
-# Kinds whose last message comes after earlier user messages (``history``).
+# Kinds whose last message comes after earlier user messages (``history``).  An ``off_topic``
+# item may have a history too: a question the banks do not cover, asked mid-chat.
 CONVERSATION_KINDS: tuple[str, ...] = ("multi_turn", "topic_switch", "follow_up", "company_list")
 SPLITS: tuple[str, ...] = ("dev", "test")
 SPLIT_SEED = "qbank-eval-1"  # committed: changing it reshuffles every item
@@ -125,8 +126,8 @@ def _check_row(row: Any, record_ids: Collection[str] | None) -> list[str]:
         problems.append("history must be a list of non-empty strings")
     elif kind in CONVERSATION_KINDS and not history:
         problems.append(f"a {kind} item needs its earlier messages in history")
-    elif kind not in CONVERSATION_KINDS and history:
-        problems.append(f"history is only for conversation items ({', '.join(CONVERSATION_KINDS)})")
+    elif kind not in (*CONVERSATION_KINDS, "off_topic") and history:
+        problems.append(f"history is only for conversation and off_topic items ({', '.join(CONVERSATION_KINDS)})")
     return problems
 
 

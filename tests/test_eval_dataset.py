@@ -117,7 +117,7 @@ def row(**changes: object) -> str:
         (row(kind="off_topic"), "an off_topic item must have empty gold"),
         (row(gold=[]), "a keyword item needs at least one gold id"),
         (row(kind="multi_turn"), "a multi_turn item needs its earlier messages in history"),
-        (row(history=["what is lasso"]), "history is only for conversation items"),
+        (row(history=["what is lasso"]), "history is only for conversation and off_topic items"),
         (row(id="ok"), "id 'ok' already used on line 1"),
         (row(query="  Lasso  VS ridge "), "query '  Lasso  VS ridge ' repeats line 1"),
     ],

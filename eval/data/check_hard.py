@@ -80,9 +80,14 @@ def check(items, recs):
         if not isinstance(item, dict):
             problems.append(f"{where}: not a JSON object")
             continue
-        if set(item) != set(FIELDS):
-            problems.append(f"{where}: fields {sorted(item)} != {sorted(FIELDS)}")
+        if set(item) - {"history"} != set(FIELDS):
+            problems.append(f"{where}: fields {sorted(item)} != {sorted(FIELDS)} (+ history)")
             continue
+        history = item.get("history", [])
+        if not (isinstance(history, list) and all(isinstance(h, str) and h.strip() for h in history)):
+            problems.append(f"{where}: history is not a list of messages")
+        elif history and item["kind"] != "off_topic":
+            problems.append(f"{where}: only off_topic items have a history (a question asked mid-chat)")
         for field, typ in FIELDS.items():
             if not isinstance(item[field], typ):
                 problems.append(f"{where}: {field} is not {typ.__name__}")
@@ -93,7 +98,7 @@ def check(items, recs):
         if item["id"] in seen_ids:
             problems.append(f"{where}: duplicate id {item['id']}")
         seen_ids.add(item["id"])
-        key = " ".join(item["query"].lower().split())
+        key = " ".join(" | ".join([*item.get("history", []), item["query"]]).lower().split())
         if not key:
             problems.append(f"{where}: empty query")
         elif key in seen_queries:
