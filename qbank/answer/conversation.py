@@ -223,13 +223,14 @@ class ConversationResolver:
         named = (len(unknown) >= 2 and len(unknown) == len(own)) or any(t in self._foreign for t in own)
         if alone.result is not None and alone.result.neighbour is not None:
             named = True
-        if not answered_alone and not related and named and not set(own) & self._words_of(previous.record.id):
+        if not answered_alone and not related and named:
             # Refused on its own, naming what the banks do not cover (two or more words they never
-            # use, a neighbouring subject's word, or a neighbouring subject's question closer than
-            # the banks), and not one of its topic words in the previous answer: "how do I negotiate
-            # salary" after GANs, "what is the GIL in python" after dropout.  A new question, refused
-            # as asked, not glued onto the previous topic (where the previous answer's words would
-            # carry it).  "show me the right way in code" names nothing new: a follow-up.
+            # use, a neighbouring subject's word, or a neighbouring subject's question clearly
+            # closer than the banks), and the previous answer not near the top of its own search:
+            # "how do I negotiate salary" after GANs, "what is the GIL in python" after dropout.  A
+            # new question, refused as asked, not glued onto the previous topic (where the previous
+            # answer's words would carry it).  "show me the right way in code" names nothing new:
+            # a follow-up.
             return alone
         if COMPARISON.search(message) and not (TWO_SIDED.search(message) and confident and not related):
             side = [t for t in own if not COMPARISON.search(t)]
