@@ -222,9 +222,10 @@ def test_tune_scores_settings_exactly_as_search_ranks_and_abstains(searcher: Sea
     from eval.sets import EVAL_SETS
     from eval.tune import FusionScorer, collect
 
-    items = load_items(list(EVAL_SETS["hard"].files), index_record_ids(searcher.artifact))[
-        ::4
-    ]  # every kind, off-topic too
+    single = [
+        i for i in load_items(list(EVAL_SETS["hard"].files), index_record_ids(searcher.artifact)) if not i.history
+    ]
+    items = single[::4]  # every kind, off-topic too; the tuner reads single messages only (collect skips chats)
     runner = EvalRunner(searcher, modes=("hybrid",))
     evidence = collect(searcher, items, runner.targets)
     scorer = FusionScorer(evidence, searcher.title_only)
