@@ -135,7 +135,7 @@ def collect(
                 vocab_idf=vocab_idf,
                 top_sentence=searcher.abstention.best_sentence(cosines),
                 evidence=bonus.signal(dense, cosines) if bonus is not None else None,
-                short=bonus is not None and 0 < len(analyzed.topic_terms) <= bonus.max_terms,
+                short=bonus is not None and bonus.is_short(analyzed),
                 top_neighbour=searcher.abstention.best_neighbour(cosines),
             )
         )

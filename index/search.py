@@ -232,10 +232,10 @@ class Searcher:
                 fused = stage.run(analyzed, fused, pool)
         order = pool[top_positions(fused.scores[pool], k)]
         if not narrowed:
-            decision = self.abstention.decide(analyzed, len(order), lexical, dense, cosines)
+            decision = self.abstention.run(analyzed, len(order), lexical, dense, cosines)
         else:  # only what the filters allow is evidence: nothing Hard about it, a Hard-only search abstains
             evidence = self._within(cosines, pool)
-            decision = self.abstention.decide(analyzed, len(order), lexical, dense, evidence, within=pool)
+            decision = self.abstention.run(analyzed, len(order), lexical, dense, evidence, within=pool)
         answerable = decision.answerable
         near = self.artifact.neighbours
         neighbour = None

@@ -132,17 +132,6 @@ class Abstention:
         dense: RecordScores | None,
         cosines: ChunkScores | None = None,
         within: np.ndarray | None = None,
-    ) -> bool:
-        return self.decide(analyzed, n_hits, lexical, dense, cosines, within).answerable
-
-    def decide(
-        self,
-        analyzed: AnalyzedQuery,
-        n_hits: int,
-        lexical: RecordScores | None,
-        dense: RecordScores | None,
-        cosines: ChunkScores | None = None,
-        within: np.ndarray | None = None,
     ) -> Decision:
         """``cosines``: the chunk cosines the dense scores came from, for the sentence evidence.
         ``within``: the records a filter allows (positions), the only evidence that counts

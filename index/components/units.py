@@ -105,8 +105,12 @@ class SentenceBonus:
         self.weight = weight
         self.max_terms = max_terms
 
+    def is_short(self, analyzed: AnalyzedQuery) -> bool:
+        """At most ``max_terms`` topic words, and some (a company list has none)."""
+        return 0 < len(analyzed.topic_terms) <= self.max_terms
+
     def applies(self, analyzed: AnalyzedQuery) -> bool:
-        return self.weight > 0 and 0 < len(analyzed.topic_terms) <= self.max_terms
+        return self.weight > 0 and self.is_short(analyzed)
 
     def signal(self, dense: RecordScores | None, cosines: ChunkScores | None) -> np.ndarray | None:
         """Per record: the larger of its best chunk's cosine and its best unit's among the

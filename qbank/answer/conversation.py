@@ -220,9 +220,11 @@ class ConversationResolver:
             related = False
         answered_alone = alone.result is not None and alone.result.answerable
         unknown = [t for t in own if t not in self.searcher.artifact.sparse.term_ids]
-        named = (len(unknown) >= 2 and len(unknown) == len(own)) or any(t in self._foreign for t in own)
-        if alone.result is not None and alone.result.neighbour is not None:
-            named = True
+        named = (
+            (len(unknown) >= 2 and len(unknown) == len(own))
+            or any(t in self._foreign for t in own)
+            or (alone.result is not None and alone.result.neighbour is not None)
+        )
         if not answered_alone and not related and named:
             # Refused on its own, naming what the banks do not cover (two or more words they never
             # use, a neighbouring subject's word, or a neighbouring subject's question clearly
