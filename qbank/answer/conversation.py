@@ -20,7 +20,10 @@ Every user turn is resolved in order, each in the light of the one before:
   floors) and does not land on the previous answer (not in its top three;
   for "what about X?", the previous answer's text does not cover X), or
   when another record leads that search clearly ahead of the previous answer
-  ("explain batch norm" after dropout, whose answer mentions batch norm);
+  ("explain batch norm" after dropout, whose answer mentions batch norm),
+  or when the message alone is answered by a full answer whose title names
+  every topic word of the message and the previous answer's title does not
+  ("and batch norm?" after dropout, "and adam?" after gradient descent);
   else it continues the previous topic.
 
 Decided by what retrieval says, not by how many words a message has.
@@ -149,6 +152,7 @@ class ConversationResolver:
         self._tag_words = {t: frozenset(searcher.analyzer.run(t).topic_terms) for t in tags}
         self._listable = frozenset(searcher.doc_ids)  # questions and the rows no question answers
         self._record_words: dict[str, frozenset[str]] = {}
+        self._titles: dict[str, frozenset[str]] = {}
         # Words of the neighbouring subjects' questions that no bank uses ("gil", "dataframe"): a
         # message naming one names a subject the banks do not cover (index.neighbours).
         near = searcher.artifact.neighbours
@@ -237,7 +241,8 @@ class ConversationResolver:
         if COMPARISON.search(message) and not (TWO_SIDED.search(message) and confident and not related):
             side = [t for t in own if not COMPARISON.search(t)]
             return self._with_previous(message, previous, filters, "comparison", focus=" ".join(side or own))
-        if related or not confident:
+        titled = answered_alone and self._names_other(alone.result, previous.record, own)
+        if (related or not confident) and not titled:
             if CONTINUING.search(message) and not ANAPHORA.search(message):
                 # "and boosting?", "what about elastic net?": the previous topic, shown at the part
                 # the new words name (as a comparison's side is), not at the section shown before.
@@ -274,6 +279,27 @@ class ConversationResolver:
             return False
         before = next((h.score for h in result.hits if h.record.id == previous.id), None)
         return before is None or result.hits[0].score - before >= SWITCH_MARGIN
+
+    def _names_other(self, result: SearchResult | None, previous: Record, own: Sequence[str]) -> bool:
+        """The message alone is led by another full answer whose title names every topic word
+        of the message, and the previous answer's title does not ("and batch norm?" after
+        dropout, whose answer mentions batch norm: the message asks for the question titled
+        with it, however close the two scores are; "and boosting?" after bagging stays with
+        the answer titled with both).  A word names a title word it is, or starts (four
+        letters or more: "norm" in "normalization")."""
+        if not own or result is None or not result.hits:
+            return False
+        top = result.hits[0].record
+        if top.id == previous.id or top.kind != "question":
+            return False
+        return self._titled(top, own) and not self._titled(previous, own)
+
+    def _titled(self, record: Record, words: Sequence[str]) -> bool:
+        """Every one of ``words`` names a topic word of the record's title."""
+        title = self._titles.get(record.id)
+        if title is None:
+            title = self._titles[record.id] = frozenset(self.searcher.analyzer.run(record.title).topic_terms)
+        return all(any(t == w or (len(t) >= 4 and w.startswith(t)) for w in title) for t in words)
 
     def _confident(self, result: SearchResult | None) -> bool:
         """The search's best record clears the abstention's upper floors on its
