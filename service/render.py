@@ -30,6 +30,7 @@ from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
 from qbank.answer import Answer
+from qbank.answer.markdown import reply_asks
 
 _FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
@@ -291,16 +292,23 @@ def _scoped_style(name: str) -> str:
 
 def answer_blocks(answer: Answer, text: str, generated_by: str = "extractive") -> list[str]:
     """The chat answer as the web UI shows it, block by block: ``text`` (the
-    answer's markdown, or what the LLM wrote) as HTML; an abstention's example
-    questions as buttons that ask them (they submit the chat page's form)."""
-    if not (answer.abstained and generated_by == "extractive"):
+    answer's markdown, or what the LLM wrote) as HTML; the questions an abstention
+    or a reply to courtesy offers, as buttons that ask them (they submit the chat
+    page's form)."""
+    if answer.kind == "reply":
+        heading, asks = reply_asks(answer)
+    elif answer.abstained and generated_by == "extractive":
+        heading, asks = "Try questions like:", answer.examples
+    else:
         return render_blocks(text)
+    if not asks:
+        return render_blocks(answer.message or "")
     chips = "".join(  # they submit the chat page's form: with JavaScript or without, they ask
         f'<li><button type="submit" form="composer" name="ask" value="{html.escape(q)}" class="chip example">'
         f"{html.escape(q)}</button></li>\n"
-        for q in answer.examples
+        for q in asks
     )
-    return [*render_blocks(f"{answer.message}\n\nTry questions like:"), f"<ul>\n{chips}</ul>\n"]
+    return [*render_blocks(f"{answer.message}\n\n{heading}"), f"<ul>\n{chips}</ul>\n"]
 
 
 def answer_html(answer: Answer, text: str, generated_by: str = "extractive") -> str:

@@ -250,8 +250,10 @@ class ChatRequest(BaseModel):
 
 
 class ChatResponse(BaseModel):
-    kind: Literal["question", "quick_reference", "company_list", "abstain"] = Field(
-        "question", description="What answered: a curated question, a quick-reference row, a company's list, nothing."
+    kind: Literal["question", "quick_reference", "company_list", "abstain", "reply"] = Field(
+        "question",
+        description="What answered: a curated question, a quick-reference row, a company's list, nothing, "
+        "or a `reply` to a message that is only courtesy (“thanks!”, “hi”), which searches nothing.",
     )
     answer: str
     abstained: bool

@@ -14,6 +14,7 @@ from service_support import ENSEMBLE_ID, ENSEMBLE_TITLE, service_settings
 
 from index.embed import Embedder
 from index.engine import IngestReport
+from qbank.answer.conversation import courtesy
 from service.app import create_app
 
 DEPLOY = "machine-learning--how-do-you-deploy-ml-models-to-production"
@@ -233,3 +234,79 @@ def test_code_asked_for_is_not_shown_twice(client: TestClient) -> None:
     assert answer.split("\n")[3:6] == ["**Code:**", "", "```python"]
     assert answer.count("lasso = Lasso(alpha=0.1)") == 1
     assert "_(The code is shown above.)_" in answer
+
+
+DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
+
+
+@pytest.mark.parametrize("said", ["thanks!", "thank you so much, that was really helpful", "ok cool", "got it 👍"])
+def test_courtesy_after_an_answer_gets_a_reply_not_the_answer_again(client: TestClient, said: str) -> None:
+    """A candidate's "thanks!" used to resend the whole previous answer (tester finding)."""
+    dropout, reply = talk(client, "what is dropout", said)
+    assert dropout["sources"][0]["id"] == DROPOUT
+    assert (reply["kind"], reply["abstained"], reply["sources"]) == ("reply", False, [])
+    assert reply["rewritten_query"] == said
+    assert "What is Dropout and Why Does It Work?" in reply["answer"]  # what to follow up on
+    assert "### " not in reply["answer"] and "```" not in reply["answer"]
+    assert reply["answer"].startswith("You're welcome.") == said.startswith("thank")
+
+
+def test_the_topic_goes_on_past_a_thanks(client: TestClient) -> None:
+    *_, code = talk(client, "what is dropout", "thanks!", "show me the code")
+    assert code["kind"] == "question" and code["sources"][0]["id"] == DROPOUT
+    assert "```python" in code["answer"]
+    assert code["rewritten_query"] == "what is dropout show me the code"
+
+
+@pytest.mark.parametrize("said", ["hi", "hello there", "hey!"])
+def test_a_greeting_is_answered_with_what_the_assistant_does(client: TestClient, said: str) -> None:
+    (reply,) = talk(client, said)
+    assert (reply["kind"], reply["abstained"]) == ("reply", False)
+    assert reply["answer"].startswith("Hi! I answer interview questions from")
+    assert "Try questions like:" in reply["answer"]
+
+
+@pytest.mark.parametrize(
+    "said", ["ok why?", "is that all?", "ok now random forests", "thanks, and what about batch norm", "cool, code?"]
+)
+def test_a_message_that_asks_anything_is_no_courtesy(client: TestClient, said: str) -> None:
+    _, reply = talk(client, "what is dropout", said)
+    assert reply["kind"] in ("question", "quick_reference"), reply["kind"]
+    assert reply["sources"]
+
+
+def test_a_company_list_goes_on_past_courtesy(client: TestClient) -> None:
+    """ "cool" after a list used to be searched ("thanks the second one" then found nothing)."""
+    listed, cool, picked = talk(client, "what does Uber ask?", "cool", "the second one")
+    assert listed["kind"] == "company_list" and cool["kind"] == "reply"
+    assert "the second one" in cool["answer"]  # how to pick from the list
+    assert picked["sources"][0]["id"] == listed_ids(listed["answer"])[1]
+
+
+def test_hmm_alone_is_no_hidden_markov_model_question(client: TestClient) -> None:
+    (hmm,) = talk(client, "hmm")
+    assert hmm["kind"] == "reply" and hmm["sources"] == []
+
+
+@pytest.mark.parametrize(
+    ("message", "said"),
+    [
+        ("thanks!", "thanks"),
+        ("ok thanks", "thanks"),  # the first kind named decides
+        ("thank you for your help", "thanks"),
+        ("great, got it 👍", "thanks"),
+        ("ok", "ack"),
+        ("hmm ok", "ack"),
+        ("all good", "ack"),
+        ("good morning", "greeting"),
+        ("hi there", "greeting"),
+        ("see you later", "bye"),
+        ("ok why?", None),
+        ("ok now random forests", None),
+        ("thanks, what about svms", None),
+        ("and", None),  # filler alone says nothing
+        ("👍", None),
+    ],
+)
+def test_courtesy_is_only_courtesy(message: str, said: str | None) -> None:
+    assert courtesy(message) == said

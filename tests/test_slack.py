@@ -436,6 +436,17 @@ def test_a_new_topic_in_a_thread_is_not_merged_with_the_previous(
     assert value["query"] == "explain bagging"
 
 
+def test_thanks_in_a_thread_gets_a_reply_and_the_topic_goes_on(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    _, thanks, code = thread_conversation(client, bot, fake, "how does dropout work", "thanks!", "show me the code")
+    assert not blocks_of("header", thanks["blocks"]) and not blocks_of("actions", thanks["blocks"])
+    assert thanks["blocks"][0]["text"]["text"].startswith("You're welcome.")
+    assert DROPOUT_TITLE in thanks["text"] or DROPOUT_TITLE in json.dumps(thanks["blocks"])
+    assert code["blocks"][0]["text"]["text"] == DROPOUT_TITLE
+    assert "```" in code["blocks"][1]["text"]["text"]
+
+
 def test_follow_up_to_a_shared_ask_answer_reads_the_question_from_it(
     client: TestClient, bot: SlackBot, fake: FakeSlack
 ) -> None:

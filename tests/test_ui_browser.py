@@ -180,6 +180,19 @@ def test_follow_up_is_answered_from_the_first_turn(page) -> None:
     expect(alone.locator(".abstain-note")).to_be_visible()
 
 
+def test_thanks_gets_a_short_reply_and_the_next_follow_up_keeps_the_topic(page) -> None:
+    page.goto("/")
+    ask(page, "Explain the bias-variance tradeoff")
+    thanks = ask(page, "thanks!")
+    expect(thanks.locator(".answer")).to_contain_text("You're welcome.")
+    expect(thanks.locator(".answer")).to_contain_text(BIAS_VARIANCE_TITLE)
+    assert thanks.locator(".abstain-note").count() == 0 and thanks.locator(".rewritten").count() == 0
+    assert thanks.locator(".answer h3").count() == 0 and thanks.locator(".feedback").count() == 0
+    expect(page.locator("#announce")).to_contain_text("You're welcome.")
+    follow_up = ask(page, "how do I fix it?")
+    assert title_of(follow_up) == BIAS_VARIANCE_TITLE
+
+
 def test_copy_button_copies_the_code(page) -> None:
     page.goto("/")
     answer = ask(page, "explain precision recall and f1")

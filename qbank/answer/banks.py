@@ -49,6 +49,16 @@ class BankCatalog:
             f"I answer from {covered}: curated explanations, formulas, code and what interviewers look for."
         )
 
+    @property
+    def intro_text(self) -> str:
+        """What the assistant does, for a greeting."""
+        covered = _listed(self.banks) if self.banks else "no question bank yet"
+        return (
+            f"I answer interview questions from {covered}: ask about a topic (“how does dropout work?”), "
+            "describe a problem you hit (“my model does great on train data but badly on test data”), "
+            "or ask what a company asks (“what does Google ask?”)."
+        )
+
     def neighbour_text(self, subject: str) -> str:
         """Refused as a neighbouring subject's question: say which subject, and what is covered.
         (Not its closest question: a title match is right about the subject more often than

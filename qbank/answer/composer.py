@@ -19,7 +19,7 @@ from index.search import Searcher
 from index.tokenize import tokenize
 from ingest.models import Question, QuickRef, Section
 from qbank.answer.banks import BankCatalog
-from qbank.answer.conversation import ConversationResolver, Turn
+from qbank.answer.conversation import ConversationResolver, Turn, courtesy
 from qbank.answer.model import Answer
 
 CODE_REQUEST = re.compile(r"\b(code|implement\w*|snippet|example|python|sklearn|scikit|script|write|program)\b", re.I)
@@ -53,6 +53,8 @@ class AnswerComposer:
         turn = self.resolver.resolve([content for role, content in messages if role == "user"], filters)
         if turn.kind == "company_list":
             return self._listing(turn)
+        if turn.kind == "courtesy":
+            return self._reply(turn)
         result = turn.result
         if result is None or not result.answerable or not result.hits:
             return Answer(
@@ -84,6 +86,32 @@ class AnswerComposer:
         in_sections = any(c in s.code_blocks for s in sections for c in main)
         code = main if code_first or not in_sections else ()
         return replace(found, sections=sections, code=code, code_first=code_first)
+
+    def _reply(self, turn: Turn) -> Answer:
+        """A message that is only courtesy gets a reply in kind, not a search: the topic
+        so far to follow up on, or questions to start with."""
+        said = courtesy(turn.message)
+        topic = turn.record.title if turn.record is not None and turn.answered else None
+        thanks = "You're welcome. " if said == "thanks" else ""
+        if said == "bye":
+            text = "Good luck with your interviews! Come back with any question when you want to practise more."
+        elif turn.listing:
+            text = f"{thanks}Ask about any question of the list (“the second one”, “only the hard ones”), or a new one."
+        elif said == "greeting" or topic is None:
+            text = f"{thanks or 'Hi! '}{self.catalog.intro_text}"
+        else:
+            text = (
+                f"{thanks}Ask a follow-up on “{topic}” (“show me the code”, “when would I not use it?”), "
+                "or ask a new question."
+            )
+        hits = turn.result.hits if topic is not None and turn.result is not None else ()
+        related = tuple(h.record.title for h in hits if h.record is not turn.record and self._relevant(h, hits[0]))[
+            : self.related
+        ]
+        examples = () if topic is not None else self.catalog.examples[:3]
+        return Answer(
+            kind="reply", rewritten_query=turn.message, suggestions=related or examples, message=text, examples=examples
+        )
 
     def _abstain_text(self, query: str, result: SearchResult | None) -> str:
         """Why nothing is answered.  Under filters (the page's, or a company the

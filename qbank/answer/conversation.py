@@ -2,6 +2,10 @@
 
 Every user turn is resolved in order, each in the light of the one before:
 
+* a message that is only courtesy ("thanks!", "ok cool", "hi") is no turn:
+  the last one gets a reply (``courtesy``), an earlier one is skipped, so the
+  topic or the list goes on past it;
+
 * a message that names a company and no topic ("what does Uber ask?") asks
   for that company's list of questions;
 * after a list, a message that only narrows it ("which of those are hard?",
@@ -43,7 +47,8 @@ from index.tokenize import tokenize
 from ingest.models import Question, QuickRef
 
 Record = Question | QuickRef
-TurnKind = Literal["standalone", "followup", "comparison", "company_list", "list_item"]
+TurnKind = Literal["standalone", "followup", "comparison", "company_list", "list_item", "courtesy"]
+Courtesy = Literal["greeting", "thanks", "ack", "bye"]
 
 MAX_TURNS = 4  # earlier user turns that can shape the last one
 RELATED_RANK = 3  # the previous answer this high for a message alone: the message is about it
@@ -78,6 +83,34 @@ FORM_WORDS = frozenset(
         " explain elaborate simpler simple simply eli5 summary summarize short shorter quick tldr why how work works"
         " used use when where pros cons advantage advantages disadvantage disadvantages downside downsides"
         " tradeoff tradeoffs limitation limitations one ones other another else also too instead"
+    )
+)
+# A message that is only courtesy ("thanks!", "hi", "ok cool", "bye"): nothing to search.  Its
+# words, by what they say (the first kind named decides: "ok thanks" thanks); the filler words
+# may come with them ("thank you so much", "that was really helpful").
+COURTESY: dict[Courtesy, frozenset[str]] = {
+    "thanks": frozenset(
+        re.findall(
+            r"\w+",
+            "thanks thank thx ty tysm thnx thanx cheers appreciate appreciated helpful useful awesome perfect"
+            " great excellent brilliant amazing lifesaver",
+        )
+    ),
+    "bye": frozenset(re.findall(r"\w+", "bye goodbye cya later goodnight night")),
+    "greeting": frozenset(re.findall(r"\w+", "hi hello hey hiya howdy yo morning afternoon evening greetings sup")),
+    "ack": frozenset(
+        re.findall(
+            r"\w+",
+            "ok okay k kk cool nice got gotcha understood clear sense see alright fine sounds good noted"
+            " hmm hm hmmm huh interesting yeah yep yup",
+        )
+    ),
+}
+COURTESY_FILLER = frozenset(
+    re.findall(
+        r"\w+",
+        "you u your so very much a lot lots it that this was is really super i me my makes oh ah wow there"
+        " all for now the help again man guys bot and",
     )
 )
 DIFFICULTIES = {
@@ -122,6 +155,16 @@ class Turn:
         return self.kind == "company_list" or bool(self.result and self.result.answerable)
 
 
+def courtesy(message: str) -> Courtesy | None:
+    """What a message that is only courtesy says ("thanks!" thanks, "hi there" greets), or
+    None when it asks anything (a topic word, "why?", "show me the code")."""
+    words = re.findall(r"[a-z]+", message.lower().replace("'", ""))
+    said = [w for w in words if w not in COURTESY_FILLER]
+    if not said or "?" in message or not all(any(w in forms for forms in COURTESY.values()) for w in said):
+        return None
+    return next(kind for kind, forms in COURTESY.items() if any(w in forms for w in said))
+
+
 def _difficulty(words: set[str]) -> str | None:
     return next((name for name, forms in DIFFICULTIES.items() if words & forms), None)
 
@@ -164,19 +207,30 @@ class ConversationResolver:
     def resolve(self, messages: Sequence[str], filters: Filters | None = None) -> Turn:
         if not messages:
             raise ValueError("no user message to resolve")
+        # "thanks" between two questions is no turn: the topic (or the list) goes on past it.
+        last = messages[-1]
+        earlier = [m for m in messages[:-1] if courtesy(m) is None][-MAX_TURNS:]
         turn: Turn | None = None
-        for message in messages[-(MAX_TURNS + 1) :]:
+        for message in earlier:
             if turn is not None and " ".join(message.lower().split()) == " ".join(turn.message.lower().split()):
                 continue  # the same question again (a Slack thread repeats it): the same turn
             turn = self._turn(message.strip(), turn, filters or Filters())
-        assert turn is not None
-        return turn
+        if courtesy(last) is not None:
+            # Nothing to search: answered with a reply, the topic so far kept for what follows.
+            if turn is None:
+                return Turn(last.strip(), "courtesy", last.strip(), "")
+            return replace(turn, message=last.strip(), kind="courtesy")
+        if turn is not None and " ".join(last.lower().split()) == " ".join(turn.message.lower().split()):
+            return turn
+        return self._turn(last.strip(), turn, filters or Filters())
 
     def ranked(self, turn: Turn) -> tuple[str, ...]:
         """The record ids the turn answers with, best first: a list in its order,
         a picked item before the rest."""
         if turn.kind == "company_list":
             return tuple(r.id for r in turn.listing)[: self.k]
+        if turn.kind == "courtesy":
+            return ()  # a reply, no record
         ids = tuple(h.record.id for h in turn.result.hits) if turn.result else ()
         if turn.kind == "list_item" and turn.record is not None:
             return (turn.record.id, *(i for i in ids if i != turn.record.id))

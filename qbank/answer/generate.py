@@ -71,7 +71,7 @@ class AnswerWriter:
         reason)`` when generation failed (discard the deltas so far); ``out``
         then holds the final text, who wrote it and what is left to stream."""
         out.text, out.generated_by, out.unstreamed = curated, "extractive", curated
-        if self.llm is None or answer.kind in ("abstain", "company_list"):
+        if self.llm is None or answer.kind in ("abstain", "company_list", "reply"):
             return
         sources = self.sources(answer)
         grounded = answer.kind != "quick_reference" or bool(answer.passages)

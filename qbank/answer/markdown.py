@@ -75,6 +75,21 @@ def abstain_markdown(answer: Answer) -> str:
     return f"{answer.message}\n\nTry questions like:\n\n{examples}\n"
 
 
+def reply_asks(answer: Answer) -> tuple[str, tuple[str, ...]]:
+    """What a reply to courtesy offers to ask next, under which heading: questions to
+    start with, or the questions related to the topic so far (maybe none)."""
+    return ("Try questions like:", answer.examples) if answer.examples else ("Related:", answer.suggestions)
+
+
+def reply_markdown(answer: Answer) -> str:
+    """A reply to courtesy: its words, and what to ask next."""
+    heading, asks = reply_asks(answer)
+    if not asks:
+        return f"{answer.message}\n"
+    listed = "\n".join(f"- {q}" for q in asks)
+    return f"{answer.message}\n\n{heading}\n\n{listed}\n"
+
+
 DIFFICULTY_ORDER = ("Easy", "Medium", "Hard")
 
 
@@ -112,6 +127,8 @@ def listing_markdown(answer: Answer) -> str:
 def to_markdown(answer: Answer) -> str:
     if answer.kind == "company_list":
         return listing_markdown(answer)
+    if answer.kind == "reply":
+        return reply_markdown(answer)
     record = answer.record
     if answer.abstained or record is None:
         return abstain_markdown(answer)

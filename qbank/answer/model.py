@@ -9,7 +9,7 @@ from index.filters import Filters
 from index.results import Passage, SearchHit
 from ingest.models import CodeBlock, Question, QuickRef, Section
 
-AnswerKind = Literal["question", "quick_reference", "company_list", "abstain"]
+AnswerKind = Literal["question", "quick_reference", "company_list", "abstain", "reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,8 @@ class Answer:
     for code).  ``sources`` are the best hits (the answering record first),
     ``related`` the next-best records, ``suggestions`` what to ask next.
     ``message`` is the answer's own words when it has no curated text (an
-    abstention, a quick-reference row), ``examples`` questions to try.
+    abstention, a quick-reference row, a ``reply`` to a message that is only
+    courtesy such as "thanks!"), ``examples`` questions to try.
     A company list has its records in ``listing`` (easy to hard) and what
     chose them in ``list_filters``.  A quick-reference row, which has no
     curated answer, brings the ``passages`` of full answers that discuss it.

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from ingest.models import Question, QuickRef, Section
 from qbank.answer import Answer
-from qbank.answer.markdown import abstain_markdown, bank_line, listing_groups, overview_label
+from qbank.answer.markdown import abstain_markdown, bank_line, listing_groups, overview_label, reply_markdown
 from service.schemas import question_url
 from service.slack.buttons import AnswerRef, actions
 from service.slack.kit import (
@@ -232,7 +232,9 @@ def listing_blocks(
 
 
 def abstain_blocks(answer: Answer, base_url: str) -> list[Block]:
-    prose = sections(to_mrkdwn(abstain_markdown(answer), base_url))
+    """An abstention, or a reply to courtesy ("thanks!"): its words, and how to ask."""
+    text = reply_markdown(answer) if answer.kind == "reply" else abstain_markdown(answer)
+    prose = sections(to_mrkdwn(text, base_url))
     return [*prose[: MAX_BLOCKS - 1], context(escape(USAGE_TEXT))]
 
 

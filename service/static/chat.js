@@ -519,7 +519,11 @@
     showShare();
     input.placeholder = "Ask a follow-up…";
     const heading = view.body.querySelector("h3")?.textContent;
-    announce.textContent = final.abstained ? "Not covered by the question bank." : `Answer ready: ${heading ?? ""}`;
+    announce.textContent = final.abstained
+      ? "Not covered by the question bank."
+      : final.kind === "reply"
+        ? view.body.querySelector("p")?.textContent ?? ""
+        : `Answer ready: ${heading ?? ""}`;
     view.user.scrollIntoView({ block: "start" });
   }
 
