@@ -205,12 +205,14 @@ def topic_ids(bank: Bank, topic: str | list[str] | None) -> list[str] | None:
 
 
 def derive_company_gold(bank: Bank, company: str, topic: str | list[str] | None = None) -> list[str]:
+    """The company's records on the topic; when it has none, the topic's records (the
+    bank's answer is still what answers "did uber ask about svms?")."""
     records = company_records(bank, company)
     wanted = topic_ids(bank, topic)
     if wanted is None:
         return records
     allowed = set(records)
-    return [i for i in wanted if i in allowed]
+    return [i for i in wanted if i in allowed] or wanted
 
 
 _Q = "machine-learning--"
@@ -258,6 +260,34 @@ COMPANY_SPECS: dict[str, tuple[str, str | list[str] | None]] = {
         [_Q + "explain-attention-mechanisms-and-transformers", _Q + "qr-60", _Q + "qr-81", _Q + "qr-61", _Q + "qr-62"],
     ),
     "did facebook ask about knn": ("Facebook", [_Q + "qr-13"]),
+    # The company asks nothing on the topic: the gold is the topic's answers (added 2026-12-02).
+    "uber svm questions": ("Uber", [_Q + "what-are-support-vector-machines-svms-when-should-you-use-them"]),
+    "did slack ask about random forests": (
+        "Slack",
+        [
+            _Q + "random-forest-vs-gradient-boosting-when-to-use-which",
+            _Q + "what-is-xgboost-and-how-does-it-differ-from-random-forest",
+        ],
+    ),
+    "ola interview question on pca": (
+        "Ola",
+        [
+            _Q + "what-is-dimensionality-reduction-explain-pca",
+            _Q + "what-is-dimensionality-reduction-compare-pca-and-t-sne",
+        ],
+    ),
+    "paytm batch norm question": ("Paytm", [_Q + "what-is-batch-normalization-and-why-does-it-help"]),
+    "swiggy transformers question": ("Swiggy", [_Q + "explain-attention-mechanisms-and-transformers"]),
+    "oyo k-means interview question": ("OYO", [_Q + "explain-k-means-clustering"]),
+    "whatsapp question about gradient boosting": (
+        "WhatsApp",
+        [
+            _Q + "what-is-gradient-boosted-trees-how-does-xgboost-work",
+            _Q + "random-forest-vs-gradient-boosting-when-to-use-which",
+            _Q + "what-is-xgboost-and-how-does-it-differ-from-random-forest",
+        ],
+    ),
+    "flipkart dropout question": ("Flipkart", [_Q + "what-is-dropout-and-why-does-it-work"]),
     "uber question on putting models in production": (
         "Uber",
         [_Q + "how-do-you-deploy-ml-models-to-production", _Q + "qr-54"],
