@@ -106,6 +106,11 @@ class SearchResponse(BaseModel):
     took_ms: float
     answerable: bool
     hits: list[HitPublic]
+    unasked_company: str | None = Field(
+        None,
+        description="A company the query named that asks none of the questions answering it "
+        "(“uber svm questions”): the hits are the whole bank's, not that company's.",
+    )
 
 
 class QuickRefPublic(BaseModel):

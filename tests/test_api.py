@@ -111,10 +111,17 @@ def test_lasso_query_returns_the_l1_l2_question_first_with_its_code(client: Test
     assert top["code"] and any("Lasso(" in c["code"] for c in top["code"])
 
 
+def test_a_company_that_asks_nothing_on_the_topic_is_named_beside_the_banks_answer(client: TestClient) -> None:
+    body = search(client, "uber svm questions")
+    assert body["unasked_company"] == "Uber" and body["answerable"] is True
+    assert body["hits"][0]["id"] == "machine-learning--what-are-support-vector-machines-svms-when-should-you-use-them"
+    assert search(client, "netflix boosting questions")["unasked_company"] is None
+
+
 def test_search_response_shape(client: TestClient) -> None:
     body = search(client, "explain bagging", k=5)
-    assert set(body) == {"query", "mode", "took_ms", "answerable", "hits"}
-    assert body["query"] == "explain bagging"
+    assert set(body) == {"query", "mode", "took_ms", "answerable", "hits", "unasked_company"}
+    assert body["query"] == "explain bagging" and body["unasked_company"] is None
     assert body["mode"] == "hybrid"
     assert isinstance(body["took_ms"], float) and body["took_ms"] > 0
     assert body["answerable"] is True

@@ -310,3 +310,19 @@ def test_hmm_alone_is_no_hidden_markov_model_question(client: TestClient) -> Non
 )
 def test_courtesy_is_only_courtesy(message: str, said: str | None) -> None:
     assert courtesy(message) == said
+
+
+def test_a_company_that_asks_nothing_on_the_topic_is_said_above_the_banks_answer(client: TestClient) -> None:
+    """ "does uber ask about dropout" answered with an Uber question (anomaly detection) before (tester finding)."""
+    (reply,) = talk(client, "does uber ask about dropout")
+    assert reply["sources"][0]["id"] == DROPOUT
+    assert "_No Uber question in the bank is about this; this is the bank's answer._" in reply["answer"]
+    (own,) = talk(client, "did facebook ask about knn")
+    assert "question in the bank is about this" not in own["answer"]
+
+
+def test_a_list_asked_for_a_role_narrows_with_filter_to_hard(client: TestClient) -> None:
+    listed, hard = talk(client, "questions whatsapp asks for ml roles", "filter to hard")
+    assert (listed["kind"], hard["kind"]) == ("company_list", "company_list")
+    assert "Hard questions asked at WhatsApp" in hard["answer"]
+    assert set(listed_ids(hard["answer"])) < set(listed_ids(listed["answer"]))

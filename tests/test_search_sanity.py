@@ -237,6 +237,54 @@ def test_company_named_in_the_query_becomes_a_filter(searcher: Searcher) -> None
     assert all("Uber" in h.record.companies for h in result.hits)
 
 
+@pytest.mark.parametrize(
+    ("query", "company", "topic"),
+    [
+        ("uber svm questions", "Uber", "svm"),
+        ("does paytm ask about batch norm", "Paytm", "batch norm"),
+        ("flipkart dropout question", "Flipkart", "dropout"),
+    ],
+)
+def test_a_company_that_asks_nothing_on_the_topic_gets_the_banks_answer(
+    searcher: Searcher, query: str, company: str, topic: str
+) -> None:
+    """Uber's best record for "svm" (anomaly detection) scores a third of the SVM answer's:
+    the company asks none of it, so the bank's answer ranks first, and the result says so."""
+    result = searcher.search(query, k=10)
+    assert result.answerable and result.unasked == company
+    assert result.filters.company is None
+    assert company not in result.hits[0].record.companies
+    assert result.hits[0].record.id == searcher.search(topic, k=1).hits[0].record.id
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["netflix boosting questions", "microsoft svm question", "did facebook ask about knn", "google rl questions"],
+)
+def test_a_company_that_asks_about_the_topic_ranks_its_own_first(searcher: Searcher, query: str) -> None:
+    result = searcher.search(query, k=10)
+    assert result.unasked is None and result.filters.company is not None
+    assert all(result.filters.company in h.record.companies for h in result.hits)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "oyo data scientist interview questions",
+        "questions ola asks in machine learning interviews",
+        "questions whatsapp asks for ml roles",
+        "swiggy data science interview - what ml stuff do they ask",
+    ],
+)
+def test_the_field_and_the_job_are_no_topic(searcher: Searcher, query: str) -> None:
+    """A question for a company's list names the field ("machine learning", "data scientist",
+    "ml roles") as well: still the company's list."""
+    result = searcher.search(query, k=10)
+    assert result.analyzed.company_only and result.unasked is None
+    assert all(result.filters.company in h.record.companies for h in result.hits)
+    assert searcher.analyzer.run("what is positional encoding").topic_terms[0] == "positional"
+
+
 @pytest.mark.parametrize("query", ["what does Facebook ask", "what does facebook ask?", "Facebook's questions"])
 def test_a_company_alias_in_the_query_names_the_canonical_company(searcher: Searcher, query: str) -> None:
     """The bank calls Facebook "Meta" (ingest.companies): asked either way, the same list."""

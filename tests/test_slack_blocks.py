@@ -243,6 +243,24 @@ def test_off_topic_answer_has_no_title_or_buttons(composer: AnswerComposer) -> N
     assert asked_query(blocks) is None
 
 
+@pytest.mark.parametrize("render", [answer_blocks, short_blocks])
+def test_a_company_that_asks_nothing_on_the_topic_is_said_under_the_title(composer: AnswerComposer, render) -> None:  # type: ignore[no-untyped-def]
+    composed = composer.compose([("user", "does uber ask about dropout")])
+    blocks = render(composed, BASE)
+    assert block_problems(blocks) == []
+    assert blocks[0]["text"]["text"] == DROPOUT_TITLE
+    notes = [b["elements"][0]["text"] for b in blocks_of("context", blocks)]
+    assert "No Uber question in the bank is about this; this is the bank's answer." in notes
+
+
+def test_thanks_is_a_reply_without_title_or_buttons(composer: AnswerComposer) -> None:
+    composed = composer.compose([("user", "what is dropout"), ("user", "thanks!")])
+    blocks = short_blocks(composed, BASE)
+    assert block_problems(blocks) == [] and not blocks_of("header", blocks) and not blocks_of("actions", blocks)
+    assert blocks[0]["text"]["text"].startswith("You're welcome. Ask a follow-up on “What is Dropout")
+    assert fallback_text(composed).startswith("You're welcome.")
+
+
 def test_quick_reference_answer(composer: AnswerComposer) -> None:
     composed = composer.compose([("user", "explain word2vec")])
     record = composed.record

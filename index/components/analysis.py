@@ -9,7 +9,14 @@ from index.query import GENERIC_TERMS, WORD, AnalyzedQuery, SpellCorrector
 from index.tokenize import tokenize
 from ingest.companies import canonical_company, company_aliases
 
-_NOT_TOPIC = frozenset(["ml", "machine", "learn"])
+_NOT_TOPIC = frozenset(["ml", "learn"])
+# The field and the job a question about interviews names ("oyo data scientist interview questions",
+# "questions ola asks in machine learning interviews", "for ml roles"): no topic of their own.
+_FIELD = re.compile(
+    r"\b(?:machine[- ]learning|data[- ]scien\w*|data analysts?"
+    r"|(?:ml|ai|software|research|applied)[- ](?:engineer|scientist|researcher)s?|roles?|jobs?|positions?)\b",
+    re.I,
+)
 
 
 class QueryAnalysis:
@@ -50,7 +57,7 @@ class QueryAnalysis:
             elif w in self.acronyms and self.acronyms[w] not in corrected:
                 expansions.append(self.acronyms[w])
         full = " ".join([corrected, *[f"({e})" for e in expansions]])
-        topic = tuple(t for t in tokenize(corrected) if t not in GENERIC_TERMS and t not in _NOT_TOPIC)
+        topic = tuple(t for t in tokenize(_FIELD.sub(" ", corrected)) if t not in GENERIC_TERMS and t not in _NOT_TOPIC)
         return AnalyzedQuery(
             original=query, text=full, companies=tuple(companies), topic_terms=topic, expansions=tuple(expansions)
         )

@@ -76,6 +76,7 @@ class AnswerComposer:
             suggestions=tuple(h.record.title for h in related),
             banks=self.catalog.banks if self.catalog.several else (),
             other_bank=next((h for h in others if h.record.bank != best.record.bank), None),
+            unasked=result.unasked,
         )
         if isinstance(best.record, QuickRef):
             passages = self.searcher.find_passages(best.record.title, k=self.passages) if self.passages else ()

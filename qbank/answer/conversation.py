@@ -126,7 +126,9 @@ ORDINALS = {
 _ORDINAL = re.compile(r"\b(" + "|".join(ORDINALS) + r")\b|#\s*(\d{1,2})\b|\bnumber\s+(\d{1,2})\b", re.I)
 LIST_CUE = re.compile(r"\b(which|those|these|them|ones?|only|just|any|anything|list|of them)\b", re.I)
 LIST_WORDS = frozenset(
-    tokenize("which those these them ones only just any list of on about difficulty level levels ask asked")
+    tokenize(
+        "which those these them ones only just any list of on about difficulty level levels ask asked filter narrow"
+    )
 )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from index.results import SearchHit
 from ingest.models import CodeBlock, Expansion, Question, QuickRef
-from qbank.answer.model import Answer
+from qbank.answer.model import Answer, unasked_line
 
 
 def meta_line(record: Question | QuickRef) -> str:
@@ -133,6 +133,8 @@ def to_markdown(answer: Answer) -> str:
     if answer.abstained or record is None:
         return abstain_markdown(answer)
     out = [f"### {record.title}", meta_line(record), ""]
+    if answer.unasked:
+        out += [f"_{unasked_line(answer.unasked)}_", ""]
     if answer.banks:
         out += [bank_line(answer), ""]
     if isinstance(record, QuickRef):

@@ -29,7 +29,9 @@ class Answer:
     curated answer, brings the ``passages`` of full answers that discuss it.
     With several banks loaded, ``banks`` names them (so the answer can say
     which one it comes from) and ``other_bank`` is the best relevant record of
-    another bank, offered beside it."""
+    another bank, offered beside it.  ``unasked`` is a company the question
+    named that asks none of the questions answering it ("uber svm questions"):
+    the answer is the bank's, and says so."""
 
     kind: AnswerKind
     rewritten_query: str
@@ -47,6 +49,7 @@ class Answer:
     passages: tuple[Passage, ...] = ()
     banks: tuple[str, ...] = ()
     other_bank: SearchHit | None = None
+    unasked: str | None = None
 
     @property
     def abstained(self) -> bool:
@@ -76,6 +79,11 @@ class Answer:
             return self.code[0]
         best = self.sources[0] if self.sources else None
         return best.code[0] if best is not None and best.code else None
+
+
+def unasked_line(company: str) -> str:
+    """What an answer says when the company the question named asks none of the questions on it."""
+    return f"No {company} question in the bank is about this; this is the bank's answer."
 
 
 def list_title(filters: Filters) -> str:

@@ -31,6 +31,7 @@ def run_search(engine: Engine, settings: Settings, base_url: str, req: SearchReq
         took_ms=round(result.took_ms, 3),
         answerable=result.answerable,
         hits=[hit_public(h, base_url) for h in result.hits],
+        unasked_company=result.unasked,
     )
 
 

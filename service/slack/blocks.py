@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from ingest.models import Question, QuickRef, Section
 from qbank.answer import Answer
 from qbank.answer.markdown import abstain_markdown, bank_line, listing_groups, overview_label, reply_markdown
+from qbank.answer.model import unasked_line
 from service.schemas import question_url
 from service.slack.buttons import AnswerRef, actions
 from service.slack.kit import (
@@ -58,9 +59,14 @@ HELP_TEXT = f"{USAGE_TEXT}\n{PRACTICE_USAGE}"  # what an empty /ask gets
 LOADING_TEXT = "The question bank is still loading; try again in a minute."
 
 
-def bank_blocks(answer: Answer, base_url: str) -> list[Block]:
-    """With several banks loaded: which one answers, and another bank's answer to the same question."""
-    return [context(to_mrkdwn(bank_line(answer), base_url))] if answer.banks and answer.record else []
+def note_blocks(answer: Answer, base_url: str) -> list[Block]:
+    """The notes under the title: that the company the question named asks none of the
+    questions on it; with several banks loaded, which one answers, and another bank's
+    answer to the same question."""
+    notes = [context(escape(unasked_line(answer.unasked)))] if answer.unasked else []
+    if answer.banks and answer.record:
+        notes.append(context(to_mrkdwn(bank_line(answer), base_url)))
+    return notes
 
 
 def meta(record: Question | QuickRef) -> str:
@@ -250,7 +256,7 @@ def answer_blocks(
         return [*above, *abstain_blocks(answer, base_url)][:MAX_BLOCKS]
     url = question_url(base_url, record.id)
     described = meta(record)
-    head = [*above, header(record.title), *([context(described)] if described else []), *bank_blocks(answer, base_url)]
+    head = [*above, header(record.title), *([context(described)] if described else []), *note_blocks(answer, base_url)]
     if isinstance(record, Question):
         body = _question_body(record, answer, base_url)
     else:

@@ -17,10 +17,10 @@ from qbank.answer import Answer
 from service.schemas import question_url
 from service.slack.blocks import (
     abstain_blocks,
-    bank_blocks,
     code_label,
     default_ref,
     listing_blocks,
+    note_blocks,
     passage_text,
     quick_ref_intro,
     section_text,
@@ -90,7 +90,7 @@ def short_blocks(
     return [
         *above,
         header(record.title),
-        *bank_blocks(answer, base_url),
+        *note_blocks(answer, base_url),
         *main,
         *sources_block(answer, base_url),
         buttons,
