@@ -181,6 +181,28 @@ def test_the_second_one_picks_from_the_list(client: TestClient) -> None:
     assert second["sources"][0]["id"] == listed_ids(uber["answer"])[1]
 
 
+def test_after_a_pick_the_list_stays_to_pick_from(client: TestClient) -> None:
+    """A pick used to forget the list: "and the third?" stayed on the second (tester finding)."""
+    uber, _, third, back, first = talk(
+        client, "what does Uber ask?", "the second one", "and the third?", "previous one", "and the first"
+    )
+    listed = listed_ids(uber["answer"])
+    assert [r["sources"][0]["id"] for r in (third, back, first)] == [listed[2], listed[1], listed[0]]
+    *_, following = talk(client, "what does Uber ask?", "the second one", "next one")
+    assert following["sources"][0]["id"] == listed[2]
+
+
+@pytest.mark.parametrize(("said", "position"), [("3", 2), ("the 12th one", 11), ("the eleventh", 10), ("#12", 11)])
+def test_a_number_past_ten_or_alone_picks_from_a_long_list(client: TestClient, said: str, position: int) -> None:
+    google, picked = talk(client, "what does Google ask?", said)
+    assert picked["sources"][0]["id"] == listed_ids(google["answer"])[position]
+
+
+def test_after_a_pick_a_message_that_says_more_is_about_the_item(client: TestClient) -> None:
+    _, second, step = talk(client, "what does Google ask?", "the second one", "explain the second step")
+    assert step["kind"] == "question" and step["sources"][0]["id"] == second["sources"][0]["id"]
+
+
 def test_a_company_and_a_difficulty_in_one_message(client: TestClient) -> None:
     (body,) = talk(client, "what hard questions does Amazon ask?")
     assert body["answer"].startswith("### Hard questions asked at Amazon\n")

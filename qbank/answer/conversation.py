@@ -10,7 +10,8 @@ Every user turn is resolved in order, each in the light of the one before:
   for that company's list of questions;
 * after a list, a message that only narrows it ("which of those are hard?",
   "any on deep learning?") narrows the list, and an ordinal ("the second
-  one") picks an item;
+  one", "#12", "3") picks an item; after a pick, a message that only picks
+  ("and the third?", "next one") picks again from the same list;
 * a message with no topic words of its own ("and its code?"), or one that
   points back ("why does it work at test time?"), continues the previous
   topic: it is searched together with that topic;
@@ -121,9 +122,18 @@ DIFFICULTIES = {
 ORDINALS = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
     "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8,
-    "ninth": 9, "9th": 9, "tenth": 10, "10th": 10, "last": -1,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20, "last": -1,
 }  # fmt: skip
-_ORDINAL = re.compile(r"\b(" + "|".join(ORDINALS) + r")\b|#\s*(\d{1,2})\b|\bnumber\s+(\d{1,2})\b", re.I)
+_ORDINAL = re.compile(
+    r"\b(" + "|".join(ORDINALS) + r")\b|#\s*(\d{1,3})\b|\bnumber\s+(\d{1,3})\b|\b(\d{1,3})(?:st|nd|rd|th)\b"
+    r"|^\W*(?:no\.?\s*)?(\d{1,3})\W*$",  # "3", "no. 12"
+    re.I,
+)
+# After a pick from a list, the item next to it ("next one", "the one before").
+_STEP = re.compile(r"\b(?:(next|another)|(previous|prev|one before|before that))\b", re.I)
+PICK_WORDS = frozenset(tokenize(" ".join(ORDINALS) + " next another previous prev before one ones number no"))
 LIST_CUE = re.compile(r"\b(which|those|these|them|ones?|only|just|any|anything|list|of them)\b", re.I)
 LIST_WORDS = frozenset(
     tokenize(
@@ -171,13 +181,18 @@ def _difficulty(words: set[str]) -> str | None:
     return next((name for name, forms in DIFFICULTIES.items() if words & forms), None)
 
 
-def _ordinal(message: str, size: int) -> int | None:
-    """The 0-based position an ordinal in ``message`` names, if it is in the list."""
+def _ordinal(message: str, size: int, current: int | None = None) -> int | None:
+    """The 0-based position an ordinal in ``message`` names ("the second one", "#12",
+    "3rd", "3"), or a step from the ``current`` pick ("next one"), if it is in the list."""
     m = _ORDINAL.search(message)
-    if m is None:
+    if m is not None:
+        word, *numbers = m.groups()
+        n = ORDINALS.get(word.lower(), 0) if word else int(next(x for x in numbers if x))
+        position = size - 1 if n == -1 else n - 1
+    elif (step := _STEP.search(message)) is not None:
+        position = (-1 if current is None else current) + (1 if step.group(1) else -1)
+    else:
         return None
-    n = ORDINALS.get(m.group(1).lower(), 0) if m.group(1) else int(m.group(2) or m.group(3))
-    position = size - 1 if n == -1 else n - 1
     return position if 0 <= position < size else None
 
 
@@ -252,15 +267,30 @@ class ConversationResolver:
         narrowing = self._narrowing(analyzed.topic_terms, message)
         if analyzed.companies and narrowing is not None:
             return self._listing(message, _narrow(filters.with_company(analyzed.companies[0]), *narrowing), "")
-        if previous is not None and previous.kind == "company_list":
-            position = _ordinal(message, len(previous.listing))
+        own = [t for t in analyzed.topic_terms if t not in FORM_WORDS]
+        if previous is not None and previous.listing:
+            # A list, or an item picked from one: the list stays to pick from ("and the third?",
+            # "next one"); after a pick, only a message that says nothing else picks again
+            # ("explain the second step" asks about the item shown).
+            picked = previous.kind == "list_item"
+            current = (
+                previous.listing.index(previous.record) if picked and previous.record in previous.listing else None
+            )
+            says_more = {t for t in own if t not in PICK_WORDS and not re.fullmatch(r"\d+(?:st|nd|rd|th)?", t)}
+            position = None if picked and says_more else _ordinal(message, len(previous.listing), current)
             if position is not None:
                 record = previous.listing[position]
                 item = self._alone(record.title, previous.filters)
-                return replace(item, message=message, kind="list_item", record=record)
+                return replace(
+                    item,
+                    message=message,
+                    kind="list_item",
+                    record=record,
+                    listing=previous.listing,
+                    filters=previous.filters,
+                )
             if narrowing is not None and narrowing != (None, None):
                 return self._listing(message, _narrow(previous.filters, *narrowing), previous.focus)
-        own = [t for t in analyzed.topic_terms if t not in FORM_WORDS]
         if previous is None or previous.record is None:
             return self._alone(message, filters)
         continuing = f"{previous.focus} {message}"
