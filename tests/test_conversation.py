@@ -348,3 +348,27 @@ def test_a_list_asked_for_a_role_narrows_with_filter_to_hard(client: TestClient)
     assert (listed["kind"], hard["kind"]) == ("company_list", "company_list")
     assert "Hard questions asked at WhatsApp" in hard["answer"]
     assert set(listed_ids(hard["answer"])) < set(listed_ids(listed["answer"]))
+
+
+@pytest.mark.parametrize(
+    ("said", "start"),
+    [
+        ("is it asked at google?", "Yes: Google asks “What is Dropout and Why Does It Work?”"),
+        ("does netflix ask it?", "No: Netflix is not listed for “What is Dropout and Why Does It Work?”"),
+        ("which companies ask this", "“What is Dropout and Why Does It Work?”: the bank lists it for Amazon, Meta"),
+    ],
+)
+def test_whether_a_company_asks_the_topic_is_answered_from_its_companies(
+    client: TestClient, said: str, start: str
+) -> None:
+    """ "is it asked at google?" used to answer with Google's whole list of 102 (tester finding)."""
+    _, reply, code = talk(client, "explain dropout", said, "show me the code")
+    assert reply["kind"] == "reply" and reply["answer"].startswith(start), reply["answer"]
+    assert code["sources"][0]["id"] == DROPOUT and "```python" in code["answer"]  # the topic goes on
+
+
+@pytest.mark.parametrize("said", ["what do interviewers look for", "what would an interviewer want to hear"])
+def test_what_interviewers_expect_is_about_the_topic_so_far(client: TestClient, said: str) -> None:
+    """It jumped to another answer (attention, precision/recall) (tester finding)."""
+    _, reply = talk(client, "explain dropout", said)
+    assert reply["sources"][0]["id"] == DROPOUT

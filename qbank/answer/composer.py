@@ -55,6 +55,8 @@ class AnswerComposer:
             return self._listing(turn)
         if turn.kind == "courtesy":
             return self._reply(turn)
+        if turn.kind == "company_check" and turn.record is not None:
+            return self._who_asks(turn.record, turn.filters.company, turn.message)
         result = turn.result
         if result is None or not result.answerable or not result.hits:
             return Answer(
@@ -113,6 +115,20 @@ class AnswerComposer:
         return Answer(
             kind="reply", rewritten_query=turn.message, suggestions=related or examples, message=text, examples=examples
         )
+
+    def _who_asks(self, record: Question | QuickRef, company: str | None, message: str) -> Answer:
+        """Whether ``company`` asks the question of the topic so far, or which companies do,
+        from its "Asked by" line."""
+        title, companies = record.title, ", ".join(record.companies)
+        where = f"the bank lists it for {companies}" if companies else "the bank names no company for it"
+        if company is None:
+            text = f"“{title}”: {where}."
+        elif company in record.companies:
+            text = f"Yes: {company} asks “{title}” ({where})."
+        else:
+            text = f"No: {company} is not listed for “{title}”; {where}."
+        asks = (f"What does {company} ask?",) if company else ()
+        return Answer(kind="reply", rewritten_query=message, message=text, suggestions=asks, examples=asks)
 
     def _abstain_text(self, query: str, result: SearchResult | None) -> str:
         """Why nothing is answered.  Under filters (the page's, or a company the

@@ -7,7 +7,9 @@ Every user turn is resolved in order, each in the light of the one before:
   topic or the list goes on past it;
 
 * a message that names a company and no topic ("what does Uber ask?") asks
-  for that company's list of questions;
+  for that company's list of questions, unless it points back at the topic
+  so far ("is it asked at Google?", "which companies ask this?"): that is
+  answered from the topic's companies;
 * after a list, a message that only narrows it ("which of those are hard?",
   "any on deep learning?") narrows the list, and an ordinal ("the second
   one", "#12", "3") picks an item; after a pick, a message that only picks
@@ -48,7 +50,7 @@ from index.tokenize import tokenize
 from ingest.models import Question, QuickRef
 
 Record = Question | QuickRef
-TurnKind = Literal["standalone", "followup", "comparison", "company_list", "list_item", "courtesy"]
+TurnKind = Literal["standalone", "followup", "comparison", "company_list", "list_item", "courtesy", "company_check"]
 Courtesy = Literal["greeting", "thanks", "ack", "bye"]
 
 MAX_TURNS = 4  # earlier user turns that can shape the last one
@@ -84,6 +86,7 @@ FORM_WORDS = frozenset(
         " explain elaborate simpler simple simply eli5 summary summarize short shorter quick tldr why how work works"
         " used use when where pros cons advantage advantages disadvantage disadvantages downside downsides"
         " tradeoff tradeoffs limitation limitations one ones other another else also too instead"
+        " interviewer interviewers look looking expect expecting hear want"
     )
 )
 # A message that is only courtesy ("thanks!", "hi", "ok cool", "bye"): nothing to search.  Its
@@ -133,7 +136,10 @@ _ORDINAL = re.compile(
 )
 # After a pick from a list, the item next to it ("next one", "the one before").
 _STEP = re.compile(r"\b(?:(next|another)|(previous|prev|one before|before that))\b", re.I)
+COMPANY_WORDS = frozenset(tokenize("which what company companies who ask asks asked"))
 PICK_WORDS = frozenset(tokenize(" ".join(ORDINALS) + " next another previous prev before one ones number no"))
+# "which companies ask this?", "who asks it?": about the topic so far, answered from its "Asked by" line.
+WHO_ASKS = re.compile(r"\b(?:(?:which|what) compan(?:y|ies)|who)\b.*\b(?:ask|asks|asked)\b", re.I)
 LIST_CUE = re.compile(r"\b(which|those|these|them|ones?|only|just|any|anything|list|of them)\b", re.I)
 LIST_WORDS = frozenset(
     tokenize(
@@ -246,7 +252,7 @@ class ConversationResolver:
         a picked item before the rest."""
         if turn.kind == "company_list":
             return tuple(r.id for r in turn.listing)[: self.k]
-        if turn.kind == "courtesy":
+        if turn.kind in ("courtesy", "company_check"):
             return ()  # a reply, no record
         ids = tuple(h.record.id for h in turn.result.hits) if turn.result else ()
         if turn.kind == "list_item" and turn.record is not None:
@@ -265,6 +271,14 @@ class ConversationResolver:
             return replace(fresh, message=message)
         analyzed = self.searcher.analyzer.run(message)
         narrowing = self._narrowing(analyzed.topic_terms, message)
+        topic = previous.record if previous is not None and previous.kind != "company_list" else None
+        if topic is not None and previous is not None and ANAPHORA.search(message):
+            # "is it asked at Google?", "does netflix ask it?", "which companies ask this?": about
+            # the topic so far, answered from its companies; the topic goes on past it.
+            asked = analyzed.companies and narrowing == (None, None)
+            if asked or (WHO_ASKS.search(message) and not set(analyzed.topic_terms) - COMPANY_WORDS):
+                company = analyzed.companies[0] if asked else None
+                return replace(previous, message=message, kind="company_check", filters=Filters(company=company))
         if analyzed.companies and narrowing is not None:
             return self._listing(message, _narrow(filters.with_company(analyzed.companies[0]), *narrowing), "")
         own = [t for t in analyzed.topic_terms if t not in FORM_WORDS]
