@@ -372,3 +372,29 @@ def test_what_interviewers_expect_is_about_the_topic_so_far(client: TestClient, 
     """It jumped to another answer (attention, precision/recall) (tester finding)."""
     _, reply = talk(client, "explain dropout", said)
     assert reply["sources"][0]["id"] == DROPOUT
+
+
+@pytest.mark.parametrize(
+    ("said", "link"),
+    [
+        ("quiz me on ml", "(/practice)"),
+        ("hey there! im prepping for a google ml interview next week", "(/practice?company=Google)"),
+        ("im preparing for an amazon interview, what should i focus on", "(/practice?company=Amazon)"),
+        ("give me a mock interview", "(/practice?mode=mock)"),
+    ],
+)
+def test_asking_to_be_quizzed_points_to_practice(client: TestClient, said: str, link: str) -> None:
+    """ "quiz me on ml" answered Survival Analysis; a Google prep message, Data Augmentation (tester finding)."""
+    (reply,) = talk(client, said)
+    assert reply["kind"] == "reply" and link in reply["answer"], reply["answer"]
+
+
+def test_after_a_list_what_to_study_is_practice_for_that_company(client: TestClient) -> None:
+    _, reply = talk(client, "what does Netflix ask?", "what should i study")
+    assert reply["kind"] == "reply" and "(/practice?company=Netflix)" in reply["answer"]
+
+
+@pytest.mark.parametrize("said", ["what should i learn first, pca or t-sne", "quiz me on dropout"])
+def test_a_practice_phrase_that_names_a_topic_is_answered(client: TestClient, said: str) -> None:
+    (reply,) = talk(client, said)
+    assert reply["kind"] == "question" and reply["sources"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from urllib.parse import quote
 
 import numpy as np
 
@@ -57,6 +58,8 @@ class AnswerComposer:
             return self._reply(turn)
         if turn.kind == "company_check" and turn.record is not None:
             return self._who_asks(turn.record, turn.filters.company, turn.message)
+        if turn.kind == "practice":
+            return self._practice(turn.filters.company, turn.message)
         result = turn.result
         if result is None or not result.answerable or not result.hits:
             return Answer(
@@ -128,6 +131,20 @@ class AnswerComposer:
         else:
             text = f"No: {company} is not listed for “{title}”; {where}."
         asks = (f"What does {company} ask?",) if company else ()
+        return Answer(kind="reply", rewritten_query=message, message=text, suggestions=asks, examples=asks)
+
+    def _practice(self, company: str | None, message: str) -> Answer:
+        """Where to practise ("quiz me", "im prepping for a google interview"): the practice page,
+        for the company named."""
+        scope = f"?company={quote(company)}" if company else ""
+        mock = f"?mode=mock&company={quote(company)}" if company else "?mode=mock"
+        whose = f"the bank's {company} questions" if company else "the bank's questions"
+        text = (
+            f"To practise, open [Practice](/practice{scope}): it asks you {whose} one at a time, shows the "
+            "answer when you are ready, and brings each back by how well you knew it. "
+            f"[Mock interview](/practice{mock}) scores an answer you type against what interviewers look for."
+        )
+        asks = (f"What does {company} ask?",) if company else self.catalog.examples[:3]
         return Answer(kind="reply", rewritten_query=message, message=text, suggestions=asks, examples=asks)
 
     def _abstain_text(self, query: str, result: SearchResult | None) -> str:

@@ -2,6 +2,9 @@
 
 Every user turn is resolved in order, each in the light of the one before:
 
+* a message that asks to be quizzed or how to prepare, naming no topic the
+  banks answer ("quiz me on ml", "im prepping for a google interview"), is
+  pointed to the practice page (``PRACTICE``);
 * a message that is only courtesy ("thanks!", "ok cool", "hi") is no turn:
   the last one gets a reply (``courtesy``), an earlier one is skipped, so the
   topic or the list goes on past it;
@@ -50,7 +53,9 @@ from index.tokenize import tokenize
 from ingest.models import Question, QuickRef
 
 Record = Question | QuickRef
-TurnKind = Literal["standalone", "followup", "comparison", "company_list", "list_item", "courtesy", "company_check"]
+TurnKind = Literal[
+    "standalone", "followup", "comparison", "company_list", "list_item", "courtesy", "company_check", "practice"
+]
 Courtesy = Literal["greeting", "thanks", "ack", "bye"]
 
 MAX_TURNS = 4  # earlier user turns that can shape the last one
@@ -138,6 +143,14 @@ _ORDINAL = re.compile(
 _STEP = re.compile(r"\b(?:(next|another)|(previous|prev|one before|before that))\b", re.I)
 COMPANY_WORDS = frozenset(tokenize("which what company companies who ask asks asked"))
 PICK_WORDS = frozenset(tokenize(" ".join(ORDINALS) + " next another previous prev before one ones number no"))
+# Asking to be asked, or how to prepare ("quiz me on ml", "im prepping for a google interview", "what
+# should i study"): the practice page does that; the chat says where, for the company named.
+PRACTICE = re.compile(
+    r"\b(?:quiz|test|drill|grill) me\b|\bmock interviews?\b|\bask me (?:a |some |an? )?(?:\w+ )?questions?\b"
+    r"|\b(?:prep(?:ping|are|aring)?|getting ready|studying|revising) for\b.*\binterviews?\b"
+    r"|\bwhat (?:should|do) i (?:study|learn|prepare|revise|practi[cs]e|focus on)\b|\bstudy plan\b",
+    re.I,
+)
 # "which companies ask this?", "who asks it?": about the topic so far, answered from its "Asked by" line.
 WHO_ASKS = re.compile(r"\b(?:(?:which|what) compan(?:y|ies)|who)\b.*\b(?:ask|asks|asked)\b", re.I)
 LIST_CUE = re.compile(r"\b(which|those|these|them|ones?|only|just|any|anything|list|of them)\b", re.I)
@@ -252,7 +265,7 @@ class ConversationResolver:
         a picked item before the rest."""
         if turn.kind == "company_list":
             return tuple(r.id for r in turn.listing)[: self.k]
-        if turn.kind in ("courtesy", "company_check"):
+        if turn.kind in ("courtesy", "company_check", "practice"):
             return ()  # a reply, no record
         ids = tuple(h.record.id for h in turn.result.hits) if turn.result else ()
         if turn.kind == "list_item" and turn.record is not None:
@@ -270,6 +283,12 @@ class ConversationResolver:
             fresh = self._turn(message[change.end() :].strip(), None, filters)
             return replace(fresh, message=message)
         analyzed = self.searcher.analyzer.run(message)
+        if PRACTICE.search(message) and not self._names_a_topic(PRACTICE.sub(" ", message), filters):
+            # ("what should i learn first, pca or t-sne", "quiz me on dropout" name a topic: searched)
+            listed = previous.filters.company if previous is not None and previous.listing else None
+            company = analyzed.companies[0] if analyzed.companies else listed
+            kept = previous or Turn(message, "practice", message, "")
+            return replace(kept, message=message, kind="practice", filters=Filters(company=company))
         narrowing = self._narrowing(analyzed.topic_terms, message)
         topic = previous.record if previous is not None and previous.kind != "company_list" else None
         if topic is not None and previous is not None and ANAPHORA.search(message):
@@ -349,6 +368,13 @@ class ConversationResolver:
                 return self._with_previous(message, previous, filters, "comparison", focus=" ".join(own))
             return self._with_previous(message, previous, filters, "followup", focus=continuing)
         return alone
+
+    def _names_a_topic(self, text: str, filters: Filters) -> bool:
+        """``text`` has topic words, and the banks answer it."""
+        if not [t for t in self.searcher.analyzer.run(text).topic_terms if t not in FORM_WORDS]:
+            return False
+        result = self._search(text, filters)
+        return result.answerable
 
     def _words_of(self, record_id: str) -> frozenset[str]:
         """The topic words of a record's whole text (title, sections, insight)."""
