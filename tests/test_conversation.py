@@ -398,3 +398,11 @@ def test_after_a_list_what_to_study_is_practice_for_that_company(client: TestCli
 def test_a_practice_phrase_that_names_a_topic_is_answered(client: TestClient, said: str) -> None:
     (reply,) = talk(client, said)
     assert reply["kind"] == "question" and reply["sources"]
+
+
+@pytest.mark.parametrize("said", ["and in pytorch?", "tensorflow version?", "torch version please"])
+def test_naming_a_framework_asks_for_the_code_first(client: TestClient, said: str) -> None:
+    """ "and in pytorch?" opened on "Why It Works" (tester finding)."""
+    _, reply = talk(client, "explain dropout", said)
+    assert reply["sources"][0]["id"] == DROPOUT
+    assert reply["answer"].split("\n\n")[1] == "**Code:**", reply["answer"][:300]

@@ -23,7 +23,11 @@ from qbank.answer.banks import BankCatalog
 from qbank.answer.conversation import ConversationResolver, Turn, courtesy
 from qbank.answer.model import Answer
 
-CODE_REQUEST = re.compile(r"\b(code|implement\w*|snippet|example|python|sklearn|scikit|script|write|program)\b", re.I)
+CODE_REQUEST = re.compile(
+    r"\b(code|implement\w*|snippet|example|python|sklearn|scikit|script|write|program"
+    r"|pytorch|torch|tensorflow|tf|keras|numpy|jax)\b",
+    re.I,
+)
 
 RELATED_SHARE = 0.5  # of the best record's score, for a record shown beside it
 QUICK_REF_TEXT = "The bank has no curated answer for this topic: it is one of its quick-reference entries."
