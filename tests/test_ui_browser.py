@@ -193,6 +193,22 @@ def test_thanks_gets_a_short_reply_and_the_next_follow_up_keeps_the_topic(page) 
     assert title_of(follow_up) == BIAS_VARIANCE_TITLE
 
 
+def test_the_second_tab_skips_every_earlier_answer_to_the_question_box(page) -> None:
+    """After a long company list, Tab went through every link of every answer first (tester finding)."""
+    page.goto("/")
+    ask(page, "what does Google ask?")
+    expect(page.locator(".msg.assistant a[href^='/q/']").nth(50)).to_be_attached()
+    page.locator("a.skip").first.focus()  # the page's first stop, "Skip to content"
+    page.keyboard.press("Tab")
+    skip = page.locator(":focus")
+    expect(skip).to_have_text("Skip to the question box")
+    expect(skip).to_be_visible()  # shown while focused
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")  # the skip target is the box: the next Tab leaves it
+    page.keyboard.press("Shift+Tab")
+    expect(page.locator("#message")).to_be_focused()
+
+
 def test_copy_button_copies_the_code(page) -> None:
     page.goto("/")
     answer = ask(page, "explain precision recall and f1")
