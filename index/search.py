@@ -232,11 +232,9 @@ class Searcher:
         unasked = None
         if analyzed.companies:
             named = filters.with_company(analyzed.companies[0])
-            pool = self.filter.run(named)
-            if (
-                narrowed
-                or analyzed.company_only
-                or self._company_answers(fusion, analyzed, k, lexical, dense, cosines, pool)
+            pools = (self.filter.run(named), self.filter.run(filters))
+            if analyzed.company_only or self._company_answers(
+                fusion, analyzed, k, lexical, dense, cosines, *pools, narrowed
             ):
                 filters = named
             else:  # "uber svm questions": Uber asks none of what answers it; the bank's answer, said so
@@ -298,13 +296,22 @@ class Searcher:
         dense: RecordScores | None,
         cosines: ChunkScores | None,
         pool: np.ndarray,
+        wider: np.ndarray,
+        narrowed: bool,
     ) -> bool:
         """The company a query names has a record among those that answer it: its best
-        scores at least ``COMPANY_SHARE`` of the bank's best ("netflix boosting questions"),
-        or nothing in the bank answers the query."""
-        fused = fusion.run(lexical or self._absent, dense or self._absent, self.filter.run(Filters())).scores
-        if len(pool) and fused[pool].max() >= COMPANY_SHARE * fused.max():
+        (``pool``) scores at least ``COMPANY_SHARE`` of the best the caller's filters allow
+        (``wider``: "netflix boosting questions"), or nothing they allow answers the query."""
+        if not len(pool) or not len(wider):
             return True
+        fused = fusion.run(lexical or self._absent, dense or self._absent, wider).scores
+        if fused[pool].max() >= COMPANY_SHARE * fused[wider].max():
+            return True
+        if narrowed:
+            evidence = self._within(cosines, wider)
+            return not self.abstention.run(
+                analyzed, min(k, len(wider)), lexical, dense, evidence, within=wider
+            ).answerable
         return not self.abstention.run(analyzed, k, lexical, dense, cosines).answerable
 
     def _within(self, cosines: ChunkScores | None, pool: np.ndarray) -> ChunkScores | None:

@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from index.filters import Filters
 from service.schemas import FiltersIn, clean_text
 
-MAX_TURNS = 12  # the last questions a link keeps (each answer depends on at most the four before it)
+# The last questions a link keeps (each answer depends on at most the four questions before it, not
+# counting courtesy such as "thanks", which is no turn).
+MAX_TURNS = 12
 MAX_LINK_CHARS = 8000  # of the encoded turns: under the 8 KB request line proxies accept
 
 

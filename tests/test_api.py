@@ -746,3 +746,12 @@ def test_a_filter_that_leaves_nothing_relevant_abstains_and_says_what_would_answ
     assert "“What is Dropout and Why Does It Work?” (Medium)" in chat["answer"]
     medium = client.get("/api/search", params={"q": "what is dropout", "difficulty": "Medium"}).json()
     assert medium["answerable"] and medium["hits"][0]["id"] == DROPOUT_ID  # the filter allows the answer
+
+
+def test_browse_says_when_the_named_company_asks_none_of_the_matches(client: TestClient) -> None:
+    page = client.get("/browse", params={"q": "uber svm questions"}).text
+    assert "questions in the bank is close to this; this is the bank" in page and "None of Uber" in page
+    assert (
+        "questions in the bank is close to this"
+        not in client.get("/browse", params={"q": "microsoft svm question"}).text
+    )

@@ -338,9 +338,9 @@ def test_a_company_that_asks_nothing_on_the_topic_is_said_above_the_banks_answer
     """ "does uber ask about dropout" answered with an Uber question (anomaly detection) before (tester finding)."""
     (reply,) = talk(client, "does uber ask about dropout")
     assert reply["sources"][0]["id"] == DROPOUT
-    assert "_No Uber question in the bank is about this; this is the bank's answer._" in reply["answer"]
+    assert "_None of Uber's questions in the bank is close to this; this is the bank's answer._" in reply["answer"]
     (own,) = talk(client, "did facebook ask about knn")
-    assert "question in the bank is about this" not in own["answer"]
+    assert "questions in the bank is close to this" not in own["answer"]
 
 
 def test_a_list_asked_for_a_role_narrows_with_filter_to_hard(client: TestClient) -> None:
@@ -406,3 +406,38 @@ def test_naming_a_framework_asks_for_the_code_first(client: TestClient, said: st
     _, reply = talk(client, "explain dropout", said)
     assert reply["sources"][0]["id"] == DROPOUT
     assert reply["answer"].split("\n\n")[1] == "**Code:**", reply["answer"][:300]
+
+
+def test_a_company_check_after_a_refusal_is_not_about_the_closest_record(client: TestClient) -> None:
+    _, reply = talk(client, "how do I negotiate salary", "is it asked at google?")
+    assert reply["kind"] != "reply" and "Yes:" not in reply["answer"]
+
+
+def test_a_company_check_between_picks_keeps_the_list(client: TestClient) -> None:
+    google, _, _, following = talk(client, "what does Google ask?", "the third", "is it asked at meta?", "next one")
+    assert following["sources"][0]["id"] == listed_ids(google["answer"])[3]
+
+
+@pytest.mark.parametrize("said", ["how does google use it?", "what do google interviewers look for in this?"])
+def test_a_question_about_the_topic_that_names_a_company_is_no_company_check(client: TestClient, said: str) -> None:
+    _, reply = talk(client, "explain dropout", said)
+    assert reply["kind"] == "question" and reply["sources"][0]["id"] == DROPOUT
+
+
+@pytest.mark.parametrize(("said", "position"), [("ok 3", 2), ("cool, #2", 1)])
+def test_courtesy_with_a_number_is_a_pick(client: TestClient, said: str, position: int) -> None:
+    google, picked, code = talk(client, "what does Google ask?", said, "show me the code")
+    assert picked["sources"][0]["id"] == listed_ids(google["answer"])[position]
+    assert code["sources"][0]["id"] == picked["sources"][0]["id"]
+
+
+@pytest.mark.parametrize("said", ["next, what is dropout?", "Next question: what is dropout?"])
+def test_next_with_a_question_after_a_list_asks_the_question(client: TestClient, said: str) -> None:
+    _, reply = talk(client, "what does Google ask?", said)
+    assert reply["sources"][0]["id"] == DROPOUT
+
+
+@pytest.mark.parametrize("said", ["that’s great", "you're awesome", "that's helpful"])
+def test_courtesy_with_a_contraction_is_still_courtesy(client: TestClient, said: str) -> None:
+    _, reply = talk(client, "explain dropout", said)
+    assert reply["kind"] == "reply" and reply["answer"].startswith("You're welcome.")

@@ -250,7 +250,7 @@ def test_a_company_that_asks_nothing_on_the_topic_is_said_under_the_title(compos
     assert block_problems(blocks) == []
     assert blocks[0]["text"]["text"] == DROPOUT_TITLE
     notes = [b["elements"][0]["text"] for b in blocks_of("context", blocks)]
-    assert "No Uber question in the bank is about this; this is the bank's answer." in notes
+    assert "None of Uber's questions in the bank is close to this; this is the bank's answer." in notes
 
 
 def test_thanks_is_a_reply_without_title_or_buttons(composer: AnswerComposer) -> None:

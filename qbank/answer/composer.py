@@ -61,9 +61,9 @@ class AnswerComposer:
         if turn.kind == "courtesy":
             return self._reply(turn)
         if turn.kind == "company_check" and turn.record is not None:
-            return self._who_asks(turn.record, turn.filters.company, turn.message)
+            return self._who_asks(turn.record, turn.asked, turn.message)
         if turn.kind == "practice":
-            return self._practice(turn.filters.company, turn.message)
+            return self._practice(turn.asked, turn.message)
         result = turn.result
         if result is None or not result.answerable or not result.hits:
             return Answer(

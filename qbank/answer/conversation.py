@@ -77,7 +77,7 @@ TWO_SIDED = re.compile(r"\b(vs\.?|versus|between|compared? (?:to|with))\b", re.I
 TOPIC_CHANGE = re.compile(
     r"^\W*(?:(?:ok(?:ay)?|so|alright|right|now|next|also|anyway|thanks?)\b[\s,;:.!-]*)*"
     r"(?:(?:an?|on an?|one more|a totally|a completely)\s+)?"
-    r"(?:(?:new|different|another|other|unrelated|separate|totally different|completely different)\s+"
+    r"(?:(?:new|next|different|another|other|unrelated|separate|totally different|completely different)\s+"
     r"(?:topic|question|subject|thing)|(?:changing|switching|change of|switch(?:ing)? the)\s+(?:topics?|subjects?)"
     r"|moving on|on another note)\b[\s,;:.!?-]*",
     re.I,
@@ -118,7 +118,8 @@ COURTESY: dict[Courtesy, frozenset[str]] = {
 COURTESY_FILLER = frozenset(
     re.findall(
         r"\w+",
-        "you u your so very much a lot lots it that this was is really super i me my makes oh ah wow there"
+        "you u your youre so very much a lot lots it its that thats this was is really super i im ive me my makes oh ah"
+        " wow there"
         " all for now the help again man guys bot and",
     )
 )
@@ -136,7 +137,8 @@ ORDINALS = {
 }  # fmt: skip
 _ORDINAL = re.compile(
     r"\b(" + "|".join(ORDINALS) + r")\b|#\s*(\d{1,3})\b|\bnumber\s+(\d{1,3})\b|\b(\d{1,3})(?:st|nd|rd|th)\b"
-    r"|^\W*(?:no\.?\s*)?(\d{1,3})\W*$",  # "3", "no. 12"
+    # "3", "ok 3", "no. 12"
+    r"|^\W*(?:(?:ok(?:ay)?|cool|nice|great|so|and|then|hmm+|um+)\W+)*(?:no\.?\s*)?(\d{1,3})\W*$",
     re.I,
 )
 # After a pick from a list, the item next to it ("next one", "the one before").
@@ -151,6 +153,8 @@ PRACTICE = re.compile(
     r"|\bwhat (?:should|do) i (?:study|learn|prepare|revise|practi[cs]e|focus on)\b|\bstudy plan\b",
     re.I,
 )
+REPLIED = ("company_check", "practice")  # turns answered with a reply that the topic goes on past
+ASK_VERB = re.compile(r"\bask(?:s|ed|ing)?\b", re.I)
 # "which companies ask this?", "who asks it?": about the topic so far, answered from its "Asked by" line.
 WHO_ASKS = re.compile(r"\b(?:(?:which|what) compan(?:y|ies)|who)\b.*\b(?:ask|asks|asked)\b", re.I)
 LIST_CUE = re.compile(r"\b(which|those|these|them|ones?|only|just|any|anything|list|of them)\b", re.I)
@@ -169,7 +173,9 @@ class Turn:
     previous topic); ``focus`` the words that choose what to show;
     ``record`` the turn's topic: what it was answered with, or the closest
     record when it abstained.  For lists: ``filters`` (the
-    company and any narrowing) and ``listing``, in the order shown."""
+    company and any narrowing) and ``listing``, in the order shown.  A
+    ``company_check`` or ``practice`` turn (answered with a reply) keeps the
+    turn before it and names the company it is about in ``asked``."""
 
     message: str
     kind: TurnKind
@@ -179,6 +185,7 @@ class Turn:
     record: Record | None = None
     filters: Filters = field(default_factory=Filters)
     listing: tuple[Record, ...] = ()
+    asked: str | None = None
 
     @property
     def answered(self) -> bool:
@@ -189,9 +196,11 @@ class Turn:
 def courtesy(message: str) -> Courtesy | None:
     """What a message that is only courtesy says ("thanks!" thanks, "hi there" greets), or
     None when it asks anything (a topic word, "why?", "show me the code")."""
-    words = re.findall(r"[a-z]+", message.lower().replace("'", ""))
+    if "?" in message or re.search(r"\d", message) or _STEP.search(message):
+        return None  # "ok 3", "cool, next one": a pick
+    words = re.findall(r"[a-z]+", message.lower().replace("’", "'").replace("'", ""))
     said = [w for w in words if w not in COURTESY_FILLER]
-    if not said or "?" in message or not all(any(w in forms for forms in COURTESY.values()) for w in said):
+    if not said or not all(any(w in forms for forms in COURTESY.values()) for w in said):
         return None
     return next(kind for kind, forms in COURTESY.items() if any(w in forms for w in said))
 
@@ -250,7 +259,9 @@ class ConversationResolver:
         for message in earlier:
             if turn is not None and " ".join(message.lower().split()) == " ".join(turn.message.lower().split()):
                 continue  # the same question again (a Slack thread repeats it): the same turn
-            turn = self._turn(message.strip(), turn, filters or Filters())
+            resolved = self._turn(message.strip(), turn, filters or Filters())
+            if resolved.kind not in REPLIED:  # "is it asked at google?" in between: the topic goes on past it
+                turn = resolved
         if courtesy(last) is not None:
             # Nothing to search: answered with a reply, the topic so far kept for what follows.
             if turn is None:
@@ -288,17 +299,18 @@ class ConversationResolver:
             listed = previous.filters.company if previous is not None and previous.listing else None
             company = analyzed.companies[0] if analyzed.companies else listed
             kept = previous or Turn(message, "practice", message, "")
-            return replace(kept, message=message, kind="practice", filters=Filters(company=company))
+            return replace(kept, message=message, kind="practice", asked=company)
         narrowing = self._narrowing(analyzed.topic_terms, message)
-        topic = previous.record if previous is not None and previous.kind != "company_list" else None
-        if topic is not None and previous is not None and ANAPHORA.search(message):
+        answered = previous is not None and previous.kind != "company_list" and previous.answered
+        pointing = answered and bool(ANAPHORA.search(message))
+        if previous is not None and pointing:
             # "is it asked at Google?", "does netflix ask it?", "which companies ask this?": about
             # the topic so far, answered from its companies; the topic goes on past it.
-            asked = analyzed.companies and narrowing == (None, None)
+            asked = analyzed.companies and narrowing == (None, None) and ASK_VERB.search(message)
             if asked or (WHO_ASKS.search(message) and not set(analyzed.topic_terms) - COMPANY_WORDS):
                 company = analyzed.companies[0] if asked else None
-                return replace(previous, message=message, kind="company_check", filters=Filters(company=company))
-        if analyzed.companies and narrowing is not None:
+                return replace(previous, message=message, kind="company_check", asked=company)
+        if analyzed.companies and narrowing is not None and not pointing:  # "how does google use it?": the topic
             return self._listing(message, _narrow(filters.with_company(analyzed.companies[0]), *narrowing), "")
         own = [t for t in analyzed.topic_terms if t not in FORM_WORDS]
         if previous is not None and previous.listing:
@@ -310,7 +322,8 @@ class ConversationResolver:
                 previous.listing.index(previous.record) if picked and previous.record in previous.listing else None
             )
             says_more = {t for t in own if t not in PICK_WORDS and not re.fullmatch(r"\d+(?:st|nd|rd|th)?", t)}
-            position = None if picked and says_more else _ordinal(message, len(previous.listing), current)
+            relative = _ORDINAL.search(message) is None  # "next one", not "the second one"
+            position = None if says_more and (picked or relative) else _ordinal(message, len(previous.listing), current)
             if position is not None:
                 record = previous.listing[position]
                 item = self._alone(record.title, previous.filters)

@@ -83,7 +83,7 @@ class Answer:
 
 def unasked_line(company: str) -> str:
     """What an answer says when the company the question named asks none of the questions on it."""
-    return f"No {company} question in the bank is about this; this is the bank's answer."
+    return f"None of {company}'s questions in the bank is close to this; this is the bank's answer."
 
 
 def list_title(filters: Filters) -> str:

@@ -23,6 +23,7 @@ from index.filters import Filters
 from qbank import __version__
 from qbank.answer import Answer, to_markdown
 from qbank.answer.markdown import heading_label
+from qbank.answer.model import unasked_line
 from service import share, usecases
 from service.deps import StateDep, asked_on, base_url
 from service.headers import public_message
@@ -225,7 +226,14 @@ def browse_page(
                 asked=asked_on(request, state, "web"),
             )
             hits = [hit_public(h, links) for h in found.hits]
-            context |= {"hits": hits, "items": None, "total": len(hits), "answerable": found.answerable}
+            unasked = unasked_line(found.unasked) if found.unasked and hits else None
+            context |= {
+                "hits": hits,
+                "items": None,
+                "total": len(hits),
+                "answerable": found.answerable,
+                "unasked": unasked,
+            }
         except usecases.Invalid as exc:
             context |= {"hits": [], "items": None, "total": 0, "error": str(exc)}
     else:
