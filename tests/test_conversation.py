@@ -441,3 +441,14 @@ def test_next_with_a_question_after_a_list_asks_the_question(client: TestClient,
 def test_courtesy_with_a_contraction_is_still_courtesy(client: TestClient, said: str) -> None:
     _, reply = talk(client, "explain dropout", said)
     assert reply["kind"] == "reply" and reply["answer"].startswith("You're welcome.")
+
+
+@pytest.mark.parametrize(
+    ("said", "name"), [("what does tiktok ask?", "tiktok"), ("jane street interview questions", "jane street")]
+)
+def test_a_company_the_banks_do_not_name_is_said_so(client: TestClient, said: str, name: str) -> None:
+    """It got the generic "I couldn't find that" (tester finding)."""
+    (reply,) = talk(client, said)
+    assert reply["abstained"] is True
+    assert f"The banks list no questions asked at “{name}”. They list questions for " in reply["answer"]
+    assert "Google" in reply["answer"]

@@ -21,12 +21,14 @@ class BankCatalog:
 
     banks: tuple[str, ...]
     examples: tuple[str, ...]
+    companies: tuple[str, ...] = ()  # the companies the banks name, the most questions first
 
     @classmethod
     def of(cls, records: Iterable[Question | QuickRef], n: int = EXAMPLES) -> BankCatalog:
         if n <= 0:
             raise ValueError(f"n must be positive, got {n}")
-        questions = [r for r in records if isinstance(r, Question)]
+        records_list = list(records)
+        questions = [r for r in records_list if isinstance(r, Question)]
         sizes = Counter(q.bank for q in questions)
         banks = tuple(sorted(sizes, key=lambda b: (-sizes[b], b)))
         # Per bank, its answers with code first (they show the most), in bank order.
@@ -39,7 +41,9 @@ class BankCatalog:
         companies = Counter(c for q in questions for c in q.companies)
         if companies:
             picked.append(f"What does {companies.most_common(1)[0][0]} ask?")
-        return cls(banks=banks, examples=tuple(picked))
+        every = Counter(c for r in records_list for c in r.companies)
+        named = tuple(sorted(every, key=lambda c: (-every[c], c)))
+        return cls(banks=banks, examples=tuple(picked), companies=named)
 
     @property
     def abstain_text(self) -> str:
@@ -57,6 +61,16 @@ class BankCatalog:
             f"I answer interview questions from {covered}: ask about a topic (“how does dropout work?”), "
             "describe a problem you hit (“my model does great on train data but badly on test data”), "
             "or ask what a company asks (“what does Google ask?”)."
+        )
+
+    def unknown_company_text(self, name: str, shown: int = 8) -> str:
+        """Refused as a question about a company the banks name nowhere ("what does tiktok ask?")."""
+        if not self.companies:
+            return f"The banks list no questions by company, so none for “{name}”."
+        listed = ", ".join(self.companies[:shown]) + (", …" if len(self.companies) > shown else "")
+        return (
+            f"The banks list no questions asked at “{name}”. They list questions for {listed}: "
+            f"ask “what does {self.companies[0]} ask?”, or ask about a topic."
         )
 
     def neighbour_text(self, subject: str) -> str:

@@ -29,6 +29,13 @@ CODE_REQUEST = re.compile(
     re.I,
 )
 
+# "what does tiktok ask?", "jane street ml interview questions": a company's list, by name.
+ASKS_AT = re.compile(
+    r"^\W*(?:what|which)\s+(?:questions?\s+|kind of questions\s+)?(?:does|do|did|will|would)\s+"
+    r"(?P<x>[a-z0-9][\w .&'-]{0,40}?)\s+ask\b"
+    r"|^\W*(?P<y>[a-z0-9][\w .&'-]{0,40}?)\s+(?:ml\s+|machine learning\s+|data science\s+)?interview\s+questions\b",
+    re.I,
+)
 RELATED_SHARE = 0.5  # of the best record's score, for a record shown beside it
 QUICK_REF_TEXT = "The bank has no curated answer for this topic: it is one of its quick-reference entries."
 
@@ -157,6 +164,9 @@ class AnswerComposer:
         narrowed = result.filters if result is not None else Filters()
         if result is not None and result.neighbour is not None and narrowed.is_empty():
             return self.catalog.neighbour_text(result.neighbour[0])
+        unknown = ASKS_AT.match(query)
+        if unknown is not None and narrowed.is_empty() and (result is None or not result.analyzed.companies):
+            return self.catalog.unknown_company_text((unknown.group("x") or unknown.group("y")).strip())
         if narrowed.is_empty():
             return self.catalog.abstain_text
         text = f"No question {filter_phrase(narrowed)} answers that, so I won't guess."
