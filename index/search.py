@@ -58,6 +58,7 @@ from index.components.rerank import (
     RerankStage,
     sentence_transformer_tokens,
 )
+from index.components.titles import NamedAnswerFirst
 from index.components.units import SentenceBonus
 from index.embed import Embedder
 from index.filters import Filters
@@ -155,22 +156,25 @@ class Searcher:
         self.matches = MatchCut()
         self.hits = HitBuilder(self.records, self.doc_ids, artifact.chunks)
         self.passages = PassageFinder(artifact.chunks, self.records)
-        company = CompanyListRanking(self.records, self.doc_ids)
         # Records whose whole text is a title: quick-reference rows no full answer covers.
         self.title_only = np.asarray([self.records[d].kind == "quick_reference" for d in self.doc_ids], dtype=bool)
+        titles = [frozenset(self.analyzer.run(self.records[d].title).topic_terms) for d in self.doc_ids]
+        self.title_terms = dict(zip(self.doc_ids, titles, strict=True))  # each record's title's topic words
+        # Stages every pipeline starts with: a company's list, a query naming a full answer's title.
+        first = (CompanyListRanking(self.records, self.doc_ids), NamedAnswerFirst(titles, self.title_only))
         build = {name: factory(self.weights, self.title_only) for name, factory in FUSIONS.items()}
         self.sentence_bonus = self._sentence_bonus()
         bonus = self.sentence_bonus
         self.pipelines: dict[str, Pipeline] = {
-            "hybrid": Pipeline(fusion or build["saturating"], (company,), bonus if fusion is None else None),
-            "bm25": Pipeline(LexicalOnly(), (company,)),
-            "dense": Pipeline(DenseOnly(), (company,)),
-            "hybrid-rrf": Pipeline(build["rrf"], (company,)),
-            "hybrid-max": Pipeline(build["weighted"], (company,)),
+            "hybrid": Pipeline(fusion or build["saturating"], first, bonus if fusion is None else None),
+            "bm25": Pipeline(LexicalOnly(), first),
+            "dense": Pipeline(DenseOnly(), first),
+            "hybrid-rrf": Pipeline(build["rrf"], first),
+            "hybrid-max": Pipeline(build["weighted"], first),
             "hybrid-late": Pipeline(
                 build["saturating"],
                 (
-                    company,
+                    *first,
                     RerankStage(
                         LateInteractionReranker(
                             artifact.chunks,
@@ -187,7 +191,7 @@ class Searcher:
         if llm is not None:
             reranker = LLMListwiseReranker(llm, self.records, self.doc_ids)
             self.pipelines["hybrid-llm"] = Pipeline(
-                build["saturating"], (company, RerankStage(reranker, 10, None)), bonus
+                build["saturating"], (*first, RerankStage(reranker, 10, None)), bonus
             )
             if llm_rerank:
                 self.pipelines["hybrid"] = self.pipelines["hybrid-llm"]

@@ -46,6 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from index.components.titles import names_title
 from index.filters import Filters
 from index.results import SearchResult
 from index.search import Searcher
@@ -240,7 +241,6 @@ class ConversationResolver:
         self._tag_words = {t: frozenset(searcher.analyzer.run(t).topic_terms) for t in tags}
         self._listable = frozenset(searcher.doc_ids)  # questions and the rows no question answers
         self._record_words: dict[str, frozenset[str]] = {}
-        self._titles: dict[str, frozenset[str]] = {}
         # Words of the neighbouring subjects' questions that no bank uses ("gil", "dataframe"): a
         # message naming one names a subject the banks do not cover (index.neighbours).
         near = searcher.artifact.neighbours
@@ -435,10 +435,10 @@ class ConversationResolver:
 
     def _titled(self, record: Record, words: Sequence[str]) -> bool:
         """Every one of ``words`` names a topic word of the record's title."""
-        title = self._titles.get(record.id)
+        title = self.searcher.title_terms.get(record.id)
         if title is None:
-            title = self._titles[record.id] = frozenset(self.searcher.analyzer.run(record.title).topic_terms)
-        return all(any(t == w or (len(t) >= 4 and w.startswith(t)) for w in title) for t in words)
+            title = frozenset(self.searcher.analyzer.run(record.title).topic_terms)
+        return names_title(words, title)
 
     def _confident(self, result: SearchResult | None) -> bool:
         """The search's best record clears the abstention's upper floors on its
