@@ -327,7 +327,8 @@ def test_hmm_alone_is_no_hidden_markov_model_question(client: TestClient) -> Non
         ("ok now random forests", None),
         ("thanks, what about svms", None),
         ("and", None),  # filler alone says nothing
-        ("👍", None),
+        ("👍", "ack"),  # a thumbs-up alone
+        ("?", None),
     ],
 )
 def test_courtesy_is_only_courtesy(message: str, said: str | None) -> None:
@@ -452,3 +453,57 @@ def test_a_company_the_banks_do_not_name_is_said_so(client: TestClient, said: st
     assert reply["abstained"] is True
     assert f"The banks list no questions asked at “{name}”. They list questions for " in reply["answer"]
     assert "Google" in reply["answer"]
+
+
+def test_next_again_moves_on(client: TestClient) -> None:
+    """A repeated "next" was taken for a repeated question and gave the same item (second tester)."""
+    amazon, *_, first, second = talk(client, "what does Amazon ask?", "the second one", "next", "next")
+    listed = listed_ids(amazon["answer"])
+    assert [first["sources"][0]["id"], second["sources"][0]["id"]] == listed[2:4]
+
+
+def test_a_long_run_of_picks_keeps_its_list(client: TestClient) -> None:
+    """The list fell out of the four-turn window: the fifth pick was refused."""
+    said = ["what does Google ask?", "1", "2", "3", "4", "5", "6"]
+    replies = talk(client, *said)
+    listed = listed_ids(replies[0]["answer"])
+    assert [r["sources"][0]["id"] for r in replies[1:]] == listed[:6]
+
+
+def test_a_pick_past_the_list_says_how_long_it_is_and_keeps_it(client: TestClient) -> None:
+    uber, past, last = talk(client, "what does Uber ask?", "the 5th", "the last one")
+    listed = listed_ids(uber["answer"])
+    assert len(listed) == 4
+    assert past["kind"] == "reply" and past["answer"].startswith("The list has 4 questions: pick one from 1 to 4")
+    assert last["sources"][0]["id"] == listed[-1]
+    *_, after = talk(client, "what does Uber ask?", "4", "next one")
+    assert after["kind"] == "reply" and after["answer"].startswith("That was the last question of the list")
+
+
+def test_a_follow_up_on_a_pick_keeps_the_list(client: TestClient) -> None:
+    google, *_, third = talk(
+        client,
+        "what does Google ask?",
+        "the second one",
+        "show me the code",
+        "when would i not use it?",
+        "and the third?",
+    )
+    assert third["sources"][0]["id"] == listed_ids(google["answer"])[2]
+
+
+def test_after_a_company_check_what_about_another_company_checks_it(client: TestClient) -> None:
+    *_, airbnb = talk(client, "what is dropout", "is it asked at uber?", "what about airbnb?")
+    assert airbnb["kind"] == "reply" and airbnb["answer"].startswith("No: Airbnb is not listed for “What is Dropout")
+
+
+def test_who_asks_about_a_topic_lists_its_companies(client: TestClient) -> None:
+    (reply,) = talk(client, "who asks about pca")
+    assert reply["kind"] == "reply"
+    assert reply["answer"].startswith("“What is Dimensionality Reduction? Explain PCA”: the bank lists it for Google")
+
+
+def test_an_unknown_company_refused_first_does_not_name_itself_in_later_refusals(client: TestClient) -> None:
+    _, bytedance, amazon = talk(client, "what does tiktok ask", "ok what about bytedance", "fine, what does amazon ask")
+    assert "tiktok" not in bytedance["answer"]
+    assert amazon["kind"] == "company_list" and amazon["answer"].startswith("### Questions asked at Amazon")

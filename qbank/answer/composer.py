@@ -71,13 +71,15 @@ class AnswerComposer:
             return self._who_asks(turn.record, turn.asked, turn.message)
         if turn.kind == "practice":
             return self._practice(turn.asked, turn.message)
+        if turn.kind == "list_end":
+            return self._list_end(turn)
         result = turn.result
         if result is None or not result.answerable or not result.hits:
             return Answer(
                 kind="abstain",
                 rewritten_query=turn.query,
                 suggestions=self.catalog.examples[:3],
-                message=self._abstain_text(turn.query, result),
+                message=self._abstain_text(turn.query, result, turn.message),
                 examples=self.catalog.examples,
             )
         best = self._best(turn, result.hits)
@@ -144,6 +146,19 @@ class AnswerComposer:
         asks = (f"What does {company} ask?",) if company else ()
         return Answer(kind="reply", rewritten_query=message, message=text, suggestions=asks, examples=asks)
 
+    @staticmethod
+    def _list_end(turn: Turn) -> Answer:
+        """A pick past either end of the list: how long it is; the list stays to pick from."""
+        n = len(turn.listing)
+        size = f"{n} question{'s' if n != 1 else ''}"
+        if turn.position is not None and turn.position < 0:
+            text = f"That is the first question of the list ({size}): pick another, or ask a new question."
+        elif turn.position == n and turn.record in turn.listing:
+            text = f"That was the last question of the list ({size}): pick another, or ask a new question."
+        else:
+            text = f"The list has {size}: pick one from 1 to {n} (“the second one”, “#{n}”), or ask a new question."
+        return Answer(kind="reply", rewritten_query=turn.message, message=text)
+
     def _practice(self, company: str | None, message: str) -> Answer:
         """Where to practise ("quiz me", "im prepping for a google interview"): the practice page,
         for the company named."""
@@ -158,13 +173,13 @@ class AnswerComposer:
         asks = (f"What does {company} ask?",) if company else self.catalog.examples[:3]
         return Answer(kind="reply", rewritten_query=message, message=text, suggestions=asks, examples=asks)
 
-    def _abstain_text(self, query: str, result: SearchResult | None) -> str:
+    def _abstain_text(self, query: str, result: SearchResult | None, message: str | None = None) -> str:
         """Why nothing is answered.  Under filters (the page's, or a company the
         question names), say so, and name what answers without them, if anything."""
         narrowed = result.filters if result is not None else Filters()
         if result is not None and result.neighbour is not None and narrowed.is_empty():
             return self.catalog.neighbour_text(result.neighbour[0])
-        unknown = ASKS_AT.match(query)
+        unknown = ASKS_AT.match(message or query)  # the message's own words, not the previous topic's
         if unknown is not None and narrowed.is_empty() and (result is None or not result.analyzed.companies):
             return self.catalog.unknown_company_text((unknown.group("x") or unknown.group("y")).strip())
         if narrowed.is_empty():

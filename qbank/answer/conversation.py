@@ -55,7 +55,15 @@ from ingest.models import Question, QuickRef
 
 Record = Question | QuickRef
 TurnKind = Literal[
-    "standalone", "followup", "comparison", "company_list", "list_item", "courtesy", "company_check", "practice"
+    "standalone",
+    "followup",
+    "comparison",
+    "company_list",
+    "list_item",
+    "courtesy",
+    "company_check",
+    "practice",
+    "list_end",
 ]
 Courtesy = Literal["greeting", "thanks", "ack", "bye"]
 
@@ -121,9 +129,10 @@ COURTESY_FILLER = frozenset(
         r"\w+",
         "you u your youre so very much a lot lots it its that thats this was is really super i im ive me my makes oh ah"
         " wow there"
-        " all for now the help again man guys bot and",
+        " all for now the help again man guys bot and lol lmao haha hahaha xd",
     )
 )
+COURTESY_TERMS = frozenset(tokenize(" ".join(COURTESY_FILLER.union(*COURTESY.values()))))
 DIFFICULTIES = {
     "Easy": frozenset(tokenize("easy easier easiest simple basic beginner")),
     "Medium": frozenset(tokenize("medium intermediate moderate")),
@@ -143,7 +152,10 @@ _ORDINAL = re.compile(
     re.I,
 )
 # After a pick from a list, the item next to it ("next one", "the one before").
-_STEP = re.compile(r"\b(?:(next|another)|(previous|prev|one before|before that))\b", re.I)
+_STEP = re.compile(
+    r"\b(?:(next|another|after that|one after|the following)|(previous|prev|one before|before that))\b", re.I
+)
+MAX_PICKS = 30  # picks in a row that still read the list before them ("1", "2", "3", ...)
 COMPANY_WORDS = frozenset(tokenize("which what company companies who ask asks asked"))
 PICK_WORDS = frozenset(tokenize(" ".join(ORDINALS) + " next another previous prev before one ones number no"))
 # Asking to be asked, or how to prepare ("quiz me on ml", "im prepping for a google interview", "what
@@ -154,7 +166,7 @@ PRACTICE = re.compile(
     r"|\bwhat (?:should|do) i (?:study|learn|prepare|revise|practi[cs]e|focus on)\b|\bstudy plan\b",
     re.I,
 )
-REPLIED = ("company_check", "practice")  # turns answered with a reply that the topic goes on past
+REPLIED = ("company_check", "practice", "list_end")  # turns answered with a reply that the topic goes on past
 ASK_VERB = re.compile(r"\bask(?:s|ed|ing)?\b", re.I)
 # "which companies ask this?", "who asks it?": about the topic so far, answered from its "Asked by" line.
 WHO_ASKS = re.compile(r"\b(?:(?:which|what) compan(?:y|ies)|who)\b.*\b(?:ask|asks|asked)\b", re.I)
@@ -187,6 +199,7 @@ class Turn:
     filters: Filters = field(default_factory=Filters)
     listing: tuple[Record, ...] = ()
     asked: str | None = None
+    position: int | None = None  # a ``list_end`` turn: the position asked for, past the list
 
     @property
     def answered(self) -> bool:
@@ -199,6 +212,8 @@ def courtesy(message: str) -> Courtesy | None:
     None when it asks anything (a topic word, "why?", "show me the code")."""
     if "?" in message or re.search(r"\d", message) or _STEP.search(message):
         return None  # "ok 3", "cool, next one": a pick
+    if message.strip() and not re.search(r"[^\W\d_]", message):
+        return "ack"  # "👍", "!!"
     words = re.findall(r"[a-z]+", message.lower().replace("’", "'").replace("'", ""))
     said = [w for w in words if w not in COURTESY_FILLER]
     if not said or not all(any(w in forms for forms in COURTESY.values()) for w in said):
@@ -210,9 +225,26 @@ def _difficulty(words: set[str]) -> str | None:
     return next((name for name, forms in DIFFICULTIES.items() if words & forms), None)
 
 
+def reading_window(earlier: Sequence[str]) -> list[str]:
+    """The earlier user messages a turn is read with: the last ``MAX_TURNS`` that are not
+    courtesy, and, when they start with picks from a list ("1", "2", "3", "4"), back to the
+    list they pick from (at most ``MAX_PICKS`` more)."""
+    questions = [m for m in earlier if courtesy(m) is None]
+    start = max(0, len(questions) - MAX_TURNS)
+    while start > 0 and len(questions) - start < MAX_TURNS + MAX_PICKS and is_pick(questions[start]):
+        start -= 1
+    return questions[start:]
+
+
+def is_pick(message: str) -> bool:
+    """The message names a position in a list ("the second one", "3", "next one")."""
+    return bool(_ORDINAL.search(message) or _STEP.search(message))
+
+
 def _ordinal(message: str, size: int, current: int | None = None) -> int | None:
     """The 0-based position an ordinal in ``message`` names ("the second one", "#12",
-    "3rd", "3"), or a step from the ``current`` pick ("next one"), if it is in the list."""
+    "3rd", "3"), or a step from the ``current`` pick ("next one"); maybe past the list
+    (-1: before it), None when the message names none."""
     m = _ORDINAL.search(message)
     if m is not None:
         word, *numbers = m.groups()
@@ -222,7 +254,7 @@ def _ordinal(message: str, size: int, current: int | None = None) -> int | None:
         position = (-1 if current is None else current) + (1 if step.group(1) else -1)
     else:
         return None
-    return position if 0 <= position < size else None
+    return max(position, -1)
 
 
 class ConversationResolver:
@@ -254,12 +286,14 @@ class ConversationResolver:
             raise ValueError("no user message to resolve")
         # "thanks" between two questions is no turn: the topic (or the list) goes on past it.
         last = messages[-1]
-        earlier = [m for m in messages[:-1] if courtesy(m) is None][-MAX_TURNS:]
+        earlier = reading_window(messages[:-1])
         turn: Turn | None = None
+        checked = False  # the message before was a company check: "what about amazon?" checks another
         for message in earlier:
-            if turn is not None and " ".join(message.lower().split()) == " ".join(turn.message.lower().split()):
+            if turn is not None and self._repeats(message, turn):
                 continue  # the same question again (a Slack thread repeats it): the same turn
-            resolved = self._turn(message.strip(), turn, filters or Filters())
+            resolved = self._turn(message.strip(), turn, filters or Filters(), checked)
+            checked = resolved.kind == "company_check"
             if resolved.kind not in REPLIED:  # "is it asked at google?" in between: the topic goes on past it
                 turn = resolved
         if courtesy(last) is not None:
@@ -267,16 +301,21 @@ class ConversationResolver:
             if turn is None:
                 return Turn(last.strip(), "courtesy", last.strip(), "")
             return replace(turn, message=last.strip(), kind="courtesy")
-        if turn is not None and " ".join(last.lower().split()) == " ".join(turn.message.lower().split()):
+        if turn is not None and self._repeats(last, turn):
             return turn
-        return self._turn(last.strip(), turn, filters or Filters())
+        return self._turn(last.strip(), turn, filters or Filters(), checked)
+
+    @staticmethod
+    def _repeats(message: str, turn: Turn) -> bool:
+        """The same question as the turn's again; a pick again ("next one", "next one") moves on."""
+        return not is_pick(message) and " ".join(message.lower().split()) == " ".join(turn.message.lower().split())
 
     def ranked(self, turn: Turn) -> tuple[str, ...]:
         """The record ids the turn answers with, best first: a list in its order,
         a picked item before the rest."""
         if turn.kind == "company_list":
             return tuple(r.id for r in turn.listing)[: self.k]
-        if turn.kind in ("courtesy", "company_check", "practice"):
+        if turn.kind == "courtesy" or turn.kind in REPLIED:
             return ()  # a reply, no record
         ids = tuple(h.record.id for h in turn.result.hits) if turn.result else ()
         if turn.kind == "list_item" and turn.record is not None:
@@ -288,7 +327,7 @@ class ConversationResolver:
     def _search(self, query: str, filters: Filters) -> SearchResult:
         return self.searcher.search(query, k=self.k, mode=self.mode, filters=filters, use_cache=self.use_cache)
 
-    def _turn(self, message: str, previous: Turn | None, filters: Filters) -> Turn:
+    def _turn(self, message: str, previous: Turn | None, filters: Filters, checked: bool = False) -> Turn:
         change = TOPIC_CHANGE.match(message)
         if previous is not None and change is not None and message[change.end() :].strip():
             fresh = self._turn(message[change.end() :].strip(), None, filters)
@@ -310,6 +349,19 @@ class ConversationResolver:
             if asked or (WHO_ASKS.search(message) and not set(analyzed.topic_terms) - COMPANY_WORDS):
                 company = analyzed.companies[0] if asked else None
                 return replace(previous, message=message, kind="company_check", asked=company)
+        if (
+            checked
+            and answered
+            and previous is not None
+            and analyzed.companies
+            and narrowing == (None, None)
+            and CONTINUING.search(message)
+        ):  # "is it asked at google?", then "what about amazon?"
+            return replace(previous, message=message, kind="company_check", asked=analyzed.companies[0])
+        if WHO_ASKS.search(message) and set(analyzed.topic_terms) - COMPANY_WORDS:
+            about = self._alone(message, filters)  # "who asks about pca": that topic's companies
+            if about.result is not None and about.result.answerable and about.record is not None:
+                return replace(about, kind="company_check", asked=None)
         if analyzed.companies and narrowing is not None and not pointing:  # "how does google use it?": the topic
             return self._listing(message, _narrow(filters.with_company(analyzed.companies[0]), *narrowing), "")
         own = [t for t in analyzed.topic_terms if t not in FORM_WORDS]
@@ -317,13 +369,14 @@ class ConversationResolver:
             # A list, or an item picked from one: the list stays to pick from ("and the third?",
             # "next one"); after a pick, only a message that says nothing else picks again
             # ("explain the second step" asks about the item shown).
-            picked = previous.kind == "list_item"
-            current = (
-                previous.listing.index(previous.record) if picked and previous.record in previous.listing else None
-            )
+            current = previous.listing.index(previous.record) if previous.record in previous.listing else None
+            picked = previous.kind != "company_list" and current is not None
             says_more = {t for t in own if t not in PICK_WORDS and not re.fullmatch(r"\d+(?:st|nd|rd|th)?", t)}
             relative = _ORDINAL.search(message) is None  # "next one", not "the second one"
             position = None if says_more and (picked or relative) else _ordinal(message, len(previous.listing), current)
+            if position is not None and not 0 <= position < len(previous.listing):
+                # "the 5th" of four, "next" after the last: said so, and the list stays
+                return replace(previous, message=message, kind="list_end", position=position)
             if position is not None:
                 record = previous.listing[position]
                 item = self._alone(record.title, previous.filters)
@@ -409,7 +462,9 @@ class ConversationResolver:
         top = result.hits[0].record if result.hits else None
         if not result.answerable and previous.answered and top is not None and top is previous.record:
             result = replace(result, answerable=True)
-        return Turn(message, kind, query, focus, result, top)
+        # A follow-up on an item picked from a list keeps the list ("show me the code", then "and the third?").
+        listed = previous.listing if previous.kind != "company_list" else ()
+        return Turn(message, kind, query, focus, result, top, previous.filters if listed else Filters(), listed)
 
     def _elsewhere(self, result: SearchResult | None, previous: Record) -> bool:
         """The message alone is answered by another record, clearly ahead of the previous
@@ -468,6 +523,7 @@ class ConversationResolver:
         tag = self._tag_named(words)
         rest = words - LIST_WORDS - FORM_WORDS - {w for forms in DIFFICULTIES.values() for w in forms}
         rest -= set(tokenize(tag)) if tag else set()
+        rest -= COURTESY_TERMS  # "fine, what does amazon ask"
         if rest or (tag and not difficulty and not LIST_CUE.search(message)):
             return None  # a topic of its own ("decision trees"), not a narrowing of the list
         return difficulty, tag

@@ -34,7 +34,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
 from qbank.answer import Answer
-from qbank.answer.conversation import MAX_TURNS, courtesy
+from qbank.answer.conversation import reading_window
 from qbank.settings import Settings
 from service import usecases
 from service.headers import public_message
@@ -420,8 +420,7 @@ class SlackBot:
         record_id = answer.record.id if answer.record is not None else ""
         # The turns a button composes the answer from again: the last, and the ones the resolver reads
         # before it ("thanks" and the like are no turns).
-        earlier = [t for t in turns[:-1] if courtesy(t) is None][-MAX_TURNS:]
-        ref = AnswerRef(record_id, answer.rewritten_query, (*earlier, turns[-1]))
+        ref = AnswerRef(record_id, answer.rewritten_query, (*reading_window(turns[:-1]), turns[-1]))
         above = [context(note)] if note else []
         blocks = short_blocks(answer, self.public_url, ref, share=share and not answer.abstained, above=above)
         return Reply(fallback_text(answer), blocks)
