@@ -35,6 +35,7 @@ class SearchResult:
     # Refused, and a neighbouring subject's question matches it clearly better than the banks:
     # (subject, question).
     neighbour: tuple[str, str] | None = None
+    neighbour_cosine: float | None = None  # the query's cosine to that question
     # The query named this company ("uber svm questions"), which asks none of the records that
     # answer it: the hits are the whole bank's (``filters`` without the company).
     unasked: str | None = None

@@ -258,9 +258,10 @@ class Searcher:
             decision = self.abstention.run(analyzed, len(order), lexical, dense, evidence, within=pool)
         answerable = decision.answerable
         near = self.artifact.neighbours
-        neighbour = None
+        neighbour, neighbour_cosine = None, None
         if decision.neighbour is not None and near is not None:
             neighbour = (near.subjects[decision.neighbour], near.questions[decision.neighbour])
+            neighbour_cosine = self.abstention.best_neighbour(cosines)
         if matches_only:
             order = self.matches.run(analyzed, fused, order, answerable)
         hits = self.hits.run(order, fused, lexical or self._absent, dense or self._absent)
@@ -273,6 +274,7 @@ class Searcher:
             took_ms=(time.perf_counter() - start) * 1000,
             filters=filters,
             neighbour=neighbour,
+            neighbour_cosine=neighbour_cosine,
             unasked=unasked,
         )
 

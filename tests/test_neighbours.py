@@ -167,6 +167,17 @@ def test_the_refusal_names_the_neighbouring_subject(searcher: Searcher, artifact
     assert not gil.answerable and gil.neighbour is not None and gil.neighbour[0] == "Python Interview Questions"
 
 
+def test_a_weak_neighbour_is_not_named(searcher: Searcher) -> None:
+    """ "how do i negotiate salary" sits nearer a NumPy question (0.29) than the banks (0.14): it is
+    refused, but no NumPy question would answer it, so the refusal names no subject (second tester)."""
+    salary = searcher.search("how do i negotiate salary")
+    assert not salary.answerable and salary.neighbour is not None  # the resolver still reads it
+    assert (salary.neighbour_cosine or 0.0) < searcher.abstention.config.dense_floor
+    answer = AnswerComposer(searcher).compose([("user", "how do i negotiate salary")])
+    assert answer.kind == "abstain" and answer.message is not None
+    assert "reads like a question for" not in answer.message and "won't guess" in answer.message
+
+
 def test_tune_keeps_the_margin_it_does_not_fit() -> None:
     start = AbstentionConfig(neighbour_margin=0.17)
     settings = list(abstention_settings(start=start))

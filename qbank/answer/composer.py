@@ -177,7 +177,11 @@ class AnswerComposer:
         """Why nothing is answered.  Under filters (the page's, or a company the
         question names), say so, and name what answers without them, if anything."""
         narrowed = result.filters if result is not None else Filters()
-        if result is not None and result.neighbour is not None and narrowed.is_empty():
+        # Named only when its question would have answered, had it been a bank's (the upper dense
+        # floor): "how do i negotiate salary" is no NumPy question at a cosine of 0.29.
+        floor = self.searcher.abstention.config.dense_floor
+        strong = result is not None and (result.neighbour_cosine or 0.0) >= floor
+        if result is not None and result.neighbour is not None and strong and narrowed.is_empty():
             return self.catalog.neighbour_text(result.neighbour[0])
         unknown = ASKS_AT.match(message or query)  # the message's own words, not the previous topic's
         if unknown is not None and narrowed.is_empty() and (result is None or not result.analyzed.companies):
