@@ -48,6 +48,7 @@ from typing import Literal
 
 from index.components.titles import names_title
 from index.filters import Filters
+from index.query import AnalyzedQuery
 from index.results import SearchResult
 from index.search import Searcher
 from index.tokenize import tokenize
@@ -333,63 +334,19 @@ class ConversationResolver:
             fresh = self._turn(message[change.end() :].strip(), None, filters)
             return replace(fresh, message=message)
         analyzed = self.searcher.analyzer.run(message)
-        if PRACTICE.search(message) and not self._names_a_topic(PRACTICE.sub(" ", message), filters):
-            # ("what should i learn first, pca or t-sne", "quiz me on dropout" name a topic: searched)
-            listed = previous.filters.company if previous is not None and previous.listing else None
-            company = analyzed.companies[0] if analyzed.companies else listed
-            kept = previous or Turn(message, "practice", message, "")
-            return replace(kept, message=message, kind="practice", asked=company)
         narrowing = self._narrowing(analyzed.topic_terms, message)
-        answered = previous is not None and previous.kind != "company_list" and previous.answered
-        pointing = answered and bool(ANAPHORA.search(message))
-        if previous is not None and pointing:
-            # "is it asked at Google?", "does netflix ask it?", "which companies ask this?": about
-            # the topic so far, answered from its companies; the topic goes on past it.
-            asked = analyzed.companies and narrowing == (None, None) and ASK_VERB.search(message)
-            if asked or (WHO_ASKS.search(message) and not set(analyzed.topic_terms) - COMPANY_WORDS):
-                company = analyzed.companies[0] if asked else None
-                return replace(previous, message=message, kind="company_check", asked=company)
-        if (
-            checked
-            and answered
-            and previous is not None
-            and analyzed.companies
-            and narrowing == (None, None)
-            and CONTINUING.search(message)
-        ):  # "is it asked at google?", then "what about amazon?"
-            return replace(previous, message=message, kind="company_check", asked=analyzed.companies[0])
-        if WHO_ASKS.search(message) and set(analyzed.topic_terms) - COMPANY_WORDS:
-            about = self._alone(message, filters)  # "who asks about pca": that topic's companies
-            if about.result is not None and about.result.answerable and about.record is not None:
-                return replace(about, kind="company_check", asked=None)
-        if analyzed.companies and narrowing is not None and not pointing:  # "how does google use it?": the topic
+        reply = self._reply_turn(message, analyzed, narrowing, previous, filters, checked)
+        if reply is not None:
+            return reply
+        pointing = previous is not None and previous.kind != "company_list" and previous.answered
+        if analyzed.companies and narrowing is not None and not (pointing and ANAPHORA.search(message)):
+            # a company's list ("what does Uber ask?"); "how does google use it?" is about the topic
             return self._listing(message, _narrow(filters.with_company(analyzed.companies[0]), *narrowing), "")
         own = [t for t in analyzed.topic_terms if t not in FORM_WORDS]
         if previous is not None and previous.listing:
-            # A list, or an item picked from one: the list stays to pick from ("and the third?",
-            # "next one"); after a pick, only a message that says nothing else picks again
-            # ("explain the second step" asks about the item shown).
-            current = previous.listing.index(previous.record) if previous.record in previous.listing else None
-            picked = previous.kind != "company_list" and current is not None
-            says_more = {t for t in own if t not in PICK_WORDS and not re.fullmatch(r"\d+(?:st|nd|rd|th)?", t)}
-            relative = _ORDINAL.search(message) is None  # "next one", not "the second one"
-            position = None if says_more and (picked or relative) else _ordinal(message, len(previous.listing), current)
-            if position is not None and not 0 <= position < len(previous.listing):
-                # "the 5th" of four, "next" after the last: said so, and the list stays
-                return replace(previous, message=message, kind="list_end", position=position)
-            if position is not None:
-                record = previous.listing[position]
-                item = self._alone(record.title, previous.filters)
-                return replace(
-                    item,
-                    message=message,
-                    kind="list_item",
-                    record=record,
-                    listing=previous.listing,
-                    filters=previous.filters,
-                )
-            if narrowing is not None and narrowing != (None, None):
-                return self._listing(message, _narrow(previous.filters, *narrowing), previous.focus)
+            picked = self._pick(message, own, narrowing, previous)
+            if picked is not None:
+                return picked
         if previous is None or previous.record is None:
             return self._alone(message, filters)
         continuing = f"{previous.focus} {message}"
@@ -434,6 +391,71 @@ class ConversationResolver:
                 return self._with_previous(message, previous, filters, "comparison", focus=" ".join(own))
             return self._with_previous(message, previous, filters, "followup", focus=continuing)
         return alone
+
+    def _reply_turn(
+        self,
+        message: str,
+        analyzed: AnalyzedQuery,
+        narrowing: tuple[str | None, str | None] | None,
+        previous: Turn | None,
+        filters: Filters,
+        checked: bool,
+    ) -> Turn | None:
+        """A message answered with a reply in words rather than a record, or None: asking to be
+        quizzed ("practice"), or whether a company asks the topic ("company_check")."""
+        if PRACTICE.search(message) and not self._names_a_topic(PRACTICE.sub(" ", message), filters):
+            # ("what should i learn first, pca or t-sne", "quiz me on dropout" name a topic: searched)
+            listed = previous.filters.company if previous is not None and previous.listing else None
+            company = analyzed.companies[0] if analyzed.companies else listed
+            kept = previous or Turn(message, "practice", message, "")
+            return replace(kept, message=message, kind="practice", asked=company)
+        answered = previous is not None and previous.kind != "company_list" and previous.answered
+        if previous is not None and answered and ANAPHORA.search(message):
+            # "is it asked at Google?", "does netflix ask it?", "which companies ask this?": about
+            # the topic so far, answered from its companies; the topic goes on past it.
+            asked = analyzed.companies and narrowing == (None, None) and ASK_VERB.search(message)
+            if asked or (WHO_ASKS.search(message) and not set(analyzed.topic_terms) - COMPANY_WORDS):
+                company = analyzed.companies[0] if asked else None
+                return replace(previous, message=message, kind="company_check", asked=company)
+        if (
+            checked
+            and answered
+            and previous is not None
+            and analyzed.companies
+            and narrowing == (None, None)
+            and CONTINUING.search(message)
+        ):  # "is it asked at google?", then "what about amazon?"
+            return replace(previous, message=message, kind="company_check", asked=analyzed.companies[0])
+        if WHO_ASKS.search(message) and set(analyzed.topic_terms) - COMPANY_WORDS:
+            about = self._alone(message, filters)  # "who asks about pca": that topic's companies
+            if about.result is not None and about.result.answerable and about.record is not None:
+                return replace(about, kind="company_check", asked=None)
+        return None
+
+    def _pick(
+        self, message: str, own: Sequence[str], narrowing: tuple[str | None, str | None] | None, previous: Turn
+    ) -> Turn | None:
+        """After a list, or an item picked from one, the list stays to pick from ("and the
+        third?", "next one") or to narrow; after a pick, only a message that says nothing else
+        picks again ("explain the second step" asks about the item shown).  None: neither."""
+        listing = previous.listing
+        current = listing.index(previous.record) if previous.record in listing else None
+        picked = previous.kind != "company_list" and current is not None
+        says_more = {t for t in own if t not in PICK_WORDS and not re.fullmatch(r"\d+(?:st|nd|rd|th)?", t)}
+        relative = _ORDINAL.search(message) is None  # "next one", not "the second one"
+        position = None if says_more and (picked or relative) else _ordinal(message, len(listing), current)
+        if position is not None and not 0 <= position < len(listing):
+            # "the 5th" of four, "next" after the last: said so, and the list stays
+            return replace(previous, message=message, kind="list_end", position=position)
+        if position is not None:
+            record = listing[position]
+            item = self._alone(record.title, previous.filters)
+            return replace(
+                item, message=message, kind="list_item", record=record, listing=listing, filters=previous.filters
+            )
+        if narrowing is not None and narrowing != (None, None):
+            return self._listing(message, _narrow(previous.filters, *narrowing), previous.focus)
+        return None
 
     def _names_a_topic(self, text: str, filters: Filters) -> bool:
         """``text`` has topic words, and the banks answer it."""
