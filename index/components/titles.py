@@ -42,12 +42,8 @@ class NamedAnswerFirst:
         top = int(pool[np.argmax(scores[pool])])
         if not self.title_only[top]:
             return fused
-        floor = self.share * scores[top]
-        named = [
-            int(i)
-            for i in pool
-            if not self.title_only[i] and scores[i] >= floor and names_title(terms, self.title_terms[i])
-        ]
+        close = pool[~self.title_only[pool] & (scores[pool] >= self.share * scores[top])]  # a few at most
+        named = [int(i) for i in close if names_title(terms, self.title_terms[i])]
         if not named:
             return fused
         best = max(named, key=lambda i: scores[i])
