@@ -507,3 +507,51 @@ def test_an_unknown_company_refused_first_does_not_name_itself_in_later_refusals
     _, bytedance, amazon = talk(client, "what does tiktok ask", "ok what about bytedance", "fine, what does amazon ask")
     assert "tiktok" not in bytedance["answer"]
     assert amazon["kind"] == "company_list" and amazon["answer"].startswith("### Questions asked at Amazon")
+
+
+def test_picks_after_a_follow_up_keep_their_list(client: TestClient) -> None:
+    said = [
+        "what does Google ask?",
+        "the second one",
+        "show me the code",
+        "next one",
+        "next one",
+        "next one",
+        "next one",
+    ]
+    replies = talk(client, *said)
+    listed = listed_ids(replies[0]["answer"])
+    assert [r["sources"][0]["id"] for r in replies[3:]] == listed[2:6]
+
+
+@pytest.mark.parametrize("then", [("the 2nd", "the 5th"), ("#0",), ("previous one",)])
+def test_a_position_past_the_list_is_told_the_range(client: TestClient, then: tuple[str, ...]) -> None:
+    *_, past = talk(client, "what does Uber ask?", *then)
+    assert past["answer"].startswith("The list has 4 questions: pick one from 1 to 4"), past["answer"]
+
+
+def test_who_asks_about_a_topic_makes_it_the_topic(client: TestClient) -> None:
+    _, check, code = talk(client, "who asks about pca", "is it asked at airbnb?", "show me the code")
+    assert check["answer"].startswith("No: Airbnb is not listed for “What is Dimensionality Reduction? Explain PCA”")
+    assert code["sources"][0]["id"] == PCA
+
+
+@pytest.mark.parametrize(
+    "said",
+    ["what do interviewers ask about kafka?", "behavioral interview questions", "give me some interview questions"],
+)
+def test_words_that_are_no_company_are_not_refused_as_one(client: TestClient, said: str) -> None:
+    (reply,) = talk(client, said)
+    assert "The banks list no questions asked at" not in reply["answer"]
+
+
+def test_an_unknown_company_mid_chat_is_refused_not_glued_on(client: TestClient) -> None:
+    _, tiktok = talk(client, "what is dropout?", "what does tiktok ask?")
+    assert tiktok["abstained"] is True and "no questions asked at “tiktok”" in tiktok["answer"]
+
+
+def test_laughter_alone_is_courtesy_and_the_list_stays(client: TestClient) -> None:
+    google, lol, second = talk(client, "what does Google ask?", "lol", "the 2nd")
+    assert lol["kind"] == "reply" and second["sources"][0]["id"] == listed_ids(google["answer"])[1]
+    *_, following = talk(client, "what does Google ask?", "the 2nd", "and the following?")
+    assert following["sources"][0]["id"] == listed_ids(google["answer"])[2]

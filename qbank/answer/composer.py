@@ -20,7 +20,7 @@ from index.search import Searcher
 from index.tokenize import tokenize
 from ingest.models import Question, QuickRef, Section
 from qbank.answer.banks import BankCatalog
-from qbank.answer.conversation import ConversationResolver, Turn, courtesy
+from qbank.answer.conversation import ConversationResolver, Turn, asked_company, courtesy, is_step
 from qbank.answer.model import Answer
 
 CODE_REQUEST = re.compile(
@@ -29,13 +29,6 @@ CODE_REQUEST = re.compile(
     re.I,
 )
 
-# "what does tiktok ask?", "jane street ml interview questions": a company's list, by name.
-ASKS_AT = re.compile(
-    r"^\W*(?:what|which)\s+(?:questions?\s+|kind of questions\s+)?(?:does|do|did|will|would)\s+"
-    r"(?P<x>[a-z0-9][\w .&'-]{0,40}?)\s+ask\b"
-    r"|^\W*(?P<y>[a-z0-9][\w .&'-]{0,40}?)\s+(?:ml\s+|machine learning\s+|data science\s+)?interview\s+questions\b",
-    re.I,
-)
 RELATED_SHARE = 0.5  # of the best record's score, for a record shown beside it
 QUICK_REF_TEXT = "The bank has no curated answer for this topic: it is one of its quick-reference entries."
 
@@ -151,9 +144,10 @@ class AnswerComposer:
         """A pick past either end of the list: how long it is; the list stays to pick from."""
         n = len(turn.listing)
         size = f"{n} question{'s' if n != 1 else ''}"
-        if turn.position is not None and turn.position < 0:
+        step = is_step(turn.message)  # "previous one", "next one": from the item shown
+        if step and turn.position is not None and turn.position < 0 and turn.record in turn.listing:
             text = f"That is the first question of the list ({size}): pick another, or ask a new question."
-        elif turn.position == n and turn.record in turn.listing:
+        elif step and turn.position == n and turn.record in turn.listing:
             text = f"That was the last question of the list ({size}): pick another, or ask a new question."
         else:
             text = f"The list has {size}: pick one from 1 to {n} (“the second one”, “#{n}”), or ask a new question."
@@ -183,9 +177,9 @@ class AnswerComposer:
         strong = result is not None and (result.neighbour_cosine or 0.0) >= floor
         if result is not None and result.neighbour is not None and strong and narrowed.is_empty():
             return self.catalog.neighbour_text(result.neighbour[0])
-        unknown = ASKS_AT.match(message or query)  # the message's own words, not the previous topic's
+        unknown = asked_company(message or query)  # the message's own words, not the previous topic's
         if unknown is not None and narrowed.is_empty() and (result is None or not result.analyzed.companies):
-            return self.catalog.unknown_company_text((unknown.group("x") or unknown.group("y")).strip())
+            return self.catalog.unknown_company_text(unknown)
         if narrowed.is_empty():
             return self.catalog.abstain_text
         text = f"No question {filter_phrase(narrowed)} answers that, so I won't guess."

@@ -121,7 +121,7 @@ COURTESY: dict[Courtesy, frozenset[str]] = {
         re.findall(
             r"\w+",
             "ok okay k kk cool nice got gotcha understood clear sense see alright fine sounds good noted"
-            " hmm hm hmmm huh interesting yeah yep yup",
+            " hmm hm hmmm huh interesting yeah yep yup lol lmao haha hahaha hehe xd",
         )
     ),
 }
@@ -130,7 +130,7 @@ COURTESY_FILLER = frozenset(
         r"\w+",
         "you u your youre so very much a lot lots it its that thats this was is really super i im ive me my makes oh ah"
         " wow there"
-        " all for now the help again man guys bot and lol lmao haha hahaha xd",
+        " all for now the help again man guys bot and",
     )
 )
 COURTESY_TERMS = frozenset(tokenize(" ".join(COURTESY_FILLER.union(*COURTESY.values()))))
@@ -158,7 +158,26 @@ _STEP = re.compile(
 )
 MAX_PICKS = 30  # picks in a row that still read the list before them ("1", "2", "3", ...)
 COMPANY_WORDS = frozenset(tokenize("which what company companies who ask asks asked"))
-PICK_WORDS = frozenset(tokenize(" ".join(ORDINALS) + " next another previous prev before one ones number no"))
+PICK_WORDS = frozenset(
+    tokenize(" ".join(ORDINALS) + " next another previous prev before after following one ones number no")
+)
+# "what does tiktok ask?", "jane street ml interview questions": a company's list, by name.
+ASKS_AT = re.compile(
+    r"^\W*(?:what|which)\s+(?:questions?\s+|kind of questions\s+)?(?:does|do|did|will|would)\s+"
+    r"(?P<x>[a-z0-9][\w .&'-]{0,40}?)\s+ask\b"
+    r"|^\W*(?P<y>[a-z0-9][\w .&'-]{0,30}?)\s+(?:ml\s+|machine learning\s+|data science\s+)?interview\s+questions\b",
+    re.I,
+)
+# Who asks in an interview, or what kind of interview: never a company's name.
+NOT_A_COMPANY = frozenset(
+    re.findall(
+        r"\w+",
+        "i you we they he she it people interviewer interviewers recruiter recruiters company companies hr"
+        " some common typical usual most top good hard easy basic tough behavioral behavioural technical coding"
+        " system design ml machine learning data science scientist scientists engineer engineers give me my"
+        " the a an any all onsite phone screen final",
+    )
+)
 # Asking to be asked, or how to prepare ("quiz me on ml", "im prepping for a google interview", "what
 # should i study"): the practice page does that; the chat says where, for the company named.
 PRACTICE = re.compile(
@@ -228,18 +247,43 @@ def _difficulty(words: set[str]) -> str | None:
 
 def reading_window(earlier: Sequence[str]) -> list[str]:
     """The earlier user messages a turn is read with: the last ``MAX_TURNS`` that are not
-    courtesy, and, when they start with picks from a list ("1", "2", "3", "4"), back to the
-    list they pick from (at most ``MAX_PICKS`` more)."""
+    courtesy, and, while picks from a list ("1", "2", "next one") are within ``MAX_TURNS``
+    of its start, further back, to the list they pick from (at most ``MAX_PICKS`` more)."""
     questions = [m for m in earlier if courtesy(m) is None]
     start = max(0, len(questions) - MAX_TURNS)
-    while start > 0 and len(questions) - start < MAX_TURNS + MAX_PICKS and is_pick(questions[start]):
+    # While a pick is within reach of the window's start, the list it picks from may be just before.
+    while (
+        start > 0
+        and len(questions) - start < MAX_TURNS + MAX_PICKS
+        and any(map(is_pick, questions[start : start + MAX_TURNS]))
+    ):
         start -= 1
     return questions[start:]
 
 
 def is_pick(message: str) -> bool:
-    """The message names a position in a list ("the second one", "3", "next one")."""
-    return bool(_ORDINAL.search(message) or _STEP.search(message))
+    """A short message that names a position in a list ("the second one", "3", "next one"),
+    not a question that mentions one ("what is the last layer of a cnn?")."""
+    return len(message.split()) <= 6 and bool(_ORDINAL.search(message) or _STEP.search(message))
+
+
+def is_step(message: str) -> bool:
+    """The pick is a step from the item shown ("next one", "previous one"), not a position."""
+    return _ORDINAL.search(message) is None and _STEP.search(message) is not None
+
+
+def asked_company(message: str) -> str | None:
+    """The company a message asks the list of by name ("what does tiktok ask?", "jane street
+    interview questions"), whether or not the banks know it; None when it names no company
+    ("what do interviewers ask about kafka?", "behavioral interview questions")."""
+    m = ASKS_AT.match(message)
+    if m is None:
+        return None
+    name = (m.group("x") or m.group("y")).strip()
+    words = re.findall(r"[\w&'-]+", name.lower())
+    if not words or len(words) > 3 or any(w in NOT_A_COMPANY for w in words):
+        return None
+    return name
 
 
 def _ordinal(message: str, size: int, current: int | None = None) -> int | None:
@@ -297,6 +341,8 @@ class ConversationResolver:
             checked = resolved.kind == "company_check"
             if resolved.kind not in REPLIED:  # "is it asked at google?" in between: the topic goes on past it
                 turn = resolved
+            elif resolved.kind == "company_check" and resolved.record is not (turn.record if turn else None):
+                turn = replace(resolved, kind="standalone")  # "who asks about pca" named a topic: it goes on
         if courtesy(last) is not None:
             # Nothing to search: answered with a reply, the topic so far kept for what follows.
             if turn is None:
@@ -338,6 +384,8 @@ class ConversationResolver:
         reply = self._reply_turn(message, analyzed, narrowing, previous, filters, checked)
         if reply is not None:
             return reply
+        if previous is not None and not analyzed.companies and asked_company(message) is not None:
+            return self._alone(message, filters)  # "what does tiktok ask?" mid-chat: refused as asked
         pointing = previous is not None and previous.kind != "company_list" and previous.answered
         if analyzed.companies and narrowing is not None and not (pointing and ANAPHORA.search(message)):
             # a company's list ("what does Uber ask?"); "how does google use it?" is about the topic
@@ -485,7 +533,7 @@ class ConversationResolver:
         if not result.answerable and previous.answered and top is not None and top is previous.record:
             result = replace(result, answerable=True)
         # A follow-up on an item picked from a list keeps the list ("show me the code", then "and the third?").
-        listed = previous.listing if previous.kind != "company_list" else ()
+        listed = previous.listing if previous.kind != "company_list" and top in previous.listing else ()
         return Turn(message, kind, query, focus, result, top, previous.filters if listed else Filters(), listed)
 
     def _elsewhere(self, result: SearchResult | None, previous: Record) -> bool:
