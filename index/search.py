@@ -50,6 +50,7 @@ from index.components import (
     RecordScores,
     top_positions,
 )
+from index.components.abstain import Decision
 from index.components.boost import BoostConfig, FeedbackBoostStage, VoteBook
 from index.components.rerank import (
     ChatCompleter,
@@ -251,17 +252,12 @@ class Searcher:
             if rerank or not isinstance(stage, RerankStage):
                 fused = stage.run(analyzed, fused, pool)
         order = pool[top_positions(fused.scores[pool], k)]
-        if not narrowed:
-            decision = self.abstention.run(analyzed, len(order), lexical, dense, cosines)
-        else:  # only what the filters allow is evidence: nothing Hard about it, a Hard-only search abstains
-            evidence = self._within(cosines, pool)
-            decision = self.abstention.run(analyzed, len(order), lexical, dense, evidence, within=pool)
+        decision = self._decide(analyzed, len(order), lexical, dense, cosines, pool, narrowed)
         answerable = decision.answerable
         near = self.artifact.neighbours
-        neighbour, neighbour_cosine = None, None
+        neighbour = None
         if decision.neighbour is not None and near is not None:
             neighbour = (near.subjects[decision.neighbour], near.questions[decision.neighbour])
-            neighbour_cosine = self.abstention.best_neighbour(cosines)
         if matches_only:
             order = self.matches.run(analyzed, fused, order, answerable)
         hits = self.hits.run(order, fused, lexical or self._absent, dense or self._absent)
@@ -274,7 +270,7 @@ class Searcher:
             took_ms=(time.perf_counter() - start) * 1000,
             filters=filters,
             neighbour=neighbour,
-            neighbour_cosine=neighbour_cosine,
+            neighbour_cosine=decision.neighbour_cosine if neighbour is not None else None,
             unasked=unasked,
         )
 
@@ -313,12 +309,23 @@ class Searcher:
         fused = fusion.run(lexical or self._absent, dense or self._absent, wider).scores
         if fused[pool].max() >= COMPANY_SHARE * fused[wider].max():
             return True
-        if narrowed:
-            evidence = self._within(cosines, wider)
-            return not self.abstention.run(
-                analyzed, min(k, len(wider)), lexical, dense, evidence, within=wider
-            ).answerable
-        return not self.abstention.run(analyzed, k, lexical, dense, cosines).answerable
+        return not self._decide(analyzed, min(k, len(wider)), lexical, dense, cosines, wider, narrowed).answerable
+
+    def _decide(
+        self,
+        analyzed: AnalyzedQuery,
+        n_hits: int,
+        lexical: RecordScores | None,
+        dense: RecordScores | None,
+        cosines: ChunkScores | None,
+        pool: np.ndarray,
+        narrowed: bool,
+    ) -> Decision:
+        """The abstention on the whole bank, or, under the caller's filters, on what they allow
+        only (nothing Hard about it: a Hard-only search abstains)."""
+        if not narrowed:
+            return self.abstention.run(analyzed, n_hits, lexical, dense, cosines)
+        return self.abstention.run(analyzed, n_hits, lexical, dense, self._within(cosines, pool), within=pool)
 
     def _within(self, cosines: ChunkScores | None, pool: np.ndarray) -> ChunkScores | None:
         """``cosines`` with its candidate chunks narrowed to those of the records in ``pool``."""

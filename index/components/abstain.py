@@ -67,6 +67,7 @@ class Decision:
 
     answerable: bool
     neighbour: int | None = None
+    neighbour_cosine: float | None = None  # the query's cosine to that question
 
 
 CHUNK_ONLY_FLOORS = AbstentionConfig(dense_floor=0.39, bm25_floor=7.5, dense_low=0.17, min_idf=3.5)
@@ -154,7 +155,9 @@ class Abstention:
         if cfg.answers(top_dense, top_bm25, self.vocab_idf(analyzed), near[1] if near else None):
             return Decision(True)
         closer = near is not None and near[1] - top_dense > cfg.neighbour_margin
-        return Decision(False, near[0] if closer and near else None)
+        if closer and near:
+            return Decision(False, near[0], near[1])
+        return Decision(False)
 
     def best_neighbour(self, cosines: ChunkScores | None) -> float | None:
         """The best cosine between the query vector and the neighbouring subjects' questions
