@@ -30,7 +30,7 @@ from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
 from qbank.answer import Answer
-from qbank.answer.markdown import reply_asks
+from qbank.answer.markdown import offered
 
 _FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
@@ -295,12 +295,9 @@ def answer_blocks(answer: Answer, text: str, generated_by: str = "extractive") -
     answer's markdown, or what the LLM wrote) as HTML; the questions an abstention
     or a reply to courtesy offers, as buttons that ask them (they submit the chat
     page's form)."""
-    if answer.kind == "reply":
-        heading, asks = reply_asks(answer)
-    elif answer.abstained and generated_by == "extractive":
-        heading, asks = "Try questions like:", answer.examples
-    else:
+    if not (answer.kind == "reply" or (answer.abstained and generated_by == "extractive")):
         return render_blocks(text)
+    heading, asks = offered(answer)
     if not asks:
         return render_blocks(answer.message or "")
     chips = "".join(  # they submit the chat page's form: with JavaScript or without, they ask

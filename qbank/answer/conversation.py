@@ -128,9 +128,8 @@ COURTESY: dict[Courtesy, frozenset[str]] = {
 COURTESY_FILLER = frozenset(
     re.findall(
         r"\w+",
-        "you u your youre so very much a lot lots it its that thats this was is really super i im ive me my makes oh ah"
-        " wow there"
-        " all for now the help again man guys bot and",
+        "you u your youre so very much a lot lots it its that thats this was is really super i im ive me my"
+        " makes oh ah wow there all for now the help again man guys bot and",
     )
 )
 COURTESY_TERMS = frozenset(tokenize(" ".join(COURTESY_FILLER.union(*COURTESY.values()))))
@@ -490,8 +489,8 @@ class ConversationResolver:
         current = listing.index(previous.record) if previous.record in listing else None
         picked = previous.kind != "company_list" and current is not None
         says_more = {t for t in own if t not in PICK_WORDS and not re.fullmatch(r"\d+(?:st|nd|rd|th)?", t)}
-        relative = _ORDINAL.search(message) is None  # "next one", not "the second one"
-        position = None if says_more and (picked or relative) else _ordinal(message, len(listing), current)
+        step = is_step(message)  # "next one", not "the second one"
+        position = None if says_more and (picked or step) else _ordinal(message, len(listing), current)
         if position is not None and not 0 <= position < len(listing):
             # "the 5th" of four, "next" after the last: said so, and the list stays
             return replace(previous, message=message, kind="list_end", position=position)

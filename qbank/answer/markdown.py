@@ -70,20 +70,17 @@ def _without(markdown: str, shown: Sequence[CodeBlock]) -> str:
     return markdown
 
 
-def abstain_markdown(answer: Answer) -> str:
-    examples = "\n".join(f"- {q}" for q in answer.examples)
-    return f"{answer.message}\n\nTry questions like:\n\n{examples}\n"
+def offered(answer: Answer) -> tuple[str, tuple[str, ...]]:
+    """What an answer in words only (an abstention, a reply) offers to ask next, under which
+    heading: questions to try, or the questions related to the topic so far (maybe none)."""
+    if answer.examples or answer.kind != "reply":
+        return "Try questions like:", answer.examples
+    return "Related:", answer.suggestions
 
 
-def reply_asks(answer: Answer) -> tuple[str, tuple[str, ...]]:
-    """What a reply to courtesy offers to ask next, under which heading: questions to
-    start with, or the questions related to the topic so far (maybe none)."""
-    return ("Try questions like:", answer.examples) if answer.examples else ("Related:", answer.suggestions)
-
-
-def reply_markdown(answer: Answer) -> str:
-    """A reply to courtesy: its words, and what to ask next."""
-    heading, asks = reply_asks(answer)
+def message_markdown(answer: Answer) -> str:
+    """An answer in words only (an abstention, a reply): its words, and what to ask next."""
+    heading, asks = offered(answer)
     if not asks:
         return f"{answer.message}\n"
     listed = "\n".join(f"- {q}" for q in asks)
@@ -127,11 +124,9 @@ def listing_markdown(answer: Answer) -> str:
 def to_markdown(answer: Answer) -> str:
     if answer.kind == "company_list":
         return listing_markdown(answer)
-    if answer.kind == "reply":
-        return reply_markdown(answer)
     record = answer.record
-    if answer.abstained or record is None:
-        return abstain_markdown(answer)
+    if answer.kind == "reply" or answer.abstained or record is None:
+        return message_markdown(answer)
     out = [f"### {record.title}", meta_line(record), ""]
     if answer.unasked:
         out += [f"_{unasked_line(answer.unasked)}_", ""]

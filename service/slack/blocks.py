@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from ingest.models import Question, QuickRef, Section
 from qbank.answer import Answer
-from qbank.answer.markdown import abstain_markdown, bank_line, listing_groups, overview_label, reply_markdown
+from qbank.answer.markdown import bank_line, listing_groups, message_markdown, overview_label
 from qbank.answer.model import unasked_line
 from service.schemas import question_url
 from service.slack.buttons import AnswerRef, actions
@@ -239,8 +239,7 @@ def listing_blocks(
 
 def abstain_blocks(answer: Answer, base_url: str) -> list[Block]:
     """An abstention, or a reply to courtesy ("thanks!"): its words, and how to ask."""
-    text = reply_markdown(answer) if answer.kind == "reply" else abstain_markdown(answer)
-    prose = sections(to_mrkdwn(text, base_url))
+    prose = sections(to_mrkdwn(message_markdown(answer), base_url))
     return [*prose[: MAX_BLOCKS - 1], context(escape(USAGE_TEXT))]
 
 
