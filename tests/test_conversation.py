@@ -297,6 +297,14 @@ def test_a_message_that_asks_anything_is_no_courtesy(client: TestClient, said: s
     assert reply["sources"]
 
 
+def test_a_misspelt_company_gets_its_list(client: TestClient) -> None:
+    """ "what does gogle ask" is Google's list, as "what does google ask" is, not a search
+    for "gogle" ("What is AutoML?")."""
+    (typo,) = talk(client, "what does gogle ask")
+    (right,) = talk(client, "what does google ask")
+    assert typo["kind"] == "company_list" and typo["answer"] == right["answer"]
+
+
 def test_a_company_list_goes_on_past_courtesy(client: TestClient) -> None:
     """ "cool" after a list used to be searched ("thanks the second one" then found nothing)."""
     listed, cool, picked = talk(client, "what does Uber ask?", "cool", "the second one")

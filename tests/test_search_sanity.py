@@ -296,6 +296,33 @@ def test_a_company_alias_in_the_query_names_the_canonical_company(searcher: Sear
     assert len(result.hits) > 90 and all("Meta" in h.record.companies for h in result.hits)
 
 
+@pytest.mark.parametrize(
+    ("typed", "company"),
+    [
+        ("what does gogle ask", "Google"),  # a letter missing
+        ("amazn questions", "Amazon"),
+        ("did googel ask about dropout", "Google"),  # two neighbours swapped
+        ("netfliix boosting questions", "Netflix"),  # a letter too many
+        ("what does facebok ask", "Meta"),  # the alias, one letter off
+    ],
+)
+def test_a_company_typed_one_letter_off_is_that_company(searcher: Searcher, typed: str, company: str) -> None:
+    analyzed = searcher.analyzer.run(typed)
+    assert analyzed.companies == (company,) and analyzed.original == typed
+    right = searcher.analyzer.respell_companies(typed)
+    assert right != typed
+    assert [h.record.id for h in searcher.search(typed, k=20).hits] == [
+        h.record.id for h in searcher.search(right, k=20).hits
+    ]
+
+
+@pytest.mark.parametrize("query", ["a snack for the model", "an ample training set", "goggle eyes", "uberr", "olaa"])
+def test_other_words_near_a_company_name_are_no_company(searcher: Searcher, query: str) -> None:
+    """A letter typed in place of another ("snack", "ample", "goggle") makes another word,
+    and names under five letters are too short to guess from."""
+    assert searcher.analyzer.run(query).companies == ()
+
+
 def test_a_company_filter_by_alias_is_the_canonical_company(searcher: Searcher) -> None:
     meta = searcher.search("dropout", k=200, filters=Filters(company="Meta")).hits
     assert meta and [h.record.id for h in meta] == [

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from rapidfuzz.distance import OSA
+
 from index.query import GENERIC_TERMS, WORD, AnalyzedQuery, SpellCorrector
 from index.tokenize import tokenize
 from ingest.companies import canonical_company, company_aliases
@@ -19,6 +21,19 @@ _FIELD = re.compile(
 )
 
 
+_LETTERS = re.compile(r"[A-Za-z]+")
+
+
+def _one_typo(typed: str, name: str) -> bool:
+    """``typed`` is ``name`` with one letter dropped, one added, or two neighbours swapped."""
+    if OSA.distance(typed, name) != 1:
+        return False
+    if len(typed) != len(name):
+        return True
+    diff = [i for i, (a, b) in enumerate(zip(typed, name, strict=True)) if a != b]
+    return len(diff) == 2 and diff[1] == diff[0] + 1
+
+
 class QueryAnalysis:
     """Turns a user's query into the text the retrievers search, all from the
     corpus itself: company names (whole words only) are taken out and kept
@@ -31,6 +46,8 @@ class QueryAnalysis:
         self.corrector = corrector
         canonical = {canonical_company(c) for c in companies}
         self.companies = {c.lower(): c for c in canonical if len(c) >= 2} | company_aliases(canonical)
+        # One-word names of five letters or more that a typo may reach ("gogle", "amazn").
+        self._respellable = sorted(n for n in self.companies if len(n) >= 5 and n.isalpha())
         names = sorted(self.companies, key=len, reverse=True)
         self._company_re = (
             re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in names) + r")(?:'s)?(?![\w-])", re.I)
@@ -38,8 +55,31 @@ class QueryAnalysis:
             else None
         )
 
+    def respell_companies(self, query: str) -> str:
+        """``query`` with a company's name typed one letter off written right: a
+        letter missing, one too many, or two neighbouring letters swapped ("what
+        does gogle ask", "amazn questions", "facebok" for Meta's alias), for a
+        word of five letters or more that the corpus does not use.  A letter
+        typed in place of another is left alone: it makes other words of
+        names ("snack", "ample"), and so does any word the corpus uses."""
+        if not self._respellable:
+            return query
+
+        def respell(m: re.Match[str]) -> str:
+            word = m.group(0).lower()
+            if len(word) < 5 or word in self.companies or word in self.corrector.counts:
+                return m.group(0)
+            for name in self._respellable:
+                if abs(len(name) - len(word)) <= 1 and _one_typo(word, name):
+                    return name
+            return m.group(0)
+
+        return _LETTERS.sub(respell, query)
+
     def run(self, query: str) -> AnalyzedQuery:
         companies: list[str] = []
+        query_text = query
+        query = self.respell_companies(query)
         text = query
         if self._company_re is not None:
             for m in self._company_re.finditer(query):
@@ -59,5 +99,5 @@ class QueryAnalysis:
         full = " ".join([corrected, *[f"({e})" for e in expansions]])
         topic = tuple(t for t in tokenize(_FIELD.sub(" ", corrected)) if t not in GENERIC_TERMS and t not in _NOT_TOPIC)
         return AnalyzedQuery(
-            original=query, text=full, companies=tuple(companies), topic_terms=topic, expansions=tuple(expansions)
+            original=query_text, text=full, companies=tuple(companies), topic_terms=topic, expansions=tuple(expansions)
         )
