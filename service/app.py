@@ -143,6 +143,21 @@ def _has_non_finite(value: object) -> bool:
     return False
 
 
+ECHO_LIMIT = 200  # characters of a refused value a 422 repeats back
+
+
+def _short_input(value: object) -> object:
+    """A refused value as a 422 repeats it: whole when short, else its start and its size
+    (a 30,000-character message or a 500-item list is not sent back to its sender)."""
+    if isinstance(value, str):
+        return value if len(value) <= ECHO_LIMIT else f"{value[:ECHO_LIMIT]}... ({len(value):,} characters)"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if len(text) <= ECHO_LIMIT:
+        return value
+    size = f"{len(value):,} items, " if isinstance(value, list | tuple | dict) else ""
+    return f"{text[:ECHO_LIMIT]}... ({size}{len(text):,} characters as JSON)"
+
+
 def create_app(
     settings: Settings | None = None, background_load: bool = True, embedder: Embedder | None = None
 ) -> FastAPI:
@@ -202,6 +217,9 @@ def create_app(
             # Python's JSON parser accepts NaN and Infinity; JSON does not, and they cannot be echoed back.
             detail = "the request has a non-standard JSON number (NaN or Infinity); send a finite number"
             return _AsciiJSONResponse({"detail": detail}, status_code=422)
+        for error in errors:
+            if isinstance(error, dict) and "input" in error:
+                error["input"] = _short_input(error["input"])
         return _AsciiJSONResponse({"detail": errors}, status_code=422)
 
     @app.exception_handler(Exception)

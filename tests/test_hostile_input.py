@@ -82,3 +82,32 @@ def test_read_manifest_names_every_type_problem(
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(IndexLoadError, match=problem.replace("[", r"\[").replace("]", r"\]")):
         read_manifest(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (  # an assistant turn over its limit
+            {
+                "messages": [
+                    {"role": "user", "content": "hi"},
+                    {"role": "assistant", "content": "y" * 30_000},
+                    {"role": "user", "content": "ok"},
+                ]
+            },  # fmt: skip
+            ["body", "messages", 1, "content"],
+        ),
+        ({"messages": [{"role": "user", "content": "x"}] * 500}, ["body", "messages"]),  # too many turns
+    ],
+)
+def test_a_422_names_the_refused_value_without_sending_it_all_back(client: TestClient, body: dict, where: list) -> None:
+    """A 422 says where and why, and repeats the start of what it refused with its size,
+    not 30,000 characters of it."""
+    r = client.post("/api/chat", json=body)
+    assert r.status_code == 422 and len(r.content) < 1_000
+    (error,) = r.json()["detail"]
+    assert error["loc"] == where and "at most" in error["msg"]
+    assert error["input"].endswith(("characters)", "characters as JSON)"))
+    assert error["input"].startswith(("yyy", '[{"role": "user"'))
+    short = client.post("/api/search", json={"q": "dropout", "k": "many"})
+    assert short.status_code == 422 and short.json()["detail"][0]["input"] == "many"  # short values whole
