@@ -299,6 +299,32 @@ def test_thumbs_post_feedback_that_is_stored(page, server: Server) -> None:
     assert rows[0][7] and rows[0][7] == rows[1][7]  # both votes are this browser's learner's
 
 
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1280, "height": 900}])
+def test_the_reason_panel_opens_above_the_composer_not_under_it(
+    browser, server: Server, errors: PageErrors, viewport: dict[str, int]
+) -> None:
+    """A 👎 pressed with the keyboard on the last answer: the panel, with the focused first
+    reason, is scrolled clear of the sticky question box, on a phone too."""
+    context, pg = _new_page(browser, server, errors, viewport)
+    pg.goto("/")
+    answer = ask(pg, "explain bagging")
+    thumbs = answer.get_by_role("button", name="Not helpful")
+    thumbs.focus()
+    with pg.expect_response("**/api/feedback"):
+        pg.keyboard.press("Enter")
+    why = answer.get_by_role("group", name="What was wrong with it?")
+    first = why.get_by_role("radio", name="Answered a different question")
+    expect(first).to_be_focused()
+    pg.wait_for_timeout(300)  # a smooth scroll, if any, has settled
+    composer_top = pg.locator(".composer-bar").bounding_box()["y"]
+    panel = answer.locator(".feedback-reason").bounding_box()
+    assert panel["y"] + panel["height"] <= composer_top + 1, (panel, composer_top)
+    box = first.bounding_box()
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert pg.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('.feedback-reason') !== null", centre)
+    context.close()
+
+
 def test_a_vote_can_be_changed_and_is_shown_again_after_a_reload(page, server: Server) -> None:
     page.goto("/")
     answer = ask(page, "what is cross validation")

@@ -27,6 +27,14 @@
   const conversation = $("#conversation");
   const empty = $("#empty");
   const composer = $("#composer");
+  // The page scrolls what gets focus into view above the sticky composer, not under it (a
+  // 👎's reason panel, a link in the last answer): its height, kept as the composer grows.
+  const composerBar = document.querySelector(".composer-bar");
+  if (composerBar && "ResizeObserver" in window) {
+    new ResizeObserver(() => {
+      document.documentElement.style.setProperty("--composer-h", `${composerBar.offsetHeight}px`);
+    }).observe(composerBar);
+  }
   const input = $("#message");
   const sendButton = $("#send");
   const stopButton = $("#stop");
@@ -469,7 +477,10 @@
         error.scrollIntoView({ block: "nearest" });
       }
     });
-    queueMicrotask(() => form.querySelector("input").focus());
+    queueMicrotask(() => {
+      form.querySelector("input").focus();
+      form.scrollIntoView({ block: "nearest" }); // the whole panel, its question and buttons too
+    });
     return form;
   }
 
