@@ -20,6 +20,7 @@ from service.app import create_app
 DEPLOY = "machine-learning--how-do-you-deploy-ml-models-to-production"
 GRADIENT_DESCENT = "machine-learning--how-does-gradient-descent-work"
 PCA = "machine-learning--what-is-dimensionality-reduction-explain-pca"
+BATCH_NORM = "machine-learning--what-is-batch-normalization-and-why-does-it-help"
 OPTIMIZATION = "machine-learning--what-is-neural-network-optimization-explain-adam-and-learning-rate-schedules"
 
 
@@ -63,6 +64,8 @@ def test_a_short_new_topic_is_not_glued_onto_the_previous_one(client: TestClient
         # "and X?" naming another question's title, however close the scores (0.54 against 0.41)
         ("what is dropout", "and batch norm?", "machine-learning--what-is-batch-normalization-and-why-does-it-help"),
         ("how does gradient descent work", "and adam?", OPTIMIZATION),  # too little evidence to be "confident"
+        # a word the title writes as two ("batch normalization"), run together
+        ("explain dropout", "what about batchnorm", BATCH_NORM),
     ],
 )
 def test_a_topic_the_previous_answer_only_mentions_is_still_a_new_topic(

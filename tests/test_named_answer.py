@@ -50,6 +50,9 @@ def test_share_outside_0_to_1_is_refused(share: float) -> None:
 def test_a_word_names_a_title_word_it_starts() -> None:
     assert names_title(["batch", "norm"], frozenset({"batch", "normaliz", "help"}))
     assert not names_title(["bn"], frozenset({"batch", "normaliz"}))  # too short to be a start
+    assert names_title(["batchnorm"], frozenset({"batch", "normaliz", "help"}))  # two title words run together
+    assert not names_title(["batchnorm"], frozenset({"batch", "size"}))  # each part must name one
+    assert not names_title(["dropout"], frozenset({"drop", "outlier"}))  # parts of four letters or more
 
 
 @pytest.mark.parametrize(

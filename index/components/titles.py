@@ -12,8 +12,17 @@ from index.query import AnalyzedQuery
 
 def names_title(words: Iterable[str], title: frozenset[str]) -> bool:
     """Every one of ``words`` (topic words) names a topic word of ``title``: is it, or starts
-    it (four letters or more: "norm" names "normaliz", "hyperparamet" names itself)."""
-    return all(any(w == t or (len(w) >= 4 and t.startswith(w)) for t in title) for w in words)
+    it (four letters or more: "norm" names "normaliz", "hyperparamet" names itself), or is
+    two title words run together, each part named so ("batchnorm": "batch" and "normaliz")."""
+    return all(_names(w, title) or _compound(w, title) for w in words)
+
+
+def _names(word: str, title: frozenset[str]) -> bool:
+    return any(word == t or (len(word) >= 4 and t.startswith(word)) for t in title)
+
+
+def _compound(word: str, title: frozenset[str]) -> bool:
+    return any(_names(word[:i], title) and _names(word[i:], title) for i in range(4, len(word) - 3))
 
 
 class NamedAnswerFirst:
