@@ -94,3 +94,11 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) + len(repl) >= 3:
             return word[: -len(suffix)] + repl
     return word
+
+
+_FENCED = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([\w+#.-]*)[ \t]*\n(.*?)\n[ \t]*\2[ \t]*$", re.M | re.S)
+
+
+def without_code(markdown: str) -> str:
+    """``markdown`` without its fenced code blocks: the prose, "" when there is none."""
+    return re.sub(r"\n{3,}", "\n\n", _FENCED.sub("", markdown)).strip()

@@ -15,13 +15,15 @@ from test_slack import DROPOUT_ID, DROPOUT_TITLE, block_problems, blocks_of, une
 from index.search import Searcher
 from ingest.models import CodeBlock, Section
 from ingest.pipeline import Corpus
+from ingest.textutil import without_code
 from qbank.answer import Answer, AnswerComposer
+from qbank.answer.markdown import to_markdown
 from service.slack import short
 from service.slack.blocks import answer_blocks, fallback_text
 from service.slack.bot import thread_history
 from service.slack.buttons import EXPAND_ACTION, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_ACTION, AnswerRef, asked_query
 from service.slack.jobs import JobPool, Seen
-from service.slack.kit import CODE_CHARS, MAX_BLOCKS, MESSAGE_CHARS, SECTION_CHARS, is_heading, size, without_code
+from service.slack.kit import CODE_CHARS, MAX_BLOCKS, MESSAGE_CHARS, SECTION_CHARS, is_heading, size
 from service.slack.mrkdwn import from_slack, split_mrkdwn, to_mrkdwn
 from service.slack.short import short_blocks
 
@@ -199,6 +201,31 @@ def test_a_section_of_only_code_lends_its_heading_to_the_code(composer: AnswerCo
         assert not any(t.rstrip().endswith("*Bagging (Bootstrap Aggregating)*") for t in texts)
         (code,) = [t for t in texts if "```" in t]
         assert code.startswith("*Bagging (Bootstrap Aggregating)* (`python`)\n```\nfrom sklearn.ensemble import")
+
+
+def test_code_from_a_section_not_shown_keeps_that_sections_heading(composer: AnswerComposer) -> None:
+    """ "how does k-means pick k": the bank's "Choosing K (Elbow Method)" section is all code
+    and not among the chosen ones; its code, shown after them, goes under that heading, in
+    the markdown and in Slack, not under "Code"."""
+    composed = composer.compose([("user", "how does k-means pick k")])
+    assert "Choosing K (Elbow Method)" not in {s.heading for s in composed.sections}
+    assert composed.code and composed.code_heading(composed.code[0]) == "Choosing K (Elbow Method)"
+    lines = to_markdown(composed).split("\n")
+    label = lines.index("**Choosing K (Elbow Method):**")
+    assert lines[label + 2] == "```python" and "**Code:**" not in lines
+    (code,) = [
+        b["text"]["text"] for b in blocks_of("section", answer_blocks(composed, BASE)) if "```" in b["text"]["text"]
+    ]
+    assert code.startswith("*Choosing K (Elbow Method)* (`python`)")
+
+
+def test_code_from_a_section_with_prose_not_shown_is_just_code(composer: AnswerComposer) -> None:
+    """A block from a section whose prose is not shown is "Code": that heading would head
+    text that is not there."""
+    composed = composer.compose([("user", "show me pytorch code for dropout")])
+    (block,) = composed.code
+    holder = next(s for s in composed.record.sections if block in s.code_blocks)  # type: ignore[union-attr]
+    assert without_code(holder.markdown) and composed.code_heading(block) is None
 
 
 def test_code_comes_first_when_code_is_asked_for(composer: AnswerComposer) -> None:

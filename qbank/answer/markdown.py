@@ -42,8 +42,10 @@ def overview_markdown(expansion: Expansion) -> list[str]:
     return [f"**Generated overview** ({overview_label(expansion)}):", "", quoted]
 
 
-def _code(block: CodeBlock) -> list[str]:
-    return ["**Code:**", "", f"```{block.language}", block.code, "```", ""]
+def _code(block: CodeBlock, heading: str | None = None) -> list[str]:
+    """A code block shown apart from the sections, under the heading of the section it
+    comes from when that is not shown, else "Code:"."""
+    return [f"**{heading_label(heading) if heading else 'Code:'}**", "", f"```{block.language}", block.code, "```", ""]
 
 
 def _links(hits: Sequence[SearchHit]) -> str:
@@ -150,14 +152,14 @@ def to_markdown(answer: Answer) -> str:
         return "\n".join(out).strip() + "\n"
     shown_first = answer.code if answer.code_first else ()
     for block in shown_first:
-        out += _code(block)
+        out += _code(block, answer.code_heading(block))
     for s in answer.sections:
         if s.heading:
             out += [f"**{heading_label(s.heading)}**", ""]
         out += [_without(s.markdown, shown_first), ""]
     if not answer.code_first:
         for block in answer.code:
-            out += _code(block)
+            out += _code(block, answer.code_heading(block))
     if answer.insight:
         quoted = "\n".join(f"> {line}" if line else ">" for line in answer.insight.splitlines())
         out += ["**Interviewer's Insight:**", "", quoted, ""]

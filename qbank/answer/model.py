@@ -8,6 +8,7 @@ from typing import Literal
 from index.filters import Filters
 from index.results import Passage, SearchHit
 from ingest.models import CodeBlock, Question, QuickRef, Section
+from ingest.textutil import without_code
 
 AnswerKind = Literal["question", "quick_reference", "company_list", "abstain", "reply"]
 
@@ -79,6 +80,20 @@ class Answer:
             return self.code[0]
         best = self.sources[0] if self.sources else None
         return best.code[0] if best is not None and best.code else None
+
+    def code_heading(self, block: CodeBlock) -> str | None:
+        """The heading of the bank's section that is all of ``block``, when that section is
+        not among the chosen ones: "Choosing K (Elbow Method)" says what the code is about,
+        "Code" does not.  None when the section is shown (its heading is there already),
+        has no heading, or has prose that is not shown with the code."""
+        if not isinstance(self.record, Question):
+            return None
+        shown = {s.heading for s in self.sections}
+        for section in self.record.sections:
+            if block in section.code_blocks:
+                all_code = section.code_blocks == (block,) and not without_code(section.markdown)
+                return section.heading if all_code and section.heading and section.heading not in shown else None
+        return None
 
 
 def unasked_line(company: str) -> str:

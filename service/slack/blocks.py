@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from ingest.models import Question, QuickRef, Section
+from ingest.textutil import without_code
 from qbank.answer import Answer
 from qbank.answer.markdown import bank_line, listing_groups, message_markdown, overview_label
 from qbank.answer.model import unasked_line
@@ -39,7 +40,6 @@ from service.slack.kit import (
     section,
     sections,
     size,
-    without_code,
 )
 from service.slack.mrkdwn import escape, link, to_mrkdwn
 
@@ -102,12 +102,15 @@ def section_text(s: Section, base_url: str) -> str:
 
 def code_label(answer: Answer) -> str:
     """The code block's label: the heading of the chosen section the code is
-    all of (that heading would otherwise head nothing), else "Code"."""
+    all of (that heading would otherwise head nothing), or of the bank's section
+    it comes from when that is not chosen ("Choosing K (Elbow Method)"), else "Code"."""
     code = answer.main_code
+    if code is None:
+        return "Code"
     for s in answer.sections:
-        if code is not None and code in s.code_blocks and s.heading and not without_code(s.markdown):
+        if code in s.code_blocks and s.heading and not without_code(s.markdown):
             return s.heading
-    return "Code"
+    return answer.code_heading(code) or "Code"
 
 
 def default_ref(answer: Answer) -> AnswerRef:

@@ -29,12 +29,7 @@ CONTEXT_CHARS = 2000
 CODE_CHARS = 2400
 MESSAGE_CHARS = 12_000  # Block Kit JSON of one message
 
-_FENCED = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([\w+#.-]*)[ \t]*\n(.*?)\n[ \t]*\2[ \t]*$", re.M | re.S)
 _HEADING_LINE = re.compile(r"^\*[^*\n]+\*:?$")  # a line that is only bold: a heading in mrkdwn
-
-
-def without_code(markdown: str) -> str:
-    return re.sub(r"\n{3,}", "\n\n", _FENCED.sub("", markdown)).strip()
 
 
 def section(text: str) -> Block:

@@ -25,12 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ingest.models import Question
+from ingest.textutil import without_code
 from qbank.mock import MockScore
 from service.practice import RATINGS, STATES, Next, RatingName, in_words
 from service.schemas import question_url
 from service.slack.blocks import insight_blocks, meta, section_text
 from service.slack.buttons import OPEN_ACTION
-from service.slack.kit import Block, code_blocks, context, cut, header, section, sections, without_code
+from service.slack.kit import Block, code_blocks, context, cut, header, section, sections
 from service.slack.mrkdwn import escape
 from service.slack.practice_words import Scope
 from service.slack.short import CODE_CHARS, CODE_LINES, PROSE_CHARS, PROSE_LINES

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ingest.models import Question, QuickRef, Section
+from ingest.textutil import without_code
 from qbank.answer import Answer
 from service.schemas import question_url
 from service.slack.blocks import (
@@ -26,7 +27,7 @@ from service.slack.blocks import (
     section_text,
 )
 from service.slack.buttons import AnswerRef, actions
-from service.slack.kit import MAX_BLOCKS, Block, code_blocks, context, cut, header, section, without_code
+from service.slack.kit import MAX_BLOCKS, Block, code_blocks, context, cut, header, section
 from service.slack.mrkdwn import escape, link
 
 PROSE_CHARS = 700
