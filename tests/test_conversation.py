@@ -197,7 +197,10 @@ def test_after_a_pick_the_list_stays_to_pick_from(client: TestClient) -> None:
     assert following["sources"][0]["id"] == listed[2]
 
 
-@pytest.mark.parametrize(("said", "position"), [("3", 2), ("the 12th one", 11), ("the eleventh", 10), ("#12", 11)])
+@pytest.mark.parametrize(
+    ("said", "position"),
+    [("3", 2), ("the 12th one", 11), ("the eleventh", 10), ("#12", 11), ("option 1", 0), ("item 12", 11)],
+)
 def test_a_number_past_ten_or_alone_picks_from_a_long_list(client: TestClient, said: str, position: int) -> None:
     google, picked = talk(client, "what does Google ask?", said)
     assert picked["sources"][0]["id"] == listed_ids(google["answer"])[position]

@@ -146,7 +146,8 @@ ORDINALS = {
     "twentieth": 20, "last": -1,
 }  # fmt: skip
 _ORDINAL = re.compile(
-    r"\b(" + "|".join(ORDINALS) + r")\b|#\s*(\d{1,3})\b|\bnumber\s+(\d{1,3})\b|\b(\d{1,3})(?:st|nd|rd|th)\b"
+    r"\b(" + "|".join(ORDINALS) + r")\b|#\s*(\d{1,3})\b|\b(?:number|option|item|choice)\s+(\d{1,3})\b"
+    r"|\b(\d{1,3})(?:st|nd|rd|th)\b"
     # "3", "ok 3", "no. 12"
     r"|^\W*(?:(?:ok(?:ay)?|cool|nice|great|so|and|then|hmm+|um+)\W+)*(?:no\.?\s*)?(\d{1,3})\W*$",
     re.I,
@@ -158,7 +159,9 @@ _STEP = re.compile(
 MAX_PICKS = 30  # picks in a row that still read the list before them ("1", "2", "3", ...)
 COMPANY_WORDS = frozenset(tokenize("which what company companies who ask asks asked"))
 PICK_WORDS = frozenset(
-    tokenize(" ".join(ORDINALS) + " next another previous prev before after following one ones number no")
+    tokenize(
+        " ".join(ORDINALS) + " next another previous prev before after following one ones number no option item choice"
+    )
 )
 # "what does tiktok ask?", "jane street ml interview questions": a company's list, by name.
 ASKS_AT = re.compile(
