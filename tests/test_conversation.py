@@ -513,6 +513,19 @@ def test_after_a_company_check_what_about_another_company_checks_it(client: Test
     assert airbnb["kind"] == "reply" and airbnb["answer"].startswith("No: Airbnb is not listed for “What is Dropout")
 
 
+def test_after_asking_whether_a_company_asks_a_topic_what_about_another_checks_it(client: TestClient) -> None:
+    """ "does amazon ask about svms" is answered with the SVM answer; "what about netflix?"
+    then asks the same of Netflix, not for Netflix's whole list."""
+    svms, netflix, google = talk(client, "does amazon ask about svms", "what about netflix?", "what about google?")
+    assert svms["kind"] == "question" and "Amazon" in svms["answer"].split("\n")[1]
+    assert netflix["kind"] == "reply" and netflix["answer"].startswith(
+        "No: Netflix is not listed for “What Are Support"
+    )
+    assert google["kind"] == "reply" and google["answer"].startswith("Yes: Google asks “What Are Support")
+    *_, dropout = talk(client, "does amazon ask about svms", "what about dropout")  # a topic: searched
+    assert dropout["kind"] == "question" and "Dropout" in dropout["sources"][0]["title"]
+
+
 def test_who_asks_about_a_topic_lists_its_companies(client: TestClient) -> None:
     (reply,) = talk(client, "who asks about pca")
     assert reply["kind"] == "reply"

@@ -340,7 +340,7 @@ class ConversationResolver:
             if turn is not None and self._repeats(message, turn):
                 continue  # the same question again (a Slack thread repeats it): the same turn
             resolved = self._turn(message.strip(), turn, filters or Filters(), checked)
-            checked = resolved.kind == "company_check"
+            checked = resolved.kind == "company_check" or self._asked_with_topic(message, resolved)
             if resolved.kind not in REPLIED:  # "is it asked at google?" in between: the topic goes on past it
                 turn = resolved
             elif resolved.kind == "company_check" and resolved.record is not (turn.record if turn else None):
@@ -353,6 +353,14 @@ class ConversationResolver:
         if turn is not None and self._repeats(last, turn):
             return turn
         return self._turn(last.strip(), turn, filters or Filters(), checked)
+
+    def _asked_with_topic(self, message: str, turn: Turn) -> bool:
+        """A question of whether a company asks a topic, answered with the topic's answer
+        ("does amazon ask about svms"): "what about netflix?" next checks that company."""
+        if turn.kind not in ("standalone", "followup") or not turn.answered or not ASK_VERB.search(message):
+            return False
+        analyzed = self.searcher.analyzer.run(message)
+        return bool(analyzed.companies) and not analyzed.company_only
 
     @staticmethod
     def _repeats(message: str, turn: Turn) -> bool:
