@@ -748,6 +748,28 @@ def test_a_filter_that_leaves_nothing_relevant_abstains_and_says_what_would_answ
     assert medium["answerable"] and medium["hits"][0]["id"] == DROPOUT_ID  # the filter allows the answer
 
 
+def test_under_filters_a_new_question_mid_chat_is_not_glued_onto_the_last_one(client: TestClient) -> None:
+    """With the page's filters on Uber and Hard (three questions), the item picked from the
+    list is always near the top of a filtered search: whether "what is dropout" goes on with
+    it is read on the whole bank. It does not, so it is refused under the filters as asked
+    first, naming the dropout answer, not answered with the item again."""
+    filters = {"company": "Uber", "difficulty": "hard"}
+    messages: list[dict[str, str]] = []
+    replies = []
+    for said in ("what does uber ask?", "the 2nd", "what is dropout"):
+        messages.append({"role": "user", "content": said})
+        replies.append(client.post("/api/chat", json={"messages": messages, "filters": filters}).json())
+        messages.append({"role": "assistant", "content": replies[-1]["answer"]})
+    listed, picked, dropout = replies
+    assert listed["answer"].startswith("### Hard questions asked at Uber\n")
+    assert picked["kind"] in ("question", "quick_reference")
+    assert dropout["kind"] == "abstain" and dropout["rewritten_query"] == "what is dropout"
+    assert "“What is Dropout and Why Does It Work?”" in dropout["answer"]
+    messages[-2:] = [{"role": "user", "content": "how is it used?"}]  # a follow-up stays on the item
+    follow = client.post("/api/chat", json={"messages": messages, "filters": filters}).json()
+    assert follow["sources"][0]["id"] == picked["sources"][0]["id"]
+
+
 def test_browse_says_when_the_named_company_asks_none_of_the_matches(client: TestClient) -> None:
     page = client.get("/browse", params={"q": "uber svm questions"}).text
     assert "questions in the bank is close to this; this is the bank" in page and "None of Uber" in page

@@ -411,16 +411,20 @@ class ConversationResolver:
         if not own or ANAPHORA.search(message):
             return self._with_previous(message, previous, filters, "followup", focus=continuing)
         alone = self._alone(message, filters)
+        # Whether the message goes on with the previous answer is read on the whole bank: under
+        # filters (Uber's three Hard questions) the previous answer is always near the top and
+        # nothing is confident, so "what is dropout" after one of them would be glued onto it.
+        judged = alone if filters.is_empty() else self._alone(message, Filters())
         # Evidence that the message is about the previous answer: that record
         # ranks near the top for the message on its own, or, for "what about
         # X?", its text covers every topic word of the message.
-        related = alone.result is not None and previous.record.id in {
-            h.record.id for h in alone.result.hits[:RELATED_RANK]
+        related = judged.result is not None and previous.record.id in {
+            h.record.id for h in judged.result.hits[:RELATED_RANK]
         }
         if CONTINUING.search(message) and set(own) <= self._words_of(previous.record.id):
             related = True
-        confident = self._confident(alone.result)
-        if related and confident and self._elsewhere(alone.result, previous.record):
+        confident = self._confident(judged.result)
+        if related and confident and self._elsewhere(judged.result, previous.record):
             related = False
         answered_alone = alone.result is not None and alone.result.answerable
         unknown = [t for t in own if t not in self.searcher.artifact.sparse.term_ids]

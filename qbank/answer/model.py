@@ -103,5 +103,5 @@ def unasked_line(company: str) -> str:
 
 def list_title(filters: Filters) -> str:
     """'Hard questions asked at Uber on Deep Learning', from what chose the list."""
-    what = f"{filters.difficulty} questions" if filters.difficulty else "Questions"
+    what = f"{filters.difficulty.capitalize()} questions" if filters.difficulty else "Questions"  # "hard" from a filter
     return what + f" asked at {filters.company}" + (f" on {filters.tag}" if filters.tag else "")
