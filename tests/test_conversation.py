@@ -411,6 +411,17 @@ def test_after_a_list_what_to_study_is_practice_for_that_company(client: TestCli
     assert reply["kind"] == "reply" and "(/practice?company=Netflix)" in reply["answer"]
 
 
+def test_what_to_study_after_a_prep_message_keeps_its_company(client: TestClient) -> None:
+    """ "im prepping for a google ml interview" names Google; "what should i study first" next
+    (a question in between or not) points to Google's practice, not the whole bank's."""
+    _, study = talk(client, "im prepping for a google ml interview next week", "what should i study first")
+    assert study["kind"] == "reply" and "(/practice?company=Google)" in study["answer"]
+    *_, later = talk(client, "im prepping for a google interview", "what is dropout", "what should i study")
+    assert later["kind"] == "reply" and "(/practice?company=Google)" in later["answer"]
+    _, other = talk(client, "im prepping for a google interview", "what should i study for amazon")
+    assert "(/practice?company=Amazon)" in other["answer"]  # a company named now wins
+
+
 @pytest.mark.parametrize("said", ["what should i learn first, pca or t-sne", "quiz me on dropout"])
 def test_a_practice_phrase_that_names_a_topic_is_answered(client: TestClient, said: str) -> None:
     (reply,) = talk(client, said)

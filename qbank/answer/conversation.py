@@ -336,11 +336,14 @@ class ConversationResolver:
         earlier = reading_window(messages[:-1])
         turn: Turn | None = None
         checked = False  # the message before was a company check: "what about amazon?" checks another
+        preparing: str | None = None  # the company a preparation message named ("im prepping for google")
         for message in earlier:
             if turn is not None and self._repeats(message, turn):
                 continue  # the same question again (a Slack thread repeats it): the same turn
-            resolved = self._turn(message.strip(), turn, filters or Filters(), checked)
+            resolved = self._turn(message.strip(), turn, filters or Filters(), checked, preparing)
             checked = resolved.kind == "company_check" or self._asked_with_topic(message, resolved)
+            if resolved.kind == "practice":
+                preparing = resolved.asked
             if resolved.kind not in REPLIED:  # "is it asked at google?" in between: the topic goes on past it
                 turn = resolved
             elif resolved.kind == "company_check" and resolved.record is not (turn.record if turn else None):
@@ -352,7 +355,7 @@ class ConversationResolver:
             return replace(turn, message=last.strip(), kind="courtesy")
         if turn is not None and self._repeats(last, turn):
             return turn
-        return self._turn(last.strip(), turn, filters or Filters(), checked)
+        return self._turn(last.strip(), turn, filters or Filters(), checked, preparing)
 
     def _asked_with_topic(self, message: str, turn: Turn) -> bool:
         """A question of whether a company asks a topic, answered with the topic's answer
@@ -384,14 +387,21 @@ class ConversationResolver:
     def _search(self, query: str, filters: Filters) -> SearchResult:
         return self.searcher.search(query, k=self.k, mode=self.mode, filters=filters, use_cache=self.use_cache)
 
-    def _turn(self, message: str, previous: Turn | None, filters: Filters, checked: bool = False) -> Turn:
+    def _turn(
+        self,
+        message: str,
+        previous: Turn | None,
+        filters: Filters,
+        checked: bool = False,
+        preparing: str | None = None,
+    ) -> Turn:
         change = TOPIC_CHANGE.match(message)
         if previous is not None and change is not None and message[change.end() :].strip():
             fresh = self._turn(message[change.end() :].strip(), None, filters)
             return replace(fresh, message=message)
         analyzed = self.searcher.analyzer.run(message)
         narrowing = self._narrowing(analyzed.topic_terms, message)
-        reply = self._reply_turn(message, analyzed, narrowing, previous, filters, checked)
+        reply = self._reply_turn(message, analyzed, narrowing, previous, filters, checked, preparing)
         if reply is not None:
             return reply
         if previous is not None and not analyzed.companies and asked_company(message) is not None:
@@ -462,13 +472,15 @@ class ConversationResolver:
         previous: Turn | None,
         filters: Filters,
         checked: bool,
+        preparing: str | None = None,
     ) -> Turn | None:
         """A message answered with a reply in words rather than a record, or None: asking to be
         quizzed ("practice"), or whether a company asks the topic ("company_check")."""
         if PRACTICE.search(message) and not self._names_a_topic(PRACTICE.sub(" ", message), filters):
             # ("what should i learn first, pca or t-sne", "quiz me on dropout" name a topic: searched)
             listed = previous.filters.company if previous is not None and previous.listing else None
-            company = analyzed.companies[0] if analyzed.companies else listed
+            # the company named now, else the list's, else the one a preparation message named
+            company = analyzed.companies[0] if analyzed.companies else listed or preparing
             kept = previous or Turn(message, "practice", message, "")
             return replace(kept, message=message, kind="practice", asked=company)
         answered = previous is not None and previous.kind != "company_list" and previous.answered
