@@ -61,6 +61,14 @@ GENERIC = frozenset(
         "come",
         "comes",
         "up",
+        # quantity and degree words the stop list lacks (it has "few", "more", "very"): no topic
+        "many",
+        "much",
+        "lot",
+        "lots",
+        "often",
+        "really",
+        "enough",
     ]
 )
 GENERIC_TERMS = frozenset(tokenize(" ".join(GENERIC))) | GENERIC

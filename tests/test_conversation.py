@@ -305,6 +305,16 @@ def test_a_message_that_asks_anything_is_no_courtesy(client: TestClient, said: s
     assert reply["sources"]
 
 
+@pytest.mark.parametrize("said", ["how much do ml engineers make at google", "what do data scientists earn at amazon"])
+def test_pay_at_a_company_is_no_request_for_its_list(client: TestClient, said: str) -> None:
+    """ "much" and "make" were read as courtesy filler ("thank you so much", "makes sense"), so
+    the message was taken for "what does google ask?" and got Google's 102 questions."""
+    (reply,) = talk(client, said)
+    assert reply["kind"] == "abstain", reply["answer"][:200]
+    (listed,) = talk(client, "thank you so much, what does uber ask")
+    assert listed["kind"] == "company_list"
+
+
 def test_a_misspelt_company_gets_its_list(client: TestClient) -> None:
     """ "what does gogle ask" is Google's list, as "what does google ask" is, not a search
     for "gogle" ("What is AutoML?")."""

@@ -297,6 +297,34 @@ def test_a_company_alias_in_the_query_names_the_canonical_company(searcher: Sear
 
 
 @pytest.mark.parametrize(
+    "query",
+    ["how much do ml engineers make", "what is the salary for a data scientist", "how many rounds are there"],
+)
+def test_questions_about_the_job_are_refused(searcher: Searcher, query: str) -> None:
+    """A job title is no topic and is not searched when the query names something else ("ml
+    engineers" made "how much do ml engineers make" a question about deploying ML models);
+    "many" and "much" are no topic words ("how many rounds are there" was answered with the
+    dropout answer, as "many" is rare in the bank)."""
+    result = searcher.search(query, k=5)
+    assert not result.answerable, [h.record.title for h in result.hits[:2]]
+    assert not any(w in result.analyzed.text for w in ("engineer", "scientist"))
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("what is machine learning", "machine learning"),  # the field is the topic
+        ("ml engineer interview questions on transformers", "transformers"),
+        ("how does a transformer know word positions", "word position"),
+        ("turn free-text job titles into features", "job title"),
+    ],
+)
+def test_only_a_job_title_is_taken_out_of_the_search(searcher: Searcher, query: str, kept: str) -> None:
+    analyzed = searcher.analyzer.run(query)
+    assert kept in analyzed.text and "ml engineer" not in analyzed.text
+
+
+@pytest.mark.parametrize(
     ("typed", "company"),
     [
         ("what does gogle ask", "Google"),  # a letter missing

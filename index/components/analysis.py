@@ -34,6 +34,17 @@ def _one_typo(typed: str, name: str) -> bool:
     return len(diff) == 2 and diff[1] == diff[0] + 1
 
 
+# A job title ("ml engineers", "data scientist"): taken out of the text searched when the query
+# names something else, so "how much do ml engineers make" is not searched as a question about
+# ML engineering.  Titles only: "job titles", "word positions" and the field ("what is machine
+# learning") keep their words.
+_JOB = re.compile(
+    r"\b(?:data[- ]scientists?|data analysts?"
+    r"|(?:ml|ai|software|research|applied|machine[- ]learning)[- ](?:engineer|scientist|researcher)s?)\b",
+    re.I,
+)
+
+
 class QueryAnalysis:
     """Turns a user's query into the text the retrievers search, all from the
     corpus itself: company names (whole words only) are taken out and kept
@@ -96,8 +107,10 @@ class QueryAnalysis:
                 expansions.append(self.acronyms[key])
             elif w in self.acronyms and self.acronyms[w] not in corrected:
                 expansions.append(self.acronyms[w])
-        full = " ".join([corrected, *[f"({e})" for e in expansions]])
         topic = tuple(t for t in tokenize(_FIELD.sub(" ", corrected)) if t not in GENERIC_TERMS and t not in _NOT_TOPIC)
+        if topic and _JOB.search(corrected):
+            corrected = " ".join(_JOB.sub(" ", corrected).split())
+        full = " ".join([corrected, *[f"({e})" for e in expansions]])
         return AnalyzedQuery(
             original=query_text, text=full, companies=tuple(companies), topic_terms=topic, expansions=tuple(expansions)
         )

@@ -132,7 +132,9 @@ COURTESY_FILLER = frozenset(
         " makes oh ah wow there all for now the help again man guys bot and",
     )
 )
-COURTESY_TERMS = frozenset(tokenize(" ".join(COURTESY_FILLER.union(*COURTESY.values()))))
+# The courtesy words themselves, as topic terms ("fine, what does amazon ask"); not the filler,
+# which a question uses too ("how much do they make at google" is no request for a list).
+COURTESY_TERMS = frozenset(tokenize(" ".join(frozenset().union(*COURTESY.values()))))
 DIFFICULTIES = {
     "Easy": frozenset(tokenize("easy easier easiest simple basic beginner")),
     "Medium": frozenset(tokenize("medium intermediate moderate")),
