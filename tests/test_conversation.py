@@ -315,6 +315,25 @@ def test_pay_at_a_company_is_no_request_for_its_list(client: TestClient, said: s
     assert listed["kind"] == "company_list"
 
 
+@pytest.mark.parametrize(("first", "pick", "position"), [("hi", "the first one", 0), ("hello", "3", 2)])
+def test_a_pick_after_a_greeting_asks_the_question_it_offered(
+    client: TestClient, first: str, pick: str, position: int
+) -> None:
+    """ "hi" answers with questions to try; "the first one" asks the first of them (it was
+    searched as "the first one" and refused)."""
+    hello, picked = talk(client, first, pick)
+    offered = re.findall(r"^- (.+)$", hello["answer"], re.M)
+    assert len(offered) == 3 and picked["rewritten_query"] == offered[position]
+    assert picked["kind"] in ("question", "company_list") and not picked["abstained"]
+
+
+def test_a_pick_after_a_refusal_asks_the_question_it_offered(client: TestClient) -> None:
+    refused, picked = talk(client, "whats a good salary to ask for", "the second one")
+    assert refused["kind"] == "abstain"
+    offered = re.findall(r"^- (.+)$", refused["answer"], re.M)
+    assert picked["rewritten_query"] == offered[1] and picked["kind"] == "question"
+
+
 def test_a_misspelt_company_gets_its_list(client: TestClient) -> None:
     """ "what does gogle ask" is Google's list, as "what does google ask" is, not a search
     for "gogle" ("What is AutoML?")."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from ingest.models import Question, QuickRef
 
 EXAMPLES = 5
+SHORT_EXAMPLES = 3  # the questions a greeting (and a list of suggestions) offers: the first of ``examples``
 
 
 @dataclass(frozen=True, slots=True)

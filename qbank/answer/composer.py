@@ -19,7 +19,7 @@ from index.results import SearchHit, SearchResult
 from index.search import Searcher
 from index.tokenize import tokenize
 from ingest.models import Question, QuickRef, Section
-from qbank.answer.banks import BankCatalog
+from qbank.answer.banks import SHORT_EXAMPLES, BankCatalog
 from qbank.answer.conversation import ConversationResolver, Turn, asked_company, courtesy, is_step
 from qbank.answer.model import Answer
 
@@ -71,7 +71,7 @@ class AnswerComposer:
             return Answer(
                 kind="abstain",
                 rewritten_query=turn.query,
-                suggestions=self.catalog.examples[:3],
+                suggestions=self.catalog.examples[:SHORT_EXAMPLES],
                 message=self._abstain_text(turn.query, result, turn.message),
                 examples=self.catalog.examples,
             )
@@ -120,7 +120,7 @@ class AnswerComposer:
         related = tuple(h.record.title for h in hits if h.record is not turn.record and self._relevant(h, hits[0]))[
             : self.related
         ]
-        examples = () if topic is not None else self.catalog.examples[:3]
+        examples = () if topic is not None else self.catalog.examples[:SHORT_EXAMPLES]
         return Answer(
             kind="reply", rewritten_query=turn.message, suggestions=related or examples, message=text, examples=examples
         )
@@ -164,7 +164,7 @@ class AnswerComposer:
             "answer when you are ready, and brings each back by how well you knew it. "
             f"[Mock interview](/practice{mock}) scores an answer you type against what interviewers look for."
         )
-        asks = (f"What does {company} ask?",) if company else self.catalog.examples[:3]
+        asks = (f"What does {company} ask?",) if company else self.catalog.examples[:SHORT_EXAMPLES]
         return Answer(kind="reply", rewritten_query=message, message=text, suggestions=asks, examples=asks)
 
     def _abstain_text(self, query: str, result: SearchResult | None, message: str | None = None) -> str:

@@ -53,6 +53,7 @@ from index.results import SearchResult
 from index.search import Searcher
 from index.tokenize import tokenize
 from ingest.models import Question, QuickRef
+from qbank.answer.banks import SHORT_EXAMPLES, BankCatalog
 
 Record = Question | QuickRef
 TurnKind = Literal[
@@ -315,6 +316,7 @@ class ConversationResolver:
         if mode not in searcher.pipelines:
             raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(searcher.pipelines)}")
         self.searcher = searcher
+        self._examples: tuple[str, ...] | None = None
         self.k = k
         self.mode = mode
         self.use_cache = use_cache
@@ -350,6 +352,12 @@ class ConversationResolver:
                 turn = resolved
             elif resolved.kind == "company_check" and resolved.record is not (turn.record if turn else None):
                 turn = replace(resolved, kind="standalone")  # "who asks about pca" named a topic: it goes on
+        offered = self._offered(messages[:-1], turn)
+        if offered and is_pick(last):
+            # "the first one" after "hi" (or a refusal), which offered questions to try: that question
+            position = _ordinal(last, len(offered))
+            if position is not None and 0 <= position < len(offered):
+                return replace(self._turn(offered[position], None, filters or Filters()), message=last.strip())
         if courtesy(last) is not None:
             # Nothing to search: answered with a reply, the topic so far kept for what follows.
             if turn is None:
@@ -366,6 +374,25 @@ class ConversationResolver:
             return False
         analyzed = self.searcher.analyzer.run(message)
         return bool(analyzed.companies) and not analyzed.company_only
+
+    def _offered(self, earlier: Sequence[str], turn: Turn | None) -> tuple[str, ...]:
+        """The questions the last answer offered to try, in their order: a greeting's (or any
+        courtesy with no topic yet) and a refusal's (the composer shows the bank's examples
+        under "Try questions like:"); () when it offered none."""
+        if not earlier:
+            return ()
+        if courtesy(earlier[-1]) is not None:
+            return self.examples[:SHORT_EXAMPLES] if turn is None or not turn.answered else ()
+        refused = (
+            turn is not None and turn.kind == "standalone" and not turn.answered and turn.message == earlier[-1].strip()
+        )
+        return self.examples if refused else ()
+
+    @property
+    def examples(self) -> tuple[str, ...]:
+        if self._examples is None:
+            self._examples = BankCatalog.of(self.searcher.records.values()).examples
+        return self._examples
 
     @staticmethod
     def _repeats(message: str, turn: Turn) -> bool:
