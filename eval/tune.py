@@ -247,7 +247,10 @@ def fit_abstention(
     set, and current floors already within the budget, a setting must also leave
     every set as it was or better (off-topic recall not lower, no more answerable
     items refused), as ``fit_fusion`` does: pooled figures alone would trade one
-    set's answerable queries for another set's refusals."""
+    set's answerable queries for another set's refusals; and it must refuse more
+    off-topic items than they do.  Floors within the budget are there for the
+    recall: fewer false abstains at the same recall do not move them (one dev item
+    answered or refused otherwise made such ties come and go)."""
     by_set: dict[str, Sequence[Evidence]] = dict(evidence) if isinstance(evidence, Mapping) else {}
     pooled: list[Evidence] = (
         [e for ev in by_set.values() for e in ev] if isinstance(evidence, Mapping) else list(evidence)
@@ -259,6 +262,8 @@ def fit_abstention(
     for cfg in abstention_settings(grid, start):
         fit = abstention_figures(pooled, cfg)
         if fit.false_abstain > max_false_abstain:
+            continue
+        if guard and fit.recall <= before.recall + 1e-9 and fit.config != start:
             continue
         if guard and any(_worse(abstention_figures(by_set[name], fit.config), was) for name, was in floor.items()):
             continue

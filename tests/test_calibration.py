@@ -163,6 +163,20 @@ def test_fit_abstention_leaves_no_set_worse_once_the_floors_are_within_budget() 
     assert refit.config.dense_floor == 0.30  # the start refuses everything: the budget alone decides
 
 
+def test_floors_within_budget_move_only_for_more_recall() -> None:
+    """A lower floor answers one more answerable item and refuses the same off-topic ones:
+    fewer false abstains at the same recall.  Floors already within the budget stay;
+    floors outside it take the setting."""
+    grid = {"dense_floor": (0.27, 0.40), "dense_low": (0.17,), "bm25_floor": (50.0,), "min_idf": (3.5,)}
+    answerable = [_evidence(0, [1.0], [0.5], top_dense=d) for d in [0.30] + [0.5] * 39]
+    off_topic = [_evidence(0, [1.0], [0.5], answerable=False, top_dense=d) for d in (0.1, 0.2)]
+    start = AbstentionConfig(dense_floor=0.40, bm25_floor=50.0, dense_low=0.17, min_idf=3.5)
+    before, kept = fit_abstention({"a": answerable + off_topic}, start, 0.05, grid)
+    assert (before.recall, before.false_abstain) == (1.0, 0.025) and kept.config == start
+    _, lower = fit_abstention({"a": answerable + off_topic}, start, 0.0, grid)  # outside a zero budget
+    assert (lower.config.dense_floor, lower.false_abstain) == (0.27, 0.0)
+
+
 def test_abstention_figures_use_the_best_sentence_when_there_is_one() -> None:
     cfg = AbstentionConfig(dense_floor=0.41, bm25_floor=7.5, dense_low=0.27, min_idf=3.5)
     weak = _evidence(0, [1.0], [0.3], top_dense=0.3)
