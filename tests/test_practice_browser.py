@@ -283,6 +283,26 @@ def test_mock_mode_scores_a_typed_answer_then_reveals_the_insight_and_the_answer
     assert errors == []
 
 
+def test_space_on_the_focused_score_button_scores_the_answer(browser, server: Server) -> None:
+    """Tab from the answer box to "Score my answer", then Space: the button is pressed (the
+    page's own Space, which reveals the answer, used to take it and leave the typed answer
+    unscored behind a read-only box)."""
+    context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(MOCK_SCOPE)
+    expect(page.locator("#mock-answer")).to_be_focused()
+    page.keyboard.type(L1_ANSWER)
+    page.keyboard.press("Tab")
+    expect(page.locator("#mock-score")).to_be_focused()
+    with page.expect_response("**/api/practice/mock") as scored:
+        page.keyboard.press(" ")
+    assert scored.value.status == 200
+    expect(page.locator("#mock-heading")).to_have_text("Your answer hit 4 of 4 signals")
+    context.close()
+    assert errors == []
+
+
 def test_mock_mode_at_phone_width_fits_and_scores_by_tapping(browser, server: Server) -> None:
     context = browser.new_context(viewport=PHONE, base_url=server.base_url, has_touch=True, is_mobile=True)
     page = context.new_page()

@@ -295,6 +295,8 @@
   document.addEventListener("keydown", (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     if (event.target.closest("select, input, textarea, a")) return;
+    // Space on a focused button presses that button ("Score my answer"), as on any page.
+    if (event.key === " " && event.target.closest("button")) return;
     if (event.key === " " && current && answer.hidden) {
       event.preventDefault();
       showAnswer();
