@@ -90,14 +90,7 @@ async def get_learner(request: Request, response: Response, engine: EngineDep, s
     assert key is not None  # set when the store opened, before the engine exists
     header = request.headers.get(learner.HEADER)
     if header is not None:
-        learner_id = learner.verify(header.strip(), key)
-        if learner_id is None:
-            raise HTTPException(
-                status_code=400,
-                detail=f"{learner.HEADER} is not a learner token this server gave out; send the `learner` value "
-                "of an earlier practice response, or no header to start as a new learner",
-            )
-        return Learner(learner_id, header.strip())
+        return Learner(_signed_header(header, key), header.strip())
     cookie = request.cookies.get(learner.COOKIE)
     learner_id = learner.verify(cookie, key) if cookie else None
     if learner_id is not None and cookie is not None:
@@ -121,6 +114,28 @@ LearnerDep = Annotated[Learner, Depends(get_learner)]
 
 # The chat page sends this with its requests, so that the log counts them as the web's, not the API's.
 SURFACE_HEADER = "X-Qbank-Surface"
+
+
+def _signed_header(header: str, key: bytes) -> str:
+    """The learner an ``X-Learner`` header names; a 400 when this server did not sign it."""
+    learner_id = learner.verify(header.strip(), key)
+    if learner_id is None:
+        raise HTTPException(
+            status_code=400,
+            detail=f"{learner.HEADER} is not a learner token this server gave out; send the `learner` value "
+            "of an earlier practice response, or no header to start as a new learner",
+        )
+    return learner_id
+
+
+def voting_learner(request: Request, state: ServiceState) -> str | None:
+    """The learner an API vote is from: ``known_learner``, except that an ``X-Learner``
+    header this server did not sign is a 400, as in practice (the vote would otherwise be
+    kept as no learner's, without a word)."""
+    header = request.headers.get(learner.HEADER)
+    if header is not None and state.learner_key is not None:
+        return _signed_header(header, state.learner_key)
+    return known_learner(request, state)
 
 
 def known_learner(request: Request, state: ServiceState) -> str | None:

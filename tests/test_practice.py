@@ -233,6 +233,18 @@ def test_a_learner_header_this_server_did_not_sign_is_refused(client: TestClient
         assert r.json()["detail"].startswith("X-Learner is not a learner token this server gave out")
 
 
+def test_a_vote_with_a_learner_header_this_server_did_not_sign_is_refused(client: TestClient) -> None:
+    """An API vote naming a learner with a forged token was kept as no learner's, with a
+    201; it is a 400 as in practice, and the same vote with the real token is stored."""
+    token = new_learner(client)["X-Learner"]
+    vote = {"query": "what is dropout", "question_id": "machine-learning--what-is-dropout-and-why-does-it-work"}
+    vote |= {"helpful": True, "source": "api"}
+    r = client.post("/api/feedback", json=vote, headers={"X-Learner": "forged.token"})
+    assert r.status_code == 400 and r.json()["detail"].startswith("X-Learner is not a learner token")
+    assert client.post("/api/feedback", json=vote, headers={"X-Learner": token}).status_code == 201
+    assert client.post("/api/feedback", json=vote).status_code == 201  # no header: a vote of no learner
+
+
 def test_a_cookie_this_server_did_not_sign_starts_a_new_learner(client: TestClient) -> None:
     token = new_learner(client)["X-Learner"]
     client.cookies.set(learner.COOKIE, token[:-2] + "xx")

@@ -7,7 +7,7 @@ import asyncio
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from service import usecases
-from service.deps import EngineDep, StateDep, get_learner, known_learner
+from service.deps import EngineDep, StateDep, get_learner, voting_learner
 from service.schemas import FeedbackRequest, FeedbackResponse
 
 router = APIRouter(prefix="/api", tags=["feedback"])
@@ -29,7 +29,7 @@ async def feedback(
     if req.source == "web":
         learner_id: str | None = (await get_learner(request, response, engine, state)).id
     else:
-        learner_id = known_learner(request, state)
+        learner_id = voting_learner(request, state)
     try:
         stored = await asyncio.to_thread(
             usecases.record_feedback,
