@@ -327,6 +327,33 @@ def test_browse_lists_what_the_questions_api_lists(client: TestClient, params: d
     assert ids == [item["id"] for item in api["items"]]
 
 
+@pytest.mark.parametrize(
+    ("query", "address"),
+    [
+        ("google", "/browse?company=Google"),
+        ("amazon hard questions", "/browse?company=Amazon&difficulty=Hard"),
+        ("what does gogle ask", "/browse?company=Google"),
+    ],
+)
+def test_a_browse_search_for_a_company_list_browses_the_whole_list(
+    client: TestClient, query: str, address: str
+) -> None:
+    """The search ranked Google's 102 records and stopped at a page of 50 with no "Next";
+    "amazon hard questions" found nothing.  The list is browsed instead, paged."""
+    r = client.get("/browse", params={"q": query}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == address
+    page = client.get(address)
+    api = client.get("/api/questions", params=dict(re.findall(r"(\w+)=(\w+)", address)) | {"limit": 50}).json()
+    assert f"{api['total']} question" in page.text and api["total"] > 0
+    assert client.get("/browse", params={"q": "dropout"}, follow_redirects=False).status_code == 200  # a topic
+
+
+def test_a_browse_page_past_the_end_goes_to_the_last_page(client: TestClient) -> None:
+    total = client.get("/api/questions", params={"company": "Google", "limit": 1}).json()["total"]
+    r = client.get("/browse", params={"company": "Google", "offset": 500}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/browse?company=Google&offset={(total - 1) // 50 * 50}"
+
+
 def _browse(client: TestClient, **params: str) -> tuple[list[str], str, str]:
     """The ids a browse search lists, its status line and the page."""
     html = client.get("/browse", params=params).text

@@ -436,9 +436,10 @@ class ConversationResolver:
         if previous is not None and not analyzed.companies and asked_company(message) is not None:
             return self._alone(message, filters)  # "what does tiktok ask?" mid-chat: refused as asked
         pointing = previous is not None and previous.kind != "company_list" and previous.answered
-        if analyzed.companies and narrowing is not None and not (pointing and ANAPHORA.search(message)):
+        listed = self._list_asked(analyzed, narrowing, filters)
+        if listed is not None and not (pointing and ANAPHORA.search(message)):
             # a company's list ("what does Uber ask?"); "how does google use it?" is about the topic
-            return self._listing(message, _narrow(filters.with_company(analyzed.companies[0]), *narrowing), "")
+            return self._listing(message, listed, "")
         own = [t for t in analyzed.topic_terms if t not in FORM_WORDS]
         if previous is not None and previous.listing:
             picked = self._pick(message, own, narrowing, previous)
@@ -638,6 +639,20 @@ class ConversationResolver:
         records = [r for r in self.searcher.records.values() if r.id in self._listable and allows(filters, r.id)]
         records.sort(key=lambda r: (order.get(r.difficulty or "", 3), r.kind != "question", r.title.lower()))
         return Turn(message, "company_list", message, focus, None, None, filters, tuple(records))
+
+    def list_asked(self, message: str, filters: Filters | None = None) -> Filters | None:
+        """The filters of the company list a message asks for on its own ("what does uber ask?",
+        "amazon hard questions", "google"), within ``filters``; None when it asks for none."""
+        analyzed = self.searcher.analyzer.run(message)
+        return self._list_asked(analyzed, self._narrowing(analyzed.topic_terms, message), filters or Filters())
+
+    @staticmethod
+    def _list_asked(
+        analyzed: AnalyzedQuery, narrowing: tuple[str | None, str | None] | None, filters: Filters
+    ) -> Filters | None:
+        if not analyzed.companies or narrowing is None:
+            return None
+        return _narrow(filters.with_company(analyzed.companies[0]), *narrowing)
 
     def _narrowing(self, topic_terms: Sequence[str], message: str) -> tuple[str | None, str | None] | None:
         """The difficulty and tag a message narrows a list by, when it says

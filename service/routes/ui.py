@@ -13,9 +13,10 @@ import hashlib
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -196,6 +197,16 @@ def question_page(request: Request, record_id: str, state: StateDep) -> HTMLResp
     return _page(request, "question.html", context)
 
 
+def _filter_params(filters: Filters) -> list[tuple[str, str]]:
+    fields = (
+        ("company", filters.company),
+        ("difficulty", filters.difficulty),
+        ("tag", filters.tag),
+        ("bank", filters.bank),
+    )
+    return [(name, value) for name, value in fields if value]
+
+
 @router.get("/browse", response_class=HTMLResponse)
 def browse_page(
     request: Request,
@@ -206,7 +217,7 @@ def browse_page(
     tag: Annotated[str, Query(max_length=100)] = "",
     bank: Annotated[str, Query(max_length=200)] = "",
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> HTMLResponse:
+) -> Response:
     engine = state.engine
     if engine is None:
         return _not_ready(request, state)
@@ -214,6 +225,11 @@ def browse_page(
     filters = Filters(company or None, difficulty or None, tag or None, bank or None)
     links = base_url(request, state.settings)
     context: dict[str, Any] = {"query": q, "chosen": chosen, "facets": facets_public(engine), "error": None}
+    listed = engine.composer.resolver.list_asked(q, filters) if q.strip() and len(q) <= 200 else None
+    if listed is not None:
+        # "google", "amazon hard questions": the company's whole list, paged, as its filters give it
+        # (the search would rank it and stop at a page), and as the chat answers the same words
+        return RedirectResponse("/browse?" + urlencode(_filter_params(listed)), status_code=303)
     if q.strip():
         try:
             _, found = usecases.search(
@@ -238,6 +254,9 @@ def browse_page(
             context |= {"hits": [], "items": None, "total": 0, "error": str(exc)}
     else:
         page = usecases.browse(engine, filters, None, PAGE_SIZE, offset)
+        if page.total and offset >= page.total:  # past the end ("?offset=500" of 102): the last page
+            last = (page.total - 1) // PAGE_SIZE * PAGE_SIZE
+            return RedirectResponse("/browse?" + urlencode([*_filter_params(filters), ("offset", last)]), 303)
         items = [summary(r, links) for r in page.items]
         context |= {"hits": None, "items": items, "total": page.total, "offset": offset, "limit": PAGE_SIZE}
     return _page(request, "browse.html", context)
