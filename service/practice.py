@@ -67,6 +67,7 @@ class Next:
     due: int  # cards in scope due now, ``item`` among them
     new_left: int  # never-graded questions in scope the learner may still start today
     next_due: datetime | None  # when the next card in scope that is not due yet falls due
+    unseen: int = 0  # never-graded questions in scope, today's limit aside
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +142,9 @@ def next_card(
     elif new_left:
         record, card = unseen[0], None
     else:
-        return Next(None, questions, 0, 0, min(upcoming, default=None))
-    return Next(Item(record, card, previews(card, now)), questions, len(due), new_left, min(upcoming, default=None))
+        return Next(None, questions, 0, 0, min(upcoming, default=None), len(unseen))
+    item = Item(record, card, previews(card, now))
+    return Next(item, questions, len(due), new_left, min(upcoming, default=None), len(unseen))
 
 
 def mock(engine: Engine, question_id: str, answer: str) -> MockScore:

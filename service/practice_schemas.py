@@ -37,6 +37,10 @@ class PracticeNext(BaseModel):
     due: int = Field(description="Cards in this scope due now, this one included.")
     new_left: int = Field(description="Never-graded questions in this scope the learner may still start today.")
     next_due: datetime | None = Field(description="When the next card in this scope that is not due yet falls due.")
+    unseen: int = Field(
+        description="Never-graded questions in this scope, today's limit on new cards aside: when `new_left` is 0 "
+        "and this is not, more new cards come tomorrow."
+    )
 
 
 class GradeRequest(BaseModel):

@@ -215,6 +215,31 @@ def test_a_scope_with_nothing_left_says_so_and_when_to_come_back(browser, server
     assert errors == []
 
 
+def test_when_todays_new_cards_are_used_up_the_page_says_more_come_tomorrow(
+    browser, built: IngestReport, tmp_path: Path
+) -> None:
+    """One new card a day, graded Easy (back in days): the page said to come back in days,
+    though tomorrow brings the scope's next new question."""
+    with qbank_server(built.path, tmp_path, content_dir=CONTENT, env={"QBANK_PRACTICE_NEW_PER_DAY": "1"}) as srv:
+        context = browser.new_context(viewport=DESKTOP, base_url=srv.base_url)
+        page = context.new_page()
+        errors = watch(page)
+        page.goto("/practice?company=Netflix")
+        expect(page.locator("#card")).to_be_visible()
+        page.keyboard.press(" ")
+        with page.expect_response("**/api/practice/grade"):
+            page.keyboard.press("4")  # Easy
+        expect(page.locator("#done")).to_be_visible()
+        unseen = page.request.get("/api/practice/next?company=Netflix").json()["unseen"]
+        assert unseen > 0
+        expect(page.locator("#done-detail")).to_have_text(
+            f"Today's new cards are used up and nothing here is due; {unseen} new questions here come tomorrow. "
+            "Come back then, or pick another selection above."
+        )
+        context.close()
+        assert errors == []
+
+
 MOCK_SCOPE = "/practice?difficulty=Medium&tag=Regularization&mode=mock"
 L1 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
 L1_ANSWER = (

@@ -109,6 +109,7 @@ async def next_card(
         due=found.due,
         new_left=found.new_left,
         next_due=found.next_due,
+        unseen=found.unseen,
     )
 
 

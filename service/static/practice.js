@@ -147,10 +147,17 @@
     cardBox.dataset.questionId = "";
     done.hidden = false;
     let detail;
+    const tomorrow = next.unseen > 0; // today's new cards are used up, more are waiting
+    const soon = next.next_due && (!tomorrow || new Date(next.next_due) - Date.now() < 86400e3);
     if (!next.questions) detail = "No question matches this selection. Pick another one above.";
-    else if (next.next_due) {
+    else if (soon) {
+      const more = tomorrow ? ` (${next.unseen} new here after today's are used up: more tomorrow)` : "";
+      detail = `The next card in this selection is due in ${inWords(next.next_due)}${more}. Come back then, or pick another selection above.`;
+    } else if (tomorrow) {
+      detail = `Today's new cards are used up and nothing here is due; ${next.unseen} new question${next.unseen === 1 ? "" : "s"} here come${next.unseen === 1 ? "s" : ""} tomorrow. Come back then, or pick another selection above.`;
+    } else if (next.next_due) {
       detail = `The next card in this selection is due in ${inWords(next.next_due)}. Come back then, or pick another selection above.`;
-    } else detail = "Today's new cards are used up and nothing here is due. Come back tomorrow, or pick another selection above.";
+    } else detail = "Nothing here is due. Pick another selection above.";
     $("#done-detail").textContent = detail;
     announce.textContent = "Nothing to practise right now";
   }
