@@ -94,8 +94,10 @@ def browse(engine: Engine, filters: Filters, kind: str | None, limit: int, offse
     return Page(total=len(matched), items=tuple(matched[offset : offset + limit]))
 
 
-def facets(engine: Engine) -> FacetCounts:
-    records = _browsable(engine)
+def facets(engine: Engine, practisable: bool = False) -> FacetCounts:
+    """Counts of what browse lists, or, ``practisable``, of what practice can deal (the
+    questions with a curated answer: a quick-reference row has nothing to reveal)."""
+    records = engine.artifact.questions if practisable else _browsable(engine)
     return FacetCounts(
         companies=Counter(c for r in records for c in canonical_companies(r.companies)),
         difficulties=Counter(r.difficulty for r in records if r.difficulty),

@@ -354,6 +354,26 @@ def test_a_browse_page_past_the_end_goes_to_the_last_page(client: TestClient) ->
     assert r.status_code == 303 and r.headers["location"] == f"/browse?company=Google&offset={(total - 1) // 50 * 50}"
 
 
+def test_the_practice_menus_count_what_practice_can_deal(client: TestClient) -> None:
+    """The menus counted browse's records, quick-reference rows included: "Reinforcement
+    Learning (4)" led to an empty deck.  Each option's count is its deck's size now, and a
+    topic of rows only is not offered."""
+    html = client.get("/practice").text
+    (menu,) = re.findall(r'<select name="tag">(.*?)</select>', html, re.S)
+    tags = dict(re.findall(r'<option value="([^"]+)"[^>]*>[^<]*\((\d+)\)</option>', menu))
+    browse = client.get("/api/facets").json()["tags"]
+    rows_only = [f["value"] for f in browse if f["value"] not in tags]
+    assert rows_only, "every topic has a full answer: nothing to check"
+    for tag in [*list(tags)[:3], rows_only[0]]:
+        deck = client.get("/api/practice/next", params={"tag": tag}).json()["questions"]
+        assert deck == int(tags.get(tag, 0)), tag
+    hard = re.search(r'<option value="Hard"[^>]*>Hard \((\d+)\)</option>', html)
+    assert (
+        hard
+        and int(hard.group(1)) == client.get("/api/practice/next", params={"difficulty": "Hard"}).json()["questions"]
+    )
+
+
 def _browse(client: TestClient, **params: str) -> tuple[list[str], str, str]:
     """The ids a browse search lists, its status line and the page."""
     html = client.get("/browse", params=params).text

@@ -103,8 +103,8 @@ async def get_question(record_id: str, engine: EngineDep, base_url: BaseUrlDep) 
     return await run_in_threadpool(detail)
 
 
-def facets_public(engine: Engine) -> Facets:
-    counts = usecases.facets(engine)
+def facets_public(engine: Engine, practisable: bool = False) -> Facets:
+    counts = usecases.facets(engine, practisable)
 
     def counted(values: Counter[str]) -> list[FacetCount]:
         return [FacetCount(value=v, count=n) for v, n in sorted(values.items(), key=lambda x: (-x[1], x[0]))]

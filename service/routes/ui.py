@@ -277,7 +277,8 @@ def practice_page(
     if state.engine is None:
         return _not_ready(request, state)
     chosen = {"company": company, "difficulty": difficulty, "tag": tag, "bank": bank}
-    context = {"chosen": chosen, "facets": facets_public(state.engine), "mock": mode == "mock"}
+    # the menus count what practice can deal: a topic of quick-reference rows only would lead nowhere
+    context = {"chosen": chosen, "facets": facets_public(state.engine, practisable=True), "mock": mode == "mock"}
     return _page(request, "practice.html", context)
 
 
