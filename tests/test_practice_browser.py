@@ -328,6 +328,27 @@ def test_space_on_the_focused_score_button_scores_the_answer(browser, server: Se
     assert errors == []
 
 
+def test_a_typed_mock_answer_survives_a_reload_until_it_is_scored(browser, server: Server) -> None:
+    context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(MOCK_SCOPE)
+    box = page.locator("#mock-answer")
+    expect(box).to_be_focused()
+    page.keyboard.type("L1 adds the absolute values")
+    page.reload()
+    expect(page.locator("#card")).to_have_attribute("data-question-id", L1)
+    expect(box).to_have_value("L1 adds the absolute values")  # a pull-to-refresh lost it
+    with page.expect_response("**/api/practice/mock"):
+        page.keyboard.press("Control+Enter")
+    expect(page.locator("#mock-result")).to_be_visible()
+    page.reload()  # scored and seen: the card asks again, with an empty box
+    expect(page.locator("#card")).to_have_attribute("data-question-id", L1)
+    expect(box).to_have_value("")
+    context.close()
+    assert errors == []
+
+
 def test_mock_mode_at_phone_width_fits_and_scores_by_tapping(browser, server: Server) -> None:
     context = browser.new_context(viewport=PHONE, base_url=server.base_url, has_touch=True, is_mobile=True)
     page = context.new_page()

@@ -96,8 +96,35 @@
     $("#hint-recall").hidden = mocking();
   }
 
+  // A typed answer not scored yet is kept for its question across a reload (this tab only).
+  const draftKey = () => (current ? `qbank-mock-draft:${current.question.id}` : null);
+  function keepDraft() {
+    const key = draftKey();
+    try {
+      if (key && mockAnswer.value) sessionStorage.setItem(key, mockAnswer.value);
+      else if (key) sessionStorage.removeItem(key);
+    } catch {
+      // storage full or off: the draft just isn't kept
+    }
+  }
+  function dropDraft() {
+    const key = draftKey();
+    try {
+      if (key) sessionStorage.removeItem(key);
+    } catch {
+      // nothing kept, nothing to drop
+    }
+  }
+  function storedDraft() {
+    try {
+      return (draftKey() && sessionStorage.getItem(draftKey())) || "";
+    } catch {
+      return "";
+    }
+  }
+
   function resetMock() {
-    mockAnswer.value = "";
+    mockAnswer.value = storedDraft();
     mockAnswer.readOnly = false;
     mockScore.hidden = false;
     mockResult.hidden = true;
@@ -184,6 +211,7 @@
     reveal.setAttribute("aria-expanded", "true");
     mockAnswer.readOnly = true;
     mockScore.hidden = true;
+    dropDraft(); // the answer is seen: a draft brought back after it would be no test
     showMode();
     // The answer takes the focus, not a grade button: Space then scrolls it, as on any page,
     // and a grade is given only with 1-4 or a deliberate press.
@@ -239,6 +267,7 @@
         body: JSON.stringify({ question_id: current.question.id, answer: text }),
       });
       showError("");
+      dropDraft();
       showScore(scored);
     } catch (error) {
       showError(`Could not score the answer: ${error.message}`);
@@ -276,6 +305,7 @@
     event.preventDefault();
     scoreAnswer();
   });
+  mockAnswer.addEventListener("input", keepDraft);
   mockAnswer.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
