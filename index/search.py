@@ -341,4 +341,15 @@ class Searcher:
     def find_passages(self, query: str, k: int = 3, use_cache: bool = True) -> tuple[Passage, ...]:
         """Sections of full answers that discuss ``query`` (chunk level, both retrievers)."""
         analyzed = self.analyzer.run(query)
-        return self.passages.run(self.lexical.run(analyzed), self.dense.run(analyzed, use_cache), k)
+        sparse = self.artifact.sparse
+        # A passage has at least half the topic's distinctive words, those in at most a tenth of
+        # the chunks ("Federated Learning: Concepts and Challenges" is not discussed by a section
+        # that scores on "concept" and "learning"; "use" in "Word Embeddings and Their Use" is
+        # no word of the topic).
+        every = set(analyzed.topic_terms)
+        every -= {a + b for a in every for b in every}  # "multi-task" is "multi" and "task", not a third word
+        rare = {t for t in every if t in sparse.term_ids and sparse.doc_freq[sparse.term_ids[t]] <= sparse.size / 10}
+        terms = rare or every
+        found = sum((sparse.containing(t).astype(np.int32) for t in terms), np.zeros(sparse.size, dtype=np.int32))
+        required = 2 * found >= len(terms) if terms else None
+        return self.passages.run(self.lexical.run(analyzed), self.dense.run(analyzed, use_cache), k, required)

@@ -106,6 +106,14 @@ class SparseIndex:
         matrix = Columns.from_triples(np.asarray(rows), np.asarray(cols, dtype=np.int64), np.asarray(vals), shape)
         return cls(vocab, matrix, k1, b)
 
+    def containing(self, term: str) -> np.ndarray:
+        """A mask of the chunks that have ``term`` (none when it is not in the vocabulary)."""
+        out = np.zeros(self.size, dtype=bool)
+        col = self.term_ids.get(term)
+        if col is not None:
+            out[self.matrix.indices[self.matrix.indptr[col] : self.matrix.indptr[col + 1]]] = True
+        return out
+
     def scores(self, query_tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every chunk (0 where no query term occurs).
 

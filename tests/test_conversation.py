@@ -234,12 +234,27 @@ def test_a_pronoun_follow_up_keeps_the_topic(client: TestClient) -> None:
 
 
 def test_a_quick_reference_topic_says_so_and_shows_passages_of_other_answers(client: TestClient) -> None:
-    (mtl,) = talk(client, "explain multi-task learning")
-    assert mtl["kind"] == "quick_reference"
-    assert "The bank has no curated answer for this topic" in mtl["answer"]
-    assert "Practice it here: [" in mtl["answer"]
-    assert "**Where the bank's answers discuss it:**" in mtl["answer"]
-    assert "from [What is Transfer Learning?](/q/machine-learning--what-is-transfer-learning):" in mtl["answer"]
+    (drift,) = talk(client, "explain concept drift")
+    assert drift["kind"] == "quick_reference"
+    assert "The bank has no curated answer for this topic" in drift["answer"]
+    assert "Practice it here: [" in drift["answer"]
+    assert "**Where the bank's answers discuss it:**" in drift["answer"]
+    assert (
+        "**Handling Concept Drift**, from [What is Online Learning?](/q/machine-learning--what-is-online-learning):"
+        in (drift["answer"])
+    )
+
+
+def test_a_passage_shown_for_a_topic_has_its_distinctive_words(client: TestClient) -> None:
+    """A section that scored on common words was shown as discussing the topic: "Federated
+    Learning" got the online learning answer's "Use Cases" (on "learning" and "concepts"),
+    "Bias in Machine Learning: Fairness and Ethics" the bias-variance answer's table."""
+    (federated,) = talk(client, "federated learning: concepts and challenges")
+    assert federated["kind"] == "quick_reference"
+    assert "None of the bank's full answers discusses it either." in federated["answer"]
+    (fairness,) = talk(client, "bias in machine learning: fairness and ethics")
+    shown = fairness["answer"].split("**Where the bank's answers discuss it:**")[-1].split("**Related answered")[0]
+    assert "Bias-Variance" not in shown and "Interpretability" in shown  # the fairness section stays
 
 
 def test_a_quick_reference_topic_nothing_discusses_says_that_too(client: TestClient) -> None:

@@ -304,7 +304,7 @@ def test_quick_reference_answer(composer: AnswerComposer) -> None:
 
 
 def test_quick_reference_short_answer_shows_where_the_bank_discusses_it(composer: AnswerComposer) -> None:
-    composed = composer.compose([("user", "k-Nearest Neighbors (k-NN)")])
+    composed = composer.compose([("user", "Concept Drift in Machine Learning")])
     record = composed.record
     assert record is not None and composed.kind == "quick_reference" and len(composed.passages) >= 2
     blocks = short_blocks(composed, BASE)

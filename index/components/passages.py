@@ -36,11 +36,17 @@ class PassageFinder:
         eligible = [c.kind in PASSAGE_KINDS and isinstance(records.get(c.doc_id), Question) for c in chunks]
         self._eligible = np.asarray(eligible, dtype=bool)
 
-    def run(self, lexical: ChunkScores, dense: ChunkScores, k: int = 3) -> tuple[Passage, ...]:
+    def run(
+        self, lexical: ChunkScores, dense: ChunkScores, k: int = 3, required: np.ndarray | None = None
+    ) -> tuple[Passage, ...]:
+        """``required``: a mask of the chunks that may be shown (those that have the topic's
+        most distinctive word: "federated", not only "learning")."""
         if k <= 0:
             raise ValueError(f"k must be positive, got {k}")
         bm25, cosine = lexical.values, dense.values
         ok = self._eligible & (bm25 >= self.min_bm25) & (cosine >= self.min_dense)
+        if required is not None:
+            ok &= required
         candidates = np.flatnonzero(ok)
         if not len(candidates):
             return ()
