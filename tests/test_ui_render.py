@@ -348,6 +348,16 @@ def test_a_browse_search_for_a_company_list_browses_the_whole_list(
     assert client.get("/browse", params={"q": "dropout"}, follow_redirects=False).status_code == 200  # a topic
 
 
+def test_a_browse_search_refused_within_the_filters_says_the_bank_has_it(client: TestClient) -> None:
+    """ "dropout" among Uber's questions: refused within the filter, and the page said "No
+    question in the bank matches", though the bank's dropout answer is one search away."""
+    _, status, html = _browse(client, q="dropout", company="Uber")
+    assert status == "No question matches “dropout” with these filters."
+    assert "search again without the filters" in html
+    _, status, _ = _browse(client, q="how do i center a div in css", company="Uber")
+    assert status == "No question in the bank matches “how do i center a div in css”."
+
+
 def test_a_browse_page_past_the_end_goes_to_the_last_page(client: TestClient) -> None:
     total = client.get("/api/questions", params={"company": "Google", "limit": 1}).json()["total"]
     r = client.get("/browse", params={"company": "Google", "offset": 500}, follow_redirects=False)

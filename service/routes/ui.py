@@ -243,11 +243,17 @@ def browse_page(
             )
             hits = [hit_public(h, links) for h in found.hits]
             unasked = unasked_line(found.unasked) if found.unasked and hits else None
+            answerable = found.answerable
+            if not hits and not answerable and not filters.is_empty():
+                # Refused within the filters ("dropout" among Uber's questions): the bank may still
+                # answer it, and the page says so rather than "no question in the bank matches".
+                _, wider = usecases.search(engine, q, state.settings.max_query_chars, 1)
+                answerable = wider.answerable
             context |= {
                 "hits": hits,
                 "items": None,
                 "total": len(hits),
-                "answerable": found.answerable,
+                "answerable": answerable,
                 "unasked": unasked,
             }
         except usecases.Invalid as exc:
