@@ -304,6 +304,9 @@ def test_question_page_renders_the_whole_curated_answer(client: TestClient) -> N
     assert render_markdown(api["answer_markdown"]) in html
     for related in api["related"]:
         assert f'href="/q/{related["id"]}"' in html
+    # the bank's outside article is named so, not "Practice" like the site's own practice page
+    link = re.search(r'<a class="button secondary" href="https?://[^"]+"[^>]*>(.*?)</a>', html)
+    assert link and link.group(1).startswith("Practice article") and "new tab" in link.group(1)
 
 
 def test_quick_reference_page_links_to_its_full_answer(client: TestClient) -> None:

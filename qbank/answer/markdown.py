@@ -164,7 +164,8 @@ def to_markdown(answer: Answer) -> str:
         quoted = "\n".join(f"> {line}" if line else ">" for line in answer.insight.splitlines())
         out += ["**Interviewer's Insight:**", "", quoted, ""]
     out.append(
-        f"[Full answer](/q/{record.id})" + (f" · [Practice]({record.practice_url})" if record.practice_url else "")
+        f"[Full answer](/q/{record.id})"
+        + (f" · [Practice article]({record.practice_url})" if record.practice_url else "")
     )
     if answer.related:
         out += ["", "**Related:** " + _links(answer.related)]
