@@ -178,6 +178,9 @@ class QuestionsPage(BaseModel):
 class FacetCount(BaseModel):
     value: str
     count: int
+    label: str | None = Field(
+        None, description="What a menu shows for the value, when not the value itself (a bank's title)."
+    )
 
 
 class Facets(BaseModel):

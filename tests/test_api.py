@@ -262,7 +262,11 @@ def test_facet_counts_agree_with_browsing(client: TestClient) -> None:
     facets = r.json()
     assert set(facets) == {"companies", "difficulties", "tags", "banks"}
     assert {f["value"] for f in facets["difficulties"]} == {"Easy", "Medium", "Hard"}
-    assert facets["banks"] == [{"value": "machine-learning", "count": client.get("/api/questions").json()["total"]}]
+    total = client.get("/api/questions").json()["total"]
+    assert facets["banks"] == [
+        {"value": "machine-learning", "count": total, "label": "Machine Learning Interview Questions"}
+    ]
+    assert all(set(f) == {"value", "count"} for f in facets["companies"])  # a label only where it says more
     param = {"companies": "company", "difficulties": "difficulty", "tags": "tag", "banks": "bank"}
     for key, name in param.items():
         counts = [f["count"] for f in facets[key]]

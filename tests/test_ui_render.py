@@ -367,6 +367,13 @@ def test_a_browse_page_past_the_end_goes_to_the_last_page(client: TestClient) ->
     assert r.status_code == 303 and r.headers["location"] == f"/browse?company=Google&offset={(total - 1) // 50 * 50}"
 
 
+@pytest.mark.parametrize("path", ["/browse", "/practice"])
+def test_the_bank_menu_shows_the_banks_title(client: TestClient, path: str) -> None:
+    """The menu read "machine-learning (102)", the bank's slug; the filter's value stays the slug."""
+    (menu,) = re.findall(r'<select name="bank">(.*?)</select>', client.get(path).text, re.S)
+    assert re.search(r'<option value="machine-learning">Machine Learning Interview Questions \(\d+\)</option>', menu)
+
+
 def test_the_practice_menus_count_what_practice_can_deal(client: TestClient) -> None:
     """The menus counted browse's records, quick-reference rows included: "Reinforcement
     Learning (4)" led to an empty deck.  Each option's count is its deck's size now, and a

@@ -109,14 +109,21 @@ def facets_public(engine: Engine, practisable: bool = False) -> Facets:
     def counted(values: Counter[str]) -> list[FacetCount]:
         return [FacetCount(value=v, count=n) for v, n in sorted(values.items(), key=lambda x: (-x[1], x[0]))]
 
+    titles = {r.bank_slug: r.bank for r in engine.searcher.records.values()}
+    banks = [f.model_copy(update={"label": titles.get(f.value)}) for f in counted(counts.banks)]
     return Facets(
         companies=counted(counts.companies),
         difficulties=counted(counts.difficulties),
         tags=counted(counts.tags),
-        banks=counted(counts.banks),
+        banks=banks,
     )
 
 
-@router.get("/facets", response_model=Facets, summary="Companies, difficulties, tags and banks with counts")
+@router.get(
+    "/facets",
+    response_model=Facets,
+    response_model_exclude_none=True,
+    summary="Companies, difficulties, tags and banks with counts (a bank with its title as `label`)",
+)
 async def facets(engine: EngineDep) -> Facets:
     return await run_in_threadpool(facets_public, engine)
