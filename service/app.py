@@ -217,6 +217,16 @@ def create_app(
             # Python's JSON parser accepts NaN and Infinity; JSON does not, and they cannot be echoed back.
             detail = "the request has a non-standard JSON number (NaN or Infinity); send a finite number"
             return _AsciiJSONResponse({"detail": detail}, status_code=422)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if not content_type.endswith("json") and any(
+            isinstance(e, dict) and e.get("loc") == ["body"] and e.get("type") == "model_attributes_type"
+            for e in errors
+        ):
+            # A body that is not JSON (no content-type, a form, text): say what to send, not "Input should be a
+            # valid dictionary or object to extract fields from".
+            sent = content_type or "no content-type"
+            detail = f"send the body as a JSON object with the header content-type: application/json (got {sent})"
+            return _AsciiJSONResponse({"detail": detail}, status_code=422)
         for error in errors:
             if isinstance(error, dict) and "input" in error:
                 error["input"] = _short_input(error["input"])

@@ -111,3 +111,17 @@ def test_a_422_names_the_refused_value_without_sending_it_all_back(client: TestC
     assert error["input"].startswith(("yyy", '[{"role": "user"'))
     short = client.post("/api/search", json={"q": "dropout", "k": "many"})
     assert short.status_code == 422 and short.json()["detail"][0]["input"] == "many"  # short values whole
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+@pytest.mark.parametrize("path", ["/api/search", "/api/chat", "/api/feedback"])
+def test_a_body_that_is_not_json_gets_a_422_that_says_to_send_json(
+    client: TestClient, path: str, content_type: str | None
+) -> None:
+    """It said "Input should be a valid dictionary or object to extract fields from"."""
+    headers = {"content-type": content_type} if content_type else {}
+    r = client.post(path, content=b'{"q": "dropout"}', headers=headers)
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith(
+        "send the body as a JSON object with the header content-type: application/json"
+    )
