@@ -21,14 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eval.dataset import index_record_ids, load_items  # noqa: E402
-from eval.runner import EvalRunner  # noqa: E402
-from eval.sets import EVAL_SETS  # noqa: E402
-from eval.tune import Evidence, collect  # noqa: E402
+from eval.tune import Evidence  # noqa: E402
 from index.components import FusionWeights  # noqa: E402
 from index.components.fusion import blend  # noqa: E402
-from index.engine import load_or_build, make_searcher  # noqa: E402
-from qbank.settings import offline_embedder, settings_or_exit  # noqa: E402
+from scripts.lever_support import evidence_groups  # noqa: E402
 
 Lever = Callable[[Evidence], np.ndarray]
 COLUMNS = ("standard dev", "standard test", "hard dev", "hard test", "quick_ref dev", "quick_ref test",
@@ -36,20 +32,8 @@ COLUMNS = ("standard dev", "standard test", "hard dev", "hard test", "quick_ref 
 
 
 def main() -> None:
-    settings = settings_or_exit()
-    embedder = offline_embedder(settings).load()
-    artifact = load_or_build(settings.index_dir, settings.content_dir, embedder, neighbours_dir=settings.neighbours_dir)
-    searcher = make_searcher(artifact, embedder)
-    runner = EvalRunner(searcher, modes=("hybrid",))
-    ids = index_record_ids(artifact)
-    groups: dict[str, list[Evidence]] = {}
-    for name in ("standard", "hard"):
-        items = [i for i in load_items(list(EVAL_SETS[name].files), ids) if not i.history]
-        for e in collect(searcher, items, runner.targets):
-            if e.targets and not e.company_only:
-                groups.setdefault(f"{name} {e.item.split}", []).append(e)
-                if name == "hard":
-                    groups.setdefault(f"{e.item.kind} {e.item.split}", []).append(e)
+    levers = evidence_groups()
+    embedder, artifact, searcher, groups = levers.embedder, levers.artifact, levers.searcher, levers.groups
     everything = {e.item.id: e for g in groups.values() for e in g}
     analysed = {k: searcher.analyzer.run(e.item.query) for k, e in everything.items()}
     query_vec = {k: embedder.encode_query(a.text, use_cache=False) for k, a in analysed.items()}
