@@ -342,11 +342,47 @@ def test_a_pick_after_a_greeting_asks_the_question_it_offered(
     assert picked["kind"] in ("question", "company_list") and not picked["abstained"]
 
 
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("hi", "next sentence prediction"),
+        ("hi", "explain second order optimization"),
+        ("hello", "last layer of a cnn"),
+        ("what is kafka", "what is first order optimization"),
+    ],
+)
+def test_a_question_with_an_ordinal_after_offered_questions_is_no_pick(
+    client: TestClient, first: str, then: str
+) -> None:
+    """ "the first one" picks; "explain second order optimization" asks about it (the second
+    reader's finding: it answered with the second question offered)."""
+    _, asked = talk(client, first, then)
+    assert asked["rewritten_query"] == then
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "thanks for the help, what does amazon ask?",
+        "wow, what does google ask",
+        "cool man, what does uber ask",
+        "thanks guys, what does uber ask",
+    ],
+)
+def test_courtesy_before_a_company_request_still_gets_the_list(client: TestClient, said: str) -> None:
+    (listed,) = talk(client, said)
+    assert listed["kind"] == "company_list", listed["answer"][:200]
+
+
 def test_a_pick_after_a_refusal_asks_the_question_it_offered(client: TestClient) -> None:
     refused, picked = talk(client, "whats a good salary to ask for", "the second one")
     assert refused["kind"] == "abstain"
     offered = re.findall(r"^- (.+)$", refused["answer"], re.M)
     assert picked["rewritten_query"] == offered[1] and picked["kind"] == "question"
+    # a refusal mid-chat offers the same questions
+    *_, refused_again, picked_again = talk(client, "explain dropout", "how do i negotiate a salary", "3")
+    assert refused_again["kind"] == "abstain"
+    assert picked_again["rewritten_query"] == re.findall(r"^- (.+)$", refused_again["answer"], re.M)[2]
 
 
 def test_a_misspelt_company_gets_its_list(client: TestClient) -> None:

@@ -324,6 +324,14 @@ def test_only_a_job_title_is_taken_out_of_the_search(searcher: Searcher, query: 
     assert kept in analyzed.text and "ml engineer" not in analyzed.text
 
 
+@pytest.mark.parametrize("query", ["machine learning engineers", "machine learning engineer interview questions"])
+def test_a_job_title_that_is_all_the_query_says_is_kept(searcher: Searcher, query: str) -> None:
+    """The job is taken out only beside something else: "machine learning engineers" was
+    searched as "" (its "engineer" counted as a topic of its own)."""
+    analyzed = searcher.analyzer.run(query)
+    assert "engineer" in analyzed.text and "engineer" not in analyzed.topic_terms
+
+
 @pytest.mark.parametrize(
     ("typed", "company"),
     [
@@ -344,10 +352,15 @@ def test_a_company_typed_one_letter_off_is_that_company(searcher: Searcher, type
     ]
 
 
-@pytest.mark.parametrize("query", ["a snack for the model", "an ample training set", "goggle eyes", "uberr", "olaa"])
+@pytest.mark.parametrize(
+    "query",
+    ["a snack for the model", "an ample training set", "goggle eyes", "uberr", "olaa", "apples and oranges",
+     "i googled batch norm but am still confused", "applet"],
+)  # fmt: skip
 def test_other_words_near_a_company_name_are_no_company(searcher: Searcher, query: str) -> None:
-    """A letter typed in place of another ("snack", "ample", "goggle") makes another word,
-    and names under five letters are too short to guess from."""
+    """A letter typed in place of another ("snack", "ample", "goggle") or added at the end
+    ("apples", "googled") makes another word, and names under five letters are too short to
+    guess from."""
     assert searcher.analyzer.run(query).companies == ()
 
 

@@ -349,6 +349,11 @@ def test_a_browse_search_for_a_company_list_browses_the_whole_list(
     api = client.get("/api/questions", params=dict(re.findall(r"(\w+)=(\w+)", address)) | {"limit": 50}).json()
     assert f"{api['total']} question" in page.text and api["total"] > 0
     assert client.get("/browse", params={"q": "dropout"}, follow_redirects=False).status_code == 200  # a topic
+    # another company already chosen: the search runs, the typed company is not swapped for it
+    other = client.get("/browse", params={"q": "google", "company": "Amazon"}, follow_redirects=False)
+    assert other.status_code == 200
+    same = client.get("/browse", params={"q": "google hard questions", "company": "Google"}, follow_redirects=False)
+    assert same.status_code == 303 and same.headers["location"] == "/browse?company=Google&difficulty=Hard"
 
 
 def test_a_browse_search_refused_within_the_filters_says_the_bank_has_it(client: TestClient) -> None:

@@ -25,8 +25,9 @@ _LETTERS = re.compile(r"[A-Za-z]+")
 
 
 def _one_typo(typed: str, name: str) -> bool:
-    """``typed`` is ``name`` with one letter dropped, one added, or two neighbours swapped."""
-    if OSA.distance(typed, name) != 1:
+    """``typed`` is ``name`` with one letter dropped, one added inside it, or two neighbours
+    swapped; not the name with a letter added at its end ("apples", "googled")."""
+    if OSA.distance(typed, name) != 1 or typed.startswith(name):  # "apples", "googled": a word of its own
         return False
     if len(typed) != len(name):
         return True
@@ -107,9 +108,12 @@ class QueryAnalysis:
                 expansions.append(self.acronyms[key])
             elif w in self.acronyms and self.acronyms[w] not in corrected:
                 expansions.append(self.acronyms[w])
-        topic = tuple(t for t in tokenize(_FIELD.sub(" ", corrected)) if t not in GENERIC_TERMS and t not in _NOT_TOPIC)
-        if topic and _JOB.search(corrected):
-            corrected = " ".join(_JOB.sub(" ", corrected).split())
+        without_job = _JOB.sub(" ", corrected)
+        topic = tuple(
+            t for t in tokenize(_FIELD.sub(" ", without_job)) if t not in GENERIC_TERMS and t not in _NOT_TOPIC
+        )
+        if topic and without_job != corrected:  # something besides the job: the job is not searched
+            corrected = " ".join(without_job.split())
         full = " ".join([corrected, *[f"({e})" for e in expansions]])
         return AnalyzedQuery(
             original=query_text, text=full, companies=tuple(companies), topic_terms=topic, expansions=tuple(expansions)

@@ -133,9 +133,10 @@ COURTESY_FILLER = frozenset(
         " makes oh ah wow there all for now the help again man guys bot and",
     )
 )
-# The courtesy words themselves, as topic terms ("fine, what does amazon ask"); not the filler,
-# which a question uses too ("how much do they make at google" is no request for a list).
-COURTESY_TERMS = frozenset(tokenize(" ".join(frozenset().union(*COURTESY.values()))))
+# Courtesy and its filler, as topic terms ("fine, what does amazon ask", "thanks for the help, what
+# does amazon ask"); not "makes" ("makes sense"), which a question uses for earning ("how much do
+# they make at google" is no request for a list).
+COURTESY_TERMS = frozenset(tokenize(" ".join((COURTESY_FILLER - {"makes"}).union(*COURTESY.values()))))
 DIFFICULTIES = {
     "Easy": frozenset(tokenize("easy easier easiest simple basic beginner")),
     "Medium": frozenset(tokenize("medium intermediate moderate")),
@@ -353,7 +354,7 @@ class ConversationResolver:
             elif resolved.kind == "company_check" and resolved.record is not (turn.record if turn else None):
                 turn = replace(resolved, kind="standalone")  # "who asks about pca" named a topic: it goes on
         offered = self._offered(messages[:-1], turn)
-        if offered and is_pick(last):
+        if offered and is_pick(last) and not self._says_more(last):
             # "the first one" after "hi" (or a refusal), which offered questions to try: that question
             position = _ordinal(last, len(offered))
             if position is not None and 0 <= position < len(offered):
@@ -383,10 +384,15 @@ class ConversationResolver:
             return ()
         if courtesy(earlier[-1]) is not None:
             return self.examples[:SHORT_EXAMPLES] if turn is None or not turn.answered else ()
-        refused = (
-            turn is not None and turn.kind == "standalone" and not turn.answered and turn.message == earlier[-1].strip()
-        )
+        searched = turn is not None and turn.kind in ("standalone", "followup", "comparison")
+        refused = searched and turn is not None and not turn.answered and turn.message == earlier[-1].strip()
         return self.examples if refused else ()
+
+    def _says_more(self, message: str) -> bool:
+        """The message says something besides a position ("explain second order optimization",
+        "next sentence prediction"): a question, not a pick."""
+        own = [t for t in self.searcher.analyzer.run(message).topic_terms if t not in FORM_WORDS]
+        return bool(_beyond_pick(own))
 
     @property
     def examples(self) -> tuple[str, ...]:
@@ -545,7 +551,7 @@ class ConversationResolver:
         listing = previous.listing
         current = listing.index(previous.record) if previous.record in listing else None
         picked = previous.kind != "company_list" and current is not None
-        says_more = {t for t in own if t not in PICK_WORDS and not re.fullmatch(r"\d+(?:st|nd|rd|th)?", t)}
+        says_more = _beyond_pick(own)
         step = is_step(message)  # "next one", not "the second one"
         position = None if says_more and (picked or step) else _ordinal(message, len(listing), current)
         if position is not None and not 0 <= position < len(listing):
@@ -673,6 +679,11 @@ class ConversationResolver:
         learning" names Deep Learning; "ml" names no tag: it is no topic)."""
         named = [(len(words), tag) for tag, words in self._tag_words.items() if words and words <= topic_terms]
         return max(named)[1] if named else None
+
+
+def _beyond_pick(own: Sequence[str]) -> set[str]:
+    """The topic words of a message that name no position in a list ("3rd", "next", "one")."""
+    return {t for t in own if t not in PICK_WORDS and not re.fullmatch(r"\d+(?:st|nd|rd|th)?", t)}
 
 
 def _narrow(filters: Filters, difficulty: str | None, tag: str | None) -> Filters:

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from index.filters import Filters
+from ingest.companies import canonical_company
 from qbank import __version__
 from qbank.answer import Answer, to_markdown
 from qbank.answer.markdown import heading_label
@@ -225,8 +226,11 @@ def browse_page(
     filters = Filters(company or None, difficulty or None, tag or None, bank or None)
     links = base_url(request, state.settings)
     context: dict[str, Any] = {"query": q, "chosen": chosen, "facets": facets_public(engine), "error": None}
-    listed = engine.composer.resolver.list_asked(q, filters) if q.strip() and len(q) <= 200 else None
-    if listed is not None:
+    resolver = engine.composer.resolver
+    named = resolver.list_asked(q) if q.strip() and len(q) <= 200 else None
+    # (a company filter set to another company keeps the search: "google" typed with Amazon chosen)
+    if named is not None and (not company or canonical_company(company) == named.company):
+        listed = resolver.list_asked(q, filters) or named
         # "google", "amazon hard questions": the company's whole list, paged, as its filters give it
         # (the search would rank it and stop at a page), and as the chat answers the same words
         return RedirectResponse("/browse?" + urlencode(_filter_params(listed)), status_code=303)
