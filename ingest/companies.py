@@ -22,6 +22,12 @@ COMPANY_ALIASES: dict[str, str] = {
     "deepmind": "Google DeepMind",
 }
 
+# Company names that are also words of the field or of everyday English ("slack variables",
+# "meta learning", "apples"): in a query they name the company only when the query is about
+# interviews or asking, names nothing else, or writes the name capitalised
+# (``index.components.analysis``).
+WORD_NAMES: frozenset[str] = frozenset(["apple", "meta", "slack"])
+
 
 def canonical_company(name: str) -> str:
     """``name`` under its canonical spelling: 'Facebook' and 'facebook' -> 'Meta';

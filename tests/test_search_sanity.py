@@ -333,6 +333,24 @@ def test_a_job_title_that_is_all_the_query_says_is_kept(searcher: Searcher, quer
 
 
 @pytest.mark.parametrize(
+    ("query", "company"),
+    [
+        ("what are slack variables", None),  # the words, not the companies
+        ("what is meta learning", None),
+        ("apple and orange features", None),
+        ("did slack ask about random forests", "Slack"),  # a question about asking
+        ("apple regularization qs", "Apple"),
+        ("what about meta?", "Meta"),  # nothing else to say
+        ("Slack svm", "Slack"),  # written as a name
+    ],
+)
+def test_a_company_name_that_is_also_a_word_needs_a_reason(searcher: Searcher, query: str, company: str | None) -> None:
+    """ "what is meta learning" was Meta's list of questions and "what are slack variables" a
+    search for "what are variables" among Slack's."""
+    assert searcher.analyzer.run(query).companies == ((company,) if company else ())
+
+
+@pytest.mark.parametrize(
     ("typed", "company"),
     [
         ("what does gogle ask", "Google"),  # a letter missing

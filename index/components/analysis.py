@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from rapidfuzz.distance import OSA
 
 from index.query import GENERIC_TERMS, WORD, AnalyzedQuery, SpellCorrector
-from index.tokenize import tokenize
-from ingest.companies import canonical_company, company_aliases
+from index.tokenize import STOP_WORDS, tokenize
+from ingest.companies import WORD_NAMES, canonical_company, company_aliases
 
 _NOT_TOPIC = frozenset(["ml", "learn"])
 # The field and the job a question about interviews names ("oyo data scientist interview questions",
@@ -44,6 +44,11 @@ _JOB = re.compile(
     r"|(?:ml|ai|software|research|applied|machine[- ]learning)[- ](?:engineer|scientist|researcher)s?)\b",
     re.I,
 )
+
+
+# A query about interviews or asking: a company named in it is the company.
+_ASKING = re.compile(r"\b(?:ask\w*|interview\w*|questions?|qs|onsite|rounds?|hiring|hire[sd]?)\b", re.I)
+_FILLER = re.compile(r"what|about|how|and|or|so|ok|okay|then|also")
 
 
 class QueryAnalysis:
@@ -88,17 +93,33 @@ class QueryAnalysis:
 
         return _LETTERS.sub(respell, query)
 
+    @staticmethod
+    def _names_company(match: re.Match[str], query: str) -> bool:
+        """A name that is also a word ("slack", "meta", "apple": ``WORD_NAMES``) is the company
+        only in a query about interviews or asking ("did slack ask about random forests"),
+        written capitalised ("Slack"), or with nothing else to say ("what about meta?");
+        "what are slack variables" and "meta learning" are about the words."""
+        word = match.group(1)
+        if word.lower() not in WORD_NAMES or word[:1].isupper():
+            return True
+        if _ASKING.search(query):
+            return True
+        rest = query[: match.start()] + " " + query[match.end() :]
+        return not [w for w in WORD.findall(rest.lower()) if w not in STOP_WORDS and not _FILLER.fullmatch(w)]
+
     def run(self, query: str) -> AnalyzedQuery:
         companies: list[str] = []
         query_text = query
         query = self.respell_companies(query)
         text = query
         if self._company_re is not None:
-            for m in self._company_re.finditer(query):
+            named = [m for m in self._company_re.finditer(query) if self._names_company(m, query)]
+            for m in named:
                 name = self.companies[m.group(1).lower()]
                 if name not in companies:
                     companies.append(name)
-            text = self._company_re.sub(" ", text)
+            for m in reversed(named):
+                text = text[: m.start()] + " " + text[m.end() :]
         corrected = self.corrector.correct(text)
         words = WORD.findall(corrected)
         expansions = []
