@@ -39,8 +39,9 @@ class PassageFinder:
     def run(
         self, lexical: ChunkScores, dense: ChunkScores, k: int = 3, required: np.ndarray | None = None
     ) -> tuple[Passage, ...]:
-        """``required``: a mask of the chunks that may be shown (those that have the topic's
-        most distinctive word: "federated", not only "learning")."""
+        """``required``: a mask of the chunks that may be shown (``Searcher.find_passages``:
+        those with at least half the topic's distinctive words, "federated" and not only
+        "learning")."""
         if k <= 0:
             raise ValueError(f"k must be positive, got {k}")
         bm25, cosine = lexical.values, dense.values

@@ -47,8 +47,8 @@ class AnswerComposer:
             raise ValueError("max_sections and sources must be positive, related and passages non-negative")
         self.passages = passages
         self.searcher = searcher
-        self.resolver = ConversationResolver(searcher)
         self.catalog = BankCatalog.of(searcher.records.values())
+        self.resolver = ConversationResolver(searcher, catalog=self.catalog)  # one catalog: picks read what was shown
         self.max_sections = max_sections
         self.related = related
         self.sources = sources

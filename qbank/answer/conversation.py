@@ -311,13 +311,22 @@ def _ordinal(message: str, size: int, current: int | None = None) -> int | None:
 class ConversationResolver:
     """Resolves the last user message of a conversation into a ``Turn``."""
 
-    def __init__(self, searcher: Searcher, k: int = 10, mode: str = "hybrid", use_cache: bool = True) -> None:
+    def __init__(
+        self,
+        searcher: Searcher,
+        k: int = 10,
+        mode: str = "hybrid",
+        use_cache: bool = True,
+        catalog: BankCatalog | None = None,
+    ) -> None:
+        """``catalog``: the banks' catalog the answers offer questions from (the composer's);
+        made from the searcher's records when first needed otherwise."""
         if k <= 0:
             raise ValueError(f"k must be positive, got {k}")
         if mode not in searcher.pipelines:
             raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(searcher.pipelines)}")
         self.searcher = searcher
-        self._examples: tuple[str, ...] | None = None
+        self._catalog = catalog
         self.k = k
         self.mode = mode
         self.use_cache = use_cache
@@ -396,9 +405,9 @@ class ConversationResolver:
 
     @property
     def examples(self) -> tuple[str, ...]:
-        if self._examples is None:
-            self._examples = BankCatalog.of(self.searcher.records.values()).examples
-        return self._examples
+        if self._catalog is None:
+            self._catalog = BankCatalog.of(self.searcher.records.values())
+        return self._catalog.examples
 
     @staticmethod
     def _repeats(message: str, turn: Turn) -> bool:
