@@ -34,17 +34,13 @@ from eval.runner import EvalRunner  # noqa: E402
 from eval.sets import EVAL_SETS  # noqa: E402
 from eval.tune import ABSTENTION_GRID, abstention_figures, abstention_settings, collect  # noqa: E402
 from index.components.abstain import CHUNK_ONLY_FLOORS, AbstentionConfig  # noqa: E402
-from index.engine import load_or_build, make_searcher  # noqa: E402
-from qbank.settings import offline_embedder, settings_or_exit  # noqa: E402
+from scripts.lever_support import open_searcher  # noqa: E402
 
 ADDED_FROM = 228  # h228 on: the near-domain queries added on 2026-12-02
 
 
 def main() -> None:
-    settings = settings_or_exit()
-    embedder = offline_embedder(settings).load()
-    artifact = load_or_build(settings.index_dir, settings.content_dir, embedder, neighbours_dir=settings.neighbours_dir)
-    searcher = make_searcher(artifact, embedder)
+    _, artifact, searcher = open_searcher()
     runner = EvalRunner(searcher, modes=("hybrid",))
     ids = index_record_ids(artifact)
 

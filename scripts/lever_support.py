@@ -28,12 +28,17 @@ class Levers:
     groups: dict[str, list[Evidence]]  # "standard dev", "hard test", "paraphrase dev", ...
 
 
-def evidence_groups() -> Levers:
-    """Every answerable single-message item of both sets (no company lists), retrieved once."""
+def open_searcher() -> tuple[Embedder, IndexArtifact, Searcher]:
+    """The configured model, its index (built when missing) and a searcher over them."""
     settings = settings_or_exit()
     embedder = offline_embedder(settings).load()
     artifact = load_or_build(settings.index_dir, settings.content_dir, embedder, neighbours_dir=settings.neighbours_dir)
-    searcher = make_searcher(artifact, embedder)
+    return embedder, artifact, make_searcher(artifact, embedder)
+
+
+def evidence_groups() -> Levers:
+    """Every answerable single-message item of both sets (no company lists), retrieved once."""
+    embedder, artifact, searcher = open_searcher()
     runner = EvalRunner(searcher, modes=("hybrid",))
     ids = index_record_ids(artifact)
     groups: dict[str, list[Evidence]] = {}
