@@ -14,7 +14,7 @@ from service_support import ENSEMBLE_ID, ENSEMBLE_TITLE, service_settings
 
 from index.embed import Embedder
 from index.engine import IngestReport
-from qbank.answer.conversation import courtesy
+from qbank.answer.conversation import ANAPHORA, courtesy
 from service.app import create_app
 
 DEPLOY = "machine-learning--how-do-you-deploy-ml-models-to-production"
@@ -228,6 +228,27 @@ def test_a_pronoun_follow_up_keeps_the_topic(client: TestClient) -> None:
     _, why = talk(client, "what is dropout", "why does it work at test time?")
     assert why["sources"][0]["id"] == "machine-learning--what-is-dropout-and-why-does-it-work"
     assert why["rewritten_query"] == "what is dropout why does it work at test time?"
+
+
+@pytest.mark.parametrize("then", ["should i scale the features here?", "what breaks there with outliers"])
+def test_here_and_there_point_back_at_the_topic(client: TestClient, then: str) -> None:
+    _, follow = talk(client, "explain k-means clustering", then)
+    assert follow["sources"][0]["id"] == "machine-learning--explain-k-means-clustering"
+    assert follow["rewritten_query"].startswith("explain k-means clustering ")
+
+
+@pytest.mark.parametrize(
+    ("said", "points"),
+    [
+        ("does it matter here", True),
+        ("which models hold up best there", True),
+        ("is there a faster way to tune", False),
+        ("are there alternatives to grid search", False),
+        ("there's a catch, right?", False),
+    ],
+)
+def test_there_points_back_only_as_a_place(said: str, points: bool) -> None:
+    assert bool(ANAPHORA.search(said)) is points
 
 
 # -- what an answer shows -------------------------------------------------------------

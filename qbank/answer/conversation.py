@@ -18,8 +18,9 @@ Every user turn is resolved in order, each in the light of the one before:
   one", "#12", "3") picks an item; after a pick, a message that only picks
   ("and the third?", "next one") picks again from the same list;
 * a message with no topic words of its own ("and its code?"), or one that
-  points back ("why does it work at test time?"), continues the previous
-  topic: it is searched together with that topic;
+  points back ("why does it work at test time?", "does scaling matter
+  here?"), continues the previous topic: it is searched together with that
+  topic;
 * a message that compares ("how is boosting different?") is searched
   together with the previous topic (so the record comparing both ranks), but
   its own words choose what to show;
@@ -76,7 +77,13 @@ RELATED_RANK = 3  # the previous answer this high for a message alone: the messa
 # the dropout answer ranks second for it.  Measured on the conversation set's dev split: every
 # margin from 0.10 to 0.20 gives the same figures (0.05 loses a follow-up, 0.25 a topic switch).
 SWITCH_MARGIN = 0.15
-ANAPHORA = re.compile(r"\b(it|its|it's|that|this|these|those|they|them|their|one|ones|the same|above|previous)\b", re.I)
+# Words that point back at the answer so far: pronouns, and "here" / "there" as places in it ("does
+# scaling matter here?", "which models hold up best there"), not the "there" of "is there a ...".
+ANAPHORA = re.compile(
+    r"\b(it|its|it's|that|this|these|those|they|them|their|one|ones|the same|above|previous|here"
+    r"|(?<!\bis )(?<!\bare )(?<!\bwas )(?<!\bwere )there(?!\s*(?:is|are|was|were|'s|'re)\b))\b",
+    re.I,
+)
 COMPARISON = re.compile(
     r"\b(differ\w*|different|difference|compare[sd]?|comparison|vs\.?|versus|instead|rather than|better than"
     r"|similar|same as|relate[sd]?|relationship)\b",
