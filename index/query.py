@@ -149,6 +149,12 @@ class SpellCorrector:
         return WORD.sub(lambda m: self.correct_word(m.group(0)), text.lower())
 
 
+# Words about the interview itself, its stages and the hiring around it ("how long is the
+# interview process", "what should i wear to an onsite"): a query using them may be about
+# the interview rather than a topic of the banks.
+INTERVIEW_WORDS = re.compile(r"\b(?:interview\w*|onsite|on-site|rounds?|hiring|hire[sd]?)\b", re.I)
+
+
 @dataclass(frozen=True, slots=True)
 class AnalyzedQuery:
     original: str
@@ -160,3 +166,8 @@ class AnalyzedQuery:
     @property
     def company_only(self) -> bool:
         return bool(self.companies) and not self.topic_terms
+
+    @property
+    def about_interviews(self) -> bool:
+        """The query speaks of interviews, their rounds or hiring (``INTERVIEW_WORDS``)."""
+        return INTERVIEW_WORDS.search(self.original) is not None

@@ -311,6 +311,41 @@ def test_questions_about_the_job_are_refused(searcher: Searcher, query: str) -> 
 
 
 @pytest.mark.parametrize(
+    "query",
+    ["how long is the interview process", "what is the interview process like at uber", "is the onsite remote now"],
+)
+def test_a_question_about_the_interview_itself_is_refused(searcher: Searcher, query: str) -> None:
+    """Words in the bank's vocabulary ("long", "process", "remote" corrected to "remove") no
+    longer answer a question about interviews on their own: "how long is the interview
+    process" was answered with the feature-engineering answer."""
+    result = searcher.search(query, k=5)
+    assert result.analyzed.about_interviews
+    assert not result.answerable, [h.record.title for h in result.hits[:2]]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (
+            "the interviewer wanted me to explain gini impurity",
+            "machine-learning--what-is-a-decision-tree-and-how-does-it-work",
+        ),
+        (
+            "interview question on the kernel trick",
+            "machine-learning--what-are-support-vector-machines-svms-when-should-you-use-them",
+        ),
+        ("onsite round on l1 vs l2", L1L2),
+    ],
+)
+def test_a_topic_named_in_a_question_about_interviews_is_answered(
+    searcher: Searcher, query: str, expected: str
+) -> None:
+    result = searcher.search(query, k=5)
+    assert result.analyzed.about_interviews
+    assert result.answerable and result.hits[0].record.id == expected
+
+
+@pytest.mark.parametrize(
     ("query", "kept"),
     [
         ("what is machine learning", "machine learning"),  # the field is the topic

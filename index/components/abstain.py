@@ -173,8 +173,14 @@ class Abstention:
         return best, float(scores[best])
 
     def vocab_idf(self, analyzed: AnalyzedQuery) -> float:
-        """The best idf among the topic words when every one is corpus vocabulary, else -1."""
+        """The best idf among the topic words when every one is corpus vocabulary, else -1.
+        Also -1 for a query about interviews: there the words besides the topic speak of the
+        interview ("how long is the interview process"), and being in the vocabulary ("long",
+        "process") says nothing about whether the banks answer it; a topic named in such a
+        query ("the interviewer asked me about gini impurity") clears the floors on its own."""
         terms = analyzed.topic_terms
+        if analyzed.about_interviews:
+            return -1.0
         if not terms or any(t not in self.sparse.term_ids for t in terms):
             return -1.0
         n = self.sparse.size
