@@ -499,12 +499,29 @@ def test_what_interviewers_expect_is_about_the_topic_so_far(client: TestClient, 
         ("hey there! im prepping for a google ml interview next week", "(/practice?company=Google)"),
         ("im preparing for an amazon interview, what should i focus on", "(/practice?company=Amazon)"),
         ("give me a mock interview", "(/practice?mode=mock)"),
+        ("any tips for my upcoming google ml interview", "(/practice?company=Google)"),
+        ("how do i ace the onsite", "(/practice)"),
+        ("ml interview advice pls", "(/practice)"),
     ],
 )
 def test_asking_to_be_quizzed_points_to_practice(client: TestClient, said: str, link: str) -> None:
     """ "quiz me on ml" answered Survival Analysis; a Google prep message, Data Augmentation (tester finding)."""
     (reply,) = talk(client, said)
     assert reply["kind"] == "reply" and link in reply["answer"], reply["answer"]
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        ("tips for the pca interview question", "machine-learning--what-is-dimensionality-reduction-explain-pca"),
+        ("how do i nail the dropout question in an interview", DROPOUT),
+    ],
+)
+def test_advice_on_an_interview_question_about_a_topic_answers_the_topic(
+    client: TestClient, said: str, expected: str
+) -> None:
+    (reply,) = talk(client, said)
+    assert reply["sources"][0]["id"] == expected
 
 
 def test_after_a_list_what_to_study_is_practice_for_that_company(client: TestClient) -> None:

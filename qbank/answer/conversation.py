@@ -2,9 +2,10 @@
 
 Every user turn is resolved in order, each in the light of the one before:
 
-* a message that asks to be quizzed or how to prepare, naming no topic the
-  banks answer ("quiz me on ml", "im prepping for a google interview"), is
-  pointed to the practice page (``PRACTICE``);
+* a message that asks to be quizzed, how to prepare or for advice on the
+  interview, naming no topic the banks answer ("quiz me on ml", "im prepping
+  for a google interview", "any tips for my onsite"), is pointed to the
+  practice page (``PRACTICE``, ``ADVICE``);
 * a message that is only courtesy ("thanks!", "ok cool", "hi") is no turn:
   the last one gets a reply (``courtesy``), an earlier one is skipped, so the
   topic or the list goes on past it;
@@ -198,6 +199,18 @@ PRACTICE = re.compile(
     r"|\b(?:prep(?:ping|are|aring)?|getting ready|studying|revising) for\b.*\binterviews?\b"
     r"|\bwhat (?:should|do) i (?:study|learn|prepare|revise|practi[cs]e|focus on)\b|\bstudy plan\b",
     re.I,
+)
+# Asking for advice on the interview itself ("any tips for my ml interview", "how do i ace the
+# onsite", "google interview tips"): the practice page too, unless the words besides the advice
+# and the interview (``ADVICE_WORDS`` taken out) name a topic ("tips for the pca interview question").
+ADVICE = re.compile(
+    r"\b(?:tips?|advice|ace|acing|crack|cracking|nail|pass|passing)\b"
+    r"(?:\s+\S+){0,5}?\s+(?:interviews?|onsite|phone screen)\b"
+    r"|\b(?:interview|onsite)\s+(?:tips?|advice)\b",
+    re.I,
+)
+ADVICE_WORDS = re.compile(
+    r"\b(?:tips?|advice|ace|acing|crack|cracking|nail|pass|passing|interviews?|onsite|phone screen)\b", re.I
 )
 REPLIED = ("company_check", "practice", "list_end")  # turns answered with a reply that the topic goes on past
 ASK_VERB = re.compile(r"\bask(?:s|ed|ing)?\b", re.I)
@@ -528,7 +541,9 @@ class ConversationResolver:
     ) -> Turn | None:
         """A message answered with a reply in words rather than a record, or None: asking to be
         quizzed ("practice"), or whether a company asks the topic ("company_check")."""
-        if PRACTICE.search(message) and not self._names_a_topic(PRACTICE.sub(" ", message), filters):
+        practice = PRACTICE.search(message) and not self._names_a_topic(PRACTICE.sub(" ", message), filters)
+        advice = ADVICE.search(message) and not self._names_a_topic(ADVICE_WORDS.sub(" ", message), filters)
+        if practice or advice:
             # ("what should i learn first, pca or t-sne", "quiz me on dropout" name a topic: searched)
             listed = previous.filters.company if previous is not None and previous.listing else None
             # the company named now, else the list's, else the one a preparation message named
@@ -584,8 +599,10 @@ class ConversationResolver:
         return None
 
     def _names_a_topic(self, text: str, filters: Filters) -> bool:
-        """``text`` has topic words, and the banks answer it."""
-        if not [t for t in self.searcher.analyzer.run(text).topic_terms if t not in FORM_WORDS]:
+        """``text`` has topic words, one of them a word of the banks ("upcoming" in "any tips for my
+        upcoming google interview" is none), and the banks answer it."""
+        own = [t for t in self.searcher.analyzer.run(text).topic_terms if t not in FORM_WORDS]
+        if not any(t in self.searcher.artifact.sparse.term_ids for t in own):
             return False
         result = self._search(text, filters)
         return result.answerable
