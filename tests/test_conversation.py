@@ -21,6 +21,7 @@ DEPLOY = "machine-learning--how-do-you-deploy-ml-models-to-production"
 GRADIENT_DESCENT = "machine-learning--how-does-gradient-descent-work"
 PCA = "machine-learning--what-is-dimensionality-reduction-explain-pca"
 BATCH_NORM = "machine-learning--what-is-batch-normalization-and-why-does-it-help"
+NAIVE_BAYES = "machine-learning--what-is-naive-bayes-why-is-it-naive"
 OPTIMIZATION = "machine-learning--what-is-neural-network-optimization-explain-adam-and-learning-rate-schedules"
 
 
@@ -249,6 +250,45 @@ def test_here_and_there_point_back_at_the_topic(client: TestClient, then: str) -
 )
 def test_there_points_back_only_as_a_place(said: str, points: bool) -> None:
     assert bool(ANAPHORA.search(said)) is points
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("explain the kernel trick", "what's the salary for an ML engineer at google"),
+        ("what is cross validation", "does amazon offer relocation"),
+    ],
+)
+def test_a_question_naming_a_company_mid_chat_is_refused_not_glued_on(
+    client: TestClient, first: str, then: str
+) -> None:
+    """It was answered with the CNN answer, and the cross-validation answer again: the company's
+    few questions put the previous answer near the top of the message's own search (tester finding)."""
+    _, reply = talk(client, first, then)
+    assert reply["abstained"] and reply["rewritten_query"] == then, reply["answer"][:80]
+
+
+@pytest.mark.parametrize(
+    "then", ["what would an interviewer push back on?", "what follow-up questions would an interviewer ask"]
+)
+def test_what_the_interviewer_would_ask_next_keeps_the_topic(client: TestClient, then: str) -> None:
+    """ "push back" is two words the bank never uses, which read as a subject it does not cover (tester finding)."""
+    _, reply = talk(client, "explain batch norm", then)
+    assert not reply["abstained"] and reply["sources"][0]["id"] == BATCH_NORM
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        ("how do you pick k in k-means", "what about knn, how do i pick k there", "machine-learning--qr-13"),
+        ("explain bagging", "what about naive bayes, why is it called naive", NAIVE_BAYES),
+    ],
+)
+def test_a_pointing_word_after_a_new_topic_is_about_that_topic(
+    client: TestClient, first: str, then: str, expected: str
+) -> None:
+    _, reply = talk(client, first, then)
+    assert reply["sources"][0]["id"] == expected
 
 
 # -- what an answer shows -------------------------------------------------------------

@@ -21,7 +21,8 @@ Every user turn is resolved in order, each in the light of the one before:
 * a message with no topic words of its own ("and its code?"), or one that
   points back ("why does it work at test time?", "does scaling matter
   here?"), continues the previous topic: it is searched together with that
-  topic;
+  topic (a pointing word after a new topic the message names is about that
+  one: "what about knn, how do i pick k there");
 * a message that compares ("how is boosting different?") is searched
   together with the previous topic (so the record comparing both ranks), but
   its own words choose what to show;
@@ -101,6 +102,9 @@ TOPIC_CHANGE = re.compile(
     r"|moving on|on another note)\b[\s,;:.!?-]*",
     re.I,
 )
+# The interviewer as the one who asks ("what would an interviewer push back on"): about the topic so
+# far, whatever other words come with it.
+INTERVIEWER = re.compile(r"\binterviewers?\b", re.I)
 CONTINUING = re.compile(r"^\W*(and|also|but|what about|how about|and what about|for|in|with)\b", re.I)
 # Words that ask for a form of the previous answer, or fill a chat, not a topic.
 FORM_WORDS = frozenset(
@@ -483,7 +487,7 @@ class ConversationResolver:
         if previous is None or previous.record is None:
             return self._alone(message, filters)
         continuing = f"{previous.focus} {message}"
-        if not own or ANAPHORA.search(message):
+        if not own or (ANAPHORA.search(message) and not self._points_at_own(message)):
             return self._with_previous(message, previous, filters, "followup", focus=continuing)
         alone = self._alone(message, filters)
         # Whether the message goes on with the previous answer is read on the whole bank: under
@@ -504,18 +508,22 @@ class ConversationResolver:
         answered_alone = alone.result is not None and alone.result.answerable
         unknown = [t for t in own if t not in self.searcher.artifact.sparse.term_ids]
         named = (
-            (len(unknown) >= 2 and len(unknown) == len(own))
+            (len(unknown) >= 2 and len(unknown) == len(own) and not INTERVIEWER.search(message))
             or any(t in self._foreign for t in own)
             or (alone.result is not None and alone.result.neighbour is not None)
+            or bool(analyzed.companies)
         )
-        if not answered_alone and not related and named:
+        if not answered_alone and named and (not related or analyzed.companies):
             # Refused on its own, naming what the banks do not cover (two or more words they never
-            # use, a neighbouring subject's word, or a neighbouring subject's question clearly
-            # closer than the banks), and the previous answer not near the top of its own search:
-            # "how do I negotiate salary" after GANs, "what is the GIL in python" after dropout.  A
-            # new question, refused as asked, not glued onto the previous topic (where the previous
-            # answer's words would carry it).  "show me the right way in code" names nothing new:
-            # a follow-up.
+            # use, a neighbouring subject's word, a neighbouring subject's question clearly closer
+            # than the banks, or a company: "does netflix sponsor visas" is about Netflix, not the
+            # topic so far), and the previous answer not near the top of its own search: "how do I
+            # negotiate salary" after GANs, "what is the GIL in python" after dropout.  A new
+            # question, refused as asked, not glued onto the previous topic (where the previous
+            # answer's words would carry it; with a company named, the previous answer near the
+            # top of that company's few questions says nothing).  "show me the right way in code" names nothing new,
+            # and "what would an interviewer push back on" speaks of the interview on the topic:
+            # follow-ups.
             return alone
         if COMPARISON.search(message) and not (TWO_SIDED.search(message) and confident and not related):
             side = [t for t in own if not COMPARISON.search(t)]
@@ -597,6 +605,17 @@ class ConversationResolver:
         if narrowing is not None and narrowing != (None, None):
             return self._listing(message, _narrow(previous.filters, *narrowing), previous.focus)
         return None
+
+    def _points_at_own(self, message: str) -> bool:
+        """A message that goes on to a new topic names it before pointing ("what about knn, how
+        do i pick k there", "how about t-sne, why does it distort distances"): the pointing word
+        is about that topic, not the previous one ("and how does it handle missing values?"
+        names nothing before "it")."""
+        pointing = ANAPHORA.search(message)
+        if pointing is None or not CONTINUING.search(message):
+            return False
+        before = self.searcher.analyzer.run(message[: pointing.start()]).topic_terms
+        return bool(_beyond_pick([t for t in before if t not in FORM_WORDS]))
 
     def _names_a_topic(self, text: str, filters: Filters) -> bool:
         """``text`` has topic words, one of them a word of the banks ("upcoming" in "any tips for my
