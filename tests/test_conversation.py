@@ -334,6 +334,19 @@ def test_sources_and_related_clear_a_relevance_bar(client: TestClient) -> None:
     assert len(lasso["sources"]) > 1  # related questions that do clear the bar are still offered
 
 
+@pytest.mark.parametrize(
+    ("first", "then", "heading"),
+    [
+        ("how do i encode a column with 10000 city names", "target encoding leaks?", "**Target Encoding:**"),
+        ("explain k-means", "how do i choose k", "**Choosing K (Elbow Method):**"),
+    ],
+)
+def test_a_follow_up_opens_at_the_section_it_names(client: TestClient, first: str, then: str, heading: str) -> None:
+    """Both opened at the section shown before ("One-Hot Encoding", "Algorithm Steps") (tester finding)."""
+    _, follow = talk(client, first, then)
+    assert heading in follow["answer"].split("**Interviewer's Insight:**")[0]
+
+
 def test_code_asked_for_is_not_shown_twice(client: TestClient) -> None:
     (lasso,) = talk(client, "show me python code for lasso and ridge")
     answer = lasso["answer"]

@@ -92,7 +92,10 @@ class AnswerComposer:
         if isinstance(best.record, QuickRef):
             passages = self.searcher.find_passages(best.record.title, k=self.passages) if self.passages else ()
             return replace(found, kind="quick_reference", message=QUICK_REF_TEXT, passages=passages)
-        sections = self.relevant_sections(best.record, turn.focus, best, anchored=turn.kind != "comparison")
+        named = turn.message if turn.kind == "followup" else ""
+        sections = self.relevant_sections(
+            best.record, turn.focus, best, anchored=turn.kind != "comparison", named=named
+        )
         code_first = wants_code(messages[-1][1])
         main = best.code[:1]
         in_sections = any(c in s.code_blocks for s in sections for c in main)
@@ -216,25 +219,34 @@ class AnswerComposer:
             suggestions=(*hard, *picks),
         )
 
-    def relevant_sections(self, q: Question, query: str, best: SearchHit, anchored: bool = True) -> tuple[Section, ...]:
+    def relevant_sections(
+        self, q: Question, query: str, best: SearchHit, anchored: bool = True, named: str = ""
+    ) -> tuple[Section, ...]:
         """The sections that best match the query: the hit's section (when
         ``anchored``; a comparison's own words choose instead), then the next by
-        lexical overlap (cheap; the dense score already chose the question)."""
+        lexical overlap (cheap; the dense score already chose the question).
+        ``named``: a follow-up's own words; a section whose heading they name
+        comes first ("target encoding leaks?" after a question on encoding a
+        column opens at "Target Encoding", not at the section shown before)."""
         if not q.sections:
             return ()
         terms = set(tokenize(query))
+        own = set(tokenize(named))
         scores = []
         for idx, s in enumerate(q.sections):
             words = tokenize(f"{s.heading or ''} {s.markdown}")
             overlap = len(terms & set(words)) / (1 + np.log1p(len(words)))
-            if not anchored and terms & set(tokenize(s.heading or "")):
+            heading = set(tokenize(s.heading or ""))
+            if not anchored and terms & heading:
                 overlap += 1.0  # a comparison shows the section named after its side first
+            if own & heading:
+                overlap += 1.0 + len(own & heading)  # a follow-up shows the section it names first
             scores.append((overlap, -idx, idx))
         order = [i for _, _, i in sorted(scores, reverse=True)]
         first = best.chunk.section_index if best.chunk and best.chunk.section_index is not None else order[0]
         if best.chunk is not None and best.chunk.kind == "title":
             first = 0
-        if not anchored:
+        if not anchored or own & set(tokenize(q.sections[order[0]].heading or "")):
             first = order[0]
         chosen = [first] + [i for i in order if i != first]
         return tuple(q.sections[i] for i in sorted(chosen[: self.max_sections]))
