@@ -95,6 +95,18 @@ def test_natural_query_ranks_the_right_question_first(searcher: Searcher, query:
     assert result.answerable
 
 
+def test_a_full_answer_found_by_its_quick_reference_row_names_the_row(searcher: Searcher) -> None:
+    """Its snippet was the row's category alone ("Quick reference: Tree-based Models" under the
+    decision-tree answer, tester finding); now the row's title and category."""
+    hits = searcher.search("averaging many trees trained on resampled data", k=10).hits
+    by_row = [h for h in hits if isinstance(h.record, Question) and h.chunk and h.chunk.kind == "quick_reference"]
+    assert by_row, [(h.record.title, h.section) for h in hits]
+    for hit in by_row:
+        assert hit.chunk is not None
+        row_title = hit.chunk.text.split("\n")[0]
+        assert hit.snippet.startswith(f"{row_title} — "), hit.snippet
+
+
 def test_hit_carries_the_best_section_and_code(searcher: Searcher) -> None:
     hit = searcher.search("randomly turning off neurons during training", k=1).hits[0]
     assert isinstance(hit.record, Question) and hit.record.id == DROPOUT
