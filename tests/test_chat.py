@@ -332,6 +332,25 @@ def test_sse_html_after_a_generation_failure_shows_the_curated_blocks(
     assert page_states(events)[-1] == done["answer_html"] == render_markdown(done["answer"])
 
 
+@pytest.mark.parametrize(("said", "size"), [("what does Spotify ask?", "1 question in the bank. Ask about it.\n")])
+def test_a_list_with_nothing_to_narrow_offers_no_narrowing(client: TestClient, said: str, size: str) -> None:
+    """Spotify's one Medium question came with "narrow the list" and a "Which of those are hard?"
+    suggestion (tester finding)."""
+    reply = chat(client, user(said))
+    assert size in reply["answer"] and "which of those are hard" not in reply["answer"].lower()
+    assert "Which of those are hard?" not in reply["suggestions"]
+
+
+def test_courtesy_after_a_refusal_is_no_second_introduction(client: TestClient) -> None:
+    """ "ok cool" after a refusal got the first visit's "Hi! I answer ..." again (tester finding)."""
+    refused = chat(client, user("what is the capital of france"))
+    assert refused["abstained"]
+    earlier = [user("what is the capital of france"), {"role": "assistant", "content": refused["answer"]}]
+    reply = chat(client, *earlier, user("ok cool"))
+    assert reply["kind"] == "reply" and reply["answer"].startswith("OK. Ask another question")
+    assert reply["suggestions"]  # the questions to try
+
+
 def test_a_list_already_narrowed_to_a_difficulty_does_not_offer_that_narrowing(client: TestClient) -> None:
     first = chat(client, user("what does Uber ask?"))
     assert 'easiest first. Ask about any of them, or narrow the list ("which of those are hard?")' in first["answer"]

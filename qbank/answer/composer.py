@@ -112,6 +112,9 @@ class AnswerComposer:
             text = "Good luck with your interviews! Come back with any question when you want to practise more."
         elif turn.listing:
             text = f"{thanks}Ask about any question of the list (“the second one”, “only the hard ones”), or a new one."
+        elif said != "greeting" and topic is None and turn.result is not None:
+            # after a refusal ("ok cool"): not the first visit's introduction again
+            text = f"{thanks or 'OK. '}Ask another question, for example one of these."
         elif said == "greeting" or topic is None:
             text = f"{thanks or 'Hi! '}{self.catalog.intro_text}"
         else:
@@ -210,7 +213,13 @@ class AnswerComposer:
 
     def _listing(self, turn: Turn) -> Answer:
         picks = tuple(r.title for r in turn.listing[:2])
-        hard = () if turn.filters.difficulty else ("Which of those are hard?",)
+        # narrowing offered only where it narrows: a list with hard questions and others
+        levels = {r.difficulty for r in turn.listing}
+        hard = (
+            ("Which of those are hard?",)
+            if not turn.filters.difficulty and "Hard" in levels and len(levels) > 1
+            else ()
+        )
         return Answer(
             kind="company_list",
             rewritten_query=turn.query,
