@@ -1,0 +1,99 @@
+"""Can a signal tell a mid-chat question on another subject ("whats the best laptop for
+coding" after gradient boosting) from a follow-up in words of its own ("common mistakes
+people make" after cross-validation)?  Both are refused on their own and do not rank the
+previous answer near the top, so the chat glues both onto the previous topic.  For every
+conversation item of both eval sets that reaches that point, this prints three signals and,
+per signal, the best single threshold on the dev split: how many off-topic questions it
+would refuse and how many follow-ups it would refuse with them.
+Run: .venv/bin/python scripts/midchat_signals.py  (about 30 s; eval/README.md "Off-topic
+questions asked mid-chat")."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from eval.dataset import index_record_ids, load_items  # noqa: E402
+from eval.sets import EVAL_SETS  # noqa: E402
+from index.filters import Filters  # noqa: E402
+from qbank.answer.conversation import ANAPHORA, FORM_WORDS, ConversationResolver  # noqa: E402
+from scripts.lever_support import open_searcher  # noqa: E402
+
+
+def main() -> None:
+    embedder, artifact, searcher = open_searcher()
+    items = [
+        i
+        for name in ("standard", "hard")
+        for i in load_items(list(EVAL_SETS[name].files), index_record_ids(artifact))
+        if i.history
+    ]
+    resolver = ConversationResolver(searcher, use_cache=False)
+    units = artifact.sentences
+    if units is None:
+        raise SystemExit("the index has no sentence units: run qbank ingest")
+    chunk_doc = np.asarray([c.doc_id for c in artifact.chunks])
+    unit_doc = chunk_doc[units.chunks]
+    vocabulary = artifact.sparse.term_ids
+    rows = []
+    for item in items:
+        previous = resolver.resolve(list(item.history))
+        message = item.query.strip()
+        own = [t for t in searcher.analyzer.run(message).topic_terms if t not in FORM_WORDS]
+        if previous.record is None or not own or ANAPHORA.search(message):
+            continue
+        alone = resolver._alone(message, Filters()).result
+        if alone is None or alone.answerable or previous.record.id in {h.record.id for h in alone.hits[:3]}:
+            continue
+        if item.kind != "off_topic" and item.kind not in ("follow_up", "multi_turn"):
+            continue
+        query = embedder.encode_query(message, use_cache=False)
+        glued = embedder.encode_query(f"{previous.query} {message}", use_cache=False)
+        before = embedder.encode_query(previous.query, use_cache=False)
+        chunks = artifact.embeddings[chunk_doc == previous.record.id]
+        drop = float((chunks @ before).max() - (chunks @ glued).max())
+        unit = float((units.embeddings[unit_doc == previous.record.id] @ query).max())
+        unknown = sum(t not in vocabulary for t in own) / len(own)
+        rows.append((item, drop, unit, unknown))
+    print(f"{'id':6} {'split':5} {'kind':10} {'drop':>6} {'unit':>6} {'unknown':>8}  message")
+    for item, drop, unit, unknown in sorted(rows, key=lambda r: (r[0].split, r[0].kind, r[1])):
+        print(f"{item.id:6} {item.split:5} {item.kind:10} {drop:6.3f} {unit:6.3f} {unknown:8.2f}  {item.query[:60]}")
+    print()
+    signals = (
+        ("cosine drop when glued", 1, True),
+        ("best unit cosine of the previous answer", 2, False),
+        ("share of unknown words", 3, True),
+    )
+    for name, col, above in signals:
+
+        def refused(split: str, t: float, off_topic: bool, col: int = col, above: bool = above) -> int:
+            group = [r[col] for r in rows if r[0].split == split and (r[0].kind == "off_topic") == off_topic]
+            return sum((v >= t) if above else (v <= t) for v in group)
+
+        # the dev threshold that refuses the most off-topic questions and no follow-up
+        candidates = sorted({r[col] for r in rows if r[0].split == "dev"})
+        safe = [t for t in candidates if refused("dev", t, False) == 0]
+        if not safe:
+            print(f"{name}: every dev threshold refuses a follow-up")
+            continue
+        best = max(safe, key=lambda t: refused("dev", t, True))
+        cells = [
+            f"{split} {refused(split, best, True)} off-topic refused, {refused(split, best, False)} follow-ups refused"
+            for split in ("dev", "test")
+        ]
+        print(f"{name} >= {best:.3f}" if above else f"{name} <= {best:.3f}", "|", " | ".join(cells))
+    counts = {
+        (s, o): sum(r[0].split == s and (r[0].kind == "off_topic") == o for r in rows)
+        for s in ("dev", "test")
+        for o in (True, False)
+    }
+    dev, test = (f"{counts[split, True]} off-topic, {counts[split, False]} follow-ups" for split in ("dev", "test"))
+    print(f"items: dev {dev}; test {test}")
+
+
+if __name__ == "__main__":
+    main()
