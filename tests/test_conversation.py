@@ -181,6 +181,23 @@ def test_which_of_those_are_hard_narrows_the_list(client: TestClient) -> None:
     assert "**Medium**" not in hard["answer"]
 
 
+def test_what_a_company_asks_on_a_tagged_topic_is_its_list_there(client: TestClient) -> None:
+    """ "what does amazon ask about deep learning" answered the "Deep Learning vs. Traditional ML"
+    row, and "#3" then had no list to pick from (tester finding)."""
+    listed, third = talk(client, "what does amazon ask about deep learning", "#3")
+    assert listed["kind"] == "company_list" and "Amazon" in listed["answer"].split("\n")[0]
+    assert "Deep Learning" in listed["answer"].split("\n")[0]
+    ids = listed_ids(listed["answer"])
+    assert len(ids) >= 3 and third["sources"][0]["id"] == ids[2]
+
+
+@pytest.mark.parametrize("said", ["what does uber ask about nlp", "what does google ask about pca"])
+def test_a_tagged_topic_a_company_asks_once_or_never_is_searched(client: TestClient, said: str) -> None:
+    """No empty or one-line list: the topic's answer (said not to be asked, where the company does not)."""
+    (reply,) = talk(client, said)
+    assert reply["kind"] in ("question", "quick_reference") and reply["sources"]
+
+
 def test_the_second_one_picks_from_the_list(client: TestClient) -> None:
     uber, second = talk(client, "what does Uber ask?", "tell me about the second one")
     assert second["kind"] == "question"

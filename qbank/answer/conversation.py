@@ -220,7 +220,11 @@ REPLIED = ("company_check", "practice", "list_end")  # turns answered with a rep
 ASK_VERB = re.compile(r"\bask(?:s|ed|ing)?\b", re.I)
 # "which companies ask this?", "who asks it?": about the topic so far, answered from its "Asked by" line.
 WHO_ASKS = re.compile(r"\b(?:(?:which|what) compan(?:y|ies)|who)\b.*\b(?:ask|asks|asked)\b", re.I)
-LIST_CUE = re.compile(r"\b(which|those|these|them|ones?|only|just|any|anything|list|of them)\b", re.I)
+LIST_CUE = re.compile(
+    r"\b(which|those|these|them|ones?|only|just|any|anything|list|of them|questions|qs)\b"
+    r"|\bwhat\b.*\bask(?:s|ed)?\b",  # "what does amazon ask about deep learning": its questions on that
+    re.I,
+)
 LIST_WORDS = frozenset(
     tokenize(
         "which those these them ones only just any list of on about difficulty level levels ask asked filter narrow"
@@ -478,7 +482,12 @@ class ConversationResolver:
         listed = self._list_asked(analyzed, narrowing, filters)
         if listed is not None and not (pointing and ANAPHORA.search(message)):
             # a company's list ("what does Uber ask?"); "how does google use it?" is about the topic
-            return self._listing(message, listed, "")
+            listing = self._listing(message, listed, "")
+            # on a topic named by a tag ("what does amazon ask about deep learning"): its questions
+            # there, when it has several; one or none, and the topic is searched (and answered, or
+            # said not to be asked by the company)
+            if narrowing is None or narrowing[1] is None or len(listing.listing) >= 2:
+                return listing
         own = [t for t in analyzed.topic_terms if t not in FORM_WORDS]
         if previous is not None and previous.listing:
             picked = self._pick(message, own, narrowing, previous)
