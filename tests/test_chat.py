@@ -332,7 +332,13 @@ def test_sse_html_after_a_generation_failure_shows_the_curated_blocks(
     assert page_states(events)[-1] == done["answer_html"] == render_markdown(done["answer"])
 
 
-@pytest.mark.parametrize(("said", "size"), [("what does Spotify ask?", "1 question in the bank. Ask about it.\n")])
+@pytest.mark.parametrize(
+    ("said", "size"),
+    [
+        ("what does Spotify ask?", "1 question in the bank. Ask about it.\n"),
+        ("what does Slack ask?", "4 questions in the bank, easiest first. Ask about any of them.\n"),
+    ],
+)
 def test_a_list_with_nothing_to_narrow_offers_no_narrowing(client: TestClient, said: str, size: str) -> None:
     """Spotify's one Medium question came with "narrow the list" and a "Which of those are hard?"
     suggestion (tester finding)."""

@@ -21,6 +21,9 @@ DEPLOY = "machine-learning--how-do-you-deploy-ml-models-to-production"
 GRADIENT_DESCENT = "machine-learning--how-does-gradient-descent-work"
 PCA = "machine-learning--what-is-dimensionality-reduction-explain-pca"
 BATCH_NORM = "machine-learning--what-is-batch-normalization-and-why-does-it-help"
+SVM = "machine-learning--what-are-support-vector-machines-svms-when-should-you-use-them"
+KMEANS = "machine-learning--explain-k-means-clustering"
+DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
 NAIVE_BAYES = "machine-learning--what-is-naive-bayes-why-is-it-naive"
 OPTIMIZATION = "machine-learning--what-is-neural-network-optimization-explain-adam-and-learning-rate-schedules"
 
@@ -248,7 +251,7 @@ def test_a_pronoun_follow_up_keeps_the_topic(client: TestClient) -> None:
     assert why["rewritten_query"] == "what is dropout why does it work at test time?"
 
 
-@pytest.mark.parametrize("then", ["should i scale the features here?", "what breaks there with outliers"])
+@pytest.mark.parametrize("then", ["should i scale the features here?", "what breaks there?"])
 def test_here_and_there_point_back_at_the_topic(client: TestClient, then: str) -> None:
     _, follow = talk(client, "explain k-means clustering", then)
     assert follow["sources"][0]["id"] == "machine-learning--explain-k-means-clustering"
@@ -263,6 +266,10 @@ def test_here_and_there_point_back_at_the_topic(client: TestClient, then: str) -
         ("is there a faster way to tune", False),
         ("are there alternatives to grid search", False),
         ("there's a catch, right?", False),
+        ("hey there, how does xgboost work", False),
+        ("will there be overfitting with a random forest", False),
+        ("here's my question: how does xgboost work", False),
+        ("what does amazon ask? im new here", False),
     ],
 )
 def test_there_points_back_only_as_a_place(said: str, points: bool) -> None:
@@ -306,6 +313,39 @@ def test_a_pointing_word_after_a_new_topic_is_about_that_topic(
 ) -> None:
     _, reply = talk(client, first, then)
     assert reply["sources"][0]["id"] == expected
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        (
+            "explain dropout",
+            "hey there, how does xgboost work",
+            "machine-learning--what-is-gradient-boosted-trees-how-does-xgboost-work",
+        ),
+        ("explain svms", "for large datasets, does it scale", SVM),
+        ("explain k-means clustering", "what about outliers, does it handle them", KMEANS),
+        ("explain dropout", "any tips for explaining this in an interview?", DROPOUT),
+    ],
+)
+def test_a_greeting_a_circumstance_or_advice_on_the_topic_is_no_new_place(
+    client: TestClient, first: str, then: str, expected: str
+) -> None:
+    """Second reader's findings on the first drafts of the rules above: "hey there" pointed back,
+    "what about outliers, does it ..." left k-means, and advice "on this" went to the practice page."""
+    _, reply = talk(client, first, then)
+    assert reply["kind"] == "question" and reply["sources"][0]["id"] == expected
+
+
+def test_hey_there_before_a_company_request_still_lists(client: TestClient) -> None:
+    _, reply = talk(client, "explain dropout", "hey there, what does uber ask?")
+    assert reply["kind"] == "company_list" and reply["answer"].startswith("### Questions asked at Uber")
+
+
+@pytest.mark.parametrize("then", ["do interviewers care about leetcode", "what salary do interviewers offer"])
+def test_a_new_subject_that_mentions_interviewers_is_still_refused(client: TestClient, then: str) -> None:
+    _, reply = talk(client, "explain dropout", then)
+    assert reply["abstained"], reply["answer"][:80]
 
 
 # -- what an answer shows -------------------------------------------------------------
@@ -370,9 +410,6 @@ def test_code_asked_for_is_not_shown_twice(client: TestClient) -> None:
     assert answer.split("\n")[3:6] == ["**Code:**", "", "```python"]
     assert answer.count("lasso = Lasso(alpha=0.1)") == 1
     assert "_(The code is shown above.)_" in answer
-
-
-DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
 
 
 @pytest.mark.parametrize("said", ["thanks!", "thank you so much, that was really helpful", "ok cool", "got it 👍"])
@@ -571,6 +608,7 @@ def test_what_interviewers_expect_is_about_the_topic_so_far(client: TestClient, 
         ("give me a mock interview", "(/practice?mode=mock)"),
         ("any tips for my upcoming google ml interview", "(/practice?company=Google)"),
         ("how do i ace the onsite", "(/practice)"),
+        ("how do i ace the system design interview", "(/practice)"),
         ("ml interview advice pls", "(/practice)"),
     ],
 )

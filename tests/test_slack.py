@@ -425,6 +425,9 @@ def test_a_thread_lists_what_a_company_asks_and_narrows_it(client: TestClient, b
     assert hard["blocks"][0]["text"]["text"] == "Hard questions asked at Uber"
     assert "How Does Gradient Descent Work?" not in json.dumps(hard["blocks"])
     assert "How Do You Deploy ML Models to Production?" in json.dumps(hard["blocks"])
+    # the whole list offers the narrowing; the Hard ones, narrowed already, only picks
+    assert "which of those are hard" in json.dumps(listed["blocks"])
+    assert "which of those are hard" not in json.dumps(hard["blocks"]) and "pick one" in json.dumps(hard["blocks"])
 
 
 def test_a_new_topic_in_a_thread_is_not_merged_with_the_previous(

@@ -213,20 +213,11 @@ class AnswerComposer:
 
     def _listing(self, turn: Turn) -> Answer:
         picks = tuple(r.title for r in turn.listing[:2])
-        # narrowing offered only where it narrows: a list with hard questions and others
-        levels = {r.difficulty for r in turn.listing}
-        hard = (
-            ("Which of those are hard?",)
-            if not turn.filters.difficulty and "Hard" in levels and len(levels) > 1
-            else ()
+        listed = Answer(
+            kind="company_list", rewritten_query=turn.query, listing=turn.listing, list_filters=turn.filters
         )
-        return Answer(
-            kind="company_list",
-            rewritten_query=turn.query,
-            listing=turn.listing,
-            list_filters=turn.filters,
-            suggestions=(*hard, *picks),
-        )
+        hard = ("Which of those are hard?",) if listed.narrowable else ()  # offered only where it narrows
+        return replace(listed, suggestions=(*hard, *picks))
 
     def relevant_sections(
         self, q: Question, query: str, best: SearchHit, anchored: bool = True, named: str = ""
@@ -235,8 +226,9 @@ class AnswerComposer:
         ``anchored``; a comparison's own words choose instead), then the next by
         lexical overlap (cheap; the dense score already chose the question).
         ``named``: a follow-up's own words; a section whose heading they name
-        comes first ("target encoding leaks?" after a question on encoding a
-        column opens at "Target Encoding", not at the section shown before)."""
+        is chosen first ("target encoding leaks?" after a question on encoding a
+        column shows "Target Encoding" rather than the sections shown before);
+        the chosen sections are shown in the answer's order."""
         if not q.sections:
             return ()
         terms = set(tokenize(query))

@@ -105,15 +105,15 @@ def listing_markdown(answer: Answer) -> str:
         out.append("The bank has no questions that match; ask for the whole list, or another company.")
         return "\n".join(out) + "\n"
     n = len(answer.listing)
-    levels = {r.difficulty for r in answer.listing}
     if n == 1:
         out += ["1 question in the bank. Ask about it.", ""]
-    elif (answer.list_filters is not None and answer.list_filters.difficulty) or len(levels) == 1:
-        # already narrowed to one difficulty, or all of one: nothing to narrow by
+    elif answer.list_filters is not None and answer.list_filters.difficulty:  # narrowed to one difficulty
         out += [f"{n} questions in the bank. Ask about any of them.", ""]
+    elif not answer.narrowable:  # nothing Hard to narrow to, or all of one difficulty
+        out += [f"{n} questions in the bank, easiest first. Ask about any of them.", ""]
     else:
         out += [
-            f"{n} question{'s' if n != 1 else ''} in the bank, easiest first. Ask about any of them, "
+            f"{n} questions in the bank, easiest first. Ask about any of them, "
             'or narrow the list ("which of those are hard?").',
             "",
         ]

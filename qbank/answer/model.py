@@ -63,6 +63,14 @@ class Answer:
         return self.record.title if self.record is not None else None
 
     @property
+    def narrowable(self) -> bool:
+        """A company list that "which of those are hard?" narrows: some of its questions are
+        Hard and some are not, and it is not narrowed to a difficulty already."""
+        levels = {r.difficulty for r in self.listing}
+        narrowed = self.list_filters is not None and self.list_filters.difficulty is not None
+        return not narrowed and "Hard" in levels and len(levels) > 1
+
+    @property
     def insight(self) -> str | None:
         return self.record.insight if isinstance(self.record, Question) else None
 

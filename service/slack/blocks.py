@@ -208,6 +208,7 @@ def _quick_ref_body(r: QuickRef, answer: Answer, base_url: str) -> _Body:
 
 LIST_ITEMS = 30  # of a company list in one message; the rest are on the browse page
 LIST_HINT = 'Reply in this thread to narrow the list ("which of those are hard?") or pick one ("the second one").'
+PICK_HINT = 'Reply in this thread to pick one ("the second one").'
 
 
 def listing_blocks(
@@ -237,7 +238,8 @@ def listing_blocks(
         lines.append(f"_…and {more} more: {link(browse, 'see them all')}_")
     tail = [actions(browse, ref or default_ref(answer), share=True, feedback=False)] if share else []
     listed = sections("\n".join(lines))[: MAX_BLOCKS - len(head) - 2]
-    return [*head, *listed, context(escape(LIST_HINT)), *tail]
+    hint = LIST_HINT if answer.narrowable else PICK_HINT
+    return [*head, *listed, context(escape(hint)), *tail]
 
 
 def abstain_blocks(answer: Answer, base_url: str) -> list[Block]:
