@@ -846,6 +846,24 @@ def test_a_malformed_timestamp_is_a_401_not_a_500(client: TestClient, timestamp:
     assert r.status_code == 401
 
 
+@pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", "text=caf\xe9".encode("latin-1")])
+def test_a_body_that_is_not_utf8_is_a_401_not_a_500(client: TestClient, content: bytes) -> None:
+    """slack_sdk's verifier decoded the body as UTF-8 and raised: a 500 and two tracebacks (tester finding)."""
+    headers = {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "v0=" + "0" * 64}
+    r = client.post(
+        "/slack/events", content=content, headers=headers | {"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert r.status_code == 401
+
+
+def test_a_signed_body_that_does_not_parse_is_a_400_not_a_500(client: TestClient) -> None:
+    """Bolt parsed a JSON content type's body as JSON and raised (tester finding)."""
+    r = client.post(
+        "/slack/events", content="not json", headers=sign("not json") | {"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400 and "does not parse" in r.text
+
+
 def test_thousands_of_headers_are_refused_before_anything_reads_them(client: TestClient) -> None:
     content, content_type = command_body("dropout", "https://hooks.slack.com/commands/x")
     headers = [(f"x-pad-{i}", "x") for i in range(5000)] + [("content-type", content_type)]

@@ -189,8 +189,14 @@ class SlackBot:
         self._seen_url = url.rstrip("/")
 
     def signed(self, body: bytes, timestamp: str | None, signature: str | None) -> bool:
-        """Slack's signature over ``body``, with a timestamp of digits within five minutes."""
+        """Slack's signature over ``body``, with a timestamp of digits within five minutes.  Slack
+        sends UTF-8: a body that is not (which slack_sdk's verifier would fail to decode) is
+        unsigned."""
         if not timestamp or not timestamp.isdigit() or not signature:
+            return False
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
             return False
         return self.verifier.is_valid(body, timestamp, signature)
 
