@@ -83,6 +83,18 @@ def below_heading(chunk: Chunk) -> bool:
     return bool(chunk.heading) and chunk.kind != "quick_reference"
 
 
+def linked_row(chunk: Chunk) -> bool:
+    """A quick-reference row linked into a full answer (its chunk is the answer's, its text the
+    row's own title and category)."""
+    return chunk.kind == "quick_reference" and chunk.record_id != chunk.doc_id
+
+
+def row_line(text: str) -> str:
+    """A linked row's text as its snippet: the row's title and category ("Decision Trees — Tree-based
+    Models"); the category alone, under the answer's title, named nothing."""
+    return " — ".join(line.strip() for line in text.split("\n") if line.strip())
+
+
 def body_of(text: str, after_heading: bool) -> str:
     """The part of a chunk's ``text`` a snippet shows: without the record's title
     and the section heading it starts with (``after_heading``), and without code."""
@@ -100,7 +112,13 @@ def cut_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 
 def make_snippet(chunk: Chunk | None, limit: int = SNIPPET_CHARS) -> str:
-    return _snippet(chunk.text, below_heading(chunk), limit) if chunk is not None else ""
+    if chunk is None:
+        return ""
+    return (
+        cut_snippet(row_line(chunk.text), limit)
+        if linked_row(chunk)
+        else _snippet(chunk.text, below_heading(chunk), limit)
+    )
 
 
 @lru_cache(maxsize=SNIPPETS_KEPT)

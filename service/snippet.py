@@ -23,7 +23,7 @@ from xml.etree import ElementTree
 
 from latex2mathml.converter import convert as latex_to_mathml
 
-from index.results import SNIPPET_CHARS, SNIPPETS_KEPT, below_heading, body_of, cut_snippet
+from index.results import SNIPPET_CHARS, SNIPPETS_KEPT, below_heading, body_of, cut_snippet, linked_row, row_line
 from ingest.answer import DISPLAY_MATH, INLINE_MATH
 from ingest.models import Chunk
 from ingest.textutil import plain_title
@@ -39,7 +39,11 @@ _WRAPPERS = re.compile(
 
 def plain_snippet(chunk: Chunk | None, limit: int = SNIPPET_CHARS) -> str:
     """The snippet of ``chunk`` as plain text on one line, at most ``limit`` characters."""
-    return _plain_snippet(chunk.text, below_heading(chunk), limit) if chunk is not None else ""
+    if chunk is None:
+        return ""
+    if linked_row(chunk):
+        return cut_snippet(row_line(chunk.text), limit)
+    return _plain_snippet(chunk.text, below_heading(chunk), limit)
 
 
 @lru_cache(maxsize=SNIPPETS_KEPT)

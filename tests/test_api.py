@@ -118,6 +118,20 @@ def test_a_company_that_asks_nothing_on_the_topic_is_named_beside_the_banks_answ
     assert search(client, "netflix boosting questions")["unasked_company"] is None
 
 
+def test_a_full_answer_found_by_its_quick_reference_row_names_the_row_in_the_api_and_browse(
+    client: TestClient,
+) -> None:
+    """The search's snippet named the row, but the API and the browse page write their own plain
+    snippet, which still showed the category alone ("Quick reference: Tree-based Models", tester finding)."""
+    query = "averaging many trees trained on resampled data"
+    hits = search(client, query, k=10)["hits"]
+    by_row = [h for h in hits if h["kind"] == "question" and h["section"] == "Quick reference"]
+    assert by_row, [(h["title"], h["section"]) for h in hits]
+    assert all(" — " in h["snippet"] for h in by_row), [h["snippet"] for h in by_row]
+    page = client.get("/browse", params={"q": query}).text
+    assert "<strong>Quick reference:</strong> Decision Trees — Tree-based Models" in page
+
+
 def test_search_response_shape(client: TestClient) -> None:
     body = search(client, "explain bagging", k=5)
     assert set(body) == {"query", "mode", "took_ms", "answerable", "hits", "unasked_company"}

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from index.components.scores import RecordScores
-from index.results import SearchHit, cut_snippet, make_snippet
+from index.results import SearchHit, make_snippet
 from ingest.models import Chunk, CodeBlock, Question, QuickRef
 
 
@@ -52,14 +52,6 @@ class HitBuilder:
             bm25_score=bm25,
             chunk=chunk,
             section=chunk.heading if chunk else None,
-            snippet=_row_line(chunk)
-            if isinstance(record, Question) and chunk and chunk.kind == "quick_reference"
-            else make_snippet(chunk),
+            snippet=make_snippet(chunk),
             code=code,
         )
-
-
-def _row_line(chunk: Chunk) -> str:
-    """A quick-reference row linked to a full answer, as its snippet: the row's own title and
-    category ("Decision Trees — Tree-based Models"); the category alone named nothing."""
-    return cut_snippet(" — ".join(line.strip() for line in chunk.text.split("\n") if line.strip()))
