@@ -348,6 +348,15 @@ def test_a_new_subject_that_mentions_interviewers_is_still_refused(client: TestC
     assert reply["abstained"], reply["answer"][:80]
 
 
+def test_the_topic_outlasts_many_follow_ups_that_name_nothing(client: TestClient) -> None:
+    """The sixth turn of "explain dropout", "why?", "go on", "tell me more", "can you give an
+    example?", "and its code?" was refused: the topic had left the reading window (tester finding)."""
+    *_, code = talk(
+        client, "explain dropout", "why?", "go on", "tell me more", "can you give an example?", "and its code?"
+    )
+    assert not code["abstained"] and code["sources"][0]["id"] == DROPOUT
+
+
 # -- what an answer shows -------------------------------------------------------------
 
 

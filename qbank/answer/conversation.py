@@ -128,6 +128,8 @@ FORM_WORDS = frozenset(
         " interviewer interviewers look looking expect expecting hear want"
     )
 )
+# Asking for more of the same answer, beside FORM_WORDS ("go on", "tell me more", "give an example").
+MORE_WORDS = frozenset(tokenize("go on continue keep going tell give more please pls plz can could you me"))
 # A message that is only courtesy ("thanks!", "hi", "ok cool", "bye"): nothing to search.  Its
 # words, by what they say (the first kind named decides: "ok thanks" thanks); the filler words
 # may come with them ("thank you so much", "that was really helpful").
@@ -291,18 +293,27 @@ def _difficulty(words: set[str]) -> str | None:
 
 def reading_window(earlier: Sequence[str]) -> list[str]:
     """The earlier user messages a turn is read with: the last ``MAX_TURNS`` that are not
-    courtesy, and, while picks from a list ("1", "2", "next one") are within ``MAX_TURNS``
-    of its start, further back, to the list they pick from (at most ``MAX_PICKS`` more)."""
+    courtesy, and further back (at most ``MAX_PICKS`` more) while picks from a list ("1", "2",
+    "next one") are within ``MAX_TURNS`` of its start, to the list they pick from, or while no
+    message in it names anything ("why?", "go on", "and its code?"), to the topic they follow."""
     questions = [m for m in earlier if courtesy(m) is None]
     start = max(0, len(questions) - MAX_TURNS)
-    # While a pick is within reach of the window's start, the list it picks from may be just before.
     while (
         start > 0
         and len(questions) - start < MAX_TURNS + MAX_PICKS
-        and any(map(is_pick, questions[start : start + MAX_TURNS]))
+        and (
+            any(map(is_pick, questions[start : start + MAX_TURNS]))
+            or not any(map(names_something, questions[start:]))
+        )
     ):
         start -= 1
     return questions[start:]
+
+
+def names_something(message: str) -> bool:
+    """The message has a word that is not only asking for more of the answer so far ("why?",
+    "go on", "tell me more", "can you give an example?", "and its code?" have none)."""
+    return bool(set(tokenize(message)) - FORM_WORDS - MORE_WORDS - COURTESY_TERMS - PICK_WORDS)
 
 
 def is_pick(message: str) -> bool:
