@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     header_timeout_s: float = Field(
         10.0, gt=0, description="Seconds a client has to send a request's headers; past it, 408 and close."
     )
+    body_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds a client has, once the headers are in, to send the request's body; past it, 408 "
+        "and close.",
+    )
     max_connections: int = Field(
         500,
         ge=1,

@@ -9,7 +9,13 @@ protocol with two guards on the request head (the request line and headers):
 * more than ``max_header_bytes`` before the blank line that ends it: answer
   ``431 Request Header Fields Too Large`` and close;
 * not complete within ``header_timeout_s`` of the connection opening (or of
-  the previous response): answer ``408 Request Timeout`` and close.
+  the previous response): answer ``408 Request Timeout`` and close;
+
+and one on its body: not all sent within ``body_timeout_s`` of the head
+(a ``Content-Length`` of 100 and 9 bytes sent held the connection, and the
+app's task waiting for the rest, for good; 500 of them locked every client
+out): answer ``408`` and close (or only close, when the app has begun its
+answer already).
 
 ``qbank serve`` passes it to uvicorn (``http=``), with ``limit_concurrency``
 as the cap on connections and tasks and ``KEEP_ALIVE_S`` as the idle time
@@ -35,6 +41,7 @@ from qbank.settings import get_settings
 
 MAX_HEAD_BYTES = 64 * 1024  # defaults; QBANK_MAX_HEADER_BYTES and QBANK_HEADER_TIMEOUT_S set them
 HEAD_TIMEOUT_S = 10.0
+BODY_TIMEOUT_S = 30.0  # QBANK_BODY_TIMEOUT_S sets it
 KEEP_ALIVE_S = 5  # seconds; uvicorn's default, set explicitly so the clients below can stay under it
 CLIENT_KEEPALIVE_S = KEEP_ALIVE_S / 2  # the load clients' (tests, bench) idle expiry: well before the server's
 _END_OF_HEAD = b"\r\n\r\n"
@@ -47,15 +54,18 @@ def _response(status: str, text: str) -> bytes:
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    """``HttpToolsProtocol`` with a size limit and a deadline on each request head."""
+    """``HttpToolsProtocol`` with a size limit and a deadline on each request head, and a
+    deadline on each request body."""
 
     max_head_bytes: int = MAX_HEAD_BYTES
     head_timeout_s: float = HEAD_TIMEOUT_S
+    body_timeout_s: float = BODY_TIMEOUT_S
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         settings = get_settings()  # cached per process: uvicorn's workers build their own protocols
         self.max_head_bytes, self.head_timeout_s = settings.max_header_bytes, settings.header_timeout_s
+        self.body_timeout_s = settings.body_timeout_s
         self._head_bytes = 0
         self._tail = b""
         self._in_head = True
@@ -82,6 +92,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._in_head:
             self._refuse(_response("408 Request Timeout", "request headers were not sent in time"))
 
+    def _body_too_slow(self) -> None:
+        self._deadline = None
+        cycle = self.cycle
+        if cycle is not None and cycle.response_started:  # the app answered already: no second answer
+            self.transport.close()
+        else:
+            self._refuse(_response("408 Request Timeout", "the request body was not sent in time"))
+
     def data_received(self, data: bytes) -> None:
         if self._in_head:
             seen = self._tail + data
@@ -98,6 +116,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         self._disarm()
         super().on_headers_complete()
+        # until on_message_complete (at once for a request without a body)
+        self._deadline = self.loop.call_later(self.body_timeout_s, self._body_too_slow)
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

@@ -17,7 +17,12 @@ from service.limits import CLIENT_KEEPALIVE_S, KEEP_ALIVE_S
 
 pytestmark = pytest.mark.server
 
-LIMITS = {"QBANK_MAX_HEADER_BYTES": "8192", "QBANK_HEADER_TIMEOUT_S": "1.5", "QBANK_MAX_CONNECTIONS": "6"}
+LIMITS = {
+    "QBANK_MAX_HEADER_BYTES": "8192",
+    "QBANK_HEADER_TIMEOUT_S": "1.5",
+    "QBANK_BODY_TIMEOUT_S": "1.5",
+    "QBANK_MAX_CONNECTIONS": "6",
+}
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +78,33 @@ def test_a_head_dribbled_too_slowly_is_a_408_and_closed(server: Server) -> None:
             s.close()
     assert all(r.startswith(b"HTTP/1.1 408 ") for r in replies), replies
     assert waited < 5  # dropped after the 1.5 s deadline, not held open
+
+
+def test_a_body_sent_too_slowly_is_a_408_and_closed(server: Server) -> None:
+    """A Content-Length of 100 and 9 bytes sent held the connection for good; 500 of them
+    locked every client out (tester finding)."""
+    slow = [connect(server) for _ in range(4)]
+    try:
+        for s in slow:
+            s.sendall(
+                b"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 100\r\n\r\n{"q": "dr'
+            )
+        started = time.monotonic()
+        replies = [read_all(s) for s in slow]
+        waited = time.monotonic() - started
+    finally:
+        for s in slow:
+            s.close()
+    assert all(r.startswith(b"HTTP/1.1 408 ") for r in replies), replies
+    assert waited < 5
+    with connect(server) as s:  # a body sent at once is untouched by the deadline
+        body = b'{"q": "dropout", "k": 1}'
+        s.sendall(
+            b"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        )
+        assert read_all(s).startswith(b"HTTP/1.1 200 ")
 
 
 def test_past_the_connection_cap_new_requests_get_503(server: Server) -> None:

@@ -302,8 +302,7 @@ def reading_window(earlier: Sequence[str]) -> list[str]:
         start > 0
         and len(questions) - start < MAX_TURNS + MAX_PICKS
         and (
-            any(map(is_pick, questions[start : start + MAX_TURNS]))
-            or not any(map(names_something, questions[start:]))
+            any(map(is_pick, questions[start : start + MAX_TURNS])) or not any(map(names_something, questions[start:]))
         )
     ):
         start -= 1
