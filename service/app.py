@@ -19,10 +19,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from index.embed import Embedder
@@ -30,7 +31,7 @@ from index.store import IndexLoadError
 from qbank import __version__
 from qbank.settings import Settings, get_settings
 from service import preload
-from service.headers import SecurityHeadersMiddleware
+from service.headers import GZipUnlessRefused, SecurityHeadersMiddleware
 from service.metrics import Metrics
 from service.ratelimit import RateLimiter
 from service.routes import admin, chat, docs, feedback, health, practice, questions, search
@@ -211,8 +212,12 @@ def create_app(
     app.add_middleware(ObserveMiddleware, metrics=state.metrics)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = jsonable_encoder(exc.errors())
+        if _wants_page(request):  # "/browse?offset=-5" in a browser: a page, not JSON
+            from service.routes.ui import bad_address
+
+            return bad_address(request, errors)
         if _has_non_finite(errors):
             # Python's JSON parser accepts NaN and Infinity; JSON does not, and they cannot be echoed back.
             detail = "the request has a non-standard JSON number (NaN or Infinity); send a finite number"
@@ -232,6 +237,20 @@ def create_app(
                 error["input"] = _short_input(error["input"])
         return _AsciiJSONResponse({"detail": errors}, status_code=422)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == UNPARSED_BODY:
+            # FastAPI's words for a body json could not read at all; say why, as the 422s do
+            cause = exc.__cause__
+            if isinstance(cause, UnicodeDecodeError):
+                detail = "the body is not UTF-8: send the JSON encoded as UTF-8"
+            elif isinstance(cause, RecursionError):
+                detail = "the JSON is nested too deeply to read: send a flat JSON object"
+            else:
+                detail = "the body could not be read as JSON: send a JSON object encoded as UTF-8"
+            return _AsciiJSONResponse({"detail": detail}, status_code=400)
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -239,7 +258,7 @@ def create_app(
 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     # Compressed when the client accepts it (Server-Sent Events are left alone, so they still stream).
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(GZipUnlessRefused, minimum_size=1024)
     app.add_middleware(SecurityHeadersMiddleware)
     if settings.cors_origins:
         app.add_middleware(
@@ -293,3 +312,13 @@ def app_factory() -> FastAPI:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return create_app(settings, embedder=preload.claim())  # qbank serve's head start, if it made one
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for one of the pages (not the API, Slack or the admin's data)."""
+    path = request.url.path
+    api = path.startswith(("/api/", "/slack/", "/admin/")) or path in ("/healthz", "/readyz", "/metrics")
+    return request.method == "GET" and not api and "text/html" in request.headers.get("accept", "")
+
+
+UNPARSED_BODY = "There was an error parsing the body"  # FastAPI's detail for a body json cannot read

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from starlette.datastructures import Headers
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADERS = (
@@ -43,3 +45,32 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class GZipUnlessRefused(GZipMiddleware):
+    """Starlette's gzip, which compresses whenever "gzip" appears in Accept-Encoding, also for
+    "gzip;q=0" (the client refuses it): such a request is passed through uncompressed."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and refuses_gzip(Headers(scope=scope).get("accept-encoding", "")):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def refuses_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding value gives gzip a quality of 0 ("gzip;q=0, identity")."""
+    qualities: dict[str, float] = {}
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 1.0
+        if name.strip():
+            qualities[name.strip()] = q
+    return qualities.get("gzip", 1.0) <= 0  # not named: Starlette does not compress anyway

@@ -132,6 +132,37 @@ def test_a_full_answer_found_by_its_quick_reference_row_names_the_row_in_the_api
     assert "<strong>Quick reference:</strong> Decision Trees — Tree-based Models" in page
 
 
+@pytest.mark.parametrize("offset", ["-5", "abc"])
+def test_a_bad_value_in_a_page_address_is_a_page_not_json(client: TestClient, offset: str) -> None:
+    """A browser opening /browse?offset=-5 was shown the API's raw JSON 422 (tester finding);
+    the API still answers in JSON."""
+    page = client.get("/browse", params={"offset": offset}, headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert "offset" in page.text and "cannot use" in page.text
+    api = client.get("/api/questions", params={"offset": offset}, headers={"Accept": "text/html,*/*;q=0.8"})
+    assert api.status_code == 422 and api.headers["content-type"].startswith("application/json")
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [(b'{"q": "caf\xe9"}', "not UTF-8"), (b'{"q": ' + b"[" * 5_000 + b"]" * 5_000 + b"}", "nested too deeply")],
+)
+def test_a_body_json_cannot_read_says_why(client: TestClient, body: bytes, says: str) -> None:
+    """Both were a bare 400 "There was an error parsing the body" (tester finding)."""
+    r = client.post("/api/search", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and says in r.json()["detail"], r.text[:200]
+
+
+@pytest.mark.parametrize(
+    ("accept", "gzipped"),
+    [("gzip", True), ("gzip;q=0, identity", False), ("identity, gzip; q=0.0", False), ("br, gzip;q=0.5", True)],
+)
+def test_gzip_only_where_the_client_accepts_it(client: TestClient, accept: str, gzipped: bool) -> None:
+    """ "gzip;q=0" (the client refuses gzip) still got a gzipped answer (tester finding)."""
+    r = client.get("/browse", headers={"Accept-Encoding": accept})
+    assert r.status_code == 200 and (r.headers.get("content-encoding") == "gzip") is gzipped
+
+
 def test_search_response_shape(client: TestClient) -> None:
     body = search(client, "explain bagging", k=5)
     assert set(body) == {"query", "mode", "took_ms", "answerable", "hits", "unasked_company"}

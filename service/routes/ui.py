@@ -140,6 +140,19 @@ def chat_page(
     return _chat(request, state, shown, chosen if error else last, share.encode(turns), error, question)
 
 
+def bad_address(request: Request, errors: list[Any]) -> HTMLResponse:
+    """A page's address with a value it cannot use ("/browse?offset=-5"): a page that says which,
+    not the API's JSON 422."""
+    problems = []
+    for error in errors:
+        if isinstance(error, dict):
+            name = str(error.get("loc", ["", "value"])[-1])
+            problems.append(f"{name}: {error.get('msg', 'not a value this page takes')}")
+    detail = "; ".join(problems) or "a value in the address is not one this page takes"
+    context = {"title": "This address has a value the page cannot use", "detail": detail}
+    return _page(request, "error.html", context, 400)
+
+
 def _bad_link(request: Request, detail: str, status_code: int) -> HTMLResponse:
     context = {"title": "This link does not open a conversation", "detail": detail}
     return _page(request, "error.html", context, status_code)
