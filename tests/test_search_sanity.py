@@ -107,6 +107,14 @@ def test_a_full_answer_found_by_its_quick_reference_row_names_the_row(searcher: 
         assert hit.snippet.startswith(f"{row_title} — "), hit.snippet
 
 
+@pytest.mark.parametrize("query", ["ｅｘｐｌａｉｎ ｄｒｏｐｏｕｔ", "explain ﬁne-tuning in transfer learning"])
+def test_compatibility_characters_read_as_their_plain_letters(searcher: Searcher, query: str) -> None:
+    """Full-width letters (an East Asian keyboard's) were refused, though the same words in ASCII
+    were answered (tester finding); a ligature is its letters."""
+    result = searcher.search(query, k=1)
+    assert result.answerable and result.analyzed.text.isascii()
+
+
 def test_hit_carries_the_best_section_and_code(searcher: Searcher) -> None:
     hit = searcher.search("randomly turning off neurons during training", k=1).hits[0]
     assert isinstance(hit.record, Question) and hit.record.id == DROPOUT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from rapidfuzz.distance import OSA
@@ -110,7 +111,9 @@ class QueryAnalysis:
     def run(self, query: str) -> AnalyzedQuery:
         companies: list[str] = []
         query_text = query
-        query = self.respell_companies(query)
+        # compatibility forms as their plain letters: full-width "ｄｒｏｐｏｕｔ" (an East Asian
+        # keyboard's), ligatures, superscripts are the words the banks write plainly
+        query = self.respell_companies(unicodedata.normalize("NFKC", query))
         text = query
         if self._company_re is not None:
             named = [m for m in self._company_re.finditer(query) if self._names_company(m, query)]
