@@ -288,6 +288,13 @@ def test_thanks_is_a_reply_without_title_or_buttons(composer: AnswerComposer) ->
     assert fallback_text(composed).startswith("You're welcome.")
 
 
+def test_a_notification_shows_a_links_label_not_its_markdown(composer: AnswerComposer) -> None:
+    """The practice reply's fallback text carried "[Practice](/practice?company=Google)" (tester finding)."""
+    composed = composer.compose([("user", "im prepping for a google interview")])
+    text = fallback_text(composed)
+    assert text.startswith("To practise, open Practice: ") and "](" not in text and "/practice" not in text
+
+
 def test_quick_reference_answer(composer: AnswerComposer) -> None:
     composed = composer.compose([("user", "explain word2vec")])
     record = composed.record

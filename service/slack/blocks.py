@@ -16,6 +16,7 @@ message under ``MESSAGE_CHARS``: the title, code, insight and buttons always fit
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -271,5 +272,8 @@ def answer_blocks(
 def fallback_text(answer: Answer) -> str:
     """The message's plain ``text``: shown in notifications and read back as thread history."""
     text = answer.title if answer.kind == "company_list" or answer.record is not None else answer.message
-    text = text or ""
+    text = _MD_LINK.sub(r"\1", text or "")  # "[Practice](/practice)": a notification shows no relative link
     return escape(text[:FALLBACK_CHARS])
+
+
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)\s]*\)")
