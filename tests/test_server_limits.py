@@ -65,17 +65,23 @@ def test_many_small_headers_over_the_limit_are_a_431_too(server: Server) -> None
         assert read_all(s).startswith(b"HTTP/1.1 431 ")
 
 
-def test_a_head_dribbled_too_slowly_is_a_408_and_closed(server: Server) -> None:
-    slow = [connect(server) for _ in range(4)]
+def stalled(server: Server, start: bytes, clients: int = 4) -> tuple[list[bytes], float]:
+    """What ``clients`` connections that each send ``start`` and then nothing more get back, and
+    how long the slowest waited for it."""
+    slow = [connect(server) for _ in range(clients)]
     try:
         for s in slow:
-            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+            s.sendall(start)
         started = time.monotonic()
         replies = [read_all(s) for s in slow]
-        waited = time.monotonic() - started
+        return replies, time.monotonic() - started
     finally:
         for s in slow:
             s.close()
+
+
+def test_a_head_dribbled_too_slowly_is_a_408_and_closed(server: Server) -> None:
+    replies, waited = stalled(server, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
     assert all(r.startswith(b"HTTP/1.1 408 ") for r in replies), replies
     assert waited < 5  # dropped after the 1.5 s deadline, not held open
 
@@ -83,19 +89,8 @@ def test_a_head_dribbled_too_slowly_is_a_408_and_closed(server: Server) -> None:
 def test_a_body_sent_too_slowly_is_a_408_and_closed(server: Server) -> None:
     """A Content-Length of 100 and 9 bytes sent held the connection for good; 500 of them
     locked every client out (tester finding)."""
-    slow = [connect(server) for _ in range(4)]
-    try:
-        for s in slow:
-            s.sendall(
-                b"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                b'Content-Length: 100\r\n\r\n{"q": "dr'
-            )
-        started = time.monotonic()
-        replies = [read_all(s) for s in slow]
-        waited = time.monotonic() - started
-    finally:
-        for s in slow:
-            s.close()
+    head = b"POST /api/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    replies, waited = stalled(server, head + b'{"q": "dr')
     assert all(r.startswith(b"HTTP/1.1 408 ") for r in replies), replies
     assert waited < 5
     with connect(server) as s:  # a body sent at once is untouched by the deadline
