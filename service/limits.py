@@ -94,6 +94,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _body_too_slow(self) -> None:
         self._deadline = None
+        if self.pipeline:
+            # A pipelined request waits, unread, for the answer before it (uvicorn pauses reading):
+            # its body cannot arrive yet, and a 408 now would land inside that answer.
+            self._deadline = self.loop.call_later(self.body_timeout_s, self._body_too_slow)
+            return
         cycle = self.cycle
         if cycle is not None and cycle.response_started:  # the app answered already: no second answer
             self.transport.close()

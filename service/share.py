@@ -21,8 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from index.filters import Filters
 from service.schemas import FiltersIn, clean_text
 
-# The last questions a link keeps (each answer depends on at most the four questions before it, not
-# counting courtesy such as "thanks", which is no turn).
+# The last questions a link keeps (an answer reads the four questions before it, courtesy such as
+# "thanks" not counted, and further back only past picks from a list and follow-ups that name nothing:
+# a chain of more than this many such follow-ups loses its topic in a link).
 MAX_TURNS = 12
 MAX_LINK_CHARS = 8000  # of the encoded turns: under the 8 KB request line proxies accept
 

@@ -856,11 +856,16 @@ def test_a_body_that_is_not_utf8_is_a_401_not_a_500(client: TestClient, content:
     assert r.status_code == 401
 
 
-def test_a_signed_body_that_does_not_parse_is_a_400_not_a_500(client: TestClient) -> None:
-    """Bolt parsed a JSON content type's body as JSON and raised (tester finding)."""
-    r = client.post(
-        "/slack/events", content="not json", headers=sign("not json") | {"Content-Type": "application/json"}
-    )
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [("not json", "application/json"), ("[1]", "application/json"), ("payload=1", "application/x-www-form-urlencoded")],
+)
+def test_a_signed_body_that_does_not_parse_is_a_400_not_a_500(
+    client: TestClient, content: str, content_type: str
+) -> None:
+    """Bolt parsed a JSON content type's body as JSON and raised, and a JSON body or form payload
+    that is no object failed inside it (tester and second reader findings)."""
+    r = client.post("/slack/events", content=content, headers=sign(content) | {"Content-Type": content_type})
     assert r.status_code == 400 and "does not parse" in r.text
 
 

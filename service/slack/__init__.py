@@ -71,7 +71,7 @@ async def slack_events(request: Request) -> Response:
     text = body.decode("utf-8")  # signed, so UTF-8 (SlackBot.signed)
     try:  # bolt parses the body here: JSON when the content type says so, else a form
         bolt_request = BoltRequest(body=text, query=request.url.query, headers=dict[str, str | Sequence[str]](headers))
-    except ValueError as e:  # json.JSONDecodeError is one
+    except (ValueError, AttributeError, TypeError) as e:  # not JSON (or a form); JSON but no object ("[1]")
         log.info("refused a signed Slack request whose body does not parse (%s): %r", e, body[:LOGGED_BYTES])
         return Response(f"the body does not parse as its content type says: {e}", status_code=400)
     return to_starlette_response(await asyncio.to_thread(bot.app.dispatch, bolt_request))
