@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -53,7 +53,15 @@ class GZipUnlessRefused(GZipMiddleware):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and refuses_gzip(Headers(scope=scope).get("accept-encoding", "")):
-            await self.app(scope, receive, send)
+
+            async def varied(message: Message) -> None:  # a cache must still tell the two apart
+                if message["type"] == "http.response.start":
+                    headers = MutableHeaders(scope=message)
+                    if "accept-encoding" not in headers.get("vary", "").lower():
+                        headers.add_vary_header("Accept-Encoding")
+                await send(message)
+
+            await self.app(scope, receive, varied)
             return
         await super().__call__(scope, receive, send)
 

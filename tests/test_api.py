@@ -161,6 +161,7 @@ def test_gzip_only_where_the_client_accepts_it(client: TestClient, accept: str, 
     """ "gzip;q=0" (the client refuses gzip) still got a gzipped answer (tester finding)."""
     r = client.get("/browse", headers={"Accept-Encoding": accept})
     assert r.status_code == 200 and (r.headers.get("content-encoding") == "gzip") is gzipped
+    assert "accept-encoding" in r.headers.get("vary", "").lower()  # either way, for caches
 
 
 def test_search_response_shape(client: TestClient) -> None:
