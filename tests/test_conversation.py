@@ -23,6 +23,7 @@ PCA = "machine-learning--what-is-dimensionality-reduction-explain-pca"
 BATCH_NORM = "machine-learning--what-is-batch-normalization-and-why-does-it-help"
 SVM = "machine-learning--what-are-support-vector-machines-svms-when-should-you-use-them"
 KMEANS = "machine-learning--explain-k-means-clustering"
+RF_VS_GB = "machine-learning--random-forest-vs-gradient-boosting-when-to-use-which"
 DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
 NAIVE_BAYES = "machine-learning--what-is-naive-bayes-why-is-it-naive"
 OPTIMIZATION = "machine-learning--what-is-neural-network-optimization-explain-adam-and-learning-rate-schedules"
@@ -357,6 +358,39 @@ def test_the_topic_outlasts_many_follow_ups_that_name_nothing(client: TestClient
     assert not code["abstained"] and code["sources"][0]["id"] == DROPOUT
 
 
+@pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        ("explain decision trees", "what about random forests, is pruning needed there?", RF_VS_GB),
+        ("explain dropout", "what about batchnorm, does it regularize there?", BATCH_NORM),
+        ("explain pca", "and for k-means, how do i pick k there?", KMEANS),
+    ],
+)
+def test_a_place_word_after_a_new_topic_goes_to_that_topic(
+    client: TestClient, first: str, then: str, expected: str
+) -> None:
+    """Each stayed on the previous answer: the place word no longer glued it, but the previous
+    answer sharing a word did (third tester's findings)."""
+    _, reply = talk(client, first, then)
+    assert reply["sources"][0]["id"] == expected
+
+
+@pytest.mark.parametrize("then", ["tell me more", "why?"])
+def test_a_follow_up_that_names_nothing_after_a_list_keeps_the_list(client: TestClient, then: str) -> None:
+    """It was refused (third tester's finding)."""
+    _, reply = talk(client, "what does uber ask?", then)
+    assert reply["kind"] == "company_list" and reply["answer"].startswith("### Questions asked at Uber")
+
+
+@pytest.mark.parametrize(
+    ("then", "company"), [("is this asked at tiktok?", "tiktok"), ("does jane street ask it", "jane street")]
+)
+def test_whether_a_company_the_banks_do_not_list_asks_the_topic(client: TestClient, then: str, company: str) -> None:
+    """It answered the topic again, as if the company were no company (third tester's finding)."""
+    _, reply = talk(client, "explain xgboost", then)
+    assert reply["kind"] == "reply" and reply["answer"].startswith(f"No: {company} is not listed for")
+
+
 # -- what an answer shows -------------------------------------------------------------
 
 
@@ -618,6 +652,7 @@ def test_what_interviewers_expect_is_about_the_topic_so_far(client: TestClient, 
         ("any tips for my upcoming google ml interview", "(/practice?company=Google)"),
         ("how do i ace the onsite", "(/practice)"),
         ("how do i ace the system design interview", "(/practice)"),
+        ("any tips for the behavioral round?", "(/practice)"),
         ("ml interview advice pls", "(/practice)"),
     ],
 )

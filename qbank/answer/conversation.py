@@ -15,8 +15,9 @@ Every user turn is resolved in order, each in the light of the one before:
   so far ("is it asked at Google?", "which companies ask this?"): that is
   answered from the topic's companies;
 * after a list, a message that only narrows it ("which of those are hard?",
-  "any on deep learning?") narrows the list, and an ordinal ("the second
-  one", "#12", "3") picks an item; after a pick, a message that only picks
+  "any on deep learning?") narrows the list, one that names nothing ("tell
+  me more") keeps it, and an ordinal ("the second one", "#12", "3") picks an
+  item; after a pick, a message that only picks
   ("and the third?", "next one") picks again from the same list;
 * a message with no topic words of its own ("and its code?"), or one that
   points back ("why does it work at test time?", "does scaling matter
@@ -115,7 +116,8 @@ INTERVIEWER = re.compile(
     r"|\b(?:ask|expect|want|look|probe|push|dig|follow|test|check|grill|challenge|trip|hear)\w*\b.*\binterviewers?\b",
     re.I,
 )
-NAMES_NEW = re.compile(r"^\W*(?:and\s+)?(?:what|how)\s+about\b", re.I)  # "what about X, ...", "how about X, ..."
+# "what about X, ...", "how about X, ...", "and for X, ...": a message that may name a new topic first
+NAMES_NEW = re.compile(r"^\W*(?:and\s+)?(?:(?:what|how)\s+about|for|in|with)\b", re.I)
 CONTINUING = re.compile(r"^\W*(and|also|but|what about|how about|and what about|for|in|with)\b", re.I)
 # Words that ask for a form of the previous answer, or fill a chat, not a topic.
 FORM_WORDS = frozenset(
@@ -223,12 +225,17 @@ PRACTICE = re.compile(
 # interview question"), or the message points at the topic so far.
 ADVICE = re.compile(
     r"\b(?:tips?|advice|ace|acing|crack|cracking|nail|pass|passing)\b"
-    r"(?:\s+\S+){0,5}?\s+(?:interviews?|onsite|phone screen)\b"
+    r"(?:\s+\S+){0,5}?\s+(?:interviews?|onsite|phone screen|rounds?)\b"
     r"|\b(?:interview|onsite)\s+(?:tips?|advice)\b",
     re.I,
 )
 ADVICE_ONLY = re.compile(r"\b(?:tips?|advice|ace|acing|crack|cracking|nail|pass|passing)\b", re.I)
 REPLIED = ("company_check", "practice", "list_end")  # turns answered with a reply that the topic goes on past
+ASKED_AT = re.compile(
+    r"\b(?:asked|ask)\s+(?:at|by|in)\s+(?P<x>[a-z0-9][\w .&'-]{0,30}?)\s*[?.!]*$"
+    r"|^\W*(?:is|does|do|did|would|will)\s+(?P<y>[a-z0-9][\w .&'-]{0,30}?)\s+ask\s+(?:it|this|that|about it)\b",
+    re.I,
+)
 ASK_VERB = re.compile(r"\bask(?:s|ed|ing)?\b", re.I)
 # "which companies ask this?", "who asks it?": about the topic so far, answered from its "Asked by" line.
 WHO_ASKS = re.compile(r"\b(?:(?:which|what) compan(?:y|ies)|who)\b.*\b(?:ask|asks|asked)\b", re.I)
@@ -331,6 +338,19 @@ def asked_company(message: str) -> str | None:
     interview questions"), whether or not the banks know it; None when it names no company
     ("what do interviewers ask about kafka?", "behavioral interview questions")."""
     m = ASKS_AT.match(message)
+    if m is None:
+        return None
+    name = (m.group("x") or m.group("y")).strip()
+    words = re.findall(r"[\w&'-]+", name.lower())
+    if not words or len(words) > 3 or any(w in NOT_A_COMPANY for w in words):
+        return None
+    return name
+
+
+def asked_at(message: str) -> str | None:
+    """The company a message asks about the topic so far by name ("is this asked at tiktok?",
+    "does jane street ask it"), whether or not the banks know it; None when it names none."""
+    m = ASKED_AT.search(message)
     if m is None:
         return None
     name = (m.group("x") or m.group("y")).strip()
@@ -513,10 +533,18 @@ class ConversationResolver:
             picked = self._pick(message, own, narrowing, previous)
             if picked is not None:
                 return picked
+        if previous is not None and previous.kind == "company_list" and not own and not is_pick(message):
+            return replace(previous, message=message)  # "tell me more" after a list: the list stays
         if previous is None or previous.record is None:
             return self._alone(message, filters)
+        placed = self._place_topic(message) if ANAPHORA.search(message) else None
+        if placed is not None:  # "what about random forests, is pruning needed there?": that topic
+            alone = self._alone(message, filters)
+            if alone.record is not None and self._titled(alone.record, placed[1]):
+                return alone
+            return replace(self._alone(placed[0], filters), message=message)
         continuing = f"{previous.focus} {message}"
-        if not own or (ANAPHORA.search(message) and not self._points_at_own(message)):
+        if not own or ANAPHORA.search(message):
             return self._with_previous(message, previous, filters, "followup", focus=continuing)
         alone = self._alone(message, filters)
         # Whether the message goes on with the previous answer is read on the whole bank: under
@@ -601,6 +629,9 @@ class ConversationResolver:
             if asked or (WHO_ASKS.search(message) and not set(analyzed.topic_terms) - COMPANY_WORDS):
                 company = analyzed.companies[0] if asked else None
                 return replace(previous, message=message, kind="company_check", asked=company)
+            other = asked_at(message)  # "is this asked at tiktok?": a company the banks do not list
+            if other is not None and not analyzed.companies:
+                return replace(previous, message=message, kind="company_check", asked=other)
         if (
             checked
             and answered
@@ -641,21 +672,26 @@ class ConversationResolver:
             return self._listing(message, _narrow(previous.filters, *narrowing), previous.focus)
         return None
 
-    def _points_at_own(self, message: str) -> bool:
-        """ "what about X, ... there": a place word after a new topic that titles a record of its
-        own is about that topic ("what about knn, how do i pick k there"), not the previous one.
-        A pronoun after it stays with the previous topic ("what about outliers, does it handle
-        them", "for large datasets, does it scale")."""
+    def _place_topic(self, message: str) -> tuple[str, tuple[str, ...]] | None:
+        """ "what about X, ... there": a place word after a new topic X that titles a record of
+        its own is about that topic ("what about knn, how do i pick k there", "and for k-means,
+        how do i pick k there"), not the previous one: (X, its topic words), or None.  A pronoun
+        alone stays with the previous topic ("what about outliers, does it handle them", "for
+        large datasets, does it scale")."""
         start = NAMES_NEW.match(message)
-        pointing = ANAPHORA.search(message)
-        if start is None or pointing is None or not PLACE.fullmatch(pointing.group(0)):
-            return False
-        named = re.split(r"[,;:?!]", message[start.end() : pointing.start()], maxsplit=1)[0]
+        if start is None:
+            return None
+        place = next((m for m in ANAPHORA.finditer(message) if PLACE.fullmatch(m.group(0))), None)
+        if place is None:
+            return None
+        named = re.split(r"[,;:?!]", message[start.end() : place.start()], maxsplit=1)[0]
         words = sorted(_beyond_pick([t for t in self.searcher.analyzer.run(named).topic_terms if t not in FORM_WORDS]))
         if not words:
-            return False
+            return None
         result = self._search(named, Filters())
-        return result.answerable and bool(result.hits) and self._titled(result.hits[0].record, words)
+        if result.answerable and result.hits and self._titled(result.hits[0].record, words):
+            return named, tuple(words)
+        return None
 
     def _names_a_topic(self, text: str, filters: Filters, confident: bool = False) -> bool:
         """``text`` has topic words, one of them a word of the banks ("upcoming" in "any tips for my
