@@ -20,7 +20,7 @@ from index.search import Searcher
 from index.tokenize import tokenize
 from ingest.models import Question, QuickRef, Section
 from qbank.answer.banks import SHORT_EXAMPLES, BankCatalog
-from qbank.answer.conversation import ConversationResolver, Turn, asked_company, courtesy, is_step
+from qbank.answer.conversation import ConversationResolver, Turn, asked_company, courtesy, is_step, names_something
 from qbank.answer.model import Answer
 
 CODE_REQUEST = re.compile(
@@ -52,6 +52,12 @@ class AnswerComposer:
         self.max_sections = max_sections
         self.related = related
         self.sources = sources
+        # each full answer's section chunks (position in the index, section): what a follow-up's own
+        # words are compared with when they name no heading
+        self._section_chunks: dict[str, list[tuple[int, int]]] = {}
+        for position, chunk in enumerate(searcher.artifact.chunks):
+            if chunk.kind == "section" and chunk.section_index is not None:
+                self._section_chunks.setdefault(chunk.doc_id, []).append((position, chunk.section_index))
 
     def compose(self, messages: Sequence[tuple[str, str]], filters: Filters | None = None) -> Answer:
         """The answer to the last user message, resolved against the earlier ones."""
@@ -219,6 +225,16 @@ class AnswerComposer:
         hard = ("Which of those are hard?",) if listed.narrowable else ()  # offered only where it narrows
         return replace(listed, suggestions=(*hard, *picks))
 
+    def _closest_section(self, q: Question, words: str, default: int) -> int:
+        """The section whose text is closest in meaning to a follow-up's own words ("how do i pick
+        k" after k-means: "Choosing K (Elbow Method)"), by the cosine of its chunks."""
+        chunks = self._section_chunks.get(q.id)
+        if not chunks:
+            return default
+        vector = self.searcher.embedder.encode_query(words)
+        cosines = self.searcher.artifact.embeddings[[p for p, _ in chunks]] @ vector
+        return chunks[int(np.argmax(cosines))][1]
+
     def relevant_sections(
         self, q: Question, query: str, best: SearchHit, anchored: bool = True, named: str = ""
     ) -> tuple[Section, ...]:
@@ -249,5 +265,7 @@ class AnswerComposer:
             first = 0
         if not anchored or own & set(tokenize(q.sections[order[0]].heading or "")):
             first = order[0]
+        elif named and names_something(named):
+            first = self._closest_section(q, named, first)
         chosen = [first] + [i for i in order if i != first]
         return tuple(q.sections[i] for i in sorted(chosen[: self.max_sections]))
