@@ -42,6 +42,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def read_all(s: socket.socket) -> bytes:
+    """Everything a raw socket receives until the server closes it (or resets it, or goes quiet
+    past the socket's timeout)."""
+    chunks = []
+    while True:
+        try:
+            data = s.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)
+
+
 def qbank_command() -> list[str]:
     """The installed ``qbank`` script beside this interpreter, else ``python -m qbank.cli``."""
     script = Path(sys.executable).with_name("qbank")

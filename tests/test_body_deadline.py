@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from server_support import free_port, read_all
 
 from service.limits import GuardedHttpToolsProtocol
 
@@ -47,9 +48,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 @pytest.fixture(scope="module")
 def port() -> Iterator[int]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        free = probe.getsockname()[1]
+    free = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free, http=ShortDeadline, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -60,19 +59,6 @@ def port() -> Iterator[int]:
     yield free
     server.should_exit = True
     thread.join(timeout=5)
-
-
-def read_all(s: socket.socket) -> bytes:
-    out = b""
-    while True:
-        try:
-            data = s.recv(65536)
-        except (ConnectionResetError, TimeoutError):
-            break
-        if not data:
-            break
-        out += data
-    return out
 
 
 def test_a_pipelined_request_waits_for_the_answer_before_it(port: int) -> None:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from server_support import Server, qbank_server
+from server_support import Server, qbank_server, read_all
 
 from index.engine import IngestReport
 from service.limits import CLIENT_KEEPALIVE_S, KEEP_ALIVE_S
@@ -35,19 +35,6 @@ def connect(server: Server) -> socket.socket:
     host, port = server.base_url.removeprefix("http://").split(":")
     s = socket.create_connection((host, int(port)), timeout=10)
     return s
-
-
-def read_all(s: socket.socket) -> bytes:
-    chunks = []
-    while True:
-        try:
-            data = s.recv(65536)
-        except (ConnectionResetError, TimeoutError):
-            break
-        if not data:
-            break
-        chunks.append(data)
-    return b"".join(chunks)
 
 
 def test_a_head_over_the_limit_is_a_431_and_the_connection_closes(server: Server) -> None:

@@ -337,20 +337,18 @@ def asked_company(message: str) -> str | None:
     """The company a message asks the list of by name ("what does tiktok ask?", "jane street
     interview questions"), whether or not the banks know it; None when it names no company
     ("what do interviewers ask about kafka?", "behavioral interview questions")."""
-    m = ASKS_AT.match(message)
-    if m is None:
-        return None
-    name = (m.group("x") or m.group("y")).strip()
-    words = re.findall(r"[\w&'-]+", name.lower())
-    if not words or len(words) > 3 or any(w in NOT_A_COMPANY for w in words):
-        return None
-    return name
+    return _company_named(ASKS_AT.match(message))
 
 
 def asked_at(message: str) -> str | None:
     """The company a message asks about the topic so far by name ("is this asked at tiktok?",
     "does jane street ask it"), whether or not the banks know it; None when it names none."""
-    m = ASKED_AT.search(message)
+    return _company_named(ASKED_AT.search(message))
+
+
+def _company_named(m: re.Match[str] | None) -> str | None:
+    """The name in ``m``'s ``x`` or ``y`` group, if it reads as a company's: three words at
+    most, none of them the asker, the interview or the field (``NOT_A_COMPANY``)."""
     if m is None:
         return None
     name = (m.group("x") or m.group("y")).strip()
