@@ -158,6 +158,13 @@ def test_a_comparison_shows_the_new_side(client: TestClient, second: str) -> Non
     assert "bagging" in boosting["rewritten_query"] and "boosting" in boosting["rewritten_query"]
 
 
+def test_a_comparison_no_answer_makes_answers_with_the_new_sides_own(client: TestClient) -> None:
+    """ "how is batch norm different?" after dropout showed dropout again: no answer compares
+    the two, and the glued search stayed on the one just shown (third tester's finding)."""
+    _, reply = talk(client, "explain dropout", "how is batch norm different?")
+    assert reply["sources"][0]["id"] == BATCH_NORM
+
+
 def test_code_for_that_gives_the_previous_answers_code_first(client: TestClient) -> None:
     pca, code = talk(client, "what's pca", "show me the code for that")
     assert pca["sources"][0]["id"] == code["sources"][0]["id"] == PCA

@@ -582,7 +582,16 @@ class ConversationResolver:
             return alone
         if COMPARISON.search(message) and not (TWO_SIDED.search(message) and confident and not related):
             side = [t for t in own if not COMPARISON.search(t)]
-            return self._with_previous(message, previous, filters, "comparison", focus=" ".join(side or own))
+            compared = self._with_previous(message, previous, filters, "comparison", focus=" ".join(side or own))
+            if (
+                compared.record is previous.record
+                and answered_alone
+                and self._names_other(alone.result, previous.record, side)
+            ):
+                # "how is batch norm different?" after dropout: no answer compares the two, and the
+                # previous one was just shown; the side's own answer, titled with it
+                return replace(alone, kind="comparison", focus=" ".join(side))
+            return compared
         titled = answered_alone and self._names_other(alone.result, previous.record, own)
         if (related or not confident) and not titled:
             if CONTINUING.search(message) and not ANAPHORA.search(message):
