@@ -153,6 +153,13 @@ class SpellCorrector:
 # interview process", "what should i wear to an onsite"): a query using them may be about
 # the interview rather than a topic of the banks.
 INTERVIEW_WORDS = re.compile(r"\b(?:interview\w*|onsite|on-site|rounds?|hiring|hire[sd]?)\b", re.I)
+# An interview word that only frames a topic ("interview question: bn before relu", "asked in
+# my interview: tfidf", "onsite question about tfidf"): what follows is the question.
+INTERVIEW_FRAME = re.compile(
+    r"\b(?:interview\w*|onsite|on-site|rounds?)(?:\s+(?:questions?|qs?|prep|topics?))?\s*:"
+    r"|\b(?:interview|onsite|on-site)\s+(?:questions?|qs?|topics?)\s+(?:about|on|regarding)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,5 +176,6 @@ class AnalyzedQuery:
 
     @property
     def about_interviews(self) -> bool:
-        """The query speaks of interviews, their rounds or hiring (``INTERVIEW_WORDS``)."""
-        return INTERVIEW_WORDS.search(self.original) is not None
+        """The query speaks of interviews, their rounds or hiring (``INTERVIEW_WORDS``), other
+        than in a frame around a topic (``INTERVIEW_FRAME``)."""
+        return INTERVIEW_WORDS.search(INTERVIEW_FRAME.sub(" ", self.original)) is not None

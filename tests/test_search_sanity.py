@@ -351,7 +351,7 @@ def test_a_question_about_the_interview_itself_is_refused(searcher: Searcher, qu
             "machine-learning--what-is-a-decision-tree-and-how-does-it-work",
         ),
         (
-            "interview question on the kernel trick",
+            "got asked about the kernel trick in my interview",
             "machine-learning--what-are-support-vector-machines-svms-when-should-you-use-them",
         ),
         ("onsite round on l1 vs l2", L1L2),
@@ -362,6 +362,26 @@ def test_a_topic_named_in_a_question_about_interviews_is_answered(
 ) -> None:
     result = searcher.search(query, k=5)
     assert result.analyzed.about_interviews
+    assert result.answerable and result.hits[0].record.id == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("interview question: tfidf", "machine-learning--qr-59"),
+        (
+            "asked in my interview: bn before or after relu",
+            "machine-learning--what-is-batch-normalization-and-why-does-it-help",
+        ),
+    ],
+)
+def test_an_interview_word_framing_a_topic_leaves_the_topic_to_answer(
+    searcher: Searcher, query: str, expected: str
+) -> None:
+    """ "interview question: X" asks X: both were refused as questions about interviews, their
+    topic words being too few and weak for the floors without the vocabulary rule."""
+    result = searcher.search(query, k=5)
+    assert not result.analyzed.about_interviews
     assert result.answerable and result.hits[0].record.id == expected
 
 
