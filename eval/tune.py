@@ -50,6 +50,7 @@ ABSTENTION_GRID: dict[str, tuple[float, ...]] = {
     "dense_low": (0.13, 0.15, 0.17, 0.19, 0.21, 0.23, 0.25, 0.27, 0.29, 0.31, 0.33),
     "bm25_floor": (5.0, 6.0, 7.5, 9.0, 11.0),
     "min_idf": (3.0, 3.5, 4.0),
+    "long_chunk_floor": (0.0, 0.2, 0.24, 0.28),
 }
 
 
@@ -83,6 +84,7 @@ class Evidence:
     evidence: np.ndarray | None = None  # per record: max(best chunk, best unit) cosine (None: no units)
     short: bool = False  # few enough topic words for the sentence bonus (FusionWeights.sentence_max_terms)
     top_neighbour: float | None = None  # best cosine of a neighbouring subject's question (None: none indexed)
+    n_terms: int = 0  # topic words (AbstentionConfig.long_terms)
 
     @property
     def dense_evidence(self) -> float:
@@ -137,6 +139,7 @@ def collect(
                 evidence=bonus.signal(dense, cosines) if bonus is not None else None,
                 short=bonus is not None and bonus.is_short(analyzed),
                 top_neighbour=searcher.abstention.best_neighbour(cosines),
+                n_terms=len(analyzed.topic_terms),
             )
         )
     return tuple(out)
@@ -226,7 +229,9 @@ def abstention_figures(evidence: Sequence[Evidence], cfg: AbstentionConfig) -> A
     """Off-topic recall and false-abstain rate of ``cfg`` (both retrievers, as hybrid search decides)."""
     refused_off = refused_ok = off = ok = 0
     for e in evidence:
-        answers = e.company_only or cfg.answers(e.dense_evidence, e.top_bm25, e.vocab_idf, e.top_neighbour)
+        answers = e.company_only or cfg.answers(
+            e.dense_evidence, e.top_bm25, e.vocab_idf, e.top_neighbour, e.top_dense, e.n_terms
+        )
         if e.item.answerable:
             ok += 1
             refused_ok += not answers

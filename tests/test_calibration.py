@@ -185,6 +185,16 @@ def test_abstention_figures_use_the_best_sentence_when_there_is_one() -> None:
     assert abstention_figures([replace(weak, top_sentence=0.2)], cfg).false_abstain == 1.0  # the chunk's still counts
 
 
+def test_abstention_figures_read_the_best_chunk_of_a_long_question() -> None:
+    """A sentence between the floors and a strong BM25 score: a short question answers, a long
+    one whose best chunk is under ``long_chunk_floor`` does not (``n_terms`` reaches the rule)."""
+    cfg = AbstentionConfig(dense_floor=0.41, bm25_floor=7.5, dense_low=0.27, min_idf=3.5, long_chunk_floor=0.24)
+    long = replace(_evidence(0, [20.0], [0.2], top_dense=0.2), top_sentence=0.35, n_terms=12)
+    assert abstention_figures([long], cfg).false_abstain == 1.0
+    assert abstention_figures([replace(long, n_terms=5)], cfg).false_abstain == 0.0
+    assert abstention_figures([long], replace(cfg, long_chunk_floor=0.0)).false_abstain == 0.0
+
+
 @pytest.mark.slow
 def test_qbank_tune_writes_a_calibration_the_index_then_uses(index_copy: Callable[[str], Path]) -> None:
     index = index_copy("index")

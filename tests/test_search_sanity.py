@@ -18,6 +18,7 @@ from index.components import (
     RRFFusion,
     WeightedFusion,
 )
+from index.components.abstain import CHUNK_ONLY_FLOORS
 from index.embed import Embedder
 from index.engine import IngestReport, ingest, make_searcher
 from index.search import Filters, Searcher
@@ -366,6 +367,36 @@ def test_a_topic_named_in_a_question_about_interviews_is_answered(
 
 
 @pytest.mark.parametrize(
+    "query",
+    [
+        "our react app bundle grew to five megabytes after adding a charting library and the first page load "
+        "on mobile takes eight seconds, how do we split it",
+        "i keep getting a segmentation fault in my c program when i free a pointer twice inside a loop over a "
+        "linked list, how do i track it down",
+    ],
+)
+def test_a_long_question_whose_words_only_scatter_over_the_bank_is_refused(searcher: Searcher, query: str) -> None:
+    """Long, its BM25 score well over the floor (a dozen common words each found somewhere),
+    one sentence of some answer between the cosine floors, and no section close to it as a
+    whole: both were answered (with data leakage, with recommendation systems)."""
+    result = searcher.search(query, k=5)
+    cfg = searcher.abstention.config
+    assert len(result.analyzed.topic_terms) > cfg.long_terms
+    assert not result.answerable, [h.record.title for h in result.hits[:2]]
+
+
+def test_the_long_question_check_reads_the_best_chunk_of_long_questions_only() -> None:
+    cfg = AbstentionConfig()
+    band = (cfg.dense_low + cfg.dense_floor) / 2  # between the floors: BM25 decides
+    low_chunk = cfg.long_chunk_floor - 0.05
+    assert not cfg.answers(band, 20.0, -1.0, None, low_chunk, int(cfg.long_terms) + 1)
+    assert cfg.answers(band, 20.0, -1.0, None, cfg.long_chunk_floor, int(cfg.long_terms) + 1)
+    assert cfg.answers(band, 20.0, -1.0, None, low_chunk, int(cfg.long_terms))  # short: a sentence is evidence
+    assert cfg.answers(band, 20.0, 5.0, None, low_chunk, int(cfg.long_terms) + 1)  # in-vocabulary words answer
+    assert CHUNK_ONLY_FLOORS.answers(band, 20.0, -1.0, None, low_chunk, 30)  # floors fitted before it: no check
+
+
+@pytest.mark.parametrize(
     ("query", "expected"),
     [
         ("interview question: tfidf", "machine-learning--qr-59"),
@@ -531,6 +562,7 @@ def test_unknown_mode_is_refused(searcher: Searcher, mode: str) -> None:
         lambda: DenseRetriever(None, None, 10, candidates=0),  # type: ignore[arg-type]
         lambda: RecordAggregator([], [], second_chunk_weight=-1.0),
         lambda: AbstentionConfig(dense_low=0.5, dense_floor=0.4),
+        lambda: AbstentionConfig(long_chunk_floor=-0.1),
     ],
     ids=[
         "negative-weight",
@@ -541,6 +573,7 @@ def test_unknown_mode_is_refused(searcher: Searcher, mode: str) -> None:
         "candidates",
         "second",
         "floors",
+        "long-chunk-floor",
     ],
 )
 def test_invalid_component_settings_are_refused(make: Callable[[], object]) -> None:

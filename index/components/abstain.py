@@ -32,6 +32,12 @@ class AbstentionConfig:
     # Between the cosine floors, a question this much closer to a neighbouring subject's question
     # than to the banks is refused (index.neighbours; an index without them: no effect).
     neighbour_margin: float = 0.10
+    # Between the cosine floors, a question of more than ``long_terms`` topic words answers on its
+    # BM25 score only when its best chunk's cosine reaches ``long_chunk_floor``: a long question
+    # shares words with many sections, and one sentence close to it says less than for a short
+    # one (the sentence bonus's length, FusionWeights.sentence_max_terms).  0: no such check.
+    long_chunk_floor: float = 0.24
+    long_terms: float = 7
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.dense_low <= self.dense_floor <= 1.0:
@@ -40,22 +46,39 @@ class AbstentionConfig:
             raise ValueError("bm25_floor and min_idf must be non-negative")
         if self.neighbour_margin < 0:
             raise ValueError(f"neighbour_margin must be non-negative, got {self.neighbour_margin}")
+        if self.long_chunk_floor < 0 or self.long_terms < 0:
+            raise ValueError("long_chunk_floor and long_terms must be non-negative")
 
-    def answers(self, top_dense: float, top_bm25: float, vocab_idf: float, top_neighbour: float | None = None) -> bool:
+    def answers(
+        self,
+        top_dense: float,
+        top_bm25: float,
+        vocab_idf: float,
+        top_neighbour: float | None = None,
+        top_chunk: float | None = None,
+        n_terms: int = 0,
+    ) -> bool:
         """With both retrievers: a strong cosine answers; a very weak one never
         does; in between, a question closer to a neighbouring subject's
         question (``top_neighbour``, its cosine) than to the banks by more
         than ``neighbour_margin`` does not either, and else a strong BM25
         score or an in-vocabulary query (``vocab_idf``: the best idf of its
         topic words when every one is corpus vocabulary, else negative)
-        answers.  The one rule search and ``qbank tune`` apply."""
+        answers; the BM25 score of a long question (``n_terms`` topic words)
+        only with a best chunk cosine (``top_chunk``; ``top_dense`` may be a
+        sentence's) of at least ``long_chunk_floor``.  The one rule search and
+        ``qbank tune`` apply."""
         if top_dense >= self.dense_floor:
             return True
         if top_dense < self.dense_low:
             return False
         if top_neighbour is not None and top_neighbour - top_dense > self.neighbour_margin:
             return False
-        return top_bm25 >= self.bm25_floor or vocab_idf >= self.min_idf
+        if vocab_idf >= self.min_idf:
+            return True
+        if n_terms > self.long_terms and top_chunk is not None and top_chunk < self.long_chunk_floor:
+            return False
+        return top_bm25 >= self.bm25_floor
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +93,10 @@ class Decision:
     neighbour_cosine: float | None = None  # the query's cosine to that question
 
 
-CHUNK_ONLY_FLOORS = AbstentionConfig(dense_floor=0.39, bm25_floor=7.5, dense_low=0.17, min_idf=3.5)
+# Fitted before the sentence units and the long-question check: the best chunk is all the dense evidence.
+CHUNK_ONLY_FLOORS = AbstentionConfig(
+    dense_floor=0.39, bm25_floor=7.5, dense_low=0.17, min_idf=3.5, long_chunk_floor=0.0
+)
 EVIDENCE_CHUNKS = "chunk"  # what the floors were fitted on: chunk cosines alone
 EVIDENCE_SENTENCES = "chunk+sentence"  # the larger of the best chunk's and the best sentence unit's cosine
 
@@ -142,17 +168,18 @@ class Abstention:
         if analyzed.company_only:
             return Decision(True)
         cfg = self.config
-        top_dense = _best(dense, within)
+        top_chunk = _best(dense, within)
         top_bm25 = _best(lexical, within)
         if dense is None:
             return Decision(top_bm25 >= cfg.bm25_floor)
-        if top_dense >= cfg.dense_floor:  # the cheap case first: no sentence product, no vocabulary lookup
+        if top_chunk >= cfg.dense_floor:  # the cheap case first: no sentence product, no vocabulary lookup
             return Decision(True)
-        top_dense = dense_evidence(top_dense, self.best_sentence(cosines))
+        top_dense = dense_evidence(top_chunk, self.best_sentence(cosines))
         if lexical is None:
             return Decision(top_dense >= cfg.dense_floor)
         near = self._nearest_neighbour(cosines)
-        if cfg.answers(top_dense, top_bm25, self.vocab_idf(analyzed), near[1] if near else None):
+        n_terms = len(analyzed.topic_terms)
+        if cfg.answers(top_dense, top_bm25, self.vocab_idf(analyzed), near[1] if near else None, top_chunk, n_terms):
             return Decision(True)
         closer = near is not None and near[1] - top_dense > cfg.neighbour_margin
         if closer and near:
