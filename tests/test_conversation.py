@@ -224,6 +224,8 @@ def test_after_a_pick_the_list_stays_to_pick_from(client: TestClient) -> None:
     assert [r["sources"][0]["id"] for r in (third, back, first)] == [listed[2], listed[1], listed[0]]
     *_, following = talk(client, "what does Uber ask?", "the second one", "next one")
     assert following["sources"][0]["id"] == listed[2]
+    *_, following = talk(client, "what does Uber ask?", "the second one", "next question")
+    assert following["sources"][0]["id"] == listed[2]  # with a list, no practice page: the next of it
 
 
 @pytest.mark.parametrize(
@@ -492,6 +494,29 @@ def test_the_topic_goes_on_past_a_thanks(client: TestClient) -> None:
     assert code["rewritten_query"] == "what is dropout show me the code"
 
 
+@pytest.mark.parametrize("said", ["help", "what can you do?", "who are you", "hey, what can i ask you?"])
+def test_asking_what_the_assistant_does_gets_the_introduction(client: TestClient, said: str) -> None:
+    """They got "I couldn't find that in the question banks I cover" (tester finding)."""
+    (reply,) = talk(client, said)
+    assert (reply["kind"], reply["abstained"]) == ("reply", False)
+    assert reply["answer"].startswith("I answer interview questions from")
+
+
+def test_help_with_something_else_is_a_question_not_a_request_for_the_introduction(client: TestClient) -> None:
+    (reply,) = talk(client, "can you help me fix my resume formatting")
+    assert reply["abstained"] is True
+
+
+def test_asking_who_the_assistant_is_mid_chat_is_no_follow_up(client: TestClient) -> None:
+    """ "what is your name" after PCA was glued onto it and showed the PCA answer again."""
+    pca, reply = talk(client, "explain pca", "what is your name")
+    assert reply["kind"] == "reply" and reply["sources"] == []
+    assert reply["answer"].startswith("I answer interview questions from")
+    assert f"Or ask a follow-up on “{pca['sources'][0]['title']}”." in reply["answer"]
+    *_, again = talk(client, "explain dropout", "how does it work?")
+    assert again["sources"][0]["id"] == DROPOUT  # about the topic: not a question about the assistant
+
+
 @pytest.mark.parametrize("said", ["hi", "hello there", "hey!"])
 def test_a_greeting_is_answered_with_what_the_assistant_does(client: TestClient, said: str) -> None:
     (reply,) = talk(client, said)
@@ -672,6 +697,8 @@ def test_what_interviewers_expect_is_about_the_topic_so_far(client: TestClient, 
         ("how do i ace the system design interview", "(/practice)"),
         ("any tips for the behavioral round?", "(/practice)"),
         ("ml interview advice pls", "(/practice)"),
+        ("give me a hard question to practice", "(/practice)"),
+        ("next question please", "(/practice)"),
     ],
 )
 def test_asking_to_be_quizzed_points_to_practice(client: TestClient, said: str, link: str) -> None:

@@ -121,6 +121,9 @@ class AnswerComposer:
         elif said != "greeting" and topic is None and turn.result is not None:
             # after a refusal ("ok cool"): not the first visit's introduction again
             text = f"{thanks or 'OK. '}Ask another question, for example one of these."
+        elif said == "help":
+            more = f" Or ask a follow-up on “{topic}”." if topic is not None else ""
+            text = f"{self.catalog.intro_text}{more}"
         elif said == "greeting" or topic is None:
             text = f"{thanks or 'Hi! '}{self.catalog.intro_text}"
         else:

@@ -74,7 +74,7 @@ TurnKind = Literal[
     "practice",
     "list_end",
 ]
-Courtesy = Literal["greeting", "thanks", "ack", "bye"]
+Courtesy = Literal["greeting", "thanks", "ack", "bye", "help"]
 
 MAX_TURNS = 4  # earlier user turns that can shape the last one
 RELATED_RANK = 3  # the previous answer this high for a message alone: the message is about it
@@ -229,6 +229,23 @@ ADVICE = re.compile(
     r"|\b(?:interview|onsite)\s+(?:tips?|advice)\b",
     re.I,
 )
+# Asking what the assistant is or does ("help", "what can you do?", "who are you"): the introduction.
+# Only the whole message: "how does it work?" after an answer is about the topic.
+HELP = re.compile(
+    r"^\W*(?:(?:hi|hello|hey)\W+)?(?:(?:(?:can|could) you\s+)?(?:please\s+|pls\s+)?help(?:\s+me)?(?:\s+please|\s+pls)?"
+    r"|what (?:can|do) you do|what are you(?: for)?|who are you"
+    r"|what(?:'s|s| is) your name|how (?:do|can|should) i use (?:this|you)"
+    r"|what (?:can|should) i ask(?: you)?|what (?:do|can) you (?:know|cover|answer))\W*$",
+    re.I,
+)
+# Asking for a question to practise on ("give me a hard question to practice", "next question
+# please" with no list to step through): the practice page.
+PRACTISE_ON = re.compile(
+    r"\bgive me (?:a|an|another|one more|some)(?:\s+\w+){0,2}\s+questions?\b|\bto practi[cs]e\b"
+    r"|\bpractice (?:questions?|problems?)\b",
+    re.I,
+)
+NEXT_QUESTION = re.compile(r"^\W*(?:(?:ok|okay|cool|great)\W+)?(?:next|another) question\b", re.I)
 ADVICE_ONLY = re.compile(r"\b(?:tips?|advice|ace|acing|crack|cracking|nail|pass|passing)\b", re.I)
 REPLIED = ("company_check", "practice", "list_end")  # turns answered with a reply that the topic goes on past
 ASKED_AT = re.compile(
@@ -281,8 +298,11 @@ class Turn:
 
 
 def courtesy(message: str) -> Courtesy | None:
-    """What a message that is only courtesy says ("thanks!" thanks, "hi there" greets), or
-    None when it asks anything (a topic word, "why?", "show me the code")."""
+    """What a message that is only courtesy says ("thanks!" thanks, "hi there" greets, "what can
+    you do?" asks for help), or None when it asks anything (a topic word, "why?", "show me the
+    code")."""
+    if HELP.match(message.replace("’", "'")):
+        return "help"
     if "?" in message or re.search(r"\d", message) or _STEP.search(message):
         return None  # "ok 3", "cool, next one": a pick
     if message.strip() and not re.search(r"[^\W\d_]", message):
@@ -613,7 +633,12 @@ class ConversationResolver:
     ) -> Turn | None:
         """A message answered with a reply in words rather than a record, or None: asking to be
         quizzed ("practice"), or whether a company asks the topic ("company_check")."""
-        practice = PRACTICE.search(message) and not self._names_a_topic(PRACTICE.sub(" ", message), filters)
+        # with a list, "next question" steps through it
+        stepping = previous is not None and bool(previous.listing)
+        practising = bool(PRACTICE.search(message) or PRACTISE_ON.search(message))
+        practising = practising or (NEXT_QUESTION.search(message) is not None and not stepping)
+        asks = PRACTISE_ON.sub(" ", PRACTICE.sub(" ", message))
+        practice = practising and not self._names_a_topic(asks, filters)
         # advice on the interview, not on the topic so far ("any tips for explaining this in an interview?")
         on_topic = previous is not None and previous.answered and ANAPHORA.search(message)
         advice = (
