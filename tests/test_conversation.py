@@ -25,6 +25,7 @@ SVM = "machine-learning--what-are-support-vector-machines-svms-when-should-you-u
 KMEANS = "machine-learning--explain-k-means-clustering"
 RF_VS_GB = "machine-learning--random-forest-vs-gradient-boosting-when-to-use-which"
 DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
+CROSS_VALIDATION = "machine-learning--what-is-cross-validation-and-why-is-it-important"
 NAIVE_BAYES = "machine-learning--what-is-naive-bayes-why-is-it-naive"
 OPTIMIZATION = "machine-learning--what-is-neural-network-optimization-explain-adam-and-learning-rate-schedules"
 
@@ -910,3 +911,24 @@ def test_laughter_alone_is_courtesy_and_the_list_stays(client: TestClient) -> No
     assert lol["kind"] == "reply" and second["sources"][0]["id"] == listed_ids(google["answer"])[1]
     *_, following = talk(client, "what does Google ask?", "the 2nd", "and the following?")
     assert following["sources"][0]["id"] == listed_ids(google["answer"])[2]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "kept"),
+    [
+        ("explain cross validation", "what about for time series?", CROSS_VALIDATION),
+        ("random forest vs gradient boosting", "and for regression?", RF_VS_GB),
+    ],
+)
+def test_what_about_for_x_applies_the_topic_so_far_to_x(client: TestClient, first: str, then: str, kept: str) -> None:
+    """ "what about for time series?" after cross-validation answered with ARIMA, "and for
+    regression?" after random forest vs boosting with linear regression (tester finding): "for"
+    asks how the topic so far goes for X ("what about time series?" would be a new topic)."""
+    _, reply = talk(client, first, then)
+    assert reply["sources"][0]["id"] == kept
+    assert reply["rewritten_query"] == f"{first} {then}"
+
+
+def test_the_time_series_follow_up_on_cross_validation_shows_its_time_series_split(client: TestClient) -> None:
+    _, reply = talk(client, "explain cross validation", "what about for time series?")
+    assert "TimeSeriesSplit" in reply["answer"]

@@ -118,6 +118,9 @@ INTERVIEWER = re.compile(
 )
 # "what about X, ...", "how about X, ...", "and for X, ...": a message that may name a new topic first
 NAMES_NEW = re.compile(r"^\W*(?:and\s+)?(?:(?:what|how)\s+about|for|in|with)\b", re.I)
+# "what about for time series?", "and for regression?": the topic so far, applied to what follows
+# ("what about time series?" is a new topic).
+APPLIED_TO = re.compile(r"^\W*(?:and\s+(?:what\s+about\s+)?|(?:what|how)\s+about\s+)for\b", re.I)
 CONTINUING = re.compile(r"^\W*(and|also|but|what about|how about|and what about|for|in|with)\b", re.I)
 # Words that ask for a form of the previous answer, or fill a chat, not a topic.
 FORM_WORDS = frozenset(
@@ -564,6 +567,10 @@ class ConversationResolver:
         continuing = f"{previous.focus} {message}"
         if not own or ANAPHORA.search(message):
             return self._with_previous(message, previous, filters, "followup", focus=continuing)
+        if APPLIED_TO.match(message):
+            # searched with the topic so far, shown at the part the new words name: "what about for
+            # time series?" after cross-validation is its time-series split, not the ARIMA answer
+            return self._with_previous(message, previous, filters, "comparison", focus=" ".join(own))
         alone = self._alone(message, filters)
         # Whether the message goes on with the previous answer is read on the whole bank: under
         # filters (Uber's three Hard questions) the previous answer is always near the top and
