@@ -932,3 +932,23 @@ def test_what_about_for_x_applies_the_topic_so_far_to_x(client: TestClient, firs
 def test_the_time_series_follow_up_on_cross_validation_shows_its_time_series_split(client: TestClient) -> None:
     _, reply = talk(client, "explain cross validation", "what about for time series?")
     assert "TimeSeriesSplit" in reply["answer"]
+
+
+def _section_headings(reply: dict) -> set[str]:
+    lines = {line for line in reply["answer"].split("\n") if line.startswith("**") and line.endswith(":**")}
+    return lines - {"**Code:**", "**Interviewer's Insight:**"}
+
+
+@pytest.mark.parametrize("more", ["why?", "i don't get it", "more detail please"])
+def test_a_follow_up_asking_only_for_more_shows_the_sections_not_yet_shown(client: TestClient, more: str) -> None:
+    """They got the previous answer again word for word (tester finding)."""
+    first, reply = talk(client, "explain l1 vs l2", more)
+    assert reply["sources"][0]["id"] == first["sources"][0]["id"]
+    assert _section_headings(reply) and not _section_headings(reply) & _section_headings(first)
+
+
+def test_asking_for_more_reads_on_to_the_end_then_starts_again(client: TestClient) -> None:
+    first, second, third = talk(client, "explain l1 vs l2", "go on", "go on")
+    shown = _section_headings(first) | _section_headings(second)
+    assert len(shown) == len(_section_headings(first)) + len(_section_headings(second))
+    assert _section_headings(third) == _section_headings(first)  # the answer has 3 sections: from the start

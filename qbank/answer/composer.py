@@ -37,6 +37,9 @@ def wants_code(query: str) -> bool:
     return bool(CODE_REQUEST.search(query))
 
 
+MAX_READ_BACK = 8  # earlier answers a follow-up asking for more reads back through (each a cached search)
+
+
 class AnswerComposer:
     """Retrieves for a conversation and composes the extractive ``Answer``."""
 
@@ -59,7 +62,7 @@ class AnswerComposer:
             if chunk.kind == "section" and chunk.section_index is not None:
                 self._section_chunks.setdefault(chunk.doc_id, []).append((position, chunk.section_index))
 
-    def compose(self, messages: Sequence[tuple[str, str]], filters: Filters | None = None) -> Answer:
+    def compose(self, messages: Sequence[tuple[str, str]], filters: Filters | None = None, _depth: int = 0) -> Answer:
         """The answer to the last user message, resolved against the earlier ones."""
         turn = self.resolver.resolve([content for role, content in messages if role == "user"], filters)
         if turn.kind == "company_list":
@@ -103,10 +106,37 @@ class AnswerComposer:
             best.record, turn.focus, best, anchored=turn.kind != "comparison", named=named
         )
         code_first = wants_code(messages[-1][1])
+        if turn.kind == "followup" and not code_first and _depth < MAX_READ_BACK:
+            sections = self._read_on(messages, filters, best.record, sections, turn.message, _depth)
         main = best.code[:1]
         in_sections = any(c in s.code_blocks for s in sections for c in main)
         code = main if code_first or not in_sections else ()
         return replace(found, sections=sections, code=code, code_first=code_first)
+
+    def _read_on(
+        self,
+        messages: Sequence[tuple[str, str]],
+        filters: Filters | None,
+        record: Question,
+        sections: tuple[Section, ...],
+        message: str,
+        depth: int,
+    ) -> tuple[Section, ...]:
+        """A follow-up on the answer just shown that asks only for more of it ("why?", "i don't
+        get it", "more detail please"), or would show the same sections again: the sections after
+        the last one shown, in the answer's order (from the start again once it has all been
+        shown).  Without this, such a follow-up got the same answer word for word."""
+        users = [i for i, (role, _) in enumerate(messages) if role == "user"]
+        if len(users) < 2:
+            return sections
+        before = self.compose(messages[: users[-2] + 1], filters, _depth=depth + 1)
+        if before.record is not record or before.kind != "question" or not before.sections:
+            return sections
+        if names_something(message) and set(sections) != set(before.sections):
+            return sections
+        shown = [i for i, s in enumerate(record.sections) if s in before.sections]
+        rest = record.sections[max(shown) + 1 :] if shown else ()
+        return tuple(rest[: self.max_sections]) or sections
 
     def _reply(self, turn: Turn) -> Answer:
         """A message that is only courtesy gets a reply in kind, not a search: the topic

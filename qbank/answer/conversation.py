@@ -134,7 +134,13 @@ FORM_WORDS = frozenset(
     )
 )
 # Asking for more of the same answer, beside FORM_WORDS ("go on", "tell me more", "give an example").
-MORE_WORDS = frozenset(tokenize("go on continue keep going tell give more please pls plz can could you me"))
+MORE_WORDS = frozenset(
+    tokenize(
+        "go on continue keep going tell give more please pls plz can could you me"
+        # asking for it again, another way: "i don't get it", "simpler please", "still confused"
+        " dont don't get understand confused lost simpler simply easier clearer still"
+    )
+)
 # A message that is only courtesy ("thanks!", "hi", "ok cool", "bye"): nothing to search.  Its
 # words, by what they say (the first kind named decides: "ok thanks" thanks); the filler words
 # may come with them ("thank you so much", "that was really helpful").
