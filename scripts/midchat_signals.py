@@ -2,9 +2,10 @@
 coding" after gradient boosting) from a follow-up in words of its own ("common mistakes
 people make" after cross-validation)?  Both are refused on their own and do not rank the
 previous answer near the top, so the chat glues both onto the previous topic.  For every
-conversation item of both eval sets that reaches that point, this prints three signals and,
+conversation item of both eval sets that reaches that point, this prints five signals and,
 per signal, the best single threshold on the dev split: how many off-topic questions it
-would refuse and how many follow-ups it would refuse with them.
+would refuse and how many follow-ups it would refuse with them; then the grid of the two
+the chat uses together (qbank.answer.conversation.STRAY_DRIFT, STRAY_HEADING).
 Run: .venv/bin/python scripts/midchat_signals.py  (about 30 s; eval/README.md "Off-topic
 questions asked mid-chat")."""
 
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from eval.dataset import index_record_ids, load_items  # noqa: E402
 from eval.sets import EVAL_SETS  # noqa: E402
 from index.filters import Filters  # noqa: E402
-from qbank.answer.conversation import ANAPHORA, FORM_WORDS, ConversationResolver  # noqa: E402
+from qbank.answer.conversation import ANAPHORA, FORM_WORDS, INTERVIEWER, ConversationResolver  # noqa: E402
 from scripts.lever_support import open_searcher  # noqa: E402
 
 
@@ -39,6 +40,9 @@ def main() -> None:
     chunk_doc = np.asarray([c.doc_id for c in artifact.chunks])
     unit_doc = chunk_doc[units.chunks]
     vocabulary = artifact.sparse.term_ids
+    # every section heading of the banks' answers, once: the aspects a follow-up may ask about
+    headings = sorted({c.heading for c in artifact.chunks if c.kind == "section" and c.heading})
+    heading_vectors = embedder.encode(headings)
     rows = []
     for item in items:
         previous = resolver.resolve(list(item.history))
@@ -58,15 +62,23 @@ def main() -> None:
         drop = float((chunks @ before).max() - (chunks @ glued).max())
         unit = float((units.embeddings[unit_doc == previous.record.id] @ query).max())
         unknown = sum(t not in vocabulary for t in own) / len(own)
-        rows.append((item, drop, unit, unknown))
-    print(f"{'id':6} {'split':5} {'kind':10} {'drop':>6} {'unit':>6} {'unknown':>8}  message")
-    for item, drop, unit, unknown in sorted(rows, key=lambda r: (r[0].split, r[0].kind, r[1])):
-        print(f"{item.id:6} {item.split:5} {item.kind:10} {drop:6.3f} {unit:6.3f} {unknown:8.2f}  {item.query[:60]}")
+        covered = resolver._words_of(previous.record.id)
+        uncovered = sum(t not in covered for t in own) / len(own)
+        heading = float((heading_vectors @ query).max())
+        rows.append((item, drop, unit, unknown, uncovered, heading))
+    print(f"{'id':6} {'split':5} {'kind':10} {'drop':>6} {'unit':>6} {'unknown':>8} {'uncov':>6} {'head':>6}  message")
+    for item, drop, unit, unknown, uncovered, heading in sorted(rows, key=lambda r: (r[0].split, r[0].kind, r[1])):
+        print(
+            f"{item.id:6} {item.split:5} {item.kind:10} {drop:6.3f} {unit:6.3f} {unknown:8.2f} {uncovered:6.2f}"
+            f" {heading:6.3f}  {item.query[:60]}"
+        )
     print()
     signals = (
         ("cosine drop when glued", 1, True),
         ("best unit cosine of the previous answer", 2, False),
         ("share of unknown words", 3, True),
+        ("share of words the previous answer lacks", 4, True),
+        ("best cosine to a section heading of the banks", 5, False),
     )
     for name, col, above in signals:
 
@@ -86,6 +98,26 @@ def main() -> None:
             for split in ("dev", "test")
         ]
         print(f"{name} >= {best:.3f}" if above else f"{name} <= {best:.3f}", "|", " | ".join(cells))
+    # Both at once: a message that moves the glued search away from the previous answer and asks
+    # about no aspect an answer of the banks has a heading for (an interviewer's follow-up exempt).
+    print("drift >= d and heading cosine <= h (interviewer follow-ups exempt): dev off/follow | test off/follow")
+    exempt = {r[0].id for r in rows if INTERVIEWER.search(r[0].query)}
+    for d in (0.15, 0.17, 0.19, 0.21):
+        cells = []
+        for h in (0.28, 0.30, 0.32, 0.34, 0.36):
+
+            def hit(r: tuple, d: float = d, h: float = h) -> bool:
+                return r[0].id not in exempt and r[1] >= d and r[5] <= h
+
+            got = {
+                (sp, off): sum(hit(r) for r in rows if r[0].split == sp and (r[0].kind == "off_topic") == off)
+                for sp in ("dev", "test")
+                for off in (True, False)
+            }
+            cells.append(
+                f"h {h:.2f}: {got['dev', True]}/{got['dev', False]} | {got['test', True]}/{got['test', False]}"
+            )
+        print(f"  d {d:.2f}  " + "   ".join(cells))
     counts = {
         (s, o): sum(r[0].split == s and (r[0].kind == "off_topic") == o for r in rows)
         for s in ("dev", "test")

@@ -952,3 +952,40 @@ def test_asking_for_more_reads_on_to_the_end_then_starts_again(client: TestClien
     shown = _section_headings(first) | _section_headings(second)
     assert len(shown) == len(_section_headings(first)) + len(_section_headings(second))
     assert _section_headings(third) == _section_headings(first)  # the answer has 3 sections: from the start
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("explain gradient descent", "what's a good recipe for banana bread"),
+        ("explain logistic regression", "how do i center a div in css"),
+        ("what is dropout", "what is rlhf"),
+    ],
+)
+def test_a_new_subject_mid_chat_is_refused_as_asked_with_the_follow_up_one_click_away(
+    client: TestClient, first: str, then: str
+) -> None:
+    """All three showed the previous answer again, glued onto it (tester finding); alone, each is refused."""
+    before, reply = talk(client, first, then)
+    title = before["sources"][0]["title"]
+    assert reply["abstained"] is True and reply["rewritten_query"] == then
+    assert reply["answer"].startswith(f"That doesn't read as a follow-up on “{title}”.")
+    chip = f"About “{title}”: {then}"
+    assert reply["suggestions"][0] == chip
+    *_, clicked = talk(client, first, then, chip)
+    assert clicked["sources"][0]["id"] == before["sources"][0]["id"]
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("explain transfer learning", "common mistakes people make"),
+        ("explain k-means", "how should i pick the starting points"),
+        ("explain dropout", "what would an interviewer push back on"),
+        ("explain gradient descent", "why?"),
+    ],
+)
+def test_a_follow_up_in_words_of_its_own_stays_on_the_topic(client: TestClient, first: str, then: str) -> None:
+    before, reply = talk(client, first, then)
+    assert reply["abstained"] is False and reply["sources"][0]["id"] == before["sources"][0]["id"]
+    assert reply["rewritten_query"] == f"{first} {then}"

@@ -77,11 +77,18 @@ class AnswerComposer:
             return self._list_end(turn)
         result = turn.result
         if result is None or not result.answerable or not result.hits:
+            text = self._abstain_text(turn.query, result, turn.message)
+            suggestions = self.catalog.examples[:SHORT_EXAMPLES]
+            if turn.strayed is not None:
+                # taken for a new subject: say so, and offer it as a follow-up in one click
+                title = turn.strayed.title
+                text = f"That doesn't read as a follow-up on “{title}”. {text}"
+                suggestions = (f"About “{title}”: {turn.message.strip()}", *suggestions)
             return Answer(
                 kind="abstain",
                 rewritten_query=turn.query,
-                suggestions=self.catalog.examples[:SHORT_EXAMPLES],
-                message=self._abstain_text(turn.query, result, turn.message),
+                suggestions=suggestions,
+                message=text,
                 examples=self.catalog.examples,
             )
         best = self._best(turn, result.hits)

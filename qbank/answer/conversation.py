@@ -49,9 +49,12 @@ Decided by what retrieval says, not by how many words a message has.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
+
+import numpy as np
 
 from index.components.titles import names_title
 from index.filters import Filters
@@ -78,6 +81,15 @@ Courtesy = Literal["greeting", "thanks", "ack", "bye", "help"]
 
 MAX_TURNS = 4  # earlier user turns that can shape the last one
 RELATED_RANK = 3  # the previous answer this high for a message alone: the message is about it
+# A message refused on its own and not about the previous answer reads as a new subject, not a
+# follow-up, when adding it to the previous question moves that search away from the previous
+# answer (its best chunk's cosine falls by at least STRAY_DRIFT) and it asks about no aspect an
+# answer has a heading for (its best cosine to any section heading of the banks at most
+# STRAY_HEADING): "whats a good recipe for banana bread" after gradient descent, against "common
+# mistakes people make" (a "Common Mistakes" heading).  Measured on the eval sets' dev split
+# (scripts/midchat_signals.py; eval/README.md, "Off-topic questions asked mid-chat").
+STRAY_DRIFT = 0.17
+STRAY_HEADING = 0.32
 # ...unless another record leads the message's own search by this much fused score (or the previous
 # answer is not among its hits): "explain batch norm" after dropout asks for batch norm, although
 # the dropout answer ranks second for it.  Measured on the conversation set's dev split: every
@@ -299,6 +311,7 @@ class Turn:
     listing: tuple[Record, ...] = ()
     asked: str | None = None
     position: int | None = None  # a ``list_end`` turn: the position asked for, past the list
+    strayed: Record | None = None  # refused as a new subject rather than glued onto this topic
 
     @property
     def answered(self) -> bool:
@@ -436,6 +449,9 @@ class ConversationResolver:
         self._foreign = frozenset(
             t for t in tokenize(" ".join(near.questions) if near is not None else "") if t not in vocabulary
         )
+        self._headings: np.ndarray | None = None  # every section heading's vector, made when first needed
+        self._headings_lock = threading.Lock()
+        self._chunk_rows: dict[str, np.ndarray] = {}
 
     def resolve(self, messages: Sequence[str], filters: Filters | None = None) -> Turn:
         if not messages:
@@ -626,6 +642,8 @@ class ConversationResolver:
                 return replace(alone, kind="comparison", focus=" ".join(side))
             return compared
         titled = answered_alone and self._names_other(alone.result, previous.record, own)
+        if not answered_alone and not related and self._strays(message, previous):
+            return replace(alone, strayed=previous.record)
         if (related or not confident) and not titled:
             if CONTINUING.search(message) and not ANAPHORA.search(message):
                 # "and boosting?", "what about elastic net?": the previous topic, shown at the part
@@ -771,6 +789,36 @@ class ConversationResolver:
         # A follow-up on an item picked from a list keeps the list ("show me the code", then "and the third?").
         listed = previous.listing if previous.kind != "company_list" and top in previous.listing else ()
         return Turn(message, kind, query, focus, result, top, previous.filters if listed else Filters(), listed)
+
+    def _strays(self, message: str, previous: Turn) -> bool:
+        """A message refused on its own reads as a new subject rather than a follow-up on
+        ``previous`` (``STRAY_DRIFT``, ``STRAY_HEADING``).  An interviewer's follow-up ("what would
+        an interviewer push back on") and a message that names nothing ("why?") are follow-ups."""
+        if previous.record is None or INTERVIEWER.search(message) or not names_something(message):
+            return False
+        embedder = self.searcher.embedder
+        rows = self._chunk_rows.get(previous.record.id)
+        if rows is None:
+            owner = np.asarray([c.doc_id for c in self.searcher.artifact.chunks])
+            rows = self._chunk_rows[previous.record.id] = np.flatnonzero(owner == previous.record.id)
+        if not len(rows):
+            return False
+        chunks = self.searcher.artifact.embeddings[rows]
+        before = embedder.encode_query(previous.query, use_cache=self.use_cache)
+        glued = embedder.encode_query(f"{previous.query} {message}", use_cache=self.use_cache)
+        drift = float((chunks @ before).max() - (chunks @ glued).max())
+        if drift < STRAY_DRIFT:
+            return False
+        aspect = float((self._heading_vectors() @ embedder.encode_query(message, use_cache=self.use_cache)).max())
+        return aspect <= STRAY_HEADING
+
+    def _heading_vectors(self) -> np.ndarray:
+        with self._headings_lock:
+            if self._headings is None:
+                chunks = self.searcher.artifact.chunks
+                headings = sorted({c.heading for c in chunks if c.kind == "section" and c.heading})
+                self._headings = self.searcher.embedder.encode(headings or [""])
+            return self._headings
 
     def _elsewhere(self, result: SearchResult | None, previous: Record) -> bool:
         """The message alone is answered by another record, clearly ahead of the previous
