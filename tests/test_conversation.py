@@ -700,6 +700,8 @@ def test_what_interviewers_expect_is_about_the_topic_so_far(client: TestClient, 
         ("ml interview advice pls", "(/practice)"),
         ("give me a hard question to practice", "(/practice)"),
         ("next question please", "(/practice)"),
+        ("what are the most common ml interview questions", "(/practice)"),
+        ("machine learning", "(/practice)"),
     ],
 )
 def test_asking_to_be_quizzed_points_to_practice(client: TestClient, said: str, link: str) -> None:

@@ -385,6 +385,15 @@ def test_a_long_question_whose_words_only_scatter_over_the_bank_is_refused(searc
     assert not result.answerable, [h.record.title for h in result.hits[:2]]
 
 
+@pytest.mark.parametrize("query", ["ml", "machine learning", "interview questions", "data science"])
+def test_a_query_with_no_topic_word_is_not_answered(searcher: Searcher, query: str) -> None:
+    """ "ml" was answered with Survival Analysis in ML, "machine learning" with Monte Carlo
+    Methods in Machine Learning: a chance match on the field's name (tester finding)."""
+    result = searcher.search(query, k=5)
+    assert not result.analyzed.topic_terms and not result.analyzed.companies
+    assert not result.answerable and result.hits  # still listed, for browsing
+
+
 def test_the_long_question_check_reads_the_best_chunk_of_long_questions_only() -> None:
     cfg = AbstentionConfig()
     band = (cfg.dense_low + cfg.dense_floor) / 2  # between the floors: BM25 decides

@@ -167,6 +167,10 @@ class Abstention:
             return Decision(False)
         if analyzed.company_only:
             return Decision(True)
+        if not analyzed.topic_terms:
+            # nothing but the field or the asking ("machine learning", "interview questions", "what
+            # is it"): the best record would be a chance match ("Survival Analysis in ML" for "ml")
+            return Decision(False)
         cfg = self.config
         top_chunk = _best(dense, within)
         top_bm25 = _best(lexical, within)

@@ -266,6 +266,11 @@ PRACTISE_ON = re.compile(
     r"|\bpractice (?:questions?|problems?)\b",
     re.I,
 )
+# A message with no topic word that asks about questions or the field ("what are the most common
+# ml interview questions", "machine learning"): the practice page rather than a refusal.
+ABOUT_THE_BANK = re.compile(
+    r"\b(?:questions?|qs|interviews?|ml|machine learning|data science|deep learning|ai|topics?)\b", re.I
+)
 NEXT_QUESTION = re.compile(r"^\W*(?:(?:ok|okay|cool|great)\W+)?(?:next|another) question\b", re.I)
 ADVICE_ONLY = re.compile(r"\b(?:tips?|advice|ace|acing|crack|cracking|nail|pass|passing)\b", re.I)
 REPLIED = ("company_check", "practice", "list_end")  # turns answered with a reply that the topic goes on past
@@ -668,6 +673,8 @@ class ConversationResolver:
         stepping = previous is not None and bool(previous.listing)
         practising = bool(PRACTICE.search(message) or PRACTISE_ON.search(message))
         practising = practising or (NEXT_QUESTION.search(message) is not None and not stepping)
+        if not analyzed.topic_terms and not analyzed.companies and ABOUT_THE_BANK.search(message):
+            practising = practising or previous is None or not previous.answered
         asks = PRACTISE_ON.sub(" ", PRACTICE.sub(" ", message))
         practice = practising and not self._names_a_topic(asks, filters)
         # advice on the interview, not on the topic so far ("any tips for explaining this in an interview?")
