@@ -227,6 +227,8 @@ def test_after_a_pick_the_list_stays_to_pick_from(client: TestClient) -> None:
     assert following["sources"][0]["id"] == listed[2]
     *_, following = talk(client, "what does Uber ask?", "the second one", "next question")
     assert following["sources"][0]["id"] == listed[2]  # with a list, no practice page: the next of it
+    *_, back = talk(client, "what does Uber ask?", "the second one", "back to the list. #3")
+    assert back["sources"][0]["id"] == listed[2]  # it showed the second again (tester finding)
 
 
 @pytest.mark.parametrize(

@@ -213,6 +213,8 @@ COMPANY_WORDS = frozenset(tokenize("which what company companies who ask asks as
 PICK_WORDS = frozenset(
     tokenize(
         " ".join(ORDINALS) + " next another previous prev before after following one ones number no option item choice"
+        # going back to the list ("back to the list. #3", "go back, the fourth one")
+        " back go return list"
     )
 )
 # "what does tiktok ask?", "jane street ml interview questions": a company's list, by name.
