@@ -993,3 +993,12 @@ def test_a_follow_up_in_words_of_its_own_stays_on_the_topic(client: TestClient, 
     before, reply = talk(client, first, then)
     assert reply["abstained"] is False and reply["sources"][0]["id"] == before["sources"][0]["id"]
     assert reply["rewritten_query"] == f"{first} {then}"
+
+
+def test_a_company_list_that_is_the_whole_bank_says_so_and_offers_to_narrow_it(client: TestClient) -> None:
+    """Every question of the bank lists Google: its list of 102 told a candidate nothing (tester finding)."""
+    google, uber = talk(client, "what does Google ask?")[0], talk(client, "what does Uber ask?")[0]
+    n = len(listed_ids(google["answer"]))
+    assert f"The bank lists Google for every one of its {n} questions" in google["answer"]
+    assert "which of those are hard?" in google["answer"]
+    assert "every one of its" not in uber["answer"]

@@ -428,6 +428,13 @@ def test_a_thread_lists_what_a_company_asks_and_narrows_it(client: TestClient, b
     # the whole list offers the narrowing; the Hard ones, narrowed already, only picks
     assert "which of those are hard" in json.dumps(listed["blocks"])
     assert "which of those are hard" not in json.dumps(hard["blocks"]) and "pick one" in json.dumps(hard["blocks"])
+    assert "every one of its" not in json.dumps(listed["blocks"])
+
+
+def test_a_company_list_that_is_the_whole_bank_says_so(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    """Every question of the bank lists Google: its list of 102 told a candidate nothing (tester finding)."""
+    (listed,) = thread_conversation(client, bot, fake, "what does Google ask?")
+    assert "The bank lists Google for every one of its" in json.dumps(listed["blocks"])
 
 
 def test_a_new_topic_in_a_thread_is_not_merged_with_the_previous(

@@ -259,8 +259,14 @@ class AnswerComposer:
 
     def _listing(self, turn: Turn) -> Answer:
         picks = tuple(r.title for r in turn.listing[:2])
+        only_company = turn.filters.difficulty is None and turn.filters.tag is None
+        whole = only_company and len(turn.listing) == len(self.resolver.listable) > 1
         listed = Answer(
-            kind="company_list", rewritten_query=turn.query, listing=turn.listing, list_filters=turn.filters
+            kind="company_list",
+            rewritten_query=turn.query,
+            listing=turn.listing,
+            list_filters=turn.filters,
+            whole_bank=whole,
         )
         hard = ("Which of those are hard?",) if listed.narrowable else ()  # offered only where it narrows
         return replace(listed, suggestions=(*hard, *picks))

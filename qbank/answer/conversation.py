@@ -460,6 +460,11 @@ class ConversationResolver:
         self._headings_lock = threading.Lock()
         self._chunk_rows: dict[str, np.ndarray] = {}
 
+    @property
+    def listable(self) -> frozenset[str]:
+        """The records a company's list may hold: the questions and the rows no question answers."""
+        return self._listable
+
     def resolve(self, messages: Sequence[str], filters: Filters | None = None) -> Turn:
         if not messages:
             raise ValueError("no user message to resolve")

@@ -99,13 +99,24 @@ def listing_groups(answer: Answer) -> list[tuple[str, list[Question | QuickRef]]
     return [(name, records) for name, records in groups if records]
 
 
+def whole_bank_line(n: int, company: str) -> str:
+    """A company list that is the whole bank says so: the list tells nothing about the company."""
+    return (
+        f"The bank lists {company} for every one of its {n} questions, so this is the whole bank, easiest "
+        'first. Narrow it ("which of those are hard?", "any on deep learning?"), or ask about any of them.'
+    )
+
+
 def listing_markdown(answer: Answer) -> str:
     out = [f"### {answer.title}", ""]
     if not answer.listing:
         out.append("The bank has no questions that match; ask for the whole list, or another company.")
         return "\n".join(out) + "\n"
     n = len(answer.listing)
-    if n == 1:
+    company = answer.list_filters.company if answer.list_filters is not None else None
+    if answer.whole_bank and company:
+        out += [whole_bank_line(n, company), ""]
+    elif n == 1:
         out += ["1 question in the bank. Ask about it.", ""]
     elif answer.list_filters is not None and answer.list_filters.difficulty:  # narrowed to one difficulty
         out += [f"{n} questions in the bank. Ask about any of them.", ""]

@@ -47,6 +47,7 @@ class Answer:
     examples: tuple[str, ...] = ()
     listing: tuple[Question | QuickRef, ...] = ()
     list_filters: Filters | None = None
+    whole_bank: bool = False  # a company list that is every question of the banks (each lists the company)
     passages: tuple[Passage, ...] = ()
     banks: tuple[str, ...] = ()
     other_bank: SearchHit | None = None

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from ingest.models import Question, QuickRef, Section
 from ingest.textutil import without_code
 from qbank.answer import Answer
-from qbank.answer.markdown import bank_line, listing_groups, message_markdown, overview_label
+from qbank.answer.markdown import bank_line, listing_groups, message_markdown, overview_label, whole_bank_line
 from qbank.answer.model import unasked_line
 from service.schemas import question_url
 from service.slack.buttons import AnswerRef, actions
@@ -240,6 +240,8 @@ def listing_blocks(
     tail = [actions(browse, ref or default_ref(answer), share=True, feedback=False)] if share else []
     listed = sections("\n".join(lines))[: MAX_BLOCKS - len(head) - 2]
     hint = LIST_HINT if answer.narrowable else PICK_HINT
+    if answer.whole_bank and filters is not None and filters.company:
+        hint = whole_bank_line(len(answer.listing), filters.company)
     return [*head, *listed, context(escape(hint)), *tail]
 
 
