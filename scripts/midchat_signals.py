@@ -6,8 +6,10 @@ conversation item of both eval sets that reaches that point, this prints five si
 per signal, the best single threshold on the dev split: how many off-topic questions it
 would refuse and how many follow-ups it would refuse with them; then the grid of the two
 the chat uses together (qbank.answer.conversation.STRAY_DRIFT, STRAY_HEADING).
-Run: .venv/bin/python scripts/midchat_signals.py  (about 30 s; eval/README.md "Off-topic
-questions asked mid-chat")."""
+Run: .venv/bin/python scripts/midchat_signals.py [--anchor-query | --anchor-title]  (about
+30 s; eval/README.md "Off-topic questions asked mid-chat").  The drift is measured from the
+previous question and from the previous answer's title, the larger taken, as the chat does;
+the flags measure one of them alone."""
 
 from __future__ import annotations
 
@@ -56,10 +58,19 @@ def main() -> None:
         if item.kind != "off_topic" and item.kind not in ("follow_up", "multi_turn"):
             continue
         query = embedder.encode_query(message, use_cache=False)
-        glued = embedder.encode_query(f"{previous.query} {message}", use_cache=False)
-        before = embedder.encode_query(previous.query, use_cache=False)
         chunks = artifact.embeddings[chunk_doc == previous.record.id]
-        drop = float((chunks @ before).max() - (chunks @ glued).max())
+        anchors = {"--anchor-title": (previous.record.title,), "--anchor-both": (previous.query, previous.record.title)}
+        # the chat takes the larger of the two (--anchor-both, the default); the others for comparison
+        chosen = next((v for k, v in anchors.items() if k in sys.argv[1:]), anchors["--anchor-both"])
+        if "--anchor-query" in sys.argv[1:]:
+            chosen = (previous.query,)
+        drop = max(
+            float(
+                (chunks @ embedder.encode_query(anchor, use_cache=False)).max()
+                - (chunks @ embedder.encode_query(f"{anchor} {message}", use_cache=False)).max()
+            )
+            for anchor in chosen
+        )
         unit = float((units.embeddings[unit_doc == previous.record.id] @ query).max())
         unknown = sum(t not in vocabulary for t in own) / len(own)
         covered = resolver._words_of(previous.record.id)

@@ -4,6 +4,7 @@ entry points, with the answer as markdown pieces or as rendered blocks."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 
@@ -364,3 +365,23 @@ def test_a_list_already_narrowed_to_a_difficulty_does_not_offer_that_narrowing(c
     hard = chat(client, *earlier, user("which of those are hard?"))["answer"]
     assert hard.startswith("### Hard questions asked at Uber\n\n3 questions in the bank. Ask about any of them.\n")
     assert "which of those are hard" not in hard and "easiest first" not in hard
+
+
+def test_the_page_shows_the_follow_up_reading_of_a_refused_new_subject_as_its_first_button(client: TestClient) -> None:
+    """The API offered it, the page did not: the page shows an abstention's examples (tester finding)."""
+    first = chat(client, user("explain gradient descent"))
+    earlier = [user("explain gradient descent"), {"role": "assistant", "content": first["answer"]}]
+    events = stream(client, "/api/chat", [*earlier, user("what's a good recipe for banana bread")], render="html")
+    done = next(e.data for e in events if e.event == "done")
+    chip = "About “How Does Gradient Descent Work?”: what's a good recipe for banana bread"
+    assert done["abstained"] and done["suggestions"][0] == chip
+    buttons = re.findall(r'<button type="submit" form="composer" name="ask" value="([^"]*)"', done["answer_html"])
+    assert buttons and html.unescape(buttons[0]) == chip
+
+
+def test_help_after_a_refusal_is_the_introduction(client: TestClient) -> None:
+    """It got "OK. Ask another question, for example one of these." (tester finding)."""
+    refused = chat(client, user("what is the capital of france"))
+    earlier = [user("what is the capital of france"), {"role": "assistant", "content": refused["answer"]}]
+    reply = chat(client, *earlier, user("help"))
+    assert reply["kind"] == "reply" and reply["answer"].startswith("I answer interview questions from")

@@ -1002,3 +1002,55 @@ def test_a_company_list_that_is_the_whole_bank_says_so_and_offers_to_narrow_it(c
     assert f"The bank lists Google for every one of its {n} questions" in google["answer"]
     assert "which of those are hard?" in google["answer"]
     assert "every one of its" not in uber["answer"]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        ("explain cross validation", "why?", CROSS_VALIDATION),  # the topic goes on past "why?"
+        ("explain dropout", "what would an interviewer push back on", DROPOUT),
+        ("explain k-means", "common mistakes people make", KMEANS),
+    ],
+)
+def test_a_new_subject_after_a_follow_up_is_refused_too(
+    client: TestClient, first: str, then: str, expected: str
+) -> None:
+    """After one vague follow-up, "what's a good recipe for banana bread" was answered with the topic:
+    the topic's answer came third in its own (refused) search, by chance (tester finding)."""
+    *_, follow, reply = talk(client, first, then, "what's a good recipe for banana bread")
+    assert follow["sources"][0]["id"] == expected
+    assert reply["abstained"] is True and reply["answer"].startswith("That doesn't read as a follow-up")
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "hmm not sure i follow",
+        "what should i say in 30 seconds",
+        "what's the elevator pitch",
+        "how should i split then",
+    ],
+)
+def test_asking_for_a_form_of_the_answer_or_in_that_case_stays_on_the_topic(client: TestClient, said: str) -> None:
+    """ "hmm" answered Hidden Markov Models; "in 30 seconds" and the elevator pitch were refused as new subjects."""
+    first, reply = talk(client, "what is data leakage", said)
+    assert reply["abstained"] is False and reply["sources"][0]["id"] == first["sources"][0]["id"]
+
+
+def test_an_interview_framed_question_after_another_is_a_new_question(client: TestClient) -> None:
+    """The second was glued onto the first and showed TF-IDF again (tester finding)."""
+    _, bn = talk(client, "interview question: tfidf", "asked in my interview: bn before or after relu")
+    assert bn["sources"][0]["id"] == BATCH_NORM
+
+
+def test_questions_about_interview_questions_mid_chat_point_to_practice(client: TestClient) -> None:
+    _, reply = talk(client, "explain k-means", "what are the most common ml interview questions")
+    assert reply["kind"] == "reply" and "(/practice)" in reply["answer"]
+    _, after = talk(client, "explain k-means", "next question please")
+    assert after["kind"] == "reply" and "(/practice)" in after["answer"]
+
+
+def test_back_to_the_list_after_a_pick_shows_the_list_again(client: TestClient) -> None:
+    """It was refused as a Python question (tester finding)."""
+    uber, _, back = talk(client, "what does Uber ask?", "the second one", "back to the list")
+    assert back["kind"] == "company_list" and listed_ids(back["answer"]) == listed_ids(uber["answer"])

@@ -20,8 +20,16 @@ from index.search import Searcher
 from index.tokenize import tokenize
 from ingest.models import Question, QuickRef, Section
 from qbank.answer.banks import SHORT_EXAMPLES, BankCatalog
-from qbank.answer.conversation import ConversationResolver, Turn, asked_company, courtesy, is_step, names_something
-from qbank.answer.model import Answer
+from qbank.answer.conversation import (
+    ConversationResolver,
+    Turn,
+    asked_company,
+    courtesy,
+    is_step,
+    names_something,
+    strayed_chip,
+)
+from qbank.answer.model import Answer, without_code
 
 CODE_REQUEST = re.compile(
     r"\b(code|implement\w*|snippet|example|python|sklearn|scikit|script|write|program"
@@ -78,18 +86,16 @@ class AnswerComposer:
         result = turn.result
         if result is None or not result.answerable or not result.hits:
             text = self._abstain_text(turn.query, result, turn.message)
-            suggestions = self.catalog.examples[:SHORT_EXAMPLES]
+            chip = strayed_chip(turn)
             if turn.strayed is not None:
-                # taken for a new subject: say so, and offer it as a follow-up in one click
-                title = turn.strayed.title
-                text = f"That doesn't read as a follow-up on “{title}”. {text}"
-                suggestions = (f"About “{title}”: {turn.message.strip()}", *suggestions)
+                # taken for a new subject: say so, and offer it as a follow-up in one click, first
+                text = f"That doesn't read as a follow-up on “{turn.strayed.title}”. {text}"
             return Answer(
                 kind="abstain",
                 rewritten_query=turn.query,
-                suggestions=suggestions,
+                suggestions=(*chip, *self.catalog.examples[:SHORT_EXAMPLES]),
                 message=text,
-                examples=self.catalog.examples,
+                examples=(*chip, *self.catalog.examples),
             )
         best = self._best(turn, result.hits)
         others = tuple(h for h in result.hits if h is not best and self._relevant(h, best))
@@ -113,12 +119,17 @@ class AnswerComposer:
             best.record, turn.focus, best, anchored=turn.kind != "comparison", named=named
         )
         code_first = wants_code(messages[-1][1])
+        read: tuple[Section, ...] = ()
         if turn.kind == "followup" and not code_first and _depth < MAX_READ_BACK:
-            sections = self._read_on(messages, filters, best.record, sections, turn.message, _depth)
+            sections, read = self._read_on(messages, filters, best.record, sections, turn.message, _depth)
         main = best.code[:1]
         in_sections = any(c in s.code_blocks for s in sections for c in main)
         code = main if code_first or not in_sections else ()
-        return replace(found, sections=sections, code=code, code_first=code_first)
+        # a section that is only code counts as read once its code is shown ("Practical Example")
+        as_code = (s for s in best.record.sections if s.code_blocks and set(s.code_blocks) <= set(code))
+        shown = (*sections, *(s for s in as_code if not without_code(s.markdown).strip()))
+        read = (*read, *(s for s in shown if s not in read))
+        return replace(found, sections=sections, code=code, code_first=code_first, read=read)
 
     def _read_on(
         self,
@@ -128,22 +139,24 @@ class AnswerComposer:
         sections: tuple[Section, ...],
         message: str,
         depth: int,
-    ) -> tuple[Section, ...]:
+    ) -> tuple[tuple[Section, ...], tuple[Section, ...]]:
         """A follow-up on the answer just shown that asks only for more of it ("why?", "i don't
-        get it", "more detail please"), or would show the same sections again: the sections after
-        the last one shown, in the answer's order (from the start again once it has all been
-        shown).  Without this, such a follow-up got the same answer word for word."""
+        get it", "more detail please"), or would show the same sections again: the sections not
+        read yet, in the answer's order (from the start again once all have been read).  Also
+        what had been read before this turn.  Without it, such a follow-up got the same answer
+        word for word."""
         users = [i for i, (role, _) in enumerate(messages) if role == "user"]
         if len(users) < 2:
-            return sections
+            return sections, ()
         before = self.compose(messages[: users[-2] + 1], filters, _depth=depth + 1)
         if before.record is not record or before.kind != "question" or not before.sections:
-            return sections
+            return sections, ()
         if names_something(message) and set(sections) != set(before.sections):
-            return sections
-        shown = [i for i, s in enumerate(record.sections) if s in before.sections]
-        rest = record.sections[max(shown) + 1 :] if shown else ()
-        return tuple(rest[: self.max_sections]) or sections
+            return sections, before.read
+        unread = tuple(s for s in record.sections if s not in before.read)
+        if not unread:
+            return sections, ()  # all read: from the start again
+        return unread[: self.max_sections], before.read
 
     def _reply(self, turn: Turn) -> Answer:
         """A message that is only courtesy gets a reply in kind, not a search: the topic
@@ -155,12 +168,12 @@ class AnswerComposer:
             text = "Good luck with your interviews! Come back with any question when you want to practise more."
         elif turn.listing:
             text = f"{thanks}Ask about any question of the list (“the second one”, “only the hard ones”), or a new one."
-        elif said != "greeting" and topic is None and turn.result is not None:
-            # after a refusal ("ok cool"): not the first visit's introduction again
-            text = f"{thanks or 'OK. '}Ask another question, for example one of these."
         elif said == "help":
             more = f" Or ask a follow-up on “{topic}”." if topic is not None else ""
             text = f"{self.catalog.intro_text}{more}"
+        elif said != "greeting" and topic is None and turn.result is not None:
+            # after a refusal ("ok cool"): not the first visit's introduction again
+            text = f"{thanks or 'OK. '}Ask another question, for example one of these."
         elif said == "greeting" or topic is None:
             text = f"{thanks or 'Hi! '}{self.catalog.intro_text}"
         else:

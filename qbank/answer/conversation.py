@@ -58,7 +58,7 @@ import numpy as np
 
 from index.components.titles import names_title
 from index.filters import Filters
-from index.query import AnalyzedQuery
+from index.query import INTERVIEW_FRAME, AnalyzedQuery
 from index.results import SearchResult
 from index.search import Searcher
 from index.tokenize import tokenize
@@ -100,7 +100,9 @@ SWITCH_MARGIN = 0.15
 # ...", "will there be ...", "hey there, ...", "here's my question" or "im new here".
 ANAPHORA = re.compile(
     r"\b(?:it|its|it's|that|this|these|those|they|them|their|one|ones|the same|above|previous)\b"
-    r"|\b(?<!\bhi )(?<!\bhey )(?<!\bhello )(?<!\bnew )(?:here|there)(?=\s*(?:[?.!,;:)]|$))",
+    r"|\b(?<!\bhi )(?<!\bhey )(?<!\bhello )(?<!\bnew )(?:here|there)(?=\s*(?:[?.!,;:)]|$))"
+    # "then" ending a clause: "in that case" ("how should i split then", "which metric then?")
+    r"|\b(?<!\band )(?<!\bbut )then(?=\s*(?:[?.!,;:)]|$))",
     re.I,
 )
 PLACE = re.compile(r"\b(?:here|there)\b", re.I)
@@ -130,6 +132,10 @@ INTERVIEWER = re.compile(
 )
 # "what about X, ...", "how about X, ...", "and for X, ...": a message that may name a new topic first
 NAMES_NEW = re.compile(r"^\W*(?:and\s+)?(?:(?:what|how)\s+about|for|in|with)\b", re.I)
+# After an item picked from a list, asking for the list again ("back to the list", "show the list").
+BACK_TO_LIST = re.compile(r"\b(?:back|return)\b.*\blist\b|\b(?:show|see)(?: me)? the (?:whole )?list\b", re.I)
+# A sound at the start of a message, not a word of it ("hmm not sure i follow", "uh, and its code?").
+INTERJECTION = re.compile(r"^\W*(?:h+m+|u+m+|u+h+|a+h+|o+h+)\b[\s,.!?-]*", re.I)
 # "what about for time series?", "and for regression?": the topic so far, applied to what follows
 # ("what about time series?" is a new topic).
 APPLIED_TO = re.compile(r"^\W*(?:and\s+(?:what\s+about\s+)?|(?:what|how)\s+about\s+)for\b", re.I)
@@ -143,6 +149,8 @@ FORM_WORDS = frozenset(
         " used use when where pros cons advantage advantages disadvantage disadvantages downside downsides"
         " tradeoff tradeoffs limitation limitations one ones other another else also too instead"
         " interviewer interviewers look looking expect expecting hear want"
+        # the form of an answer to give: "what should i say in 30 seconds", "the elevator pitch"
+        " say seconds minute minutes pitch elevator sentence sentences plain english analogy intuition catch"
     )
 )
 # Asking for more of the same answer, beside FORM_WORDS ("go on", "tell me more", "give an example").
@@ -150,7 +158,7 @@ MORE_WORDS = frozenset(
     tokenize(
         "go on continue keep going tell give more please pls plz can could you me"
         # asking for it again, another way: "i don't get it", "simpler please", "still confused"
-        " dont don't get understand confused lost simpler simply easier clearer still"
+        " dont don't get understand confused lost simpler simply easier clearer still sure follow following"
     )
 )
 # A message that is only courtesy ("thanks!", "hi", "ok cool", "bye"): nothing to search.  Its
@@ -368,7 +376,26 @@ def reading_window(earlier: Sequence[str]) -> list[str]:
 def names_something(message: str) -> bool:
     """The message has a word that is not only asking for more of the answer so far ("why?",
     "go on", "tell me more", "can you give an example?", "and its code?" have none)."""
-    return bool(set(tokenize(message)) - FORM_WORDS - MORE_WORDS - COURTESY_TERMS - PICK_WORDS)
+    words = {w for w in tokenize(message) if not w.isdigit()}  # "in 30 seconds", "3 bullet points"
+    return bool(words - FORM_WORDS - MORE_WORDS - COURTESY_TERMS - PICK_WORDS)
+
+
+def strayed_chip(turn: Turn) -> tuple[str, ...]:
+    """What a refusal of a new subject mid-chat offers first: the message as a follow-up on the
+    topic it was not glued onto ("About “How Does Gradient Descent Work?”: ..."); () otherwise."""
+    if turn.strayed is None:
+        return ()
+    return (f"About “{turn.strayed.title}”: {turn.message.strip()}",)
+
+
+def _framed(message: str) -> re.Match[str] | None:
+    """An interview word framing the question that follows, at the start ("interview question: X",
+    "asked in my interview: X"): X is a new question, unless it points back ("... how would you
+    explain it to a PM")."""
+    frame = INTERVIEW_FRAME.search(message)
+    if frame is None or message[: frame.start()].count(" ") > 4 or ANAPHORA.search(message[frame.end() :]):
+        return None
+    return frame
 
 
 def is_pick(message: str) -> bool:
@@ -518,7 +545,7 @@ class ConversationResolver:
             return self.examples[:SHORT_EXAMPLES] if turn is None or not turn.answered else ()
         searched = turn is not None and turn.kind in ("standalone", "followup", "comparison")
         refused = searched and turn is not None and not turn.answered and turn.message == earlier[-1].strip()
-        return self.examples if refused else ()
+        return (*strayed_chip(turn), *self.examples) if refused and turn is not None else ()
 
     def _says_more(self, message: str) -> bool:
         """The message says something besides a position ("explain second order optimization",
@@ -562,8 +589,14 @@ class ConversationResolver:
         checked: bool = False,
         preparing: str | None = None,
     ) -> Turn:
-        change = TOPIC_CHANGE.match(message)
-        if previous is not None and change is not None and message[change.end() :].strip():
+        spoken = INTERJECTION.match(message)
+        if previous is not None and spoken is not None and message[spoken.end() :].strip():
+            # "hmm not sure i follow": the interjection is no acronym (HMMs)
+            rest = message[spoken.end() :].strip()
+            return replace(self._turn(rest, previous, filters, checked, preparing), message=message)
+        change = TOPIC_CHANGE.match(message) or _framed(message)
+        # "next question please" names no new question: the practice page (``_reply_turn``)
+        if previous is not None and change is not None and names_something(message[change.end() :]):
             fresh = self._turn(message[change.end() :].strip(), None, filters)
             return replace(fresh, message=message)
         analyzed = self.searcher.analyzer.run(message)
@@ -583,7 +616,7 @@ class ConversationResolver:
             # said not to be asked by the company)
             if narrowing is None or narrowing[1] is None or len(listing.listing) >= 2:
                 return listing
-        own = [t for t in analyzed.topic_terms if t not in FORM_WORDS]
+        own = [t for t in analyzed.topic_terms if t not in FORM_WORDS and not t.isdigit()]
         if previous is not None and previous.listing:
             picked = self._pick(message, own, narrowing, previous)
             if picked is not None:
@@ -613,8 +646,11 @@ class ConversationResolver:
         # Evidence that the message is about the previous answer: that record
         # ranks near the top for the message on its own, or, for "what about
         # X?", its text covers every topic word of the message.
+        # Near the top with some evidence: under the low cosine floor, the order of a refused
+        # message's hits is chance ("what's a good recipe for banana bread" had cross-validation 3rd).
+        floor = self.searcher.abstention.config.dense_low
         related = judged.result is not None and previous.record.id in {
-            h.record.id for h in judged.result.hits[:RELATED_RANK]
+            h.record.id for h in judged.result.hits[:RELATED_RANK] if h.dense_score >= floor
         }
         if CONTINUING.search(message) and set(own) <= self._words_of(previous.record.id):
             related = True
@@ -640,7 +676,7 @@ class ConversationResolver:
             # top of that company's few questions says nothing).  "show me the right way in code"
             # names nothing new, and "what would an interviewer push back on" speaks of the
             # interview on the topic: follow-ups.
-            return alone
+            return replace(alone, strayed=previous.record)
         if COMPARISON.search(message) and not (TWO_SIDED.search(message) and confident and not related):
             side = [t for t in own if not COMPARISON.search(t)]
             compared = self._with_previous(message, previous, filters, "comparison", focus=" ".join(side or own))
@@ -681,7 +717,12 @@ class ConversationResolver:
         practising = bool(PRACTICE.search(message) or PRACTISE_ON.search(message))
         practising = practising or (NEXT_QUESTION.search(message) is not None and not stepping)
         if not analyzed.topic_terms and not analyzed.companies and ABOUT_THE_BANK.search(message):
-            practising = practising or previous is None or not previous.answered
+            # "what are the most common ml interview questions" even after an answer; "machine
+            # learning" alone only where no topic goes on
+            about_questions = re.search(r"\b(?:questions?|qs|interviews?)\b", message, re.I) is not None
+            points_back = ANAPHORA.search(message) is not None
+            fresh = previous is None or not previous.answered
+            practising = practising or ((about_questions and not points_back) or fresh)
         asks = PRACTISE_ON.sub(" ", PRACTICE.sub(" ", message))
         practice = practising and not self._names_a_topic(asks, filters)
         # advice on the interview, not on the topic so far ("any tips for explaining this in an interview?")
@@ -747,6 +788,8 @@ class ConversationResolver:
             )
         if narrowing is not None and narrowing != (None, None):
             return self._listing(message, _narrow(previous.filters, *narrowing), previous.focus)
+        if picked and not says_more and BACK_TO_LIST.search(message):
+            return self._listing(message, previous.filters, previous.focus)  # "back to the list": shown again
         return None
 
     def _place_topic(self, message: str) -> tuple[str, tuple[str, ...]] | None:
@@ -818,10 +861,15 @@ class ConversationResolver:
         if not len(rows):
             return False
         chunks = self.searcher.artifact.embeddings[rows]
-        before = embedder.encode_query(previous.query, use_cache=self.use_cache)
-        glued = embedder.encode_query(f"{previous.query} {message}", use_cache=self.use_cache)
-        drift = float((chunks @ before).max() - (chunks @ glued).max())
-        if drift < STRAY_DRIFT:
+
+        def drift(anchor: str) -> float:
+            before = embedder.encode_query(anchor, use_cache=self.use_cache)
+            glued = embedder.encode_query(f"{anchor} {message}", use_cache=self.use_cache)
+            return float((chunks @ before).max() - (chunks @ glued).max())
+
+        # from the previous question, and from the answer's title: after "go on", "why?" the
+        # previous question is long and one more message moves it less
+        if max(drift(previous.query), drift(previous.record.title)) < STRAY_DRIFT:
             return False
         aspect = float((self._heading_vectors() @ embedder.encode_query(message, use_cache=self.use_cache)).max())
         return aspect <= STRAY_HEADING

@@ -48,6 +48,8 @@ class Answer:
     listing: tuple[Question | QuickRef, ...] = ()
     list_filters: Filters | None = None
     whole_bank: bool = False  # a company list that is every question of the banks (each lists the company)
+    # the record's sections shown in this answer and the answers before it that read on through it
+    read: tuple[Section, ...] = ()
     passages: tuple[Passage, ...] = ()
     banks: tuple[str, ...] = ()
     other_bank: SearchHit | None = None
