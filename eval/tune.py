@@ -84,7 +84,7 @@ class Evidence:
     evidence: np.ndarray | None = None  # per record: max(best chunk, best unit) cosine (None: no units)
     short: bool = False  # few enough topic words for the sentence bonus (FusionWeights.sentence_max_terms)
     top_neighbour: float | None = None  # best cosine of a neighbouring subject's question (None: none indexed)
-    n_terms: int = 0  # topic words (AbstentionConfig.long_terms)
+    n_terms: int | None = None  # topic words (AbstentionConfig.long_terms; 0: none, refused); None: not known
 
     @property
     def dense_evidence(self) -> float:
@@ -229,8 +229,10 @@ def abstention_figures(evidence: Sequence[Evidence], cfg: AbstentionConfig) -> A
     """Off-topic recall and false-abstain rate of ``cfg`` (both retrievers, as hybrid search decides)."""
     refused_off = refused_ok = off = ok = 0
     for e in evidence:
-        answers = e.company_only or cfg.answers(
-            e.dense_evidence, e.top_bm25, e.vocab_idf, e.top_neighbour, e.top_dense, e.n_terms
+        # as search decides: a company list answers, a query with no topic word does not
+        answers = e.company_only or (
+            e.n_terms != 0
+            and cfg.answers(e.dense_evidence, e.top_bm25, e.vocab_idf, e.top_neighbour, e.top_dense, e.n_terms or 0)
         )
         if e.item.answerable:
             ok += 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -30,7 +31,7 @@ from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
 from qbank.answer import Answer
-from qbank.answer.markdown import offered
+from qbank.answer.markdown import RETRY_LEAD, offered
 
 _FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
@@ -298,14 +299,20 @@ def answer_blocks(answer: Answer, text: str, generated_by: str = "extractive") -
     if not (answer.kind == "reply" or (answer.abstained and generated_by == "extractive")):
         return render_blocks(text)
     heading, asks = offered(answer)
+    retry = [*render_blocks(RETRY_LEAD), _chips((answer.retry,))] if answer.retry else []
     if not asks:
-        return render_blocks(answer.message or "")
-    chips = "".join(  # they submit the chat page's form: with JavaScript or without, they ask
+        return [*render_blocks(answer.message or ""), *retry]
+    return [*render_blocks(answer.message or ""), *retry, *render_blocks(heading), _chips(asks)]
+
+
+def _chips(asks: Sequence[str]) -> str:
+    """Questions as buttons that ask them: they submit the chat page's form, with JavaScript or without."""
+    chips = "".join(
         f'<li><button type="submit" form="composer" name="ask" value="{html.escape(q)}" class="chip example">'
         f"{html.escape(q)}</button></li>\n"
         for q in asks
     )
-    return [*render_blocks(f"{answer.message}\n\n{heading}"), f"<ul>\n{chips}</ul>\n"]
+    return f"<ul>\n{chips}</ul>\n"
 
 
 def answer_html(answer: Answer, text: str, generated_by: str = "extractive") -> str:

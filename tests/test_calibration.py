@@ -266,3 +266,11 @@ def test_tune_scores_settings_exactly_as_search_ranks_and_abstains(searcher: Sea
     assert figures.false_abstain * figures.answerable + figures.recall * figures.off_topic == pytest.approx(
         sum(refused)
     )
+
+
+def test_abstention_figures_refuse_a_query_with_no_topic_word_as_search_does() -> None:
+    cfg = AbstentionConfig()
+    strong = _evidence(0, [30.0], [0.9], top_dense=0.9)
+    assert abstention_figures([strong], cfg).false_abstain == 0.0  # n_terms not known: the floors decide
+    assert abstention_figures([replace(strong, n_terms=0)], cfg).false_abstain == 1.0
+    assert abstention_figures([replace(strong, n_terms=0, company_only=True)], cfg).false_abstain == 0.0

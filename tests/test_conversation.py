@@ -1054,3 +1054,51 @@ def test_back_to_the_list_after_a_pick_shows_the_list_again(client: TestClient) 
     """It was refused as a Python question (tester finding)."""
     uber, _, back = talk(client, "what does Uber ask?", "the second one", "back to the list")
     assert back["kind"] == "company_list" and listed_ids(back["answer"]) == listed_ids(uber["answer"])
+
+
+def test_a_follow_up_naming_a_part_already_shown_keeps_it_and_reads_on(client: TestClient) -> None:
+    """Reading on swapped the part named for unread ones (second reader)."""
+    _, rule = talk(client, "explain gradient descent", "what is the update rule?")
+    assert "**Update Rule:**" in rule["answer"]
+    _, rates = talk(client, "explain dropout", "what rates are common?")
+    assert "**Common Dropout Rates:**" in rates["answer"]
+
+
+@pytest.mark.parametrize("between", ["thanks", "is it asked at google?"])
+def test_reading_on_looks_past_a_reply(client: TestClient, between: str) -> None:
+    first, _, more = talk(client, "explain dropout", between, "go on")
+    assert more["sources"][0]["id"] == DROPOUT
+    assert _section_headings(more) and not _section_headings(more) & _section_headings(first)
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        ("explain dropout", "what is batch norm then?", BATCH_NORM),  # "then", but the message names its topic
+        ("explain dropout", "hmm?", DROPOUT),  # a sound, not Hidden Markov Models
+        ("explain dropout", "how do i use this?", DROPOUT),  # the topic, not the assistant
+        ("explain dropout", "give me a practice question on this", DROPOUT),
+    ],
+)
+def test_second_reader_cases_stay_where_the_message_points(
+    client: TestClient, first: str, then: str, expected: str
+) -> None:
+    _, reply = talk(client, first, then)
+    assert reply["kind"] in ("question", "quick_reference") and reply["sources"][0]["id"] == expected
+
+
+def test_what_about_for_a_subject_the_banks_lack_is_refused(client: TestClient) -> None:
+    """ "what about for loops in python?" after dropout showed dropout: "for" skipped every check."""
+    _, reply = talk(client, "explain dropout", "what about for loops in python?")
+    assert reply["abstained"] is True
+
+
+def test_go_back_after_a_pick_shows_the_list(client: TestClient) -> None:
+    uber, _, back = talk(client, "what does Uber ask?", "the second one", "go back")
+    assert back["kind"] == "company_list" and listed_ids(back["answer"]) == listed_ids(uber["answer"])
+
+
+def test_what_is_never_read_as_a_company_name(client: TestClient) -> None:
+    """ "what interview questions are asked about it?" said the banks list no questions asked at “what”."""
+    _, reply = talk(client, "explain dropout", "what interview questions are asked about it?")
+    assert "“what”" not in reply["answer"]

@@ -95,7 +95,8 @@ class AnswerComposer:
                 rewritten_query=turn.query,
                 suggestions=(*chip, *self.catalog.examples[:SHORT_EXAMPLES]),
                 message=text,
-                examples=(*chip, *self.catalog.examples),
+                examples=self.catalog.examples,
+                retry=chip[0] if chip else None,
             )
         best = self._best(turn, result.hits)
         others = tuple(h for h in result.hits if h is not best and self._relevant(h, best))
@@ -140,23 +141,41 @@ class AnswerComposer:
         message: str,
         depth: int,
     ) -> tuple[tuple[Section, ...], tuple[Section, ...]]:
-        """A follow-up on the answer just shown that asks only for more of it ("why?", "i don't
-        get it", "more detail please"), or would show the same sections again: the sections not
-        read yet, in the answer's order (from the start again once all have been read).  Also
-        what had been read before this turn.  Without it, such a follow-up got the same answer
-        word for word."""
-        users = [i for i, (role, _) in enumerate(messages) if role == "user"]
-        if len(users) < 2:
+        """A follow-up on the answer shown last that asks only for more of it ("why?", "i don't get
+        it", "more detail please"): the sections not read yet, in the answer's order (from the
+        start again once all have been read).  One that names a part already shown keeps that part
+        first and adds the next unread one.  Also what had been read before this turn.  Without it,
+        such a follow-up got the same answer word for word."""
+        before = self._answer_before(messages, filters, depth)
+        if before is None or before.record is not record or not before.sections:
             return sections, ()
-        before = self.compose(messages[: users[-2] + 1], filters, _depth=depth + 1)
-        if before.record is not record or before.kind != "question" or not before.sections:
-            return sections, ()
-        if names_something(message) and set(sections) != set(before.sections):
-            return sections, before.read
         unread = tuple(s for s in record.sections if s not in before.read)
+        if names_something(message):
+            words = set(tokenize(message))
+            overlap = [(len(words & set(tokenize(s.heading or ""))), s) for s in sections]
+            best, named = max(overlap, key=lambda pair: pair[0], default=(0, None))
+            if set(sections) != set(before.sections) or not unread or named is None or not best:
+                return sections, before.read
+            # the part it names ("what is the update rule?"), and the next part not read yet
+            return tuple(s for s in record.sections if s is named or s is unread[0]), before.read
         if not unread:
             return sections, ()  # all read: from the start again
         return unread[: self.max_sections], before.read
+
+    def _answer_before(self, messages: Sequence[tuple[str, str]], filters: Filters | None, depth: int) -> Answer | None:
+        """The last answer with a record's sections before the last user message, past replies
+        to courtesy and company checks ("explain dropout", "thanks", "go on"); None if none."""
+        users = [i for i, (role, _) in enumerate(messages) if role == "user"]
+        for end in reversed(users[:-1]):
+            if depth >= MAX_READ_BACK:
+                return None
+            depth += 1
+            before = self.compose(messages[: end + 1], filters, _depth=depth)
+            if before.kind == "question":
+                return before
+            if before.kind != "reply":
+                return None
+        return None
 
     def _reply(self, turn: Turn) -> Answer:
         """A message that is only courtesy gets a reply in kind, not a search: the topic

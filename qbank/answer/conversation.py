@@ -100,9 +100,7 @@ SWITCH_MARGIN = 0.15
 # ...", "will there be ...", "hey there, ...", "here's my question" or "im new here".
 ANAPHORA = re.compile(
     r"\b(?:it|its|it's|that|this|these|those|they|them|their|one|ones|the same|above|previous)\b"
-    r"|\b(?<!\bhi )(?<!\bhey )(?<!\bhello )(?<!\bnew )(?:here|there)(?=\s*(?:[?.!,;:)]|$))"
-    # "then" ending a clause: "in that case" ("how should i split then", "which metric then?")
-    r"|\b(?<!\band )(?<!\bbut )then(?=\s*(?:[?.!,;:)]|$))",
+    r"|\b(?<!\bhi )(?<!\bhey )(?<!\bhello )(?<!\bnew )(?:here|there)(?=\s*(?:[?.!,;:)]|$))",
     re.I,
 )
 PLACE = re.compile(r"\b(?:here|there)\b", re.I)
@@ -133,9 +131,14 @@ INTERVIEWER = re.compile(
 # "what about X, ...", "how about X, ...", "and for X, ...": a message that may name a new topic first
 NAMES_NEW = re.compile(r"^\W*(?:and\s+)?(?:(?:what|how)\s+about|for|in|with)\b", re.I)
 # After an item picked from a list, asking for the list again ("back to the list", "show the list").
-BACK_TO_LIST = re.compile(r"\b(?:back|return)\b.*\blist\b|\b(?:show|see)(?: me)? the (?:whole )?list\b", re.I)
+BACK_TO_LIST = re.compile(
+    r"\b(?:back|return)\b.*\blist\b|\b(?:show|see)(?: me)? the (?:whole )?list\b|^\W*(?:go |take me )?back\W*$", re.I
+)
 # A sound at the start of a message, not a word of it ("hmm not sure i follow", "uh, and its code?").
-INTERJECTION = re.compile(r"^\W*(?:h+m+|u+m+|u+h+|a+h+|o+h+)\b[\s,.!?-]*", re.I)
+INTERJECTION = re.compile(r"^\W*(?:(?:h+m+|u+m+|u+h+|a+h+|o+h+)\b[\s,.!?-]*)+", re.I)
+# "then" ending a clause: "in that case" ("how should i split then"): about the topic so far, unless
+# the message alone clearly answers with another ("what is batch norm then?")
+THEN = re.compile(r"\b(?<!\band )(?<!\bbut )then\W*$", re.I)
 # "what about for time series?", "and for regression?": the topic so far, applied to what follows
 # ("what about time series?" is a new topic).
 APPLIED_TO = re.compile(r"^\W*(?:and\s+(?:what\s+about\s+)?|(?:what|how)\s+about\s+)for\b", re.I)
@@ -239,7 +242,7 @@ NOT_A_COMPANY = frozenset(
         "i you we they he she it people interviewer interviewers recruiter recruiters company companies hr"
         " some common typical usual most top good hard easy basic tough behavioral behavioural technical coding"
         " system design ml machine learning data science scientist scientists engineer engineers give me my"
-        " the a an any all onsite phone screen final",
+        " the a an any all onsite phone screen final what which",
     )
 )
 # Asking to be asked, or how to prepare ("quiz me on ml", "im prepping for a google interview", "what
@@ -265,8 +268,9 @@ ADVICE = re.compile(
 HELP = re.compile(
     r"^\W*(?:(?:hi|hello|hey)\W+)?(?:(?:(?:can|could) you\s+)?(?:please\s+|pls\s+)?help(?:\s+me)?(?:\s+please|\s+pls)?"
     r"|what (?:can|do) you do|what are you(?: for)?|who are you"
-    r"|what(?:'s|s| is) your name|how (?:do|can|should) i use (?:this|you)"
-    r"|what (?:can|should) i ask(?: you)?|what (?:do|can) you (?:know|cover|answer))\W*$",
+    r"|what(?:'s|s| is) your name|how (?:do|can|should) i use (?:you|this (?:bot|app|site|tool|chat))"
+    r"|what (?:can|should) i ask(?: you)?|what (?:do|can) you (?:know|cover|answer)"
+    r"|what (?:other )?(?:topics|subjects) (?:do you (?:cover|know|have)|are there|can i ask(?: about)?))\W*$",
     re.I,
 )
 # Asking for a question to practise on ("give me a hard question to practice", "next question
@@ -545,7 +549,7 @@ class ConversationResolver:
             return self.examples[:SHORT_EXAMPLES] if turn is None or not turn.answered else ()
         searched = turn is not None and turn.kind in ("standalone", "followup", "comparison")
         refused = searched and turn is not None and not turn.answered and turn.message == earlier[-1].strip()
-        return (*strayed_chip(turn), *self.examples) if refused and turn is not None else ()
+        return self.examples if refused else ()
 
     def _says_more(self, message: str) -> bool:
         """The message says something besides a position ("explain second order optimization",
@@ -590,9 +594,11 @@ class ConversationResolver:
         preparing: str | None = None,
     ) -> Turn:
         spoken = INTERJECTION.match(message)
-        if previous is not None and spoken is not None and message[spoken.end() :].strip():
-            # "hmm not sure i follow": the interjection is no acronym (HMMs)
+        if previous is not None and spoken is not None:
+            # "hmm not sure i follow": the interjection is no acronym (HMMs); "hmm?" alone asks for more
             rest = message[spoken.end() :].strip()
+            if not rest:
+                return replace(previous, message=message, kind="followup") if previous.answered else previous
             return replace(self._turn(rest, previous, filters, checked, preparing), message=message)
         change = TOPIC_CHANGE.match(message) or _framed(message)
         # "next question please" names no new question: the practice page (``_reply_turn``)
@@ -634,10 +640,6 @@ class ConversationResolver:
         continuing = f"{previous.focus} {message}"
         if not own or ANAPHORA.search(message):
             return self._with_previous(message, previous, filters, "followup", focus=continuing)
-        if APPLIED_TO.match(message):
-            # searched with the topic so far, shown at the part the new words name: "what about for
-            # time series?" after cross-validation is its time-series split, not the ARIMA answer
-            return self._with_previous(message, previous, filters, "comparison", focus=" ".join(own))
         alone = self._alone(message, filters)
         # Whether the message goes on with the previous answer is read on the whole bank: under
         # filters (Uber's three Hard questions) the previous answer is always near the top and
@@ -648,10 +650,12 @@ class ConversationResolver:
         # X?", its text covers every topic word of the message.
         # Near the top with some evidence: under the low cosine floor, the order of a refused
         # message's hits is chance ("what's a good recipe for banana bread" had cross-validation 3rd).
-        floor = self.searcher.abstention.config.dense_low
+        floor = self.searcher.abstention.config.dense_low if self.mode != "bm25" else 0.0  # bm25: no cosine
         related = judged.result is not None and previous.record.id in {
             h.record.id for h in judged.result.hits[:RELATED_RANK] if h.dense_score >= floor
         }
+        if THEN.search(message):
+            related = True  # "how should i split then": in the case so far
         if CONTINUING.search(message) and set(own) <= self._words_of(previous.record.id):
             related = True
         confident = self._confident(judged.result)
@@ -676,7 +680,11 @@ class ConversationResolver:
             # top of that company's few questions says nothing).  "show me the right way in code"
             # names nothing new, and "what would an interviewer push back on" speaks of the
             # interview on the topic: follow-ups.
-            return replace(alone, strayed=previous.record)
+            return replace(alone, strayed=previous.record if names_something(message) else None)
+        if APPLIED_TO.match(message):
+            # searched with the topic so far, shown at the part the new words name: "what about for
+            # time series?" after cross-validation is its time-series split, not the ARIMA answer
+            return self._with_previous(message, previous, filters, "comparison", focus=" ".join(own))
         if COMPARISON.search(message) and not (TWO_SIDED.search(message) and confident and not related):
             side = [t for t in own if not COMPARISON.search(t)]
             compared = self._with_previous(message, previous, filters, "comparison", focus=" ".join(side or own))
@@ -712,10 +720,12 @@ class ConversationResolver:
     ) -> Turn | None:
         """A message answered with a reply in words rather than a record, or None: asking to be
         quizzed ("practice"), or whether a company asks the topic ("company_check")."""
-        # with a list, "next question" steps through it
+        # with a list, "next question" steps through it; "give me a practice question on this" is
+        # about the topic so far
         stepping = previous is not None and bool(previous.listing)
-        practising = bool(PRACTICE.search(message) or PRACTISE_ON.search(message))
-        practising = practising or (NEXT_QUESTION.search(message) is not None and not stepping)
+        on_it = previous is not None and previous.answered and ANAPHORA.search(message) is not None
+        practising = bool(PRACTICE.search(message)) or (PRACTISE_ON.search(message) is not None and not on_it)
+        practising = practising or (NEXT_QUESTION.search(message) is not None and not stepping and not on_it)
         if not analyzed.topic_terms and not analyzed.companies and ABOUT_THE_BANK.search(message):
             # "what are the most common ml interview questions" even after an answer; "machine
             # learning" alone only where no topic goes on

@@ -80,13 +80,20 @@ def offered(answer: Answer) -> tuple[str, tuple[str, ...]]:
     return "Related:", answer.suggestions
 
 
+RETRY_LEAD = "Meant as a follow-up? Ask:"
+
+
 def message_markdown(answer: Answer) -> str:
-    """An answer in words only (an abstention, a reply): its words, and what to ask next."""
+    """An answer in words only (an abstention, a reply): its words, the follow-up it may have
+    meant (``retry``), and what to ask next."""
     heading, asks = offered(answer)
+    text = answer.message or ""
+    if answer.retry:
+        text += f"\n\n{RETRY_LEAD} {answer.retry}"  # a line, not one of the questions offered to pick
     if not asks:
-        return f"{answer.message}\n"
+        return f"{text}\n"
     listed = "\n".join(f"- {q}" for q in asks)
-    return f"{answer.message}\n\n{heading}\n\n{listed}\n"
+    return f"{text}\n\n{heading}\n\n{listed}\n"
 
 
 DIFFICULTY_ORDER = ("Easy", "Medium", "Hard")

@@ -50,6 +50,8 @@ class Answer:
     whole_bank: bool = False  # a company list that is every question of the banks (each lists the company)
     # the record's sections shown in this answer and the answers before it that read on through it
     read: tuple[Section, ...] = ()
+    # a refused new subject, offered again as a follow-up on the topic before ("About “…”: …")
+    retry: str | None = None
     passages: tuple[Passage, ...] = ()
     banks: tuple[str, ...] = ()
     other_bank: SearchHit | None = None
