@@ -1102,3 +1102,19 @@ def test_what_is_never_read_as_a_company_name(client: TestClient) -> None:
     """ "what interview questions are asked about it?" said the banks list no questions asked at “what”."""
     _, reply = talk(client, "explain dropout", "what interview questions are asked about it?")
     assert "“what”" not in reply["answer"]
+
+
+@pytest.mark.parametrize("then", ["sorry, how do i catch it then", "ok back to it, how do i catch it"])
+def test_the_topic_goes_on_past_a_refused_new_subject(client: TestClient, then: str) -> None:
+    """After "whats the weather in rome" was refused, every follow-up lost the topic (third tester:
+    108 of 149 refused)."""
+    leakage, refused, reply = talk(client, "what is data leakage", "whats the weather in rome", then)
+    assert refused["abstained"] is True
+    assert reply["abstained"] is False and reply["sources"][0]["id"] == leakage["sources"][0]["id"]
+
+
+@pytest.mark.parametrize("said", ["in short?", "tl;dr", "short version pls", "in numpy?"])
+def test_asking_for_a_short_or_another_form_stays_on_the_topic(client: TestClient, said: str) -> None:
+    """ "short" is no bank word: spelling made it "sort", a topic word, and the message was refused."""
+    _, reply = talk(client, "explain dropout", said)
+    assert reply["abstained"] is False and reply["sources"][0]["id"] == DROPOUT

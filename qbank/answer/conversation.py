@@ -154,6 +154,7 @@ FORM_WORDS = frozenset(
         " interviewer interviewers look looking expect expecting hear want"
         # the form of an answer to give: "what should i say in 30 seconds", "the elevator pitch"
         " say seconds minute minutes pitch elevator sentence sentences plain english analogy intuition catch"
+        " tl dr version numpy tensorflow keras jax"
     )
 )
 # Asking for more of the same answer, beside FORM_WORDS ("go on", "tell me more", "give an example").
@@ -503,20 +504,23 @@ class ConversationResolver:
         last = messages[-1]
         earlier = reading_window(messages[:-1])
         turn: Turn | None = None
+        shown: Turn | None = None  # the last message's turn, even one the topic goes on past
         checked = False  # the message before was a company check: "what about amazon?" checks another
         preparing: str | None = None  # the company a preparation message named ("im prepping for google")
         for message in earlier:
             if turn is not None and self._repeats(message, turn):
                 continue  # the same question again (a Slack thread repeats it): the same turn
-            resolved = self._turn(message.strip(), turn, filters or Filters(), checked, preparing)
+            resolved = shown = self._turn(message.strip(), turn, filters or Filters(), checked, preparing)
             checked = resolved.kind == "company_check" or self._asked_with_topic(message, resolved)
+            if resolved.strayed is not None:
+                continue  # a new subject refused mid-chat: the topic before it goes on past it
             if resolved.kind == "practice":
                 preparing = resolved.asked
             if resolved.kind not in REPLIED:  # "is it asked at google?" in between: the topic goes on past it
                 turn = resolved
             elif resolved.kind == "company_check" and resolved.record is not (turn.record if turn else None):
                 turn = replace(resolved, kind="standalone")  # "who asks about pca" named a topic: it goes on
-        offered = self._offered(messages[:-1], turn)
+        offered = self._offered(messages[:-1], shown if shown is not None and shown.strayed is not None else turn)
         if offered and is_pick(last) and not self._says_more(last):
             # "the first one" after "hi" (or a refusal), which offered questions to try: that question
             position = _ordinal(last, len(offered))
@@ -622,7 +626,7 @@ class ConversationResolver:
             # said not to be asked by the company)
             if narrowing is None or narrowing[1] is None or len(listing.listing) >= 2:
                 return listing
-        own = [t for t in analyzed.topic_terms if t not in FORM_WORDS and not t.isdigit()]
+        own = self._own_words(message, analyzed)
         if previous is not None and previous.listing:
             picked = self._pick(message, own, narrowing, previous)
             if picked is not None:
@@ -856,6 +860,16 @@ class ConversationResolver:
         # A follow-up on an item picked from a list keeps the list ("show me the code", then "and the third?").
         listed = previous.listing if previous.kind != "company_list" and top in previous.listing else ()
         return Turn(message, kind, query, focus, result, top, previous.filters if listed else Filters(), listed)
+
+    def _own_words(self, message: str, analyzed: AnalyzedQuery) -> list[str]:
+        """The message's topic words that are not about the form of the answer or asking for more,
+        the form words taken out before spelling correction ("in short?": "short" is no bank
+        word and was corrected to "sort")."""
+        words = re.findall(r"[\w'’;]+", message)
+        kept = [w for w in words if not set(tokenize(w)) <= FORM_WORDS | MORE_WORDS]
+        if len(kept) < len(words):
+            analyzed = self.searcher.analyzer.run(" ".join(kept))
+        return [t for t in analyzed.topic_terms if t not in FORM_WORDS and not t.isdigit()]
 
     def _strays(self, message: str, previous: Turn) -> bool:
         """A message refused on its own reads as a new subject rather than a follow-up on
