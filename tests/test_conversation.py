@@ -1118,3 +1118,22 @@ def test_asking_for_a_short_or_another_form_stays_on_the_topic(client: TestClien
     """ "short" is no bank word: spelling made it "sort", a topic word, and the message was refused."""
     _, reply = talk(client, "explain dropout", said)
     assert reply["abstained"] is False and reply["sources"][0]["id"] == DROPOUT
+
+
+def test_a_long_run_of_follow_ups_keeps_the_topic_and_searches_with_the_question_that_set_it(
+    client: TestClient,
+) -> None:
+    """After four follow-ups the question that set the topic fell out of the window and the
+    whole chain was searched: "how do i tune it" got Overfitting (third tester, 12 of 12 topics)."""
+    said = [
+        "what is dropout",
+        "why?",
+        "whats the intuition",
+        "give me a real world example",
+        "what do people get wrong",
+        "how do i tune it",
+        "show me the code",
+    ]
+    replies = talk(client, *said)
+    assert all(r["sources"][0]["id"] == DROPOUT for r in replies)
+    assert replies[-1]["rewritten_query"] == "what is dropout show me the code"

@@ -79,7 +79,7 @@ TurnKind = Literal[
 ]
 Courtesy = Literal["greeting", "thanks", "ack", "bye", "help"]
 
-MAX_TURNS = 4  # earlier user turns that can shape the last one
+MAX_TURNS = 8  # earlier user turns that can shape the last one
 RELATED_RANK = 3  # the previous answer this high for a message alone: the message is about it
 # A message refused on its own and not about the previous answer reads as a new subject, not a
 # follow-up, when adding it to the previous question moves that search away from the previous
@@ -332,6 +332,7 @@ class Turn:
     asked: str | None = None
     position: int | None = None  # a ``list_end`` turn: the position asked for, past the list
     strayed: Record | None = None  # refused as a new subject rather than glued onto this topic
+    anchor: str = ""  # the question that set the topic; a follow-up is searched with it, not the whole chain
 
     @property
     def answered(self) -> bool:
@@ -847,19 +848,24 @@ class ConversationResolver:
 
     def _alone(self, message: str, filters: Filters) -> Turn:
         result = self._search(message, filters)
-        return Turn(message, "standalone", message, message, result, result.hits[0].record if result.hits else None)
+        top = result.hits[0].record if result.hits else None
+        return Turn(message, "standalone", message, message, result, top, anchor=message)
 
     def _with_previous(self, message: str, previous: Turn, filters: Filters, kind: TurnKind, focus: str) -> Turn:
         """Searched together with the previous topic.  Too little evidence to
         answer, but the previous answer still ranks first: it is still the topic."""
-        query = f"{previous.query} {message}"
+        anchor = previous.anchor or previous.query
+        query = f"{anchor} {message}"
         result = self._search(query, filters)
         top = result.hits[0].record if result.hits else None
         if not result.answerable and previous.answered and top is not None and top is previous.record:
             result = replace(result, answerable=True)
         # A follow-up on an item picked from a list keeps the list ("show me the code", then "and the third?").
         listed = previous.listing if previous.kind != "company_list" and top in previous.listing else ()
-        return Turn(message, kind, query, focus, result, top, previous.filters if listed else Filters(), listed)
+        kept = previous.filters if listed else Filters()
+        return Turn(
+            message, kind, query, focus, result, top, kept, listed, anchor=anchor if top is previous.record else query
+        )
 
     def _own_words(self, message: str, analyzed: AnalyzedQuery) -> list[str]:
         """The message's topic words that are not about the form of the answer or asking for more,
