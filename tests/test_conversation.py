@@ -1096,6 +1096,8 @@ def test_what_about_for_a_subject_the_banks_lack_is_refused(client: TestClient) 
 def test_go_back_after_a_pick_shows_the_list(client: TestClient) -> None:
     uber, _, back = talk(client, "what does Uber ask?", "the second one", "go back")
     assert back["kind"] == "company_list" and listed_ids(back["answer"]) == listed_ids(uber["answer"])
+    *_, following = talk(client, "what does Uber ask?", "the second one", "go back", "next one")
+    assert following["sources"][0]["id"] == listed_ids(uber["answer"])[2]  # it restarted at #1 (third tester)
 
 
 def test_what_is_never_read_as_a_company_name(client: TestClient) -> None:

@@ -804,7 +804,8 @@ class ConversationResolver:
         if narrowing is not None and narrowing != (None, None):
             return self._listing(message, _narrow(previous.filters, *narrowing), previous.focus)
         if picked and not says_more and BACK_TO_LIST.search(message):
-            return self._listing(message, previous.filters, previous.focus)  # "back to the list": shown again
+            # "back to the list": shown again, the item left still the one "next one" goes on from
+            return replace(self._listing(message, previous.filters, previous.focus), record=previous.record)
         return None
 
     def _place_topic(self, message: str) -> tuple[str, tuple[str, ...]] | None:
