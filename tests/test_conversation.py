@@ -1115,7 +1115,7 @@ def test_the_topic_goes_on_past_a_refused_new_subject(client: TestClient, then: 
     assert reply["abstained"] is False and reply["sources"][0]["id"] == leakage["sources"][0]["id"]
 
 
-@pytest.mark.parametrize("said", ["in short?", "tl;dr", "short version pls", "in numpy?"])
+@pytest.mark.parametrize("said", ["in short?", "tl;dr", "short version pls", "in numpy?", "real world use case?"])
 def test_asking_for_a_short_or_another_form_stays_on_the_topic(client: TestClient, said: str) -> None:
     """ "short" is no bank word: spelling made it "sort", a topic word, and the message was refused."""
     _, reply = talk(client, "explain dropout", said)

@@ -154,7 +154,7 @@ FORM_WORDS = frozenset(
         " interviewer interviewers look looking expect expecting hear want"
         # the form of an answer to give: "what should i say in 30 seconds", "the elevator pitch"
         " say seconds minute minutes pitch elevator sentence sentences plain english analogy intuition catch"
-        " tl dr version numpy tensorflow keras jax"
+        " tl dr version numpy tensorflow keras jax real world case cases"
     )
 )
 # Asking for more of the same answer, beside FORM_WORDS ("go on", "tell me more", "give an example").
