@@ -491,7 +491,6 @@ class ConversationResolver:
         )
         self._headings: np.ndarray | None = None  # every section heading's vector, made when first needed
         self._headings_lock = threading.Lock()
-        self._chunk_rows: dict[str, np.ndarray] = {}
 
     @property
     def listable(self) -> frozenset[str]:
@@ -728,20 +727,19 @@ class ConversationResolver:
         # with a list, "next question" steps through it; "give me a practice question on this" is
         # about the topic so far
         stepping = previous is not None and bool(previous.listing)
-        on_it = previous is not None and previous.answered and ANAPHORA.search(message) is not None
-        practising = bool(PRACTICE.search(message)) or (PRACTISE_ON.search(message) is not None and not on_it)
-        practising = practising or (NEXT_QUESTION.search(message) is not None and not stepping and not on_it)
+        points_back = ANAPHORA.search(message) is not None
+        on_topic = previous is not None and previous.answered and points_back  # the topic so far
+        practising = bool(PRACTICE.search(message)) or (PRACTISE_ON.search(message) is not None and not on_topic)
+        practising = practising or (NEXT_QUESTION.search(message) is not None and not stepping and not on_topic)
         if not analyzed.topic_terms and not analyzed.companies and ABOUT_THE_BANK.search(message):
             # "what are the most common ml interview questions" even after an answer; "machine
             # learning" alone only where no topic goes on
             about_questions = re.search(r"\b(?:questions?|qs|interviews?)\b", message, re.I) is not None
-            points_back = ANAPHORA.search(message) is not None
             fresh = previous is None or not previous.answered
             practising = practising or ((about_questions and not points_back) or fresh)
         asks = PRACTISE_ON.sub(" ", PRACTICE.sub(" ", message))
         practice = practising and not self._names_a_topic(asks, filters)
         # advice on the interview, not on the topic so far ("any tips for explaining this in an interview?")
-        on_topic = previous is not None and previous.answered and ANAPHORA.search(message)
         advice = (
             ADVICE.search(message)
             and not on_topic
@@ -885,13 +883,11 @@ class ConversationResolver:
         if previous.record is None or INTERVIEWER.search(message) or not names_something(message):
             return False
         embedder = self.searcher.embedder
-        rows = self._chunk_rows.get(previous.record.id)
-        if rows is None:
-            owner = np.asarray([c.doc_id for c in self.searcher.artifact.chunks])
-            rows = self._chunk_rows[previous.record.id] = np.flatnonzero(owner == previous.record.id)
-        if not len(rows):
+        if previous.record.id not in self.searcher.doc_ids:
             return False
-        chunks = self.searcher.artifact.embeddings[rows]
+        # the previous answer's chunks, by the aggregator's chunk-to-record positions
+        owner = self.searcher.doc_ids.index(previous.record.id)
+        chunks = self.searcher.artifact.embeddings[self.searcher.aggregate.chunk_doc == owner]
 
         def drift(anchor: str) -> float:
             before = embedder.encode_query(anchor, use_cache=self.use_cache)
