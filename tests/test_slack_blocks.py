@@ -147,6 +147,9 @@ def test_dropout_short_answer_is_one_screen(dropout: Answer) -> None:
     assert buttons[1]["url"] == f"{BASE}/q/{DROPOUT_ID}"
     assert {e["value"] for e in buttons if "value" in e} == {ref.value()}
     assert asked_query(blocks) == "how does dropout work"  # what a thread's history reads back
+    # a follow-up's answer reads back the person's words, not the query searched for them
+    follow = AnswerRef(DROPOUT_ID, "how does dropout work go on", ("how does dropout work", "go on"))
+    assert asked_query(short_blocks(dropout, BASE, follow)) == "go on"
     full = answer_blocks(dropout, BASE, ref)
     assert size(blocks) < 3000 and len(blocks) < len(full)
     assert "Interviewer's insight" not in json.dumps(blocks) and "Interviewer's insight" in json.dumps(full)

@@ -80,13 +80,17 @@ class AnswerRef:
 
 
 def asked_query(blocks: list[Block] | None) -> str | None:
-    """The question an answer of ours was for, read back from its buttons."""
+    """The question an answer of ours was for, read back from its buttons: the person's own
+    words (the last turn it answered), not the query searched ("go on" searched as "explain l1
+    vs l2 go on": a thread's history then had a turn nobody wrote, and reading on broke)."""
     for block in blocks or ():
         if block.get("block_id") == ACTIONS_BLOCK:
             for element in block.get("elements", ()):
                 if element.get("action_id") == FEEDBACK_UP:
                     ref = AnswerRef.parse(element.get("value", ""))
-                    return ref.query if ref and ref.query else None
+                    if ref is None:
+                        return None
+                    return (ref.turns[-1] if ref.turns else ref.query) or None
     return None
 
 
