@@ -956,6 +956,10 @@ def test_asking_for_more_reads_on_to_the_end_then_starts_again(client: TestClien
     shown = _section_headings(first) | _section_headings(second)
     assert len(shown) == len(_section_headings(first)) + len(_section_headings(second))
     assert _section_headings(third) == _section_headings(first)  # the answer has 3 sections: from the start
+    # and says so: it had repeated the first answer word for word, as if "go on" had not been read (review)
+    title = first["sources"][0]["title"]
+    assert f"That was all of “{title}”; here it is again from the start." in third["answer"]
+    assert "again from the start" not in first["answer"] + second["answer"]
 
 
 @pytest.mark.parametrize(

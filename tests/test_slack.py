@@ -437,6 +437,15 @@ def test_a_company_list_that_is_the_whole_bank_says_so(client: TestClient, bot: 
     assert "The bank lists Google for every one of its" in json.dumps(listed["blocks"])
 
 
+def test_a_thread_read_to_its_end_says_it_starts_again(client: TestClient, bot: SlackBot, fake: FakeSlack) -> None:
+    first, second, third = thread_conversation(client, bot, fake, "explain l1 vs l2", "go on", "go on")
+    title = first["blocks"][0]["text"]["text"]
+    assert third["blocks"][0]["text"]["text"] == title
+    shown = json.dumps(third["blocks"], ensure_ascii=False)
+    assert f"That was all of “{title}”; here it is again from the start." in shown
+    assert "again from the start" not in json.dumps(first["blocks"]) + json.dumps(second["blocks"])
+
+
 def test_a_new_topic_in_a_thread_is_not_merged_with_the_previous(
     client: TestClient, bot: SlackBot, fake: FakeSlack
 ) -> None:

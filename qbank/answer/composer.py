@@ -121,8 +121,9 @@ class AnswerComposer:
         )
         code_first = wants_code(messages[-1][1])
         read: tuple[Section, ...] = ()
+        restarted = False
         if turn.kind == "followup" and not code_first and _depth < MAX_READ_BACK:
-            sections, read = self._read_on(messages, filters, best.record, sections, turn.message, _depth)
+            sections, read, restarted = self._read_on(messages, filters, best.record, sections, turn.message, _depth)
         main = best.code[:1]
         in_sections = any(c in s.code_blocks for s in sections for c in main)
         code = main if code_first or not in_sections else ()
@@ -130,7 +131,7 @@ class AnswerComposer:
         as_code = (s for s in best.record.sections if s.code_blocks and set(s.code_blocks) <= set(code))
         shown = (*sections, *(s for s in as_code if not without_code(s.markdown).strip()))
         read = (*read, *(s for s in shown if s not in read))
-        return replace(found, sections=sections, code=code, code_first=code_first, read=read)
+        return replace(found, sections=sections, code=code, code_first=code_first, read=read, restarted=restarted)
 
     def _read_on(
         self,
@@ -140,27 +141,27 @@ class AnswerComposer:
         sections: tuple[Section, ...],
         message: str,
         depth: int,
-    ) -> tuple[tuple[Section, ...], tuple[Section, ...]]:
+    ) -> tuple[tuple[Section, ...], tuple[Section, ...], bool]:
         """A follow-up on the answer shown last that asks only for more of it ("why?", "i don't get
         it", "more detail please"): the sections not read yet, in the answer's order (from the
-        start again once all have been read).  One that names a part already shown keeps that part
-        first and adds the next unread one.  Also what had been read before this turn.  Without it,
-        such a follow-up got the same answer word for word."""
+        start again once all have been read, and then True: the answer says so).  One that names a
+        part already shown keeps that part first and adds the next unread one.  Also what had been
+        read before this turn.  Without it, such a follow-up got the same answer word for word."""
         before = self._answer_before(messages, filters, depth)
         if before is None or before.record is not record or not before.sections:
-            return sections, ()
+            return sections, (), False
         unread = tuple(s for s in record.sections if s not in before.read)
         if names_something(message):
             words = set(tokenize(message))
             overlap = [(len(words & set(tokenize(s.heading or ""))), s) for s in sections]
             best, named = max(overlap, key=lambda pair: pair[0], default=(0, None))
             if set(sections) != set(before.sections) or not unread or named is None or not best:
-                return sections, before.read
+                return sections, before.read, False
             # the part it names ("what is the update rule?"), and the next part not read yet
-            return tuple(s for s in record.sections if s is named or s is unread[0]), before.read
+            return tuple(s for s in record.sections if s is named or s is unread[0]), before.read, False
         if not unread:
-            return sections, ()  # all read: from the start again
-        return unread[: self.max_sections], before.read
+            return sections, (), True  # all read: from the start again
+        return unread[: self.max_sections], before.read, False
 
     def _answer_before(self, messages: Sequence[tuple[str, str]], filters: Filters | None, depth: int) -> Answer | None:
         """The last answer with a record's sections before the last user message, past replies

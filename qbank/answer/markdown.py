@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from index.results import SearchHit
 from ingest.models import CodeBlock, Expansion, Question, QuickRef
-from qbank.answer.model import Answer, unasked_line
+from qbank.answer.model import Answer, restarted_line, unasked_line
 
 
 def meta_line(record: Question | QuickRef) -> str:
@@ -154,6 +154,8 @@ def to_markdown(answer: Answer) -> str:
     out = [f"### {record.title}", meta_line(record), ""]
     if answer.unasked:
         out += [f"_{unasked_line(answer.unasked)}_", ""]
+    if answer.restarted:
+        out += [f"_{restarted_line(record.title)}_", ""]
     if answer.banks:
         out += [bank_line(answer), ""]
     if isinstance(record, QuickRef):

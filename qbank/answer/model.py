@@ -50,6 +50,8 @@ class Answer:
     whole_bank: bool = False  # a company list that is every question of the banks (each lists the company)
     # the record's sections shown in this answer and the answers before it that read on through it
     read: tuple[Section, ...] = ()
+    # a follow-up asking for more once every section had been read: the answer from the start again
+    restarted: bool = False
     # a refused new subject, offered again as a follow-up on the topic before ("About “…”: …")
     retry: str | None = None
     passages: tuple[Passage, ...] = ()
@@ -112,6 +114,11 @@ class Answer:
 def unasked_line(company: str) -> str:
     """What an answer says when the company the question named asks none of the questions on it."""
     return f"None of {company}'s questions in the bank is close to this; this is the bank's answer."
+
+
+def restarted_line(title: str) -> str:
+    """What an answer read to its end says when asked for more again: it starts over, and why."""
+    return f"That was all of “{title}”; here it is again from the start."
 
 
 def list_title(filters: Filters) -> str:

@@ -25,7 +25,7 @@ from ingest.models import Question, QuickRef, Section
 from ingest.textutil import without_code
 from qbank.answer import Answer
 from qbank.answer.markdown import bank_line, listing_groups, message_markdown, overview_label, whole_bank_line
-from qbank.answer.model import unasked_line
+from qbank.answer.model import restarted_line, unasked_line
 from service.schemas import question_url
 from service.slack.buttons import AnswerRef, actions
 from service.slack.kit import (
@@ -65,6 +65,8 @@ def note_blocks(answer: Answer, base_url: str) -> list[Block]:
     questions on it; with several banks loaded, which one answers, and another bank's
     answer to the same question."""
     notes = [context(escape(unasked_line(answer.unasked)))] if answer.unasked else []
+    if answer.restarted and answer.record:
+        notes.append(context(escape(restarted_line(answer.record.title))))
     if answer.banks and answer.record:
         notes.append(context(to_mrkdwn(bank_line(answer), base_url)))
     return notes
