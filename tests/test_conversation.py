@@ -559,6 +559,42 @@ def test_a_pick_after_a_greeting_asks_the_question_it_offered(
     assert picked["kind"] in ("question", "company_list") and not picked["abstained"]
 
 
+@pytest.mark.parametrize("first", ["hi", "whats the weather"])
+def test_a_follow_up_on_a_picked_offered_question_is_about_that_question(client: TestClient, first: str) -> None:
+    """ "why?" after "the first one" was searched as "the first one why?" and answered with
+    Bayesian Inference (after "hi"), or refused (after a refusal) (tester finding)."""
+    _, picked, why, code = talk(client, first, "the first one", "why?", "show me the code")
+    title = picked["sources"][0]["title"]
+    assert picked["rewritten_query"] == title
+    for reply in (why, code):
+        assert not reply["abstained"] and reply["sources"][0]["title"] == title
+        assert "the first one" not in reply["rewritten_query"]
+
+
+def test_after_a_refusal_a_question_answered_on_its_own_is_that_question(client: TestClient) -> None:
+    """It was glued onto the refused question and refused too; and a later new subject was
+    refused as "not a follow-up on" a record never shown, the refused question's nearest (tester finding)."""
+    blank = "a quarter of my age column is blank, what should i do"
+    refused, trees, new_subject = talk(client, blank, "what about for trees?", "whats a good recipe for banana bread")
+    assert refused["abstained"]
+    assert not trees["abstained"] and trees["rewritten_query"] == "what about for trees?"
+    assert "Decision Tree" in trees["sources"][0]["title"]
+    assert new_subject["abstained"]
+    for then in ("how do i negotiate my salary", "what is the GIL in python"):
+        # "That doesn't read as a follow-up on “Time Series Forecasting with LSTM”": never shown
+        refused, again = talk(client, "whats the weather in rome", then)
+        assert refused["abstained"] and again["abstained"] and "follow-up on" not in again["answer"]
+
+
+def test_a_pick_from_a_list_narrowed_to_nothing_says_so(client: TestClient) -> None:
+    """It was searched as "the first one" and refused with "I couldn't find that" (tester finding)."""
+    *_, empty, picked = talk(client, "netflix interview questions", "any on deep learning?", "the first one")
+    assert "The bank has no questions that match" in empty["answer"]
+    assert picked["kind"] == "reply" and not picked["abstained"]
+    assert picked["answer"].startswith("That list has no questions to pick from: ask for the whole list")
+    assert "what does Netflix ask?" in picked["answer"]
+
+
 @pytest.mark.parametrize(
     ("first", "then"),
     [

@@ -228,6 +228,11 @@ class AnswerComposer:
     def _list_end(turn: Turn) -> Answer:
         """A pick past either end of the list: how long it is; the list stays to pick from."""
         n = len(turn.listing)
+        if not n:
+            company = turn.filters.company
+            whole = f" (“what does {company} ask?”)" if company else ""
+            text = f"That list has no questions to pick from: ask for the whole list{whole}, or a new question."
+            return Answer(kind="reply", rewritten_query=turn.message, message=text)
         size = f"{n} question{'s' if n != 1 else ''}"
         step = is_step(turn.message)  # "previous one", "next one": from the item shown
         if step and turn.position is not None and turn.position < 0 and turn.record in turn.listing:

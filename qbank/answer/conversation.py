@@ -366,7 +366,13 @@ def reading_window(earlier: Sequence[str]) -> list[str]:
     courtesy, and further back (at most ``MAX_PICKS`` more) while picks from a list ("1", "2",
     "next one") are within ``MAX_TURNS`` of its start, to the list they pick from, or while no
     message in it names anything ("why?", "go on", "and its code?"), to the topic they follow."""
-    questions = [m for m in earlier if courtesy(m) is None]
+    return [earlier[i] for i in _window(earlier)]
+
+
+def _window(earlier: Sequence[str]) -> list[int]:
+    """``reading_window``'s messages, as positions in ``earlier``."""
+    positions = [i for i, m in enumerate(earlier) if courtesy(m) is None]
+    questions = [earlier[i] for i in positions]
     start = max(0, len(questions) - MAX_TURNS)
     while (
         start > 0
@@ -376,7 +382,7 @@ def reading_window(earlier: Sequence[str]) -> list[str]:
         )
     ):
         start -= 1
-    return questions[start:]
+    return positions[start:]
 
 
 def names_something(message: str) -> bool:
@@ -502,15 +508,18 @@ class ConversationResolver:
             raise ValueError("no user message to resolve")
         # "thanks" between two questions is no turn: the topic (or the list) goes on past it.
         last = messages[-1]
-        earlier = reading_window(messages[:-1])
         turn: Turn | None = None
         shown: Turn | None = None  # the last message's turn, even one the topic goes on past
         checked = False  # the message before was a company check: "what about amazon?" checks another
         preparing: str | None = None  # the company a preparation message named ("im prepping for google")
-        for message in earlier:
+        for i in _window(messages[:-1]):
+            message = messages[i]
             if turn is not None and self._repeats(message, turn):
                 continue  # the same question again (a Slack thread repeats it): the same turn
-            resolved = shown = self._turn(message.strip(), turn, filters or Filters(), checked, preparing)
+            # "the first one" of the questions offered, read as that question also when a follow-up
+            # comes after it: "why?" next was searched as "the first one why?"
+            picked = self._picked(message, messages[:i], turn, shown, filters or Filters())
+            resolved = shown = picked or self._turn(message.strip(), turn, filters or Filters(), checked, preparing)
             checked = resolved.kind == "company_check" or self._asked_with_topic(message, resolved)
             if resolved.strayed is not None:
                 continue  # a new subject refused mid-chat: the topic before it goes on past it
@@ -520,12 +529,9 @@ class ConversationResolver:
                 turn = resolved
             elif resolved.kind == "company_check" and resolved.record is not (turn.record if turn else None):
                 turn = replace(resolved, kind="standalone")  # "who asks about pca" named a topic: it goes on
-        offered = self._offered(messages[:-1], shown if shown is not None and shown.strayed is not None else turn)
-        if offered and is_pick(last) and not self._says_more(last):
-            # "the first one" after "hi" (or a refusal), which offered questions to try: that question
-            position = _ordinal(last, len(offered))
-            if position is not None and 0 <= position < len(offered):
-                return replace(self._turn(offered[position], None, filters or Filters()), message=last.strip())
+        picked = self._picked(last, messages[:-1], turn, shown, filters or Filters())
+        if picked is not None:
+            return picked
         if courtesy(last) is not None:
             # Nothing to search: answered with a reply, the topic so far kept for what follows.
             if turn is None:
@@ -542,6 +548,19 @@ class ConversationResolver:
             return False
         analyzed = self.searcher.analyzer.run(message)
         return bool(analyzed.companies) and not analyzed.company_only
+
+    def _picked(
+        self, message: str, before: Sequence[str], turn: Turn | None, shown: Turn | None, filters: Filters
+    ) -> Turn | None:
+        """ "the first one" after "hi" (or a refusal), which offered questions to try: that
+        question, as if asked; None when the message picks none of them."""
+        offered = self._offered(before, shown if shown is not None and shown.strayed is not None else turn)
+        if not offered or not is_pick(message) or self._says_more(message):
+            return None
+        position = _ordinal(message, len(offered))
+        if position is None or not 0 <= position < len(offered):
+            return None
+        return replace(self._turn(offered[position], None, filters), message=message.strip())
 
     def _offered(self, earlier: Sequence[str], turn: Turn | None) -> tuple[str, ...]:
         """The questions the last answer offered to try, in their order: a greeting's (or any
@@ -627,6 +646,9 @@ class ConversationResolver:
             if narrowing is None or narrowing[1] is None or len(listing.listing) >= 2:
                 return listing
         own = self._own_words(message, analyzed)
+        emptied = previous is not None and previous.kind == "company_list" and not previous.listing
+        if previous is not None and emptied and is_pick(message) and not _beyond_pick(own):
+            return replace(previous, message=message, kind="list_end")  # "the first one" of no questions: said so
         if previous is not None and previous.listing:
             picked = self._pick(message, own, narrowing, previous)
             if picked is not None:
@@ -666,6 +688,11 @@ class ConversationResolver:
         if related and confident and self._elsewhere(judged.result, previous.record):
             related = False
         answered_alone = alone.result is not None and alone.result.answerable
+        if answered_alone and not previous.answered:
+            # after a refusal nothing was shown to follow up on: a question the banks answer on its
+            # own is that question ("what about for trees?" after a refused question was glued onto
+            # it and refused too; "exmaple?" still is, and may find what the two say together)
+            return alone
         unknown = [t for t in own if t not in self.searcher.artifact.sparse.term_ids]
         named = (
             (len(unknown) >= 2 and len(unknown) == len(own) and not INTERVIEWER.search(message))
@@ -684,7 +711,8 @@ class ConversationResolver:
             # top of that company's few questions says nothing).  "show me the right way in code"
             # names nothing new, and "what would an interviewer push back on" speaks of the
             # interview on the topic: follow-ups.
-            return replace(alone, strayed=previous.record if names_something(message) else None)
+            strayed = previous.record if names_something(message) and previous.answered else None
+            return replace(alone, strayed=strayed)
         if APPLIED_TO.match(message):
             # searched with the topic so far, shown at the part the new words name: "what about for
             # time series?" after cross-validation is its time-series split, not the ARIMA answer
@@ -882,6 +910,8 @@ class ConversationResolver:
         an interviewer push back on") and a message that names nothing ("why?") are follow-ups."""
         if previous.record is None or INTERVIEWER.search(message) or not names_something(message):
             return False
+        if not previous.answered:
+            return False  # the topic before was refused: nothing was shown to be a follow-up on
         embedder = self.searcher.embedder
         if previous.record.id not in self.searcher.doc_ids:
             return False
