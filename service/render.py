@@ -295,7 +295,10 @@ def answer_blocks(answer: Answer, text: str, generated_by: str = "extractive") -
     """The chat answer as the web UI shows it, block by block: ``text`` (the
     answer's markdown, or what the LLM wrote) as HTML; the questions an abstention
     or a reply to courtesy offers, as buttons that ask them (they submit the chat
-    page's form)."""
+    page's form).  A company list offers its narrowing and first questions the same way (its
+    titles link to the full answers, a page of their own; the chat showed no way to ask them)."""
+    if answer.kind == "company_list" and answer.suggestions:
+        return [*render_blocks(text), *render_blocks(LIST_LEAD), _chips(answer.suggestions)]
     if not (answer.kind == "reply" or (answer.abstained and generated_by == "extractive")):
         return render_blocks(text)
     heading, asks = offered(answer)
@@ -303,6 +306,9 @@ def answer_blocks(answer: Answer, text: str, generated_by: str = "extractive") -
     if not asks:
         return [*render_blocks(answer.message or ""), *retry]
     return [*render_blocks(answer.message or ""), *retry, *render_blocks(heading), _chips(asks)]
+
+
+LIST_LEAD = "Ask in the chat:"
 
 
 def _chips(asks: Sequence[str]) -> str:

@@ -379,6 +379,16 @@ def test_the_page_shows_the_follow_up_reading_of_a_refused_new_subject_as_its_fi
     assert buttons and html.unescape(buttons[0]) == chip
 
 
+def test_the_page_offers_a_company_lists_narrowing_and_first_questions_as_buttons(client: TestClient) -> None:
+    """The API offered "Which of those are hard?", the page showed no way to ask it (tester finding)."""
+    events = stream(client, "/api/chat", [user("what does Uber ask?")], render="html")
+    done = next(e.data for e in events if e.event == "done")
+    assert done["kind"] == "company_list" and done["suggestions"][0] == "Which of those are hard?"
+    buttons = re.findall(r'<button type="submit" form="composer" name="ask" value="([^"]*)"', done["answer_html"])
+    assert [html.unescape(b) for b in buttons] == done["suggestions"]
+    assert done["answer_html"].index("Ask in the chat:") > done["answer_html"].index("/q/")  # under the list
+
+
 def test_help_after_a_refusal_is_the_introduction(client: TestClient) -> None:
     """It got "OK. Ask another question, for example one of these." (tester finding)."""
     refused = chat(client, user("what is the capital of france"))
