@@ -52,7 +52,10 @@ def session_valid(request: Request, state: ServiceState, token: str, now: float 
     value = request.cookies.get(COOKIE, "")
     expires, _, signature = value.partition(".")
     key = _key(state, token)
-    if key is None or not expires.isdigit() or int(expires) <= (now or time.time()):
+    # ASCII digits that int() takes, and an ASCII signature: "¹²" and 4,400 digits were 500s
+    if key is None or not (expires.isascii() and expires.isdigit()) or len(expires) > 12 or not signature.isascii():
+        return False
+    if int(expires) <= (now or time.time()):
         return False
     return hmac.compare_digest(signature, _signature(key, int(expires)))
 

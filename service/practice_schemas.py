@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from datetime import date as date_
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from service.practice import MAX_MOCK_ANSWER_CHARS, RatingName, StateName
 from service.schemas import QuestionSummary, clean_text
@@ -49,6 +49,18 @@ class GradeRequest(BaseModel):
     rating: RatingName
 
 
+def _in_utc(value: datetime) -> datetime:
+    """A date that has a UTC time: "9999-12-31T23:59:59-14:00" has none (it was a 500 on import)."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the date is out of range once converted to UTC") from None
+    return value
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+
+
 class CardPublic(BaseModel):
     """A learner's card as exported and imported: FSRS's fields, and counts."""
 
@@ -58,11 +70,11 @@ class CardPublic(BaseModel):
     step: int | None = Field(None, ge=0, le=100)
     stability: float | None = Field(None, gt=0, le=1e6)
     difficulty: float | None = Field(None, ge=1, le=10)
-    due: AwareDatetime
-    last_review: AwareDatetime | None = None
+    due: UtcDatetime
+    last_review: UtcDatetime | None = None
     reviews: int = Field(0, ge=0, le=1_000_000)
     lapses: int = Field(0, ge=0, le=1_000_000)
-    introduced_at: AwareDatetime
+    introduced_at: UtcDatetime
 
     @model_validator(mode="after")
     def _schedulable(self) -> CardPublic:
@@ -87,7 +99,7 @@ class ReviewPublic(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question_id: str = QuestionId
     rating: RatingName
-    reviewed_at: AwareDatetime
+    reviewed_at: UtcDatetime
 
 
 class AccuracyPublic(BaseModel):
@@ -149,7 +161,7 @@ class ProgressFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     format: Literal["qbank-progress"] = "qbank-progress"
     version: Literal[1] = 1
-    exported_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+    exported_at: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))
     cards: list[CardPublic] = Field(default_factory=list, max_length=20_000)
     reviews: list[ReviewPublic] = Field(default_factory=list, max_length=200_000)
 

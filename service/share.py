@@ -81,7 +81,8 @@ def decode(token: str) -> list[SharedTurn]:
     try:
         raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
         turns = _TURNS.validate_python(json.loads(raw.decode("utf-8")))
-    except (binascii.Error, ValueError, ValidationError) as exc:  # JSON and UTF-8 errors are ValueErrors
+    # JSON and UTF-8 errors are ValueErrors; JSON nested a few thousand deep is a RecursionError
+    except (binascii.Error, ValueError, ValidationError, RecursionError) as exc:
         raise Invalid("this conversation link is damaged or incomplete; check that it was copied whole") from exc
     if not turns:
         raise Invalid("this conversation link holds no questions")

@@ -161,6 +161,9 @@ def test_progress_moves_to_another_learner_by_export_and_import(client: TestClie
         ({"state": "review", "stability": None}, "a review card needs stability and difficulty"),
         ({"state": "relearning", "step": None}, "a relearning card needs a step"),
         ({"state": "review", "last_review": None}, "a review card needs last_review"),
+        # no UTC time: an OverflowError and a 500 (attack run)
+        ({"due": "9999-12-31T23:59:59-14:00"}, "the date is out of range once converted to UTC"),
+        ({"introduced_at": "0001-01-01T00:00:00+14:00"}, "the date is out of range once converted to UTC"),
     ],
 )
 def test_an_import_that_fsrs_could_not_schedule_is_refused_and_practice_goes_on(

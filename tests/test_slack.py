@@ -854,12 +854,25 @@ def test_a_replayed_signed_command_is_answered_once(client: TestClient, bot: Sla
     assert fake.posts("response_url") == []
 
 
-@pytest.mark.parametrize("timestamp", ["abc", "", "1e9", "-5", "12.5"])
+# "²³" passes str.isdigit() and int() refuses it; 4,400 digits are past int()'s limit: both were 500s
+@pytest.mark.parametrize("timestamp", ["abc", "", "1e9", "-5", "12.5", "²³", "9" * 4400])
 def test_a_malformed_timestamp_is_a_401_not_a_500(client: TestClient, timestamp: str) -> None:
     content, content_type = command_body("dropout", "https://hooks.slack.com/commands/x")
     headers = {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": "v0=" + "0" * 64}
-    r = client.post("/slack/events", content=content, headers=headers | {"Content-Type": content_type})
+    raw = [(k.lower().encode(), v.encode("latin-1")) for k, v in (headers | {"Content-Type": content_type}).items()]
+    r = client.post("/slack/events", content=content, headers=raw)  # type: ignore[arg-type]
     assert r.status_code == 401
+
+
+def test_a_signature_that_is_not_ascii_is_a_401_not_a_500(client: TestClient) -> None:
+    """hmac.compare_digest refuses non-ASCII strings: a TypeError and a 500 (attack run)."""
+    content, content_type = command_body("dropout", "https://hooks.slack.com/commands/x")
+    headers = [
+        (b"x-slack-request-timestamp", str(int(time.time())).encode()),
+        (b"x-slack-signature", "v0=é".encode()),
+        (b"content-type", content_type.encode()),
+    ]
+    assert client.post("/slack/events", content=content, headers=headers).status_code == 401  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("content", [b"\xff\xfe\x00garbage", "text=caf\xe9".encode("latin-1")])

@@ -257,6 +257,8 @@ BAD_LINKS = {
     "too many questions": _token([{"q": "explain bagging"}] * (share.MAX_TURNS + 1)),
     "too long": "A" * (share.MAX_LINK_CHARS + 4),
     "not UTF-8": base64.urlsafe_b64encode(b"\xff\xfe[]").decode(),
+    # json.loads raised RecursionError: a 500 (attack run)
+    "nested too deep": base64.urlsafe_b64encode(b"[" * 2990 + b"]" * 2990).decode().rstrip("="),
 }
 
 

@@ -68,6 +68,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+TIMESTAMP_DIGITS = 12  # Slack sends Unix seconds: 10 digits until the year 2286
+
 HISTORY_MESSAGES = 50
 DIRECT = ("im", "mpim")  # direct messages and group direct messages: every message is for the bot
 THREADS_KEPT_S = 7 * 24 * 3600.0  # how long the bot remembers the threads it answered in
@@ -192,7 +194,11 @@ class SlackBot:
         """Slack's signature over ``body``, with a timestamp of digits within five minutes.  Slack
         sends UTF-8: a body that is not (which slack_sdk's verifier would fail to decode) is
         unsigned."""
-        if not timestamp or not timestamp.isdigit() or not signature:
+        # ASCII digits of a plausible length ("²³" is a digit to isdigit(), and 4,400 digits are
+        # past int()'s limit: both were 500s), and an ASCII signature (compare_digest refuses others)
+        if not timestamp or not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > TIMESTAMP_DIGITS:
+            return False
+        if not signature or not signature.isascii():
             return False
         try:
             body.decode("utf-8")
