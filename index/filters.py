@@ -3,6 +3,7 @@ a company by its canonical name, so "Facebook" finds what the bank calls "Meta".
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from ingest.companies import canonical_company
@@ -33,17 +34,28 @@ class Filters:
         return self if self.company else replace(self, company=company)
 
 
+_MARKUP = re.compile(r"([\\`*_\[\]#|~<>])")
+
+
+def shown(value: str) -> str:
+    """A filter's value as words inside an answer's markdown: on one line, its markdown marks
+    escaped.  A filter comes with the request (a shared link, a form), and it was pasted into
+    the answer as markdown: "Google\n\n## Session expired\n\n[Sign in](https://…)" showed a
+    heading and a link inside the answer (attack run)."""
+    return _MARKUP.sub(r"\\\1", " ".join(value.split()))
+
+
 def filter_phrase(filters: Filters) -> str:
     """What ``filters`` allow, as words that follow "No question": "asked at Uber and marked Hard"."""
     parts = []
     if filters.company:
-        parts.append(f"asked at {canonical_company(filters.company)}")
+        parts.append(f"asked at {shown(canonical_company(filters.company))}")
     if filters.difficulty:
-        parts.append(f"marked {filters.difficulty.capitalize()}")
+        parts.append(f"marked {shown(filters.difficulty.capitalize())}")
     if filters.tag:
-        parts.append(f"tagged “{filters.tag}”")
+        parts.append(f"tagged “{shown(filters.tag)}”")
     if filters.bank:
-        parts.append(f"in the bank “{filters.bank}”")
+        parts.append(f"in the bank “{shown(filters.bank)}”")
     return " and ".join(parts)
 
 

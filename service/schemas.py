@@ -18,6 +18,7 @@ from qbank.answer import Answer
 from qbank.answer.markdown import overview_label
 from service.snippet import plain_snippet
 
+_LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -92,6 +93,15 @@ class FiltersIn(BaseModel):
     difficulty: str | None = Field(None, max_length=20)
     tag: str | None = Field(None, max_length=100)
     bank: str | None = Field(None, max_length=200)
+
+    @field_validator("company", "difficulty", "tag", "bank")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        """A name on one line: a newline in a company let a shared link put a heading and a link
+        into the answer (attack run)."""
+        if value is not None and _LINE_BREAKING.search(value):
+            raise ValueError("a filter is a name on one line; it contains a line break or control character")
+        return value
 
 
 class SearchRequest(FiltersIn):

@@ -57,6 +57,15 @@ def chat(client: TestClient, *messages: dict[str, str], **extra: object) -> dict
     return r.json()
 
 
+@pytest.mark.parametrize("name", ["company", "tag", "bank", "difficulty"])
+def test_a_filter_with_a_line_break_is_a_422(client: TestClient, name: str) -> None:
+    """A line break let a filter put a heading into the answer's markdown (attack run)."""
+    body = {"messages": [user("explain dropout")], "filters": {name: "Hard\n## Expired"}}
+    r = client.post("/api/chat", json=body)
+    assert r.status_code == 422 and "a filter is a name on one line" in r.text
+    assert client.post("/api/search", json={"q": "dropout", name: "x\ry"}).status_code == 422
+
+
 def test_chat_answers_from_the_curated_question(client: TestClient) -> None:
     body = chat(client, user("explain bagging"))
     assert set(body) >= CHAT_KEYS

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from index.filters import Filters, filter_phrase
+from index.filters import Filters, filter_phrase, shown
 from index.results import SearchHit, SearchResult
 from index.search import Searcher
 from index.tokenize import tokenize
@@ -230,7 +230,7 @@ class AnswerComposer:
         n = len(turn.listing)
         if not n:
             company = turn.filters.company
-            whole = f" (“what does {company} ask?”)" if company else ""
+            whole = f" (“what does {shown(company)} ask?”)" if company else ""
             text = f"That list has no questions to pick from: ask for the whole list{whole}, or a new question."
             return Answer(kind="reply", rewritten_query=turn.message, message=text)
         size = f"{n} question{'s' if n != 1 else ''}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from index.filters import shown
 from index.results import SearchHit
 from ingest.models import CodeBlock, Expansion, Question, QuickRef
 from qbank.answer.model import Answer, restarted_line, unasked_line
@@ -109,7 +110,7 @@ def listing_groups(answer: Answer) -> list[tuple[str, list[Question | QuickRef]]
 def whole_bank_line(n: int, company: str) -> str:
     """A company list that is the whole bank says so: the list tells nothing about the company."""
     return (
-        f"The bank lists {company} for every one of its {n} questions, so this is the whole bank, easiest "
+        f"The bank lists {shown(company)} for every one of its {n} questions, so this is the whole bank, easiest "
         'first. Narrow it ("which of those are hard?", "any on deep learning?"), or ask about any of them.'
     )
 

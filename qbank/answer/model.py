@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from index.filters import Filters
+from index.filters import Filters, shown
 from index.results import Passage, SearchHit
 from ingest.models import CodeBlock, Question, QuickRef, Section
 from ingest.textutil import without_code
@@ -124,4 +124,4 @@ def restarted_line(title: str) -> str:
 def list_title(filters: Filters) -> str:
     """'Hard questions asked at Uber on Deep Learning', from what chose the list."""
     what = f"{filters.difficulty.capitalize()} questions" if filters.difficulty else "Questions"  # "hard" from a filter
-    return what + f" asked at {filters.company}" + (f" on {filters.tag}" if filters.tag else "")
+    return what + f" asked at {shown(filters.company or '')}" + (f" on {shown(filters.tag)}" if filters.tag else "")
