@@ -484,6 +484,8 @@ def test_browse_escapes_the_query_and_explains_a_bad_one(client: TestClient) -> 
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     bad = client.get("/browse", params={"q": "a\x01b"}).text
     assert "query contains control characters" in bad
+    nul = client.get("/browse", params={"q": "drop\x00out"}).text  # it went back into <title> and the box
+    assert "query contains control characters" in nul and "\x00" not in nul and 'value="dropout"' in nul
 
 
 def test_done_event_carries_the_rendered_answer(client: TestClient) -> None:
@@ -521,6 +523,30 @@ def _link(page: str) -> str:
     m = re.search(r'<input type="hidden" name="c" value="([^"]+)">', page)
     assert m is not None
     return m.group(1)
+
+
+PHISH = "Google\n\n## Your session expired\n\n[Sign in again](https://evil.example/login)"
+
+
+@pytest.mark.parametrize("company", [PHISH, "Google [Sign in again](https://evil.example/login) **now**"])
+@pytest.mark.parametrize("asked", ["explain dropout", "what does google ask"])
+def test_a_filter_value_cannot_put_markup_into_the_answer(client: TestClient, company: str, asked: str) -> None:
+    """The filter was pasted into the answer as markdown: a shared link or a form showed a
+    heading and a live link inside the answer card (attack run)."""
+    r = client.get("/", params={"q": asked, "company": company})
+    if "\n" in company:  # refused, with the reason, on the page
+        assert r.status_code == 422 and "a filter is a name on one line" in r.text
+    else:
+        assert r.status_code == 200
+        answer = r.text[r.text.index('<div class="answer markdown">') :]
+        assert "evil.example" in answer  # the words are shown, as words
+    assert 'href="https://evil.example' not in r.text and "<h2>Your session" not in r.text
+    assert "<strong>now</strong>" not in r.text
+    token = _token([{"q": asked, "f": {"company": company}}])
+    if "\n" in company:  # a link can't carry a line break in a filter: damaged
+        assert client.get("/", params={"c": token}).status_code == 400
+    else:
+        assert 'href="https://evil.example' not in client.get("/", params={"c": token}).text
 
 
 def test_a_question_asked_without_javascript_is_answered_on_the_page(client: TestClient) -> None:

@@ -10,6 +10,7 @@ API's own models, so the UI shows exactly what the API returns.
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -42,6 +43,7 @@ PAGE_SIZE = 50
 templates = Jinja2Templates(directory=PACKAGE / "templates")
 templates.env.globals["version"] = __version__
 templates.env.filters["label"] = heading_label
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 router = APIRouter(include_in_schema=False)
 
 
@@ -238,7 +240,10 @@ def browse_page(
     chosen = {"company": company, "difficulty": difficulty, "tag": tag, "bank": bank}
     filters = Filters(company or None, difficulty or None, tag or None, bank or None)
     links = base_url(request, state.settings)
-    context: dict[str, Any] = {"query": q, "chosen": chosen, "facets": facets_public(engine), "error": None}
+    # shown back without control characters (a NUL went into the <title> and the search box as is);
+    # the search below refuses the query and says why
+    shown = CONTROL_CHARS.sub("", q)
+    context: dict[str, Any] = {"query": shown, "chosen": chosen, "facets": facets_public(engine), "error": None}
     resolver = engine.composer.resolver
     named = resolver.list_asked(q) if q.strip() and len(q) <= 200 else None
     # (a company filter set to another company keeps the search: "google" typed with Amazon chosen)
