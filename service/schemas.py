@@ -6,6 +6,7 @@ The search hit shape is the contract the chat UI and the Slack bot build on.
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from typing import Literal
 
@@ -30,7 +31,8 @@ def clean_text(value: str, max_chars: int, what: str = "query", empty: str = "ty
     if _SURROGATE.search(value):
         raise ValueError(f"{what} contains an unpaired UTF-16 surrogate (a \\udXXX escape); send valid Unicode text")
     value = value.strip()
-    if not value:
+    if not value or all(c.isspace() or unicodedata.category(c) == "Cf" for c in value):
+        # only zero-width and direction marks ("\u200b\u202e"): nothing to read, as empty
         raise ValueError(f"{what} is empty; {empty}")
     if len(value) > max_chars:
         raise ValueError(f"{what} is {len(value)} characters; the limit is {max_chars}")
@@ -107,6 +109,15 @@ class FiltersIn(BaseModel):
 class SearchRequest(FiltersIn):
     q: str = Field(..., description="Free-text query.")
     k: int = Field(10, ge=1, le=50)
+
+    @field_validator("k", mode="before")
+    @classmethod
+    def _not_a_bool(cls, value: object) -> object:
+        """JSON's true is no count (pydantic took it for 1)."""
+        if isinstance(value, bool):
+            raise ValueError("k is a count of hits, not true or false")
+        return value
+
     mode: Mode = "hybrid"
 
 

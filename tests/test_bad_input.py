@@ -66,6 +66,7 @@ GET_SEARCH = [
     ({"q": ""}, EMPTY),
     ({"q": "   \t  "}, EMPTY),
     ({"q": LONG}, "query is 2001 characters; the limit is 2000"),
+    ({"q": "\u200b\u202e \u200b"}, EMPTY),  # zero-width and direction marks only: searched (attack run)
     ({"q": "lasso\x00"}, CONTROL),
     ({"q": "\x1b[31mlasso"}, CONTROL),
     ({"q": "lasso\x7f"}, CONTROL),
@@ -75,6 +76,13 @@ GET_SEARCH = [
     ({"q": "lasso", "k": "51"}, field_error(["query", "k"], OVER_K)),
     ({"q": "lasso", "k": "ten"}, field_error(["query", "k"], NOT_INT)),
     ({"q": "lasso", "mode": "fuzzy"}, field_error(["query", "mode"], BAD_MODE)),
+    (  # the model's own check, raised in the handler: a 500 (fuzzing)
+        {"q": "lasso", "bank": "\x1f"},
+        field_error(
+            ["query", "bank"],
+            "Value error, a filter is a name on one line; it contains a line break or control character",
+        ),
+    ),
     (
         {"q": "lasso", "company": "x" * 101},
         field_error(["query", "company"], "String should have at most 100 characters"),
@@ -113,6 +121,7 @@ POST_SEARCH = [
         field_error(["body", "k"], "Input should be a valid integer, got a number with a fractional part"),
     ),
     (b'{"q": "lasso", "k": 0}', field_error(["body", "k"], UNDER_K)),
+    (b'{"q": "lasso", "k": true}', field_error(["body", "k"], "Value error, k is a count of hits, not true or false")),
     (b'{"q": "lasso", "mode": "fuzzy"}', field_error(["body", "mode"], BAD_MODE)),
     (b'{"q": "lasso", "colour": "red"}', field_error(["body", "colour"], "Extra inputs are not permitted")),
     (b'{"k": 3}', field_error(["body", "q"], "Field required")),

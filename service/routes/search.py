@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from index.filters import Filters
@@ -49,7 +51,11 @@ async def search_get(
     tag: Annotated[str | None, Query(max_length=100)] = None,
     bank: Annotated[str | None, Query(max_length=200)] = None,
 ) -> SearchResponse:
-    req = SearchRequest(q=q, k=k, mode=mode, company=company, difficulty=difficulty, tag=tag, bank=bank)
+    try:
+        req = SearchRequest(q=q, k=k, mode=mode, company=company, difficulty=difficulty, tag=tag, bank=bank)
+    except ValidationError as exc:  # the model's own checks (a filter on one line): a 422 as for the query string
+        errors = [{**e, "loc": ("query", *e["loc"])} for e in exc.errors(include_url=False, include_context=False)]
+        raise RequestValidationError(errors) from None
     return await run_in_threadpool(run_search, engine, settings, base_url, req, asked)
 
 
