@@ -987,6 +987,18 @@ def test_a_follow_up_asking_only_for_more_shows_the_sections_not_yet_shown(clien
     assert _section_headings(reply) and not _section_headings(reply) & _section_headings(first)
 
 
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [("how do i evaluate a house price model", "rmse vs mae"), ("explain overfitting", "what about for trees?")],
+)
+def test_a_follow_up_answered_by_the_parts_shown_adds_the_next_part(client: TestClient, first: str, then: str) -> None:
+    """Both got the previous answer again word for word (tester finding): the parts chosen
+    for them are the ones just shown, and they name none of its headings."""
+    before, reply = talk(client, first, then)
+    assert reply["sources"][0]["id"] == before["sources"][0]["id"]
+    assert _section_headings(before) < _section_headings(reply)
+
+
 def test_asking_for_more_reads_on_to_the_end_then_starts_again(client: TestClient) -> None:
     first, second, third = talk(client, "explain l1 vs l2", "go on", "go on")
     shown = _section_headings(first) | _section_headings(second)

@@ -122,7 +122,7 @@ class AnswerComposer:
         code_first = wants_code(messages[-1][1])
         read: tuple[Section, ...] = ()
         restarted = False
-        if turn.kind == "followup" and not code_first and _depth < MAX_READ_BACK:
+        if turn.kind in ("followup", "comparison") and not code_first and _depth < MAX_READ_BACK:
             sections, read, restarted = self._read_on(messages, filters, best.record, sections, turn.message, _depth)
         main = best.code[:1]
         in_sections = any(c in s.code_blocks for s in sections for c in main)
@@ -155,10 +155,14 @@ class AnswerComposer:
             words = set(tokenize(message))
             overlap = [(len(words & set(tokenize(s.heading or ""))), s) for s in sections]
             best, named = max(overlap, key=lambda pair: pair[0], default=(0, None))
-            if set(sections) != set(before.sections) or not unread or named is None or not best:
+            if set(sections) != set(before.sections) or not unread or named is None:
                 return sections, before.read, False
-            # the part it names ("what is the update rule?"), and the next part not read yet
-            return tuple(s for s in record.sections if s is named or s is unread[0]), before.read, False
+            # the part it names ("what is the update rule?"), and the next part not read yet; naming
+            # none ("rmse vs mae" after the regression metrics, "what about for trees?" after
+            # overfitting), the parts chosen for it again and the next part: not the same answer
+            # word for word
+            kept = {named} if best else set(sections)
+            return tuple(s for s in record.sections if s in kept or s is unread[0]), before.read, False
         if not unread:
             return sections, (), True  # all read: from the start again
         return unread[: self.max_sections], before.read, False
