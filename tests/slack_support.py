@@ -192,7 +192,6 @@ class FakeSlack:
         self.socket_refusals = 0  # WebSocket handshakes to refuse before accepting one
         self.triggers_used: set[str] = set()  # a trigger_id opens one view
         self.lock = threading.Lock()
-        self._ts = 1_720_000_000  # after the test messages' (new_ts): a reply sorts after its question
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -293,8 +292,10 @@ class FakeSlack:
     # -- Slack's side
 
     def _next_ts(self) -> str:
-        self._ts += 1
-        return f"{self._ts}.000100"
+        """On the test messages' clock (``new_ts``), as Slack's is one: a reply sorts after its
+        question and before the next one.  (A clock of its own put every reply of a thread after
+        every question of it, and a thread's history in the wrong order.)"""
+        return new_ts()
 
     def _reply(self, handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any] | str) -> None:
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
