@@ -9,6 +9,7 @@ import re
 import subprocess
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -1247,3 +1248,28 @@ def test_without_a_public_url_links_point_where_slack_reached_us(
         assert send(c, command_body("how does dropout work", fake.response_url("link"))).status_code == 200
         blocks = json.dumps(only_answer(fake, bot, "response_url")["blocks"])
     assert "https://qbank.example.org/q/" in blocks and "localhost" not in blocks
+
+
+def _payload(payload: object) -> tuple[str, str]:
+    return urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+
+
+MALFORMED_SIGNED = {
+    "actions null": _payload({"type": "block_actions", "actions": None}),
+    "an action null": _payload({"type": "block_actions", "actions": [None]}),
+    "an action_id not a string": _payload({"type": "block_actions", "actions": [{"action_id": 5}]}),
+    "view null": _payload({"type": "view_submission", "view": None}),
+    "a view without a type": _payload(
+        {"type": "view_submission", "user": {"id": "U1"}, "view": {"callback_id": "x", "private_metadata": "{"}}
+    ),
+    "no type": _payload({"actions": []}),
+    "an event null": (json.dumps({"type": "event_callback", "event": None}), "application/json"),
+    "JSON nested 5,000 deep": ("[" * 5000 + "]" * 5000, "application/json"),
+}
+
+
+@pytest.mark.parametrize("body", MALFORMED_SIGNED.values(), ids=MALFORMED_SIGNED.keys())
+def test_a_signed_payload_of_the_wrong_shape_is_a_400_not_a_500(client: TestClient, body: tuple[str, str]) -> None:
+    """Signed, so from Slack (or a bug of it): bolt's middleware raised on each and answered 500 (attack run)."""
+    r = send(client, body)
+    assert r.status_code == 400, (r.status_code, r.text[:200])

@@ -290,6 +290,20 @@ def test_a_comment_without_a_reason_is_other_and_an_empty_one_keeps_the_form_ope
     assert votes(state, message_id) == [(user, False, "other", "The code uses the old API")]
 
 
+def test_a_form_whose_metadata_is_not_ours_asks_to_vote_again(
+    client: TestClient, bot: SlackBot, fake: FakeSlack, state: ServiceState
+) -> None:
+    """A submission whose private_metadata is not the JSON the bot wrote (the attack run sent "{")."""
+    user = "U0000WHY9"
+    message_id, thanks, _ = down_then_why(client, bot, fake, user)
+    comment = blocks_of("actions", thanks["blocks"])[0]["elements"][-1]
+    _, view = comment_form(client, bot, fake, comment["value"], user)
+    refused = submit(client, bot, fake, view | {"private_metadata": "{"}, "outdated", "The code is old", user)
+    assert refused.json()["response_action"] == "errors"
+    assert "This form no longer works" in json.dumps(refused.json())
+    assert votes(state, message_id) == [(user, False, None, None)]
+
+
 def test_a_private_ask_answer_gets_the_same_question_after_a_thumbs_down(
     client: TestClient, bot: SlackBot, fake: FakeSlack, state: ServiceState
 ) -> None:

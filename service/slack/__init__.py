@@ -71,10 +71,53 @@ async def slack_events(request: Request) -> Response:
     text = body.decode("utf-8")  # signed, so UTF-8 (SlackBot.signed)
     try:  # bolt parses the body here: JSON when the content type says so, else a form
         bolt_request = BoltRequest(body=text, query=request.url.query, headers=dict[str, str | Sequence[str]](headers))
-    except (ValueError, AttributeError, TypeError) as e:  # not JSON (or a form); JSON but no object ("[1]")
+    # not JSON (or a form); JSON but no object ("[1]"); JSON nested thousands deep (RecursionError)
+    except (ValueError, AttributeError, TypeError, RecursionError) as e:
         log.info("refused a signed Slack request whose body does not parse (%s): %r", e, body[:LOGGED_BYTES])
         return Response(f"the body does not parse as its content type says: {e}", status_code=400)
+    problem = shape_problem(bolt_request.body)
+    if problem is not None:
+        log.info("refused a signed Slack request of the wrong shape (%s): %r", problem, body[:LOGGED_BYTES])
+        return Response(f"the request is not one Slack sends: {problem}", status_code=400)
     return to_starlette_response(await asyncio.to_thread(bot.app.dispatch, bolt_request))
+
+
+INTERACTIVE = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action", "block_suggestion")
+
+
+def shape_problem(body: object) -> str | None:
+    """What makes a parsed, signed body one that Slack does not send, or None: the fields bolt's
+    middleware and our listeners read, of the types they read them as.  Each of these was a
+    500 from inside bolt ("actions": null, an action without a string action_id, "view": null,
+    "event": null)."""
+    if not isinstance(body, dict):
+        return "the body is not an object"
+    if "command" in body:
+        return None if isinstance(body["command"], str) else "command is not a string"
+    kind = body.get("type")
+    if not isinstance(kind, str):
+        return "no type"
+    if kind == "event_callback":
+        event = body.get("event")
+        return None if isinstance(event, dict) and isinstance(event.get("type"), str) else "the event has no type"
+    if kind not in INTERACTIVE:
+        return None
+    user = body.get("user")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+        return "no user id"
+    if kind == "block_actions":
+        actions = body.get("actions")
+        if not isinstance(actions, list) or not actions:
+            return "no actions"
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions):
+            return "an action without an action_id"
+    if kind in ("view_submission", "view_closed"):
+        view = body.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("type"), str):
+            return "no view, or a view without a type"
+        if not isinstance(view.get("private_metadata", ""), str) or not isinstance(view.get("callback_id", ""), str):
+            return "a view field of the wrong type"
+    return None
 
 
 def socket_mode_handler(bot: SlackBot) -> SocketModeHandler:
