@@ -194,13 +194,15 @@ def attach_companies(
     quick_refs: Sequence[QuickRef],
     company_lists: Iterable[tuple[str, str, Sequence[str]]],
     threshold: float = 0.75,
+    unmatched: list[tuple[str, str, str]] | None = None,
 ) -> tuple[list[Question], list[QuickRef]]:
     """Add each listed company to the records its list names.
 
     ``company_lists`` yields (bank_slug, company, titles).  A listed title is
     matched against quick-reference titles first (the lists are built from
     that table), then against full-question titles; a matched row also passes
-    the company on to its linked question.
+    the company on to its linked question.  A title that matches no record is
+    added to ``unmatched`` as (bank_slug, company, title), for the ingest to say so.
     """
     q_extra: dict[str, list[str]] = {}
     r_extra: dict[str, list[str]] = {}
@@ -215,6 +217,8 @@ def attach_companies(
                     q_extra.setdefault(qid, []).append(company)
             elif qid := best_match(title, q_cands, threshold):
                 q_extra.setdefault(qid, []).append(company)
+            elif unmatched is not None:
+                unmatched.append((bank_slug, company, title))
     new_q = [replace(q, companies=tuple(dict.fromkeys([*q.companies, *q_extra.get(q.id, [])]))) for q in questions]
     new_r = [replace(r, companies=tuple(dict.fromkeys([*r.companies, *r_extra.get(r.id, [])]))) for r in quick_refs]
     return new_q, new_r

@@ -36,6 +36,9 @@ META_FIELD = re.compile(r"\*\*(?P<key>[^*]+?):?\*\*:?\s*(?P<value>[^|]*)")
 DIFFICULTY = re.compile(r"\b(easy|medium|hard)\b", re.I)
 BACKTICKED = re.compile(r"`([^`]+)`")
 LINK = re.compile(r"\[(?P<label>[^\]]*)\]\((?P<url>[^)\s]+)\)")
+# A list item ("- Feature Engineering"): a marker and a space; "*Note:* …" is emphasis, "---" a rule
+LIST_ITEM = re.compile(r"^[-*+]\s+(?P<text>\S.*)$")
+THEMATIC_BREAK = re.compile(r"^(?:-[ \t]*){3,}$|^(?:\*[ \t]*){3,}$|^(?:_[ \t]*){3,}$")
 COMPANY_LIST = re.compile(r"^Questions asked in (?P<company>.+?) interview$", re.I)
 NUMBERED = re.compile(r"^\d+[.)]\s+")
 FRONT_MATTER = re.compile(r"\A---\n(?P<body>.*?)\n---\n", re.DOTALL)
@@ -226,9 +229,11 @@ class BankParser:
                 entry.meta_lines.append(line)
             elif "quick reference" in h2.lower() and stripped.startswith("|"):
                 qr_rows.append((i + 1, stripped))
-            elif (m := COMPANY_LIST.match(h2)) and stripped.startswith(("-", "*")):
+            elif COMPANY_LIST.match(h2) and THEMATIC_BREAK.match(stripped):
+                h2 = ""  # "---" ends the list: the page's closing note after it is no item of it
+            elif (m := COMPANY_LIST.match(h2)) and (item := LIST_ITEM.match(stripped)):
                 company = canonical_company(m.group("company").strip())
-                company_lists.setdefault(company, []).append(stripped[1:].strip())
+                company_lists.setdefault(company, []).append(item.group("text").strip())
             i += 1
         return entries, qr_rows, company_lists
 

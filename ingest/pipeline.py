@@ -141,7 +141,24 @@ def ingest_dir(content_dir: Path, chunker: Chunker | None = None) -> Corpus:
         log.info("%s", n)
 
     linked_q, linked_r = link_quick_refs(questions, quick_refs)
-    linked_q, linked_r = attach_companies(linked_q, linked_r, company_lists)
+    unmatched: list[tuple[str, str, str]] = []
+    linked_q, linked_r = attach_companies(linked_q, linked_r, company_lists, unmatched=unmatched)
+    bank_paths = {bank.bank_slug: bank.path for bank, _ in merged_banks}
+    left_out: dict[tuple[str, str], list[str]] = {}
+    for slug, company, title in unmatched:
+        left_out.setdefault((slug, company), []).append(title)
+    for (slug, company), titles in left_out.items():
+        # "Data Preprocessing Techniques" on OYO's list is a tag, not a record: the list shows
+        # the rest, and the ingest says what it left out (it did so silently)
+        what = "1 title" if len(titles) == 1 else f"{len(titles)} titles"
+        notice = ParseWarning(
+            bank_paths.get(slug, slug),
+            0,
+            f"{company}'s list names {what} that no question or quick-reference row of the bank has, "
+            f"left out of the list: {', '.join(map(repr, titles))}",
+        )
+        log.info("%s", notice)
+        notices.append(notice)
     chunks = chunker.run(linked_q, linked_r)
 
     stats = []

@@ -387,6 +387,20 @@ def test_every_company_list_entry_reaches_its_quick_reference_row(corpus: Corpus
     assert missing == []
 
 
+def test_a_listed_title_no_record_has_is_said_not_dropped_silently(corpus: Corpus) -> None:
+    """OYO's list names a tag, not a record: its list shows two of three with nothing said
+    (tester finding).  And the page's closing "---" and "*Note:* ..." are no items of the
+    Airbnb list above them."""
+    left_out = [n for n in corpus.notices if "left out of the list" in n.message]
+    assert [(n.path, n.message) for n in left_out] == [
+        (
+            "content/machine-learning.md",
+            "OYO's list names 1 title that no question or quick-reference row of the bank has, "
+            "left out of the list: 'Data Preprocessing Techniques'",
+        )
+    ]
+
+
 def test_one_company_under_two_names_is_one_company(corpus: Corpus, ml_text: str) -> None:
     """The bank's headings, table and lists say "Facebook" where its "Asked by"
     lines say "Meta": every record carries "Meta", and a record named under
