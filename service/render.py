@@ -17,7 +17,7 @@ import html
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from typing import Any
 
@@ -30,7 +30,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.lexers.special import TextLexer
 from pygments.util import ClassNotFound
 
-from qbank.answer import Answer
+from qbank.answer import Answer, to_markdown
 from qbank.answer.markdown import RETRY_LEAD, offered
 
 _FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
@@ -299,6 +299,10 @@ def answer_blocks(answer: Answer, text: str, generated_by: str = "extractive") -
     titles link to the full answers, a page of their own; the chat showed no way to ask them)."""
     if answer.kind == "company_list" and answer.suggestions:
         return [*render_blocks(text), *render_blocks(LIST_LEAD), _chips(answer.suggestions)]
+    if answer.kind in ("question", "quick_reference") and generated_by == "extractive" and answer.related:
+        # the related questions are among the sources the page lists under the answer: the
+        # "Related:" line named them a second time (tester finding); the API's markdown keeps it
+        text = to_markdown(replace(answer, related=()))
     if not (answer.kind == "reply" or (answer.abstained and generated_by == "extractive")):
         return render_blocks(text)
     heading, asks = offered(answer)

@@ -398,6 +398,17 @@ def test_the_page_offers_a_company_lists_narrowing_and_first_questions_as_button
     assert done["answer_html"].index("Ask in the chat:") > done["answer_html"].index("/q/")  # under the list
 
 
+def test_the_page_does_not_name_the_sources_twice(client: TestClient) -> None:
+    """The "Related:" line named questions the page lists under "Sources" (tester finding);
+    the API's markdown keeps the line, which is all it has."""
+    events = stream(client, "/api/chat", [user("explain overfitting")], render="html")
+    done = next(e.data for e in events if e.event == "done")
+    related = re.search(r"\*\*Related:\*\* (.+)", done["answer"])
+    assert related is not None and len(done["sources"]) > 1
+    assert all(f"/q/{s['id']}" in related.group(1) for s in done["sources"][1:3])
+    assert "Related:" not in done["answer_html"] and "<h3>" in done["answer_html"]
+
+
 def test_help_after_a_refusal_is_the_introduction(client: TestClient) -> None:
     """It got "OK. Ask another question, for example one of these." (tester finding)."""
     refused = chat(client, user("what is the capital of france"))
