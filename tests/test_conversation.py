@@ -586,6 +586,61 @@ def test_after_a_refusal_a_question_answered_on_its_own_is_that_question(client:
         assert refused["abstained"] and again["abstained"] and "follow-up on" not in again["answer"]
 
 
+@pytest.mark.parametrize("then", ["next one", "which of those are hard?"])
+def test_a_listed_question_asked_by_its_title_is_a_pick_and_the_list_stays(client: TestClient, then: str) -> None:
+    """The page's "Ask in the chat:" buttons ask a title: it was searched alone, and "next one"
+    read on through that answer, "which of those are hard?" was glued onto it (tester finding)."""
+    listed, picked, after = talk(client, "what does uber ask?", "How Does Gradient Descent Work?", then)
+    ids = listed_ids(listed["answer"])
+    assert picked["sources"][0]["id"] == ids[ids.index(picked["sources"][0]["id"])]
+    if then == "next one":
+        assert after["sources"][0]["id"] == ids[ids.index(picked["sources"][0]["id"]) + 1]
+    else:
+        assert after["kind"] == "company_list" and after["answer"].startswith("### Hard questions asked at Uber")
+
+
+@pytest.mark.parametrize(
+    ("first", "more"),
+    [("explain l1 vs l2 regularization", "go on"), ("what is smote", "go on"), ("what is smote", "tell me more")],
+)
+def test_asking_for_more_stays_on_the_answer_shown(client: TestClient, first: str, more: str) -> None:
+    """The glued search ("explain l1 vs l2 regularization go on") ranked another answer first and
+    "go on" answered it (tester finding)."""
+    before, reply = talk(client, first, more)
+    assert reply["sources"][0]["id"] == before["sources"][0]["id"]
+    assert _section_headings(reply) - _section_headings(before)
+
+
+def test_go_on_after_the_code_reads_on_from_what_was_read(client: TestClient) -> None:
+    """After "show me code", "go on" showed the part read before the code again, word for word,
+    with nothing said (tester finding): what was read before the code still counts."""
+    _, first, why, code, _, more = talk(client, "hi", "the second one", "why?", "show me code", "thanks", "go on")
+    title = first["sources"][0]["title"]
+    assert more["sources"][0]["title"] == title
+    read = _section_headings(first) | _section_headings(why) | _section_headings(code)
+    assert not _section_headings(more) & read or f"That was all of “{title}”" in more["answer"]
+
+
+def test_a_second_pick_right_after_a_first_picks_from_the_same_offer(client: TestClient) -> None:
+    hello, first, second = talk(client, "hi", "the first one", "the second one")
+    offered = re.findall(r"^- (.+)$", hello["answer"], re.M)
+    assert first["rewritten_query"] == offered[0] and second["rewritten_query"] == offered[1]
+
+
+def test_an_interjection_opening_the_first_message_is_no_acronym(client: TestClient) -> None:
+    """ "hmm ok what now" answered Hidden Markov Models (tester finding)."""
+    (reply,) = talk(client, "hmm ok what now")
+    assert "Hidden Markov" not in reply["answer"]
+
+
+def test_courtesy_after_a_list_offers_the_list_not_other_questions(client: TestClient) -> None:
+    """ "cool" after Uber's list offered the bank's example questions as well, and "the second
+    one" then meant two things (tester finding)."""
+    listed, cool, second = talk(client, "what does uber ask?", "cool", "the second one")
+    assert cool["kind"] == "reply" and "Try questions like" not in cool["answer"]
+    assert second["sources"][0]["id"] == listed_ids(listed["answer"])[1]
+
+
 def test_a_pick_from_a_list_narrowed_to_nothing_says_so(client: TestClient) -> None:
     """It was searched as "the first one" and refused with "I couldn't find that" (tester finding)."""
     *_, empty, picked = talk(client, "netflix interview questions", "any on deep learning?", "the first one")

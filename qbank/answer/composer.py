@@ -124,6 +124,11 @@ class AnswerComposer:
         restarted = False
         if turn.kind in ("followup", "comparison") and not code_first and _depth < MAX_READ_BACK:
             sections, read, restarted = self._read_on(messages, filters, best.record, sections, turn.message, _depth)
+        elif turn.kind in ("followup", "comparison") and _depth < MAX_READ_BACK:
+            # "show me code": what was read before still counts, so "go on" after it reads on
+            # (it showed the part read before the code again, word for word)
+            before = self._answer_before(messages, filters, _depth)
+            read = before.read if before is not None and before.record is best.record else ()
         main = best.code[:1]
         in_sections = any(c in s.code_blocks for s in sections for c in main)
         code = main if code_first or not in_sections else ()
@@ -209,7 +214,9 @@ class AnswerComposer:
         related = tuple(h.record.title for h in hits if h.record is not turn.record and self._relevant(h, hits[0]))[
             : self.related
         ]
-        examples = () if topic is not None else self.catalog.examples[:SHORT_EXAMPLES]
+        # after a list, the list is what to pick from: other questions to try beside it confused
+        # "the second one" (tester finding)
+        examples = () if topic is not None or turn.listing else self.catalog.examples[:SHORT_EXAMPLES]
         return Answer(
             kind="reply", rewritten_query=turn.message, suggestions=related or examples, message=text, examples=examples
         )

@@ -512,14 +512,20 @@ class ConversationResolver:
         shown: Turn | None = None  # the last message's turn, even one the topic goes on past
         checked = False  # the message before was a company check: "what about amazon?" checks another
         preparing: str | None = None  # the company a preparation message named ("im prepping for google")
+        carried: tuple[str, ...] = ()  # the questions offered that the message before picked from
         for i in _window(messages[:-1]):
             message = messages[i]
             if turn is not None and self._repeats(message, turn):
                 continue  # the same question again (a Slack thread repeats it): the same turn
             # "the first one" of the questions offered, read as that question also when a follow-up
             # comes after it: "why?" next was searched as "the first one why?"
-            picked = self._picked(message, messages[:i], turn, shown, filters or Filters())
-            resolved = shown = picked or self._turn(message.strip(), turn, filters or Filters(), checked, preparing)
+            picked = self._picked(message, messages[:i], turn, shown, filters or Filters(), carried)
+            carried = picked[1] if picked is not None else ()
+            resolved = shown = (
+                picked[0]
+                if picked is not None
+                else self._turn(message.strip(), turn, filters or Filters(), checked, preparing)
+            )
             checked = resolved.kind == "company_check" or self._asked_with_topic(message, resolved)
             if resolved.strayed is not None:
                 continue  # a new subject refused mid-chat: the topic before it goes on past it
@@ -529,9 +535,9 @@ class ConversationResolver:
                 turn = resolved
             elif resolved.kind == "company_check" and resolved.record is not (turn.record if turn else None):
                 turn = replace(resolved, kind="standalone")  # "who asks about pca" named a topic: it goes on
-        picked = self._picked(last, messages[:-1], turn, shown, filters or Filters())
+        picked = self._picked(last, messages[:-1], turn, shown, filters or Filters(), carried)
         if picked is not None:
-            return picked
+            return picked[0]
         if courtesy(last) is not None:
             # Nothing to search: answered with a reply, the topic so far kept for what follows.
             if turn is None:
@@ -550,17 +556,25 @@ class ConversationResolver:
         return bool(analyzed.companies) and not analyzed.company_only
 
     def _picked(
-        self, message: str, before: Sequence[str], turn: Turn | None, shown: Turn | None, filters: Filters
-    ) -> Turn | None:
+        self,
+        message: str,
+        before: Sequence[str],
+        turn: Turn | None,
+        shown: Turn | None,
+        filters: Filters,
+        carried: tuple[str, ...] = (),
+    ) -> tuple[Turn, tuple[str, ...]] | None:
         """ "the first one" after "hi" (or a refusal), which offered questions to try: that
-        question, as if asked; None when the message picks none of them."""
-        offered = self._offered(before, shown if shown is not None and shown.strayed is not None else turn)
+        question, as if asked, and the questions offered; None when the message picks none of
+        them.  ``carried``: the questions the message before picked from, which a pick right
+        after it picks from again ("the first one", then "the second one")."""
+        offered = self._offered(before, shown if shown is not None and shown.strayed is not None else turn) or carried
         if not offered or not is_pick(message) or self._says_more(message):
             return None
         position = _ordinal(message, len(offered))
         if position is None or not 0 <= position < len(offered):
             return None
-        return replace(self._turn(offered[position], None, filters), message=message.strip())
+        return replace(self._turn(offered[position], None, filters), message=message.strip()), offered
 
     def _offered(self, earlier: Sequence[str], turn: Turn | None) -> tuple[str, ...]:
         """The questions the last answer offered to try, in their order: a greeting's (or any
@@ -617,10 +631,13 @@ class ConversationResolver:
         preparing: str | None = None,
     ) -> Turn:
         spoken = INTERJECTION.match(message)
-        if previous is not None and spoken is not None:
-            # "hmm not sure i follow": the interjection is no acronym (HMMs); "hmm?" alone asks for more
+        if spoken is not None:
+            # "hmm not sure i follow": the interjection is no acronym (HMMs); "hmm?" alone asks for more,
+            # and first of all ("hmm ok what now") it is no question (it answered Hidden Markov Models)
             rest = message[spoken.end() :].strip()
             if not rest:
+                if previous is None:
+                    return Turn(message, "courtesy", message, "")
                 return replace(previous, message=message, kind="followup") if previous.answered else previous
             return replace(self._turn(rest, previous, filters, checked, preparing), message=message)
         change = TOPIC_CHANGE.match(message) or _framed(message)
@@ -665,7 +682,9 @@ class ConversationResolver:
             return replace(self._alone(placed[0], filters), message=message)
         continuing = f"{previous.focus} {message}"
         if not own or ANAPHORA.search(message):
-            return self._with_previous(message, previous, filters, "followup", focus=continuing)
+            # "go on", "why?": more of the answer shown, not what the glued search ranks first
+            # ("go on" after L1 vs L2 answered the regularization overview)
+            return self._with_previous(message, previous, filters, "followup", focus=continuing, keep=not own)
         alone = self._alone(message, filters)
         # Whether the message goes on with the previous answer is read on the whole bank: under
         # filters (Uber's three Hard questions) the previous answer is always near the top and
@@ -818,6 +837,11 @@ class ConversationResolver:
         says_more = _beyond_pick(own)
         step = is_step(message)  # "next one", not "the second one"
         position = None if says_more and (picked or step) else _ordinal(message, len(listing), current)
+        if position is None:
+            # a question of the list asked by its title (the page's buttons ask titles): that item,
+            # and the list stays for "next one" (it was searched alone and the list was lost)
+            said = _title_key(message)
+            position = next((i for i, r in enumerate(listing) if _title_key(r.title) == said), None)
         if position is not None and not 0 <= position < len(listing):
             # "the 5th" of four, "next" after the last: said so, and the list stays
             return replace(previous, message=message, kind="list_end", position=position)
@@ -878,12 +902,20 @@ class ConversationResolver:
         top = result.hits[0].record if result.hits else None
         return Turn(message, "standalone", message, message, result, top, anchor=message)
 
-    def _with_previous(self, message: str, previous: Turn, filters: Filters, kind: TurnKind, focus: str) -> Turn:
+    def _with_previous(
+        self, message: str, previous: Turn, filters: Filters, kind: TurnKind, focus: str, keep: bool = False
+    ) -> Turn:
         """Searched together with the previous topic.  Too little evidence to
-        answer, but the previous answer still ranks first: it is still the topic."""
+        answer, but the previous answer still ranks first: it is still the topic.
+        With ``keep`` (a message with no topic words of its own) the previous answer
+        stays first whenever the search finds it."""
         anchor = previous.anchor or previous.query
         query = f"{anchor} {message}"
         result = self._search(query, filters)
+        if keep and previous.answered and result.hits and result.hits[0].record is not previous.record:
+            shown = next((h for h in result.hits if h.record is previous.record), None)
+            if shown is not None:
+                result = replace(result, hits=(shown, *(h for h in result.hits if h is not shown)))
         top = result.hits[0].record if result.hits else None
         if not result.answerable and previous.answered and top is not None and top is previous.record:
             result = replace(result, answerable=True)
@@ -1020,6 +1052,11 @@ class ConversationResolver:
         learning" names Deep Learning; "ml" names no tag: it is no topic)."""
         named = [(len(words), tag) for tag, words in self._tag_words.items() if words and words <= topic_terms]
         return max(named)[1] if named else None
+
+
+def _title_key(text: str) -> str:
+    """A title as compared with what was typed: case, spaces and end punctuation aside."""
+    return " ".join(text.lower().split()).rstrip("?.! ")
 
 
 def _beyond_pick(own: Sequence[str]) -> set[str]:
