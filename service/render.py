@@ -322,7 +322,7 @@ def _chips(asks: Sequence[str]) -> str:
         f"{html.escape(q)}</button></li>\n"
         for q in asks
     )
-    return f"<ul>\n{chips}</ul>\n"
+    return f'<ul class="asks">\n{chips}</ul>\n'
 
 
 def answer_html(answer: Answer, text: str, generated_by: str = "extractive") -> str:

@@ -367,6 +367,26 @@ def test_off_topic_question_abstains_and_offers_what_it_can_help_with(page) -> N
     assert title_of(follow) == example
 
 
+def test_a_company_lists_buttons_ask_in_the_chat_and_the_list_goes_on(page) -> None:
+    """The list offered no way to ask in the chat; then its buttons asked a title that lost the
+    list, and showed bullets (tester findings)."""
+    page.goto("/")
+    listed = ask(page, "what does Uber ask?")
+    chips = listed.locator(".answer ul.asks button.example")
+    assert chips.count() >= 2
+    assert listed.locator(".answer ul.asks li").first.evaluate("li => getComputedStyle(li).listStyleType") == "none"
+    picked_title = str(
+        chips.nth(1).inner_text()
+    ).strip()  # the first question of the list ("Which of those are hard?" is first)
+    chips.nth(1).focus()
+    page.keyboard.press("Enter")
+    picked = page.locator(".msg.assistant").nth(1)
+    expect(picked).not_to_have_attribute("aria-busy", "true", timeout=ANSWER_TIMEOUT_MS)
+    assert title_of(picked) == picked_title
+    following = ask(page, "next one")
+    assert title_of(following) == str(chips.nth(2).inner_text()).strip()
+
+
 def test_xss_probe_is_shown_as_text(page) -> None:
     page.goto("/")
     answer = ask(page, XSS)
