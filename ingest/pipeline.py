@@ -46,7 +46,8 @@ class Corpus:
     chunks: tuple[Chunk, ...]
     warnings: tuple[ParseWarning, ...]
     banks: tuple[BankStats, ...] = field(default=())
-    notices: tuple[ParseWarning, ...] = ()  # not problems: what merging a bank's files kept and superseded
+    # not problems: what merging a bank's files kept and superseded, and company-list titles no record has
+    notices: tuple[ParseWarning, ...] = ()
 
     @property
     def records(self) -> dict[str, Question | QuickRef]:

@@ -57,11 +57,21 @@ from slack_support import (
 )
 
 from index.engine import IngestReport
+from qbank.answer.conversation import turns_kept
 from qbank.settings import Settings
 from service.app import create_app
 from service.slack import SlackBot, SocketModeConnector, socket_mode_handler
 from service.slack.blocks import HELP_TEXT, LOADING_TEXT, USAGE_TEXT
-from service.slack.buttons import EXPAND_ACTION, FEEDBACK_DOWN, FEEDBACK_UP, OPEN_ACTION, SHARE_ACTION
+from service.slack.bot import thread_history
+from service.slack.buttons import (
+    EXPAND_ACTION,
+    FEEDBACK_DOWN,
+    FEEDBACK_UP,
+    OPEN_ACTION,
+    SHARE_ACTION,
+    AnswerRef,
+    actions,
+)
 from service.slack.delivery import RATE_LIMIT_MAX_WAIT_S, RATE_LIMIT_RETRIES
 from service.slack.kit import size
 from service.slack.scopes import METHOD_SCOPES, needed_scopes
@@ -1254,16 +1264,28 @@ def _payload(payload: object) -> tuple[str, str]:
     return urllib.parse.urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
 
 
-MALFORMED_SIGNED = {
-    "actions null": _payload({"type": "block_actions", "actions": None}),
-    "an action null": _payload({"type": "block_actions", "actions": [None]}),
-    "an action_id not a string": _payload({"type": "block_actions", "actions": [{"action_id": 5}]}),
-    "view null": _payload({"type": "view_submission", "view": None}),
+WHO = {"user": {"id": "U0000USER", "team_id": "T0000TEAM"}, "team": {"id": "T0000TEAM"}}
+COMMENT = {"type": "modal", "callback_id": "qbank_feedback_comment", "private_metadata": "{}"}
+MALFORMED_SIGNED = {  # each with what bolt reads first, so that the part named is what is wrong
+    "actions null": _payload({"type": "block_actions", **WHO, "actions": None}),
+    "an action null": _payload({"type": "block_actions", **WHO, "actions": [None]}),
+    "an action_id not a string": _payload({"type": "block_actions", **WHO, "actions": [{"action_id": 5}]}),
+    "no user": _payload({"type": "block_actions", "actions": [{"action_id": "x"}]}),
+    "view null": _payload({"type": "view_submission", **WHO, "view": None}),
     "a view without a type": _payload(
-        {"type": "view_submission", "user": {"id": "U1"}, "view": {"callback_id": "x", "private_metadata": "{"}}
+        {"type": "view_submission", **WHO, "view": {"callback_id": "x", "private_metadata": "{"}}
+    ),
+    "a view's state not of inputs": _payload({"type": "view_submission", **WHO, "view": COMMENT | {"state": "x"}}),
+    "a view's inputs not objects": _payload(
+        {"type": "view_submission", **WHO, "view": COMMENT | {"state": {"values": {"qbank_reason_input": []}}}}
     ),
     "no type": _payload({"actions": []}),
     "an event null": (json.dumps({"type": "event_callback", "event": None}), "application/json"),
+    "an event's text not a string": (
+        json.dumps({"type": "event_callback", "event": {"type": "message", "text": 5, "user": "U1", "ts": "1.0"}}),
+        "application/json",
+    ),
+    "a command's text not a string": (json.dumps({"command": "/ask", "text": 5}), "application/json"),
     "JSON nested 5,000 deep": ("[" * 5000 + "]" * 5000, "application/json"),
 }
 
@@ -1273,3 +1295,43 @@ def test_a_signed_payload_of_the_wrong_shape_is_a_400_not_a_500(client: TestClie
     """Signed, so from Slack (or a bug of it): bolt's middleware raised on each and answered 500 (attack run)."""
     r = send(client, body)
     assert r.status_code == 400, (r.status_code, r.text[:200])
+
+
+def test_a_long_question_read_back_from_our_buttons_is_not_a_second_turn() -> None:
+    """A button carries each turn cut to 500 characters: a question of 690 came back as
+    another turn of its first 500 (second reader)."""
+    question = "why does my model" + " overfit" * 84
+    ref = AnswerRef(DROPOUT_ID, question, (question,))
+    ours = {"ts": "2.0", "user": BOT_USER, "bot_id": BOT_ID, "text": "…", "blocks": [actions(None, ref)]}
+    theirs = {"ts": "1.0", "user": "U0000USER", "text": question}
+    turns = thread_history([theirs, ours], "3.0", BOT_USER, BOT_ID)
+    assert [role for role, _ in turns] == ["user", "assistant"] and turns[0][1] == question
+
+
+def test_a_thread_message_with_nothing_to_read_does_not_fail_the_answers_after_it(
+    client: TestClient, bot: SlackBot, fake: FakeSlack
+) -> None:
+    """ "\u200b" is no turn: kept in the history, every later answer in the thread failed (second reader)."""
+    (first,) = thread_conversation(client, bot, fake, "how does dropout work")
+    thread_ts = first["thread_ts"]
+    blank = message("\u200b", channel="C0000CHAN", channel_type="channel", thread_ts=thread_ts)
+    fake.add_message("C0000CHAN", user="U0000USER", text="\u200b", ts=blank["ts"], thread_ts=thread_ts)
+    code = message("show me the code", channel="C0000CHAN", channel_type="channel", thread_ts=thread_ts)
+    fake.add_message("C0000CHAN", user="U0000USER", text="show me the code", ts=code["ts"], thread_ts=thread_ts)
+    before = len(fake.posts("chat.postMessage"))
+    assert send(client, event_body(code, "EvAfterBlank")).status_code == 200
+    posted = fake.wait_for("chat.postMessage", count=before + 1)[-1]
+    settle(bot)
+    assert posted["blocks"][0]["text"]["text"] == DROPOUT_TITLE
+
+
+def test_a_pick_of_the_questions_hi_offered_is_composed_again_by_its_buttons(client: TestClient) -> None:
+    """The buttons kept the turns the resolver reads, without the "hi" whose questions the pick
+    picks from: "Show full answer" searched "the first one" and was refused (second reader)."""
+    composer = client.app.state.qbank.engine.composer  # type: ignore[attr-defined]
+    said = ["hi", "the first one", "why?"]
+    full = composer.compose([("user", s) for s in said])
+    kept = turns_kept(said)
+    again = composer.compose([("user", s) for s in kept])
+    assert kept == said and not full.abstained and again.record is full.record
+    assert turns_kept(["what is dropout", "thanks", "show me the code"]) == ["what is dropout", "show me the code"]

@@ -48,6 +48,7 @@ from service.slack.reasons import (
     REASON_BLOCK,
     REASON_INPUT,
     REASON_SELECT,
+    VoteRef,
 )
 from service.state import ServiceState
 
@@ -288,6 +289,12 @@ def test_a_comment_without_a_reason_is_other_and_an_empty_one_keeps_the_form_ope
 
     submit(client, bot, fake, view, None, "The code uses the old API", user)
     assert votes(state, message_id) == [(user, False, "other", "The code uses the old API")]
+
+
+def test_a_vote_ref_with_a_reason_of_the_wrong_type_has_none() -> None:
+    """An unhashable reason raised TypeError in a button's handler: a 500 (second reader)."""
+    ref = VoteRef.parse(json.dumps({"question_id": "x", "message": "m", "reason": []}))
+    assert ref is not None and ref.reason is None
 
 
 def test_a_form_whose_metadata_is_not_ours_asks_to_vote_again(

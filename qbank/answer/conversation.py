@@ -369,6 +369,20 @@ def reading_window(earlier: Sequence[str]) -> list[str]:
     return [earlier[i] for i in _window(earlier)]
 
 
+def turns_kept(turns: Sequence[str]) -> list[str]:
+    """The user turns that resolve the last one the same way again (what a Slack button
+    stores): ``reading_window`` of the earlier ones and the last, with the courtesy message just
+    before a pick ("hi", then "the first one": the questions "hi" was answered with are what it
+    picks from)."""
+    if not turns:
+        return []
+    kept = set(_window(turns[:-1]))
+    last = len(turns) - 1
+    picks = [i for i in (*kept, last) if i > 0 and is_pick(turns[i]) and courtesy(turns[i - 1]) is not None]
+    kept |= {i - 1 for i in picks}
+    return [turns[i] for i in sorted(kept)] + [turns[last]]
+
+
 def _window(earlier: Sequence[str]) -> list[int]:
     """``reading_window``'s messages, as positions in ``earlier``."""
     positions = [i for i, m in enumerate(earlier) if courtesy(m) is None]

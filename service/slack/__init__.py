@@ -88,18 +88,22 @@ INTERACTIVE = ("block_actions", "view_submission", "view_closed", "shortcut", "m
 def shape_problem(body: object) -> str | None:
     """What makes a parsed, signed body one that Slack does not send, or None: the fields bolt's
     middleware and our listeners read, of the types they read them as.  Each of these was a
-    500 from inside bolt ("actions": null, an action without a string action_id, "view": null,
-    "event": null)."""
+    500 from inside bolt or our listeners ("actions": null, an action without a string
+    action_id, "view": null, "event": null, a view's "state": "x", a command's "text": 5)."""
     if not isinstance(body, dict):
         return "the body is not an object"
     if "command" in body:
-        return None if isinstance(body["command"], str) else "command is not a string"
+        if not isinstance(body["command"], str) or not isinstance(body.get("text", ""), str):
+            return "a command or its text is not a string"
+        return None
     kind = body.get("type")
     if not isinstance(kind, str):
         return "no type"
     if kind == "event_callback":
         event = body.get("event")
-        return None if isinstance(event, dict) and isinstance(event.get("type"), str) else "the event has no type"
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return "the event has no type"
+        return None if isinstance(event.get("text", ""), str) else "the event's text is not a string"
     if kind not in INTERACTIVE:
         return None
     user = body.get("user")
@@ -117,6 +121,12 @@ def shape_problem(body: object) -> str | None:
             return "no view, or a view without a type"
         if not isinstance(view.get("private_metadata", ""), str) or not isinstance(view.get("callback_id", ""), str):
             return "a view field of the wrong type"
+        state = view.get("state", {})
+        values = state.get("values", {}) if isinstance(state, dict) else None
+        if not isinstance(values, dict) or not all(
+            isinstance(block, dict) and all(isinstance(v, dict) for v in block.values()) for block in values.values()
+        ):
+            return "a view's state is not of inputs"
     return None
 
 

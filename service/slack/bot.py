@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
 from qbank.answer import Answer
-from qbank.answer.conversation import reading_window
+from qbank.answer.conversation import turns_kept
 from qbank.settings import Settings
 from service import usecases
 from service.headers import public_message
@@ -45,6 +46,7 @@ from service.slack.buttons import (
     EXPAND_ACTION,
     FEEDBACK_UP,
     OPEN_ACTION,
+    QUERY_IN_VALUE,
     SHARE_ACTION,
     AnswerRef,
     asked_query,
@@ -120,7 +122,7 @@ def thread_history(
             continue
         if is_own(m, bot_user_id, bot_id):
             query = asked_query(m.get("blocks"))
-            if query and (not turns or turns[-1] != ("user", query)):
+            if query and not (turns and turns[-1][0] == "user" and _same_turn(turns[-1][1], query)):
                 turns.append(("user", query))
             turns.append(("assistant", from_slack(m.get("text", ""))))
         elif is_from_person(m, bot_user_id):
@@ -431,8 +433,8 @@ class SlackBot:
         answer, turns = composed
         record_id = answer.record.id if answer.record is not None else ""
         # The turns a button composes the answer from again: the last, and the ones the resolver reads
-        # before it ("thanks" and the like are no turns).
-        ref = AnswerRef(record_id, answer.rewritten_query, (*reading_window(turns[:-1]), turns[-1]))
+        # before it ("thanks" and the like are no turns, but "hi" before a pick of what it offered is).
+        ref = AnswerRef(record_id, answer.rewritten_query, tuple(turns_kept(turns)))
         above = [context(note)] if note else []
         blocks = short_blocks(answer, self.public_url, ref, share=share and not answer.abstained, above=above)
         return Reply(fallback_text(answer), blocks)
@@ -458,7 +460,9 @@ class SlackBot:
             question = clean_text(question, limit, "question")
         except ValueError as exc:
             return Reply(escape(str(exc)))
-        cleaned = [(role, _clipped(content, limit)) for role, content in history if content.strip()]
+        # a turn with nothing readable once clipped ("\u200b") is left out: the answer refuses an
+        # empty turn, and one in a thread failed every later answer there
+        cleaned = [(role, text) for role, content in history if _readable(text := _clipped(content, limit))]
         cleaned.append(("user", question))
         try:
             logged = Asked(state.query_log, "slack") if record else None
@@ -488,6 +492,17 @@ class SlackBot:
             url = question_url(base, ref.question_id) if ref.question_id else base
             return Reply(CHANGED_TEXT.format(link=link(url, "open it on the web")))
         return ref, answer
+
+
+def _same_turn(said: str, carried: str) -> bool:
+    """A button's copy of a turn is the turn: whole, or cut to ``QUERY_IN_VALUE`` characters
+    (a question of 690 characters came back as a second turn of its first 500)."""
+    return said == carried or (len(carried) >= QUERY_IN_VALUE and said.startswith(carried))
+
+
+def _readable(text: str) -> bool:
+    """Something to read: not only spaces and zero-width or direction marks."""
+    return not all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
 
 
 def _clipped(text: str, limit: int) -> str:

@@ -72,7 +72,7 @@ class VoteRef:
         if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("question_id", "message")):
             return None
         query = data["query"] if isinstance(data.get("query"), str) else ""
-        reason = data["reason"] if data.get("reason") in REASONS else None
+        reason = data["reason"] if isinstance(data.get("reason"), str) and data["reason"] in REASONS else None
         return cls(data["question_id"], query, data["message"], reason)
 
 
