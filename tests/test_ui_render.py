@@ -486,6 +486,12 @@ def test_browse_escapes_the_query_and_explains_a_bad_one(client: TestClient) -> 
     assert "query contains control characters" in bad
     nul = client.get("/browse", params={"q": "drop\x00out"}).text  # it went back into <title> and the box
     assert "query contains control characters" in nul and "\x00" not in nul and 'value="dropout"' in nul
+    # nor into the filter menus and chips of the browse, chat and practice pages (second reader)
+    for path in ("/browse", "/", "/practice"):
+        page = client.get(path, params={"company": "Goo\x00gle", "tag": "a\x07b"})
+        assert "\x00" not in page.text and "\x07" not in page.text, path
+    asked = client.get("/", params={"q": "drop\x00out", "company": "Goo\x00gle"})
+    assert asked.status_code == 422 and "\x00" not in asked.text  # refused, and shown back without it
 
 
 def test_done_event_carries_the_rendered_answer(client: TestClient) -> None:
@@ -617,7 +623,8 @@ def test_a_bad_question_keeps_the_conversation_and_says_what_to_change(client: T
     assert r.status_code == 422
     assert "question contains control characters; send plain text" in r.text
     assert [t["question"] for t in _conversation(r.text)["turns"]] == ["explain bagging"]
-    assert "what\x01now</textarea>" in r.text  # kept in the box, to correct
+    # kept in the box to send again, without the control character (invisible there, it would be refused again)
+    assert "whatnow</textarea>" in r.text and "\x01" not in r.text
 
 
 def test_a_link_with_a_question_the_bank_refuses_is_a_422_page(client: TestClient) -> None:

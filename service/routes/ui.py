@@ -44,6 +44,18 @@ templates = Jinja2Templates(directory=PACKAGE / "templates")
 templates.env.globals["version"] = __version__
 templates.env.filters["label"] = heading_label
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _echoed_text(value: str) -> str:
+    """A value typed into an address, as a page shows it back (in a box, a menu, a chip, the
+    title): without control characters, which went into the page as they were (a NUL)."""
+    return CONTROL_CHARS.sub("", value)
+
+
+def _echoed(values: dict[str, str]) -> dict[str, str]:
+    return {name: _echoed_text(value) for name, value in values.items()}
+
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -108,7 +120,8 @@ def chat_page(
     """The chat.  Empty, or the conversation in ``c`` (a shared link) plus the
     question in ``ask`` or ``q`` (the form, posted without JavaScript),
     answered here and rendered as the page would have streamed it."""
-    chosen = {"company": company, "difficulty": difficulty, "tag": tag, "bank": bank}
+    given = {"company": company, "difficulty": difficulty, "tag": tag, "bank": bank}
+    chosen = _echoed(given)  # as shown back; the turn is checked as given
     question = (ask or q).strip()
     if not c and not question:
         return _chat(request, state, [], chosen)
@@ -121,7 +134,7 @@ def chat_page(
     error = None
     if question:
         try:
-            turns.append(share.new_turn(question, chosen, state.settings.max_query_chars))
+            turns.append(share.new_turn(question, given, state.settings.max_query_chars))
         except share.Invalid as exc:  # the conversation so far is shown, with the question to correct
             error = str(exc)
     try:
@@ -139,7 +152,7 @@ def chat_page(
     links = base_url(request, state.settings)
     shown = [_turn(t, a, links) for t, a in zip(turns, answers, strict=True)]
     last = turns[-1].f.model_dump(exclude_none=True) if turns and turns[-1].f else {}
-    return _chat(request, state, shown, chosen if error else last, share.encode(turns), error, question)
+    return _chat(request, state, shown, chosen if error else last, share.encode(turns), error, _echoed_text(question))
 
 
 def bad_address(request: Request, errors: list[Any]) -> HTMLResponse:
@@ -237,12 +250,12 @@ def browse_page(
     engine = state.engine
     if engine is None:
         return _not_ready(request, state)
-    chosen = {"company": company, "difficulty": difficulty, "tag": tag, "bank": bank}
+    chosen = _echoed({"company": company, "difficulty": difficulty, "tag": tag, "bank": bank})
     filters = Filters(company or None, difficulty or None, tag or None, bank or None)
     links = base_url(request, state.settings)
     # shown back without control characters (a NUL went into the <title> and the search box as is);
     # the search below refuses the query and says why
-    shown = CONTROL_CHARS.sub("", q)
+    shown = _echoed_text(q)
     context: dict[str, Any] = {"query": shown, "chosen": chosen, "facets": facets_public(engine), "error": None}
     resolver = engine.composer.resolver
     named = resolver.list_asked(q) if q.strip() and len(q) <= 200 else None
@@ -304,7 +317,7 @@ def practice_page(
     (``mode=mock``: the candidate types an answer and it is scored before the reveal)."""
     if state.engine is None:
         return _not_ready(request, state)
-    chosen = {"company": company, "difficulty": difficulty, "tag": tag, "bank": bank}
+    chosen = _echoed({"company": company, "difficulty": difficulty, "tag": tag, "bank": bank})
     # the menus count what practice can deal: a topic of quick-reference rows only would lead nowhere
     context = {"chosen": chosen, "facets": facets_public(state.engine, practisable=True), "mock": mode == "mock"}
     return _page(request, "practice.html", context)
