@@ -271,13 +271,19 @@ def test_a_comment_is_sent_from_a_form_and_replaces_the_vote_once_more(
     assert said.payload["text"] == "Thanks: noted as “Answered a different question”, with your comment."
 
 
+def down_then_comment_form(client: TestClient, bot: SlackBot, fake: FakeSlack, user: str) -> tuple[str, dict[str, Any]]:
+    """A 👎, then "Add a comment…": the vote's message id and the form opened."""
+    message_id, thanks, _ = down_then_why(client, bot, fake, user)
+    comment = blocks_of("actions", thanks["blocks"])[0]["elements"][-1]
+    _, view = comment_form(client, bot, fake, comment["value"], user)
+    return message_id, view
+
+
 def test_a_comment_without_a_reason_is_other_and_an_empty_one_keeps_the_form_open(
     client: TestClient, bot: SlackBot, fake: FakeSlack, state: ServiceState
 ) -> None:
     user = "U0000WHY4"
-    message_id, thanks, _ = down_then_why(client, bot, fake, user)
-    comment = blocks_of("actions", thanks["blocks"])[0]["elements"][-1]
-    _, view = comment_form(client, bot, fake, comment["value"], user)
+    message_id, view = down_then_comment_form(client, bot, fake, user)
     assert "initial_option" not in view["blocks"][0]["element"]
 
     refused = submit(client, bot, fake, view, None, "   ", user)
@@ -302,9 +308,7 @@ def test_a_form_whose_metadata_is_not_ours_asks_to_vote_again(
 ) -> None:
     """A submission whose private_metadata is not the JSON the bot wrote (the attack run sent "{")."""
     user = "U0000WHY9"
-    message_id, thanks, _ = down_then_why(client, bot, fake, user)
-    comment = blocks_of("actions", thanks["blocks"])[0]["elements"][-1]
-    _, view = comment_form(client, bot, fake, comment["value"], user)
+    message_id, view = down_then_comment_form(client, bot, fake, user)
     refused = submit(client, bot, fake, view | {"private_metadata": "{"}, "outdated", "The code is old", user)
     assert refused.json()["response_action"] == "errors"
     assert "This form no longer works" in json.dumps(refused.json())
