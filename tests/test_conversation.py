@@ -1042,6 +1042,16 @@ def test_a_follow_up_asking_only_for_more_shows_the_sections_not_yet_shown(clien
     assert _section_headings(reply) and not _section_headings(reply) & _section_headings(first)
 
 
+def test_more_of_an_answer_shown_whole_and_again_says_there_is_no_more(client: TestClient) -> None:
+    """ "go on" then "why?" after an answer short enough to show whole gave the same
+    "That was all of ..." answer twice in a row (tester finding)."""
+    first, again, more = talk(client, "how does a random forest work", "go on", "why?")
+    title = first["sources"][0]["title"]
+    assert again["answer"].count("here it is again from the start") == 1
+    assert more["kind"] == "reply" and more["answer"].startswith(f"That is all the bank has on “{title}”")
+    assert more["suggestions"]
+
+
 @pytest.mark.parametrize(
     ("first", "then"),
     [("how do i evaluate a house price model", "rmse vs mae"), ("explain overfitting", "what about for trees?")],

@@ -124,6 +124,11 @@ class AnswerComposer:
         restarted = False
         if turn.kind in ("followup", "comparison") and not code_first and _depth < MAX_READ_BACK:
             sections, read, restarted = self._read_on(messages, filters, best.record, sections, turn.message, _depth)
+            before = self._answer_before(messages, filters, _depth) if restarted else None
+            if before is not None and before.restarted and set(before.sections) == set(sections):
+                # started over already, and this would be the same again word for word ("go on", then
+                # "why?" after an answer short enough to show whole): say so instead (tester finding)
+                return self._read_through(found, best.record)
         elif turn.kind in ("followup", "comparison") and _depth < MAX_READ_BACK:
             # "show me code": what was read before still counts, so "go on" after it reads on
             # (it showed the part read before the code again, word for word)
@@ -137,6 +142,15 @@ class AnswerComposer:
         shown = (*sections, *(s for s in as_code if not without_code(s.markdown).strip()))
         read = (*read, *(s for s in shown if s not in read))
         return replace(found, sections=sections, code=code, code_first=code_first, read=read, restarted=restarted)
+
+    def _read_through(self, found: Answer, record: Question) -> Answer:
+        """A request for more of an answer shown whole and then again: what else to ask."""
+        text = (
+            f"That is all the bank has on “{record.title}”, and it was just shown again above. "
+            "Ask about one of its parts, a related question, or a new one."
+        )
+        asks = found.suggestions or self.catalog.examples[:SHORT_EXAMPLES]
+        return Answer(kind="reply", rewritten_query=found.rewritten_query, suggestions=asks, message=text)
 
     def _read_on(
         self,
