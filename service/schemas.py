@@ -20,19 +20,23 @@ from qbank.answer.markdown import overview_label
 from service.snippet import plain_snippet
 
 _LINE_BREAKING = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and line breaks are text
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def blank(text: str) -> bool:
+    """Nothing to read: only spaces, and zero-width or direction marks ("\u200b\u202e")."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
 
 
 def clean_text(value: str, max_chars: int, what: str = "query", empty: str = "type a question") -> str:
     """Strip, reject control characters, empty and over-long text (``empty``: what to do instead)."""
-    if _CONTROL.search(value):
+    if CONTROL_CHARS.search(value):
         raise ValueError(f"{what} contains control characters; send plain text")
     if _SURROGATE.search(value):
         raise ValueError(f"{what} contains an unpaired UTF-16 surrogate (a \\udXXX escape); send valid Unicode text")
     value = value.strip()
-    if not value or all(c.isspace() or unicodedata.category(c) == "Cf" for c in value):
-        # only zero-width and direction marks ("\u200b\u202e"): nothing to read, as empty
+    if blank(value):
         raise ValueError(f"{what} is empty; {empty}")
     if len(value) > max_chars:
         raise ValueError(f"{what} is {len(value)} characters; the limit is {max_chars}")
@@ -109,6 +113,7 @@ class FiltersIn(BaseModel):
 class SearchRequest(FiltersIn):
     q: str = Field(..., description="Free-text query.")
     k: int = Field(10, ge=1, le=50)
+    mode: Mode = "hybrid"
 
     @field_validator("k", mode="before")
     @classmethod
@@ -117,8 +122,6 @@ class SearchRequest(FiltersIn):
         if isinstance(value, bool):
             raise ValueError("k is a count of hits, not true or false")
         return value
-
-    mode: Mode = "hybrid"
 
 
 class SearchResponse(BaseModel):
@@ -326,7 +329,7 @@ class FeedbackRequest(BaseModel):
     @field_validator("query", "comment", "message_id")
     @classmethod
     def _no_control(cls, v: str | None) -> str | None:
-        if v is not None and _CONTROL.search(v):
+        if v is not None and CONTROL_CHARS.search(v):
             raise ValueError("contains control characters; send plain text")
         return v
 

@@ -10,7 +10,6 @@ API's own models, so the UI shows exactly what the API returns.
 from __future__ import annotations
 
 import hashlib
-import re
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,7 +32,7 @@ from service.headers import public_message
 from service.ratelimit import limit_chat
 from service.render import answer_html, code_css, render_markdown
 from service.routes.questions import facets_public, question_detail
-from service.schemas import chat_response, hit_public, summary
+from service.schemas import CONTROL_CHARS, chat_response, hit_public, summary
 from service.state import ServiceState
 
 PACKAGE = Path(__file__).resolve().parent.parent
@@ -43,7 +42,6 @@ PAGE_SIZE = 50
 templates = Jinja2Templates(directory=PACKAGE / "templates")
 templates.env.globals["version"] = __version__
 templates.env.filters["label"] = heading_label
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _echoed_text(value: str) -> str:

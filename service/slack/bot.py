@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,7 +39,7 @@ from qbank.settings import Settings
 from service import usecases
 from service.headers import public_message
 from service.querylog import Asked
-from service.schemas import clean_text, question_url
+from service.schemas import blank, clean_text, question_url
 from service.slack.blocks import HELP_TEXT, LOADING_TEXT, USAGE_TEXT, answer_blocks, fallback_text
 from service.slack.buttons import (
     EXPAND_ACTION,
@@ -462,7 +461,7 @@ class SlackBot:
             return Reply(escape(str(exc)))
         # a turn with nothing readable once clipped ("\u200b") is left out: the answer refuses an
         # empty turn, and one in a thread failed every later answer there
-        cleaned = [(role, text) for role, content in history if _readable(text := _clipped(content, limit))]
+        cleaned = [(role, text) for role, content in history if not blank(text := _clipped(content, limit))]
         cleaned.append(("user", question))
         try:
             logged = Asked(state.query_log, "slack") if record else None
@@ -498,11 +497,6 @@ def _same_turn(said: str, carried: str) -> bool:
     """A button's copy of a turn is the turn: whole, or cut to ``QUERY_IN_VALUE`` characters
     (a question of 690 characters came back as a second turn of its first 500)."""
     return said == carried or (len(carried) >= QUERY_IN_VALUE and said.startswith(carried))
-
-
-def _readable(text: str) -> bool:
-    """Something to read: not only spaces and zero-width or direction marks."""
-    return not all(c.isspace() or unicodedata.category(c) == "Cf" for c in text)
 
 
 def _clipped(text: str, limit: int) -> str:
