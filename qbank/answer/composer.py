@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Literal
 from urllib.parse import quote
 
 import numpy as np
@@ -45,6 +46,7 @@ def wants_code(query: str) -> bool:
     return bool(CODE_REQUEST.search(query))
 
 
+Reading = Literal["on", "again", "through"]  # reading on, from the start again, nothing more to show
 MAX_READ_BACK = 8  # earlier answers a follow-up asking for more reads back through (each a cached search)
 
 
@@ -123,12 +125,10 @@ class AnswerComposer:
         read: tuple[Section, ...] = ()
         restarted = False
         if turn.kind in ("followup", "comparison") and not code_first and _depth < MAX_READ_BACK:
-            sections, read, restarted = self._read_on(messages, filters, best.record, sections, turn.message, _depth)
-            before = self._answer_before(messages, filters, _depth) if restarted else None
-            if before is not None and before.restarted and set(before.sections) == set(sections):
-                # started over already, and this would be the same again word for word ("go on", then
-                # "why?" after an answer short enough to show whole): say so instead (tester finding)
+            sections, read, reading = self._read_on(messages, filters, best.record, sections, turn.message, _depth)
+            if reading == "through":
                 return self._read_through(found, best.record)
+            restarted = reading == "again"
         elif turn.kind in ("followup", "comparison") and _depth < MAX_READ_BACK:
             # "show me code": what was read before still counts, so "go on" after it reads on
             # (it showed the part read before the code again, word for word)
@@ -139,8 +139,8 @@ class AnswerComposer:
         code = main if code_first or not in_sections else ()
         # a section that is only code counts as read once its code is shown ("Practical Example")
         as_code = (s for s in best.record.sections if s.code_blocks and set(s.code_blocks) <= set(code))
-        shown = (*sections, *(s for s in as_code if not without_code(s.markdown).strip()))
-        read = (*read, *(s for s in shown if s not in read))
+        displayed = (*sections, *(s for s in as_code if not without_code(s.markdown).strip()))
+        read = (*read, *(s for s in displayed if s not in read))
         return replace(found, sections=sections, code=code, code_first=code_first, read=read, restarted=restarted)
 
     def _read_through(self, found: Answer, record: Question) -> Answer:
@@ -160,31 +160,34 @@ class AnswerComposer:
         sections: tuple[Section, ...],
         message: str,
         depth: int,
-    ) -> tuple[tuple[Section, ...], tuple[Section, ...], bool]:
+    ) -> tuple[tuple[Section, ...], tuple[Section, ...], Reading]:
         """A follow-up on the answer shown last that asks only for more of it ("why?", "i don't get
-        it", "more detail please"): the sections not read yet, in the answer's order (from the
-        start again once all have been read, and then True: the answer says so).  One that names a
-        part already shown keeps that part first and adds the next unread one.  Also what had been
-        read before this turn.  Without it, such a follow-up got the same answer word for word."""
+        it", "more detail please"): the sections not read yet, in the answer's order ("on"), from
+        the start again once all have been read ("again": the answer says so), or nothing more
+        when that was just done and would repeat it word for word ("through": "go on", then "why?"
+        after an answer short enough to show whole).  One that names a part already shown keeps
+        that part first and adds the next unread one.  Also what had been read before this turn.
+        Without it, such a follow-up got the same answer word for word."""
         before = self._answer_before(messages, filters, depth)
         if before is None or before.record is not record or not before.sections:
-            return sections, (), False
+            return sections, (), "on"
         unread = tuple(s for s in record.sections if s not in before.read)
         if names_something(message):
             words = set(tokenize(message))
             overlap = [(len(words & set(tokenize(s.heading or ""))), s) for s in sections]
             best, named = max(overlap, key=lambda pair: pair[0], default=(0, None))
             if set(sections) != set(before.sections) or not unread or named is None:
-                return sections, before.read, False
+                return sections, before.read, "on"
             # the part it names ("what is the update rule?"), and the next part not read yet; naming
             # none ("rmse vs mae" after the regression metrics, "what about for trees?" after
             # overfitting), the parts chosen for it again and the next part: not the same answer
             # word for word
             kept = {named} if best else set(sections)
-            return tuple(s for s in record.sections if s in kept or s is unread[0]), before.read, False
+            return tuple(s for s in record.sections if s in kept or s is unread[0]), before.read, "on"
         if not unread:
-            return sections, (), True  # all read: from the start again
-        return unread[: self.max_sections], before.read, False
+            through = before.restarted and set(before.sections) == set(sections)
+            return sections, (), "through" if through else "again"
+        return unread[: self.max_sections], before.read, "on"
 
     def _answer_before(self, messages: Sequence[tuple[str, str]], filters: Filters | None, depth: int) -> Answer | None:
         """The last answer with a record's sections before the last user message, past replies
