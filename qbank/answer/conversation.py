@@ -617,7 +617,7 @@ class ConversationResolver:
     @staticmethod
     def _repeats(message: str, turn: Turn) -> bool:
         """The same question as the turn's again; a pick again ("next one", "next one") moves on."""
-        return not is_pick(message) and " ".join(message.lower().split()) == " ".join(turn.message.lower().split())
+        return not is_pick(message) and _said(message) == _said(turn.message)
 
     def ranked(self, turn: Turn) -> tuple[str, ...]:
         """The record ids the turn answers with, best first: a list in its order,
@@ -1068,9 +1068,14 @@ class ConversationResolver:
         return max(named)[1] if named else None
 
 
+def _said(text: str) -> str:
+    """A message as compared with another: case and spaces aside."""
+    return " ".join(text.lower().split())
+
+
 def _title_key(text: str) -> str:
     """A title as compared with what was typed: case, spaces and end punctuation aside."""
-    return " ".join(text.lower().split()).rstrip("?.! ")
+    return _said(text).rstrip("?.! ")
 
 
 def _beyond_pick(own: Sequence[str]) -> set[str]:
