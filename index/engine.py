@@ -12,7 +12,15 @@ from index.components.rerank import ChatCompleter
 from index.embed import Embedder
 from index.neighbours import read_neighbours
 from index.search import Searcher
-from index.store import IndexArtifact, IndexLoadError, load_artifact, read_manifest, read_rows, save_artifact
+from index.store import (
+    IndexArtifact,
+    IndexLoadError,
+    check_target,
+    load_artifact,
+    read_manifest,
+    read_rows,
+    save_artifact,
+)
 from ingest.enrich import Knowledge, RowEnricher
 from ingest.models import QuickRef
 from ingest.pipeline import Corpus, ingest_dir
@@ -47,6 +55,7 @@ def ingest(
     whether to fetch or write new ones (``ingest.enrich``; by default nothing
     goes to the network).
     """
+    check_target(index_dir)  # before any work: nothing but an index is replaced
     knowledge = knowledge or Knowledge()
     corpus = ingest_dir(content_dir)
     previous = None

@@ -147,6 +147,7 @@ def save_artifact(artifact: IndexArtifact, target: Path) -> Path:
     """Write ``artifact`` as a new version and point ``target`` at it atomically
     (its calibration, when it carries one, inside the version before the switch)."""
     target = Path(target)
+    check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     version_dir = target.parent / f".{target.name}-{stamp}"
@@ -194,10 +195,36 @@ def save_artifact(artifact: IndexArtifact, target: Path) -> Path:
     return version_dir
 
 
+def check_target(target: Path) -> None:
+    """Refuse to build an index at ``target`` when something else is there.  An index
+    folder is a link to its current version; a plain folder holding an index (the older
+    layout) is moved aside and kept as a version, an empty one is taken over.  Any other
+    folder or file was moved aside, then deleted with the old versions two builds later:
+    a notes folder given as ``--index`` by mistake was lost (tester)."""
+    target = Path(target)
+    if target.is_symlink() or not target.exists():
+        return
+    if not target.is_dir():
+        raise ValueError(f"{target} is a file, not an index folder: nothing was changed; build the index elsewhere")
+    if (target / "manifest.json").is_file():
+        return
+    entries = sorted(p.name for p in target.iterdir())
+    if entries:
+        named = ", ".join(entries[:3]) + (f" and {len(entries) - 3} more" if len(entries) > 3 else "")
+        raise ValueError(
+            f"{target} is not a qbank index and holds other files ({named}): nothing was changed; "
+            "build the index in a new or empty folder"
+        )
+
+
 def _point(target: Path, version_dir: Path) -> None:
-    if target.exists() and not target.is_symlink():
-        # A plain directory from elsewhere: move it aside, keep it as a version.
-        os.rename(target, target.parent / f".{target.name}-legacy-{int(time.time())}")
+    check_target(target)
+    if target.is_dir() and not target.is_symlink():
+        if (target / "manifest.json").is_file():
+            # An index of the older layout (a plain folder): move it aside, keep it as a version.
+            os.rename(target, target.parent / f".{target.name}-legacy-{int(time.time())}")
+        else:
+            target.rmdir()  # empty (check_target)
     link_tmp = target.parent / f".{target.name}.link-{os.getpid()}"
     if link_tmp.is_symlink() or link_tmp.exists():
         link_tmp.unlink()

@@ -24,7 +24,14 @@ app = typer.Typer(help="qbank: search interview question banks and serve answers
 # folder, which is not part of the installed package.
 CHECKOUT = Path(__file__).resolve().parent.parent
 
-IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index directory (default: QBANK_INDEX_DIR).")]
+IndexOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--index",
+        help="Index folder (default: QBANK_INDEX_DIR): a link to its current version, which ingest makes "
+        "in a new or empty folder or over an index, never over a folder of other files.",
+    ),
+]
 ContentOpt = Annotated[Path | None, typer.Option("--content", help="Content folder (default: QBANK_CONTENT_DIR).")]
 
 
@@ -302,11 +309,13 @@ def serve(
 
     from service.limits import KEEP_ALIVE_S, GuardedHttpToolsProtocol
 
-    # Workers are separate processes: pass overrides the way Settings reads them.
+    # Workers are separate processes: pass overrides the way Settings reads them.  Absolute,
+    # not resolved: an index folder is a link to its current version, and a reload must follow
+    # the link to the version a later ingest made, not stay on the one there at start.
     if index is not None:
-        os.environ["QBANK_INDEX_DIR"] = str(index.resolve())
+        os.environ["QBANK_INDEX_DIR"] = str(index.absolute())
     if content is not None:
-        os.environ["QBANK_CONTENT_DIR"] = str(content.resolve())
+        os.environ["QBANK_CONTENT_DIR"] = str(content.absolute())
     get_settings.cache_clear()
     settings = _load_settings()
     _setup_logging(settings.log_level)

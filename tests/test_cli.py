@@ -175,6 +175,37 @@ def test_ingest_of_a_missing_folder_fails_cleanly(cli: Invoke, tmp_path: Path) -
     assert not (tmp_path / "index").exists()
 
 
+def test_ingest_into_a_folder_of_other_files_refuses_and_changes_nothing(cli: Invoke, tmp_path: Path) -> None:
+    """A notes folder given as --index by mistake was moved aside, then deleted with the
+    old index versions two builds later (tester)."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "notes.txt").write_text("important")
+    for _ in range(3):
+        result = cli("ingest", "--content", ML_BANK.parent, "--index", notes)
+        assert result.exit_code == 1
+        assert f"error: {notes} is not a qbank index and holds other files (notes.txt)" in result.output
+    assert not notes.is_symlink() and (notes / "notes.txt").read_text() == "important"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes"]  # no version written beside it
+
+
+def test_serve_passes_the_index_link_not_the_version_it_points_at(
+    cli: Invoke, built: IngestReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve --index`` resolved the link, so /admin/reload kept serving the version there at
+    start after every rebuild, then failed once that version was pruned (tester)."""
+    import uvicorn
+
+    started: list[str] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: started.append(os.environ["QBANK_INDEX_DIR"]))
+    monkeypatch.setenv("QBANK_INDEX_DIR", "unset")  # set by the command; restored after the test
+    link = tmp_path / "index"
+    link.symlink_to(built.path.resolve())
+    result = cli("serve", "--index", "index", "--workers", "2")  # 2: no encoder preloaded here
+    assert result.exit_code == 0, result.output
+    assert started == [str(link)]
+
+
 @pytest.mark.slow  # a `qbank` process that loads the model
 def test_search_prints_the_best_question_with_its_code(built: IngestReport, tmp_path: Path) -> None:
     proc = qbank("search", "randomly turning off neurons during training", "--index", built.path, cwd=tmp_path)

@@ -410,6 +410,21 @@ def test_a_plain_index_directory_is_moved_aside_not_deleted(
     assert len(legacy) == 1 and (legacy[0] / "manifest.json").is_file()
 
 
+def test_an_empty_folder_becomes_the_index_and_a_file_is_refused(
+    built: IngestReport, embedder: Embedder, tmp_path: Path
+) -> None:
+    empty = tmp_path / "index"
+    empty.mkdir()
+    ingest(ML_BANK.parent, empty, embedder)
+    assert empty.is_symlink() and not list(tmp_path.glob(".index-legacy-*"))
+
+    a_file = tmp_path / "index.txt"
+    a_file.write_text("not an index")
+    with pytest.raises(ValueError, match="is a file, not an index folder: nothing was changed"):
+        save_artifact(built.artifact, a_file)
+    assert a_file.read_text() == "not an index" and not list(tmp_path.glob(".index.txt-*"))
+
+
 # -- BM25 -------------------------------------------------------------------------------
 
 BM25_QUERIES = (
