@@ -163,11 +163,15 @@ Candidate = tuple[str, frozenset[str]]  # a question's id and title terms
 
 def _by_bank(
     ref: QuickRef, questions: Sequence[Question], candidates: Sequence[Candidate]
-) -> tuple[list[Candidate], list[Candidate]]:
-    """The candidates (one per question) of the row's own bank, and of the other banks."""
+) -> tuple[list[Candidate], list[tuple[str, frozenset[str], str]]]:
+    """The candidates (one per question) of the row's own bank, and of the other banks (with their bank)."""
     own = [c for c, q in zip(candidates, questions, strict=True) if q.bank_slug == ref.bank_slug]
-    other = [c for c, q in zip(candidates, questions, strict=True) if q.bank_slug != ref.bank_slug]
+    other = [(*c, q.bank_slug) for c, q in zip(candidates, questions, strict=True) if q.bank_slug != ref.bank_slug]
     return own, other
+
+
+# A title's closing phrase of purpose or setting: "Git Bisect for Debugging", "np.where() with Pandas".
+_CONTEXT = re.compile(r"\s+(?:for|with|in|using|on|via)\s+[^()]*$", re.I)
 
 
 def _apply_links(
@@ -239,8 +243,8 @@ def refine_links(
     titles share enough words and mean roughly the same (``meaning_floor``),
     or share some words and mean clearly the same (``meaning_strong``).  A row
     no question of its bank answers links to another bank's best question
-    whose title shares enough words (``lexical_alone``) and means clearly the
-    same (``meaning_strong``).  ``cosine(row_id, question_id)`` compares the
+    whose title names every word of the row's, shares enough words
+    (``lexical_alone``) and means clearly the same (``meaning_strong``).  ``cosine(row_id, question_id)`` compares the
     row's embedding with the question title's.
     """
     common = _common_terms(questions)
@@ -269,5 +273,11 @@ def refine_links(
     for ref in quick_refs:
         terms = title_terms(ref.title) - common.get(ref.bank_slug, frozenset())
         own, other = _by_bank(ref, questions, candidates)
-        links.append(best(ref, terms, own, own_bank) or best(ref, terms, other, other_bank))
+        # Across banks the other title must name every word of the row's head (before a closing
+        # "for debugging", "with pandas"): a word it leaves out is the row's own domain
+        # ("dictionary" memory usage is not a DataFrame's, a "timezone-aware" datetime in
+        # Pandas is not Python's datetime answer).
+        head = title_terms(_CONTEXT.sub("", ref.title)) - common.get(ref.bank_slug, frozenset())
+        named = [(qid, q_terms) for qid, q_terms, bank in other if head - common[bank] <= q_terms]
+        links.append(best(ref, terms, own, own_bank) or best(ref, terms, named, other_bank))
     return _apply_links(questions, quick_refs, links)

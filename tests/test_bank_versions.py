@@ -499,6 +499,9 @@ CROSS_BANK_NON_LINKS = {
     "pandas--qr-92": "How to use chunksize for large files?",  # not NumPy's memory mapping
     "python--qr-27": "Difference between lists and arrays (array module)?",  # not NumPy's structured arrays
     "python--qr-28": "What is a Set?",  # not NumPy's set operations
+    # the other title leaves out the row's own qualifier (tester: both had linked)
+    "python--qr-107": "How to optimize dictionary memory usage?",  # not Pandas' memory optimisation
+    "pandas--qr-49": "How to handle timezone-aware datetime?",  # not Python's datetime answer
 }
 
 
