@@ -325,15 +325,20 @@ class Searcher:
         only (nothing Hard about it: a Hard-only search abstains)."""
         if not narrowed:
             return self.abstention.run(analyzed, n_hits, lexical, dense, cosines)
-        return self.abstention.run(analyzed, n_hits, lexical, dense, self._within(cosines, pool), within=pool)
+        chunks = self._chunks_of(pool)
+        narrowed_cosines = self._within(cosines, chunks)
+        return self.abstention.run(analyzed, n_hits, lexical, dense, narrowed_cosines, pool, chunks)
 
-    def _within(self, cosines: ChunkScores | None, pool: np.ndarray) -> ChunkScores | None:
-        """``cosines`` with its candidate chunks narrowed to those of the records in ``pool``."""
-        if cosines is None:
-            return None
+    def _chunks_of(self, pool: np.ndarray) -> np.ndarray:
+        """A mask of the chunks of the records in ``pool``."""
         allowed = np.zeros(len(self.doc_ids), dtype=bool)
         allowed[pool] = True
-        chunk_allowed = allowed[self.aggregate.chunk_doc]
+        return allowed[self.aggregate.chunk_doc]
+
+    def _within(self, cosines: ChunkScores | None, chunk_allowed: np.ndarray) -> ChunkScores | None:
+        """``cosines`` with its candidate chunks narrowed to the allowed ones (a mask)."""
+        if cosines is None:
+            return None
         candidates = cosines.candidates
         kept = np.flatnonzero(chunk_allowed) if candidates is None else candidates[chunk_allowed[candidates]]
         return replace(cosines, candidates=kept)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 from conftest import MINI_BANK, ML_BANK
 
@@ -29,6 +30,7 @@ from ingest.textutil import stem
 
 L1L2 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
 DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
+BIAS_VARIANCE = "machine-learning--what-is-the-bias-variance-tradeoff-in-machine-learning"
 IMBALANCED = {
     "machine-learning--how-do-you-handle-imbalanced-datasets",
     "machine-learning--what-is-imbalanced-data-how-do-you-handle-it-in-classification",
@@ -216,6 +218,29 @@ def test_bank_filter_restricts_to_one_bank(two_banks: Searcher, bank: str, slug:
     assert {h.record.bank_slug for h in everything} == {"git", "machine-learning"}
     result = two_banks.search("how do I undo a mistake", k=500, filters=Filters(bank=bank))
     assert {h.record.id for h in result.hits} == {h.record.id for h in everything if h.record.bank_slug == slug}
+
+
+def test_a_bank_filter_answers_within_that_bank(two_banks: Searcher) -> None:
+    query = "explain bias variance tradeoff"
+    assert two_banks.search(query, k=3).answerable
+    assert not two_banks.search(query, k=3, filters=Filters(bank="git")).answerable
+    assert two_banks.search(query, k=3, filters=Filters(bank="machine-learning")).answerable
+    assert two_banks.search("undo a pushed commit", k=3, filters=Filters(bank="git")).answerable
+
+
+def test_under_a_filter_the_vocabulary_is_the_allowed_records_words(searcher: Searcher) -> None:
+    """The in-vocabulary pass of the abstention counts the words of the records a filter
+    allows only: "explain bias variance tradeoff" filtered to the Python bank was answered
+    with __slots__ because the machine-learning bank uses its words (tester)."""
+    analyzed = searcher.analyzer.run("explain bias variance tradeoff")
+    everywhere = searcher.abstention.vocab_idf(analyzed)
+    assert everywhere > 0
+
+    def chunks_of(record_id: str) -> np.ndarray:
+        return searcher._chunks_of(np.asarray([searcher.doc_ids.index(record_id)]))
+
+    assert searcher.abstention.vocab_idf(analyzed, chunks_of(BIAS_VARIANCE)) == everywhere
+    assert searcher.abstention.vocab_idf(analyzed, chunks_of(DROPOUT)) == -1.0
 
 
 def test_second_bank_is_searchable(two_banks: Searcher) -> None:

@@ -159,10 +159,13 @@ class Abstention:
         dense: RecordScores | None,
         cosines: ChunkScores | None = None,
         within: np.ndarray | None = None,
+        within_chunks: np.ndarray | None = None,
     ) -> Decision:
         """``cosines``: the chunk cosines the dense scores came from, for the sentence evidence.
         ``within``: the records a filter allows (positions), the only evidence that counts
-        (``cosines.candidates`` narrowed to their chunks by the caller); None: every record."""
+        (``cosines.candidates`` narrowed to their chunks by the caller); None: every record.
+        ``within_chunks``: a mask of those records' chunks, whose words are then the vocabulary
+        (``vocab_idf``)."""
         if not n_hits:
             return Decision(False)
         if analyzed.company_only:
@@ -183,7 +186,8 @@ class Abstention:
             return Decision(top_dense >= cfg.dense_floor)
         near = self._nearest_neighbour(cosines)
         n_terms = len(analyzed.topic_terms)
-        if cfg.answers(top_dense, top_bm25, self.vocab_idf(analyzed), near[1] if near else None, top_chunk, n_terms):
+        vocab_idf = self.vocab_idf(analyzed, within_chunks)
+        if cfg.answers(top_dense, top_bm25, vocab_idf, near[1] if near else None, top_chunk, n_terms):
             return Decision(True)
         closer = near is not None and near[1] - top_dense > cfg.neighbour_margin
         if closer and near:
@@ -203,8 +207,11 @@ class Abstention:
         best = int(np.argmax(scores))
         return best, float(scores[best])
 
-    def vocab_idf(self, analyzed: AnalyzedQuery) -> float:
-        """The best idf among the topic words when every one is corpus vocabulary, else -1.
+    def vocab_idf(self, analyzed: AnalyzedQuery, chunks: np.ndarray | None = None) -> float:
+        """The best idf among the topic words when every one is corpus vocabulary, else -1;
+        with ``chunks`` (a mask: the chunks a filter allows), every one must be in their words:
+        "explain bias variance tradeoff" filtered to the Python bank is not answered because
+        the machine-learning bank uses those words (tester).
         Also -1 for a query about interviews: there the words besides the topic speak of the
         interview ("how long is the interview process"), and being in the vocabulary ("long",
         "process") says nothing about whether the banks answer it; a topic named in such a
@@ -213,6 +220,8 @@ class Abstention:
         if analyzed.about_interviews:
             return -1.0
         if not terms or any(t not in self.sparse.term_ids for t in terms):
+            return -1.0
+        if chunks is not None and not all((self.sparse.containing(t) & chunks).any() for t in terms):
             return -1.0
         n = self.sparse.size
         return max(float(np.log(n / self.sparse.doc_freq[self.sparse.term_ids[t]])) for t in terms)
