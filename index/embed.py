@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import json
 import logging
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,26 @@ def packaged_model_path(package: str = DEFAULT_MODEL) -> str:
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def vocabulary_words(tokenizer_file: Path) -> frozenset[str]:
+    """The whole words (lower case, letters only, 3 or more) in a Hugging Face tokenizer's
+    vocabulary: WordPiece entries that do not continue a word ("beat", not "##s"), BPE and
+    Unigram entries that start one ("Ġbeat", "▁beat").  A model's vocabulary is a list of
+    real words, which is what the query spell corrector must leave alone.  Empty, with a
+    warning, when the file is missing or not such a tokenizer."""
+    try:
+        model = json.loads(tokenizer_file.read_text(encoding="utf-8"))["model"]
+        vocab = model["vocab"]
+        entries = vocab.keys() if isinstance(vocab, dict) else [entry[0] for entry in vocab]
+        if model.get("type") == "WordPiece":
+            words = (e for e in entries if not e.startswith(model.get("continuing_subword_prefix", "##")))
+        else:
+            words = (e[1:] for e in entries if e[:1] in ("Ġ", "▁"))
+        return frozenset(w.lower() for w in words if len(w) >= 3 and w.isascii() and w.isalpha())
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        log.warning("no word list from %s (%s): the spell corrector may change real words", tokenizer_file, exc)
+        return frozenset()
 
 
 class Embedder:
@@ -100,6 +122,22 @@ class Embedder:
     def describe(self) -> dict[str, str]:
         """What encodes, for the index manifest."""
         return {"backend": "sentence-transformers", "precision": "fp32"}
+
+    @property
+    def tokenizer_file(self) -> Path:
+        return Path(model_path(self.model_name)) / "tokenizer.json"
+
+    def words(self) -> frozenset[str]:
+        """The whole words of the model's vocabulary (``vocabulary_words``); empty, with a
+        warning, for a model that names no package or folder with a tokenizer."""
+        try:
+            path = self.tokenizer_file
+        except (ImportError, TypeError) as exc:
+            log.warning(
+                "no word list for model %r (%s): the spell corrector may change real words", self.model_name, exc
+            )
+            return frozenset()
+        return vocabulary_words(path)
 
     def _require(self) -> Any:
         if self._model is None:

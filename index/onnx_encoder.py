@@ -257,6 +257,10 @@ class OnnxEmbedder(Embedder):
         shape = self._session.get_outputs()[0].shape
         return int(shape[-1]) if isinstance(shape[-1], int) else int(self.encode(["x"]).shape[1])
 
+    @property
+    def tokenizer_file(self) -> Path:
+        return self.directory / TOKENIZER_FILE  # the export's copy: serving needs no model package
+
     def describe(self) -> dict[str, str]:
         self._require()
         assert self.export is not None

@@ -116,17 +116,46 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+# British spellings as American ones: a real word the banks spell the other way
+# ("neighbours", "labelled", "normalisation", "analyse", "centre") is the banks' word.
+_BRITISH = (
+    (re.compile(r"(?<=[a-z]{2})our(?=s?$|ed$|ing$|ite|able)"), "or"),
+    (re.compile(r"(?<=[a-z]{2})is(?=e$|es$|ed$|ing$|ation|er$|ers$)"), "iz"),
+    (re.compile(r"(?<=[aeiou])ll(?=ed$|ing$|er$|ers$)"), "l"),
+    (re.compile(r"ys(?=e$|es$|ed$|ing$)"), "yz"),
+    (re.compile(r"tre(?=s?$)"), "ter"),
+    (re.compile(r"ogue(?=s?$)"), "og"),
+)
+
+
+def _american(word: str) -> str:
+    for pattern, spelled in _BRITISH:
+        word = pattern.sub(spelled, word)
+    return word
+
+
+def _swapped(word: str, other: str) -> bool:
+    """``other`` is ``word`` with two neighbouring letters swapped."""
+    return any(word[:i] + word[i + 1] + word[i] + word[i + 2 :] == other for i in range(len(word) - 1))
+
+
 class SpellCorrector:
     """Corrects words that are not in the corpus vocabulary to the most frequent
     corpus word within edit distance 1 (2 for words of 8+ letters).  Candidates
     come from a symmetric-delete table; the distance is rapidfuzz's optimal
-    string alignment (Damerau-Levenshtein without repeated edits of a substring)."""
+    string alignment (Damerau-Levenshtein without repeated edits of a substring).
+    A four-letter word is corrected only by swapping two neighbouring letters
+    ("bais" is bias): any other single edit of a word that short lands on too many
+    real words ("bags" is not bias, "lost" is not loss).  Words of ``lexicon`` (the
+    embedding model's vocabulary: real words the banks happen not to use) are never
+    corrected: "later" is not layer, "decent" not descent, "beat" not beta."""
 
-    def __init__(self, corpus_texts: Iterable[str], min_count: int = 2) -> None:
+    def __init__(self, corpus_texts: Iterable[str], min_count: int = 2, lexicon: frozenset[str] = frozenset()) -> None:
         counts: Counter[str] = Counter()
         for text in corpus_texts:
             counts.update(WORD.findall(text.lower()))
         self.counts = counts
+        self.lexicon = lexicon
         self.known = {w for w, n in counts.items() if n >= min_count and w.isalpha() and len(w) >= 3}
         self._by_delete: dict[str, set[str]] = {}
         for w in self.known:
@@ -135,11 +164,18 @@ class SpellCorrector:
                 self._by_delete.setdefault(d, set()).add(w)
 
     def correct_word(self, word: str) -> str:
-        if len(word) < 5 or not word.isalpha() or word in self.counts or word in STOP_WORDS:
+        if len(word) < 4 or not word.isalpha() or word in self.counts or word in STOP_WORDS:
+            return word
+        american = _american(word)
+        if american in self.known and american not in STOP_WORDS:
+            return american
+        if word in self.lexicon:
             return word
         candidates: set[str] = set(self._by_delete.get(word, ()))
         for d in _deletes(word):
             candidates |= self._by_delete.get(d, set())
+        if len(word) == 4:
+            candidates = {c for c in candidates if _swapped(word, c)}
         limit = 2 if len(word) >= 8 else 1
         scored = [(OSA.distance(word, c), -self.counts[c], c) for c in candidates]
         scored = [s for s in scored if s[0] <= limit]

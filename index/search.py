@@ -132,7 +132,7 @@ class Searcher:
         self.records = artifact.records
         self.doc_ids: list[str] = sorted({c.doc_id for c in artifact.chunks})
         companies = {c for r in self.records.values() for c in r.companies}
-        corrector = SpellCorrector(c.text for c in artifact.chunks)
+        corrector = SpellCorrector((c.text for c in artifact.chunks), lexicon=embedder.words())
         self.analyzer = QueryAnalysis(artifact.acronyms, corrector, companies)
         self.lexical = LexicalRetriever(artifact.sparse)
         self.dense = DenseRetriever(artifact.dense, embedder, len(artifact.chunks), dense_candidates)

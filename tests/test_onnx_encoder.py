@@ -58,6 +58,13 @@ def test_vectors_match_sentence_transformers(onnx: OnnxEmbedder, embedder: Embed
     assert float((alone * b).sum(axis=1).min()) > 0.9999
 
 
+def test_the_word_list_comes_from_the_exports_tokenizer(onnx: OnnxEmbedder, embedder: Embedder) -> None:
+    """Serving reads the spell corrector's word list from the export's copy of the
+    tokenizer, not from the model package, and gets the same words."""
+    assert onnx.tokenizer_file.parent == onnx.directory
+    assert onnx.words() == embedder.words() and "later" in onnx.words()
+
+
 def test_the_export_is_reused_and_a_damaged_one_is_made_again(onnx: OnnxEmbedder) -> None:
     first = exported(onnx.model_name, onnx.directory)
     assert first is not None and onnx.export == first
