@@ -22,7 +22,7 @@ from index.store import (
     save_artifact,
 )
 from ingest.enrich import Knowledge, RowEnricher
-from ingest.models import QuickRef
+from ingest.models import ParseWarning, QuickRef
 from ingest.pipeline import Corpus, ingest_dir
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,8 @@ def ingest(
             previous = load_artifact(index_dir, expect_model=embedder.model_name, expect_encoder=embedder.describe())
         except IndexLoadError as exc:
             log.warning("previous index not reused: %s", exc)
+    if previous is not None:
+        corpus = replace(corpus, notices=(*corpus.notices, *_renamed_banks(previous, corpus)))
     cached: tuple[QuickRef, ...] = ()
     if knowledge.reuse:  # the rows of the previous index, even one another model built
         cached = previous.quick_refs if previous is not None else read_rows(index_dir)
@@ -84,6 +86,29 @@ def ingest(
         artifact = replace(artifact, calibration=previous.calibration)
     save_artifact(artifact, index_dir)
     return IngestReport(corpus=corpus, artifact=load_artifact(index_dir), stats=stats, path=index_dir)
+
+
+def _renamed_banks(previous: IndexArtifact, corpus: Corpus) -> list[ParseWarning]:
+    """A notice for each bank whose record ids change prefix from the index before: its seed
+    (the file with the shortest name) is another file now, as when a newer page is saved
+    under a shorter name, and what was saved under the old ids (links, votes, practice
+    progress) no longer finds its records (tester: ids changed without a word of warning)."""
+    before = {r.bank: r.bank_slug for r in previous.records.values()}
+    notices = []
+    for bank in corpus.banks:
+        old = before.get(bank.bank)
+        if old is not None and old != bank.bank_slug:
+            notices.append(
+                ParseWarning(
+                    bank.path,
+                    0,
+                    f"“{bank.bank}” now gives its records ids that start {bank.bank_slug}-- (they started "
+                    f"{old}--): this file has the shortest name among the bank's files; links, votes and "
+                    "practice progress saved under the old ids no longer match. Keep the old ids by giving "
+                    "the newer page a longer file name than the older page's",
+                )
+            )
+    return notices
 
 
 def load_or_build(

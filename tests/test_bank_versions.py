@@ -24,6 +24,7 @@ from conftest import EXTRA_BANKS, ML_BANK, ML_CURRENT
 from index.build import relink
 from index.components.filtering import FilterMask
 from index.embed import Embedder
+from index.engine import ingest
 from index.filters import Filters
 from ingest.linking import refine_links
 from ingest.models import Question, QuickRef
@@ -526,3 +527,23 @@ def test_rows_link_across_banks_only_on_strong_evidence(extra_dir: Path, tmp_pat
         row = linked[row_id]
         assert isinstance(row, QuickRef) and row.title == title
         assert row.question_id is None or row.question_id.startswith(f"{row.bank_slug}--"), (title, row.question_id)
+
+
+def test_a_newer_page_with_a_shorter_name_changes_the_ids_and_ingest_says_so(
+    content: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    """Saved as "g.md", the newer page became the seed and every id changed without a word;
+    links, votes and practice progress under the old ids were orphaned (tester)."""
+    index = tmp_path / "index"
+    write(content, "git.md", OLD, NOW - DAY)
+    assert ingest(content, index, embedder).corpus.notices == ()
+
+    write(content, "g.md", NEW, NOW)
+    report = ingest(content, index, embedder)
+    assert {r.bank_slug for r in report.artifact.records.values()} == {"g"}
+    (renamed,) = [str(n) for n in report.corpus.notices if "now gives its records ids" in str(n)]
+    assert renamed.startswith("content/g.md: “Git Interview Questions” now gives its records ids that start g-- ")
+    assert "(they started git--)" in renamed and "no longer match" in renamed
+
+    again = ingest(content, index, embedder)  # the same ids as the index it replaces: nothing to say
+    assert not [n for n in again.corpus.notices if "now gives its records ids" in str(n)]
