@@ -17,6 +17,7 @@ from index.embed import Embedder
 from ingest.companies import COMPANY_ALIASES, canonical_company
 from ingest.models import Chunk, Question, QuickRef
 from ingest.pipeline import Corpus, ingest_dir
+from ingest.textutil import split_companies
 
 BANK = "machine-learning"
 L1L2 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
@@ -435,6 +436,20 @@ def test_the_readme_lists_the_company_aliases() -> None:
 )  # fmt: skip
 def test_company_aliases_map_to_one_name(name: str, canonical: str) -> None:
     assert canonical_company(name) == canonical
+
+
+@pytest.mark.parametrize(
+    ("written", "names"),
+    [
+        ("Google, **Meta** and Uber/Lyft", ["Google", "Meta", "Uber", "Lyft"]),
+        # NumPy's bank: the firms a kind names, not "HFT Firms (Citadel" and "Jane Street)" (tester)
+        ("HFT Firms (Citadel, Jane Street), Google, Quant Firms", ["Citadel", "Jane Street", "Google", "Quant Firms"]),
+        ("Google, HFT Firms (Jane Street, Citadel, Two Sigma)", ["Google", "Jane Street", "Citadel", "Two Sigma"]),
+        ("Meta (Facebook), Google", ["Meta (Facebook)", "Google"]),  # one name in brackets: as written
+    ],
+)
+def test_asked_by_lists_split_into_names(written: str, names: list[str]) -> None:
+    assert split_companies(written) == names
 
 
 # -- chunks -----------------------------------------------------------------------
