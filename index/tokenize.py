@@ -167,11 +167,21 @@ def _expand(raw: str) -> list[str]:
     return terms
 
 
+def _code(text: str, start: int, end: int) -> bool:
+    """The word at ``text[start:end]`` is a name in code: an attribute (``np.where``,
+    ``df.all``) or a call (``where(``, ``any()``)."""
+    attribute = start >= 2 and text[start - 1] == "." and (text[start - 2].isalnum() or text[start - 2] in "_)]")
+    return attribute or text[end : end + 1] == "("
+
+
 def tokenize(text: str) -> list[str]:
+    """Index terms of ``text``.  A stop word that is a name in code is kept: "np.where" was
+    searched as "np" alone, and refused (tester)."""
     out: list[str] = []
-    for raw in _RAW.findall(text):
-        for term in _expand(raw):
-            if len(term) < 2 or term in STOP_WORDS:
+    for m in _RAW.finditer(text):
+        code = _code(text, m.start(), m.end())
+        for term in _expand(m.group(0)):
+            if len(term) < 2 or (term in STOP_WORDS and not code):
                 continue
             out.append(stem(term) if term.isalpha() else term)
     return out
