@@ -10,6 +10,7 @@ merged into it (``ingest.merge``); what was superseded is said in
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -77,10 +78,36 @@ def read_bank_file(path: Path) -> tuple[str | None, ParseWarning | None]:
     return repair_mojibake(text.replace("\r\n", "\n").replace("\r", "\n")), None
 
 
-def bank_files(content_dir: Path) -> list[Path]:
+def bank_files(content_dir: Path) -> tuple[list[Path], list[ParseWarning]]:
+    """The markdown files under ``content_dir`` (``.md`` in any case, README.md aside), in
+    path order, through linked folders too (each folder once), and a warning for each thing
+    skipped: a link to nothing, a folder that cannot be read.  A linked folder, an
+    ``Upper.MD`` and a broken link had been passed over without a word (tester)."""
     if not content_dir.is_dir():
         raise FileNotFoundError(f"content folder {content_dir} does not exist")
-    return sorted(p for p in content_dir.rglob("*.md") if p.is_file() and p.name.lower() != "readme.md")
+    found: list[Path] = []
+    skipped: list[ParseWarning] = []
+
+    def unreadable(exc: OSError) -> None:
+        skipped.append(ParseWarning(str(exc.filename), 0, f"cannot read folder: {exc.strerror or exc}; skipped"))
+
+    seen: set[Path] = set()
+    for folder, dirs, files in os.walk(content_dir, onerror=unreadable, followlinks=True):
+        real = Path(folder).resolve()
+        if real in seen:  # a link back up the tree, or a second link to one folder
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs.sort()
+        for name in files:
+            path = Path(folder) / name
+            if not name.lower().endswith(".md") or name.lower() == "readme.md":
+                continue
+            if path.is_file():
+                found.append(path)
+            else:
+                skipped.append(ParseWarning(str(path), 0, "a link to nothing (or not a file); skipped"))
+    return sorted(found), skipped
 
 
 def _version_date(bank: ParsedBank, text: str) -> tuple[datetime | None, ParseWarning | None]:
@@ -101,7 +128,10 @@ def ingest_dir(content_dir: Path, chunker: Chunker | None = None) -> Corpus:
     # Each file's warnings, in path order; a skipped bank's parse warnings are not kept.
     problems: dict[str, list[ParseWarning]] = {}
     groups: dict[str, list[BankFile]] = {}
-    for path in bank_files(content_dir):
+    markdown, skipped = bank_files(content_dir)
+    for missing in skipped:
+        problems[missing.path] = [missing]
+    for path in markdown:
         text, problem = read_bank_file(path)
         if problem:
             problems[problem.path] = [problem]

@@ -782,3 +782,30 @@ def test_records_without_the_fields_that_have_defaults_still_load(corpus: Corpus
     r = next(r for r in corpus.quick_refs if r.question_id)
     old_r = {k: v for k, v in json.loads(json.dumps(r.to_dict())).items() if k != "question_id"}
     assert QuickRef.from_dict(old_r) == replace(r, question_id=None)
+
+
+def _tiny_bank(title: str) -> str:
+    return (
+        f"# {title}\n\n### What is {title.split()[0]}? - Google Interview Question\n\n"
+        "**Difficulty:** 🟢 Easy | **Tags:** `Basics` | **Asked by:** Google\n\n"
+        '??? success "View Answer"\n\n    It is what it is.\n'
+    )
+
+
+def test_linked_folders_and_any_case_md_are_read_and_a_broken_link_is_said(tmp_path: Path) -> None:
+    """A linked folder, "Upper.MD" and a link to nothing were passed over without a word (tester)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "numpy.md").write_text(_tiny_bank("NumPy Bank"), encoding="utf-8")
+    content = tmp_path / "content"
+    (content / "sub").mkdir(parents=True)
+    (content / "ml.md").write_text(_tiny_bank("Ml Bank"), encoding="utf-8")
+    (content / "sub" / "Upper.MD").write_text(_tiny_bank("Upper Bank"), encoding="utf-8")
+    (content / "linked").symlink_to(elsewhere)
+    (content / "sub" / "up").symlink_to("..")  # a loop: read once
+    (content / "gone.md").symlink_to("nowhere.md")
+
+    corpus = ingest_dir(content)
+
+    assert sorted(b.bank for b in corpus.banks) == ["Ml Bank", "NumPy Bank", "Upper Bank"]
+    assert [str(w) for w in corpus.warnings] == [f"{content / 'gone.md'}: a link to nothing (or not a file); skipped"]
