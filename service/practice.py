@@ -28,7 +28,7 @@ from typing import Literal
 from fsrs import Card, Rating, Scheduler, State
 
 from index.filters import Filters
-from ingest.models import DIFFICULTY_LEVEL, Question
+from ingest.models import DIFFICULTY_LEVEL, Question, QuickRef
 from qbank.mock import MockScore, MockScorer
 from service.accuracy import WEAK_RATINGS, Accuracy, breakdown
 from service.state import Engine
@@ -151,6 +151,14 @@ def mock(engine: Engine, question_id: str, answer: str) -> MockScore:
     """A typed answer scored against the question's strong-answer signals
     (``qbank.mock``).  Stateless: nothing is stored, no learner needed."""
     record = engine.searcher.records.get(question_id)
+    if isinstance(record, QuickRef):
+        # /api/questions lists it, so "unknown" would send the caller round in a circle
+        linked = f"; its full question {record.question_id!r} has one" if record.question_id else ""
+        raise Invalid(
+            f"{question_id!r} is a quick-reference row: it has no interviewer's insight to score an answer "
+            f"against{linked}. Score a full question: an id /api/practice/next gives, or one /api/questions "
+            'lists with kind "question"'
+        )
     if not isinstance(record, Question):
         raise Invalid(f"unknown question_id {question_id!r}; use an id that /api/practice/next or /api/questions gives")
     return MockScorer(engine.searcher.embedder, engine.artifact.sparse).score(record, answer)

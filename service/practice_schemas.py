@@ -41,6 +41,10 @@ class PracticeNext(BaseModel):
         description="Never-graded questions in this scope, today's limit on new cards aside: when `new_left` is 0 "
         "and this is not, more new cards come tomorrow."
     )
+    new_per_day: int = Field(
+        description="The daily limit on new cards (`QBANK_PRACTICE_NEW_PER_DAY`, across every scope): tomorrow "
+        "deals `min(new_per_day, unseen)` of this scope's never-graded questions."
+    )
 
 
 class GradeRequest(BaseModel):
@@ -178,13 +182,17 @@ class MockRequest(BaseModel):
     question_id: str = QuestionId
     answer: str = Field(
         ...,
-        max_length=MAX_MOCK_ANSWER_CHARS + 1000,  # the exact limit, after stripping, is checked below
-        description="The candidate's typed answer, plain text (lines and tabs allowed).",
+        description=f"The candidate's typed answer, plain text (lines and tabs allowed): at most "
+        f"{MAX_MOCK_ANSWER_CHARS:,} characters as sent, spaces and line breaks included (as the page's box counts).",
+        json_schema_extra={"maxLength": MAX_MOCK_ANSWER_CHARS},
     )
 
     @field_validator("answer")
     @classmethod
     def _plain_text(cls, value: str) -> str:
+        # The limit is on the answer as sent, as the page's box counts it: padding is no way past it.
+        if len(value) > MAX_MOCK_ANSWER_CHARS:
+            raise ValueError(f"answer is {len(value)} characters; the limit is {MAX_MOCK_ANSWER_CHARS}")
         return clean_text(value, MAX_MOCK_ANSWER_CHARS, "answer", "type what you would say in the interview")
 
 

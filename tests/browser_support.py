@@ -23,13 +23,22 @@ REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts"
 
 
+def launch(browser_type: Any, back_forward_cache: bool = False) -> Any:
+    """Debian's Chromium, headless, from Playwright's ``browser_type``.
+
+    Playwright turns the back-forward cache off; ``back_forward_cache`` keeps it on, as
+    browsers have it, so that Back brings a page back as it was left ("pageshow" persisted)."""
+    kept = {"ignore_default_args": ["--disable-back-forward-cache"]} if back_forward_cache else {}
+    return browser_type.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, **kept)
+
+
 @contextmanager
 def chromium() -> Iterator[Any]:
     """Debian's Chromium, headless, through Playwright; closed after."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        browser = launch(p.chromium)
         try:
             yield browser
         finally:

@@ -25,6 +25,7 @@ from qbank.mock import DENSE_WEIGHT, THRESHOLD, TOPIC_FLOOR, MockScorer, strong_
 from qbank.mock.probes import probes
 from qbank.mock.signals import what_is_tested
 from service.app import create_app
+from service.practice import MAX_MOCK_ANSWER_CHARS
 
 L1 = "machine-learning--explain-l1-lasso-vs-l2-ridge-regularization"
 DROPOUT = "machine-learning--what-is-dropout-and-why-does-it-work"
@@ -166,10 +167,16 @@ def test_the_api_scores_an_answer_then_gives_the_insight_and_the_answer(client: 
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"question_id": "machine-learning--no-such-question", "answer": "x"}, "unknown question_id"),
-        ({"question_id": "machine-learning--qr-1", "answer": "x"}, "unknown question_id"),  # a quick-reference row
+        (
+            {"question_id": "machine-learning--no-such-question", "answer": "x"},
+            "unknown question_id 'machine-learning--no-such-question'; use an id that /api/practice/next or "
+            "/api/questions gives",
+        ),
         ({"question_id": L1, "answer": "   "}, "answer is empty; type what you would say in the interview"),
-        ({"question_id": L1, "answer": "a" * 5001}, "the limit is 5000"),
+        ({"question_id": L1, "answer": "a" * 5001}, "answer is 5001 characters; the limit is 5000"),
+        # padding was no way past the limit: it was counted after stripping, up to 6,000 sent
+        ({"question_id": L1, "answer": "a" * 5000 + " " * 1000}, "answer is 6000 characters; the limit is 5000"),
+        ({"question_id": L1, "answer": " " * 4000 + "a" * 1001}, "answer is 5001 characters; the limit is 5000"),
         ({"question_id": L1, "answer": "bell\x07"}, "control characters"),
         ({"question_id": L1}, "Field required"),
         ({"question_id": L1, "answer": "x", "learner": "me"}, "Extra inputs are not permitted"),
@@ -179,6 +186,50 @@ def test_the_api_says_what_is_wrong_with_a_bad_request(client: TestClient, body:
     r = client.post("/api/practice/mock", json=body)
     assert r.status_code == 422
     assert message in json.dumps(r.json())
+
+
+@pytest.mark.parametrize(
+    ("row", "full_question"),
+    [
+        ("machine-learning--qr-6", None),  # Supervised vs Unsupervised Learning: a row of its own
+        ("machine-learning--qr-1", "machine-learning--what-is-the-bias-variance-tradeoff-in-machine-learning"),
+    ],
+)
+def test_a_quick_reference_row_is_refused_as_one_not_as_an_unknown_id(
+    client: TestClient, row: str, full_question: str | None
+) -> None:
+    """/api/questions lists the row, so "unknown question_id …; use an id that /api/questions
+    gives" sent the caller back where it came from."""
+    listed = client.get(f"/api/questions/{row}")
+    assert listed.status_code == 200 and listed.json()["kind"] == "quick_reference"
+    r = client.post("/api/practice/mock", json={"question_id": row, "answer": "Supervised learning uses labels."})
+    assert r.status_code == 422
+    linked = f"; its full question {full_question!r} has one" if full_question else ""
+    assert r.json() == {
+        "detail": f"{row!r} is a quick-reference row: it has no interviewer's insight to score an answer "
+        f"against{linked}. Score a full question: an id /api/practice/next gives, or one /api/questions "
+        'lists with kind "question"'
+    }
+    if full_question:
+        scored = client.post("/api/practice/mock", json={"question_id": full_question, "answer": "Bias is error."})
+        assert scored.status_code == 200
+
+
+def test_the_answer_limit_is_one_number_for_the_api_the_page_and_the_readme(client: TestClient) -> None:
+    """The README said up to 5,000 characters and the page's box cut there, while the API
+    took 6,000 so long as the last 1,000 were spaces."""
+    answer = ("L1 adds the absolute values of the weights to the loss. " * 100)[: MAX_MOCK_ANSWER_CHARS - 1] + "."
+    assert len(answer) == MAX_MOCK_ANSWER_CHARS
+    assert client.post("/api/practice/mock", json={"question_id": L1, "answer": answer}).status_code == 200
+    over = client.post("/api/practice/mock", json={"question_id": L1, "answer": answer + "\n"})
+    assert over.status_code == 422
+    assert f"answer is {MAX_MOCK_ANSWER_CHARS + 1} characters; the limit is {MAX_MOCK_ANSWER_CHARS}" in over.text
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["MockRequest"]["properties"]["answer"]
+    assert schema["maxLength"] == MAX_MOCK_ANSWER_CHARS
+    page = client.get("/practice?mode=mock").text
+    assert f'maxlength="{MAX_MOCK_ANSWER_CHARS}"' in page
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"up to {MAX_MOCK_ANSWER_CHARS:,} characters" in readme
 
 
 # -- the labelled answers and the figures ----------------------------------------

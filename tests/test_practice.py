@@ -113,7 +113,8 @@ def test_grading_schedules_cards_until_the_daily_limit_of_new_ones(client: TestC
         seen.append(card["question"]["id"])
     done = next_card(client, me, **GOOGLE_MEDIUM)
     assert (done["card"], done["due"], done["new_left"]) == (None, 0, 0)  # nothing due yet, no new card left today
-    assert done["unseen"] == done["questions"] - 3  # the new questions tomorrow brings
+    assert done["unseen"] == done["questions"] - 3  # never graded: tomorrow brings new_per_day of them
+    assert done["new_per_day"] == 3  # QBANK_PRACTICE_NEW_PER_DAY, which the page says tomorrow deals
     assert datetime.fromisoformat(done["next_due"]) <= datetime.now(UTC) + timedelta(minutes=1)  # "again": 1 min
     progress = client.get("/api/progress", headers=me).json()
     assert {k: progress[k] for k in ("cards", "due", "reviews", "reviews_today", "new_today", "new_left_today")} == {

@@ -2,7 +2,8 @@
 keyboard-first (Space reveals, 1-4 grade), at phone width, and the cards
 answered still scheduled after the server restarts on the same store; then
 the Progress page of the same browser's learner, and its weakest topics'
-links back into practice.
+links back into practice.  Practice's and Browse's filters after Back, with
+and without the back-forward cache.
 
 Fails on any console error or uncaught page error (a script the
 Content-Security-Policy blocked shows as one).  Screenshots land in
@@ -16,11 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM, chromium, console_errors
+from browser_support import ARTIFACTS, CHROMIUM, chromium, console_errors, launch
 from server_support import Server, qbank_server
 from service_support import CONTENT
 
 from index.engine import IngestReport
+from service.practice import MAX_MOCK_ANSWER_CHARS
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,6 +42,14 @@ SCOPE = "/practice?company=Google&difficulty=Medium"
 def browser() -> Iterator[object]:
     with chromium() as b:
         yield b
+
+
+@pytest.fixture(scope="module")
+def cached_browser(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """Chromium with its back-forward cache on, as people have it (one Playwright runs both)."""
+    cached = launch(browser.browser_type, back_forward_cache=True)
+    yield cached
+    cached.close()
 
 
 def watch(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -218,26 +228,117 @@ def test_a_scope_with_nothing_left_says_so_and_when_to_come_back(browser, server
 def test_when_todays_new_cards_are_used_up_the_page_says_more_come_tomorrow(
     browser, built: IngestReport, tmp_path: Path
 ) -> None:
-    """One new card a day, graded Easy (back in days): the page said to come back in days,
-    though tomorrow brings the scope's next new question."""
-    with qbank_server(built.path, tmp_path, content_dir=CONTENT, env={"QBANK_PRACTICE_NEW_PER_DAY": "1"}) as srv:
+    """Two new cards a day, graded Easy (back in days): the page said to come back in days,
+    though tomorrow brings the scope's next new questions; then it said all of the scope's
+    never-graded questions came tomorrow, where the daily limit brings two of them."""
+    with qbank_server(built.path, tmp_path, content_dir=CONTENT, env={"QBANK_PRACTICE_NEW_PER_DAY": "2"}) as srv:
         context = browser.new_context(viewport=DESKTOP, base_url=srv.base_url)
         page = context.new_page()
         errors = watch(page)
         page.goto("/practice?company=Netflix")
-        expect(page.locator("#card")).to_be_visible()
-        page.keyboard.press(" ")
-        with page.expect_response("**/api/practice/grade"):
-            page.keyboard.press("4")  # Easy
+        answer_with_keys(page, "4")  # Easy
+        answer_with_keys(page, "4")
         expect(page.locator("#done")).to_be_visible()
-        unseen = page.request.get("/api/practice/next?company=Netflix").json()["unseen"]
-        assert unseen > 0
+        left = page.request.get("/api/practice/next?company=Netflix").json()
+        assert (left["new_left"], left["new_per_day"]) == (0, 2) and left["unseen"] > 2
         expect(page.locator("#done-detail")).to_have_text(
-            f"Today's new cards are used up and nothing here is due; {unseen} new questions here come tomorrow. "
-            "Come back then, or pick another selection above."
+            f"Today's new cards are used up and nothing here is due; 2 new tomorrow ({left['unseen']} not started "
+            "yet). Come back then, or pick another selection above."
         )
         context.close()
         assert errors == []
+
+
+def test_grading_the_last_card_moves_the_focus_to_the_heading_that_says_so(browser, server: Server) -> None:
+    """The graded card goes; the focus went with it, to <body>.  It goes to the screen that
+    replaced it, as it goes to each new card's title."""
+    context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto("/practice?tag=Feature+Selection")  # one question: graded, nothing is left
+    expect(page.locator("#card-title")).to_be_focused()
+    page.keyboard.press(" ")
+    with page.expect_response("**/api/practice/grade"):
+        page.keyboard.press("3")
+    heading = page.get_by_role("heading", name="Nothing to practise right now")
+    expect(heading).to_be_visible()
+    expect(heading).to_be_focused()
+    context.close()
+    assert errors == []
+
+
+PERSISTED = "window.addEventListener('pageshow', (e) => { window.shownFromCache = e.persisted; });"
+
+
+def back(page, cached: bool) -> None:  # type: ignore[no-untyped-def]
+    """Back, as the browser does it: a page from the back-forward cache fires no "load"."""
+    page.go_back(wait_until="commit")
+    if cached:
+        page.wait_for_function("window.shownFromCache === true")
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["form-restoration", "back-forward-cache"])
+def test_after_back_the_practice_filters_show_the_scope_in_effect(
+    browser, cached_browser, server: Server, cached: bool
+) -> None:
+    """Back brought the page back with Difficulty still showing "Hard" (restored by the browser)
+    while the card dealt was not Hard, and the next filter changed applied Hard with it."""
+    context = (cached_browser if cached else browser).new_context(viewport=DESKTOP, base_url=server.base_url)
+    context.add_init_script(PERSISTED)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto("/practice?company=Netflix")
+    expect(page.locator("#card")).to_be_visible()
+    page.locator("#mock-mode").check()  # the address follows without a navigation
+    expect(page).to_have_url(f"{server.base_url}/practice?company=Netflix&mode=mock")
+    difficulty = page.locator("select[name=difficulty]")
+    with page.expect_navigation():
+        difficulty.select_option("Hard")
+    expect(page.locator("#card-difficulty")).to_have_text("Hard")
+    back(page, cached)
+    expect(page).to_have_url(f"{server.base_url}/practice?company=Netflix&mode=mock")
+    expect(page.locator("#card")).to_be_visible()
+    expect(page.locator("#card-difficulty")).not_to_have_text("Hard")
+    expect(difficulty).to_have_value("")
+    expect(page.locator("select[name=company]")).to_have_value("Netflix")
+    expect(page.locator("#mock-mode")).to_be_checked()
+    expect(page.locator("#mock-answer")).to_be_visible()
+    assert page.evaluate("window.shownFromCache") is cached
+    with page.expect_navigation():
+        page.locator("select[name=tag]").select_option(index=1)
+    assert "difficulty=&" in page.url and "mode=mock" in page.url  # Hard was not applied unseen
+    context.close()
+    assert errors == []
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["form-restoration", "back-forward-cache"])
+def test_after_back_the_browse_filters_show_the_list_in_effect(
+    browser, cached_browser, server: Server, cached: bool
+) -> None:
+    context = (cached_browser if cached else browser).new_context(viewport=DESKTOP, base_url=server.base_url)
+    context.add_init_script(PERSISTED)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto("/browse?company=Google")
+    everything = page.locator(".count").inner_text()
+    search = page.locator("#browse-q")
+    search.fill("gradient descent")  # typed, never searched
+    difficulty = page.locator("select[name=difficulty]")
+    with page.expect_navigation():
+        difficulty.select_option("Hard")
+    expect(page.locator(".count")).not_to_have_text(everything)
+    back(page, cached)
+    expect(page).to_have_url(f"{server.base_url}/browse?company=Google")
+    expect(page.locator(".count")).to_have_text(everything)
+    expect(difficulty).to_have_value("")
+    expect(search).to_have_value("")
+    expect(page.locator("select[name=company]")).to_have_value("Google")
+    assert page.evaluate("window.shownFromCache") is cached
+    with page.expect_navigation():
+        page.locator("select[name=tag]").select_option(index=1)
+    assert "difficulty=&" in page.url and "q=&" in page.url  # neither was applied unseen
+    context.close()
+    assert errors == []
 
 
 MOCK_SCOPE = "/practice?difficulty=Medium&tag=Regularization&mode=mock"
@@ -370,6 +471,86 @@ def test_mock_mode_at_phone_width_fits_and_scores_by_tapping(browser, server: Se
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "practice-mock-phone.png"), full_page=True)
+    context.close()
+    assert errors == []
+
+
+def test_a_long_mock_answer_is_counted_near_the_limit_and_a_paste_that_is_cut_says_so(browser, server: Server) -> None:
+    """The box kept the first 5,000 characters of a paste and dropped the rest without a word,
+    and the answer scored was the cut one."""
+    context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(MOCK_SCOPE)
+    box = page.locator("#mock-answer")
+    expect(box).to_be_focused()
+    assert box.get_attribute("maxlength") == str(MAX_MOCK_ANSWER_CHARS)  # what the API takes
+    count = page.locator("#mock-count")
+    page.keyboard.type("L1 adds the absolute values. ")
+    expect(count).to_be_hidden()  # far from the limit: nothing to count
+    box.fill("word " * 900)  # 4,500 characters
+    expect(count).to_have_text("4,500 of 5,000 characters")
+    expect(page.locator("#mock-cut")).to_be_hidden()
+    page.evaluate("text => navigator.clipboard.writeText(text)", "more " * 200)  # 1,000 characters
+    box.press("End")
+    box.press("Control+V")
+    expect(box).to_have_value("word " * 900 + "more " * 100)  # what fitted
+    expect(count).to_have_text("5,000 of 5,000 characters: the limit, nothing more fits")
+    expect(page.locator("#mock-cut")).to_have_text(
+        "Your pasted text was cut to fit the 5,000-character limit: its last 500 characters were left out "
+        "and will not be scored."
+    )
+    page.keyboard.press("Backspace")  # edited since: the note is old news, the count goes on
+    expect(page.locator("#mock-cut")).to_be_hidden()
+    expect(count).to_have_text("4,999 of 5,000 characters")
+    context.close()
+    assert errors == []
+
+
+def test_on_a_touch_screen_mock_mode_speaks_of_buttons_and_its_empty_answer_error_clears_on_typing(
+    browser, server: Server
+) -> None:
+    """The help said Ctrl+Enter and Esc, and an empty answer's error said "press Esc, then
+    Space", on a phone; the error stayed up after the answer was typed."""
+    context = browser.new_context(viewport=PHONE, base_url=server.base_url, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(MOCK_SCOPE)
+    expect(page.locator("#card")).to_be_visible()
+    expect(page.locator("#hint-mock-touch")).to_be_visible()
+    expect(page.locator("#hint-mock-touch")).to_have_text(
+        "Type what you would say, then tap Score my answer: it is scored against what interviewers listen for "
+        "and the answer is shown; then grade yourself with the buttons."
+    )
+    expect(page.locator("#hint-mock-keys")).to_be_hidden()  # no Ctrl+Enter, no Esc
+    expect(page.locator("#mock-score kbd")).to_be_hidden()
+    page.locator("#mock-score").tap()
+    error = page.locator("#error")
+    expect(error).to_have_text("Type your answer first (or tap Show answer to see the answer without a score).")
+    page.locator("#mock-answer").tap()
+    page.keyboard.type("L")
+    expect(error).to_be_hidden()
+    context.close()
+    assert errors == []
+
+
+def test_with_a_keyboard_the_empty_answer_error_names_the_keys_and_clears_on_typing(browser, server: Server) -> None:
+    context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(MOCK_SCOPE)
+    expect(page.locator("#mock-answer")).to_be_focused()
+    expect(page.locator("#hint-mock-keys")).to_be_visible()
+    expect(page.locator("#hint-mock-keys")).to_contain_text("Esc leaves the box.")
+    expect(page.locator("#hint-mock-touch")).to_be_hidden()
+    page.keyboard.press("Control+Enter")
+    error = page.locator("#error")
+    expect(error).to_have_text("Type your answer first (or press Esc, then Space, to see the answer without a score).")
+    page.keyboard.type("  ")
+    expect(error).to_be_visible()  # still nothing to score
+    page.keyboard.type("L1")
+    expect(error).to_be_hidden()
     context.close()
     assert errors == []
 

@@ -99,9 +99,8 @@ async def next_card(
     shows the question first and reveals the answer when asked."""
     scope = Filters(company, difficulty, tag, bank)
     now = datetime.now(UTC)
-    found = await asyncio.to_thread(
-        practice.next_card, engine, state.practice, learner.id, scope, now, state.settings.practice_new_per_day
-    )
+    per_day = state.settings.practice_new_per_day
+    found = await asyncio.to_thread(practice.next_card, engine, state.practice, learner.id, scope, now, per_day)
     return PracticeNext(
         learner=learner.token,
         card=_practice_card(found.item, base_url) if found.item else None,
@@ -110,6 +109,7 @@ async def next_card(
         new_left=found.new_left,
         next_due=found.next_due,
         unseen=found.unseen,
+        new_per_day=per_day,
     )
 
 

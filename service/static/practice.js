@@ -7,6 +7,9 @@
 // Mock mode (the checkbox, ?mode=mock): the candidate types an answer first;
 // Ctrl+Enter posts it to /api/practice/mock, which says which of the
 // insight's signals it hit and missed, and the answer is revealed with it.
+// The box takes what the API takes (its maxlength): near the limit it counts
+// the characters, and a paste that did not fit says how much was left out.
+// On a touch screen the help speaks of buttons, not keys.
 //
 // Text from the server goes in as textContent; the only HTML put in is the
 // answer and insight the server rendered (markdown-it with raw HTML off).
@@ -29,8 +32,17 @@
   const mockAnswer = $("#mock-answer");
   const mockScore = $("#mock-score");
   const mockResult = $("#mock-result");
+  const mockCount = $("#mock-count");
+  const mockCut = $("#mock-cut");
   const RATINGS = ["again", "hard", "good", "easy"];
   const STATUS = { new: "New", learning: "Learning", review: "Review", relearning: "Relearning" };
+  const COUNT_FROM = 0.8; // the box counts its characters from this share of its limit
+  // A phone or a tablet: no Ctrl, no Esc, no Space to speak of.
+  const touch = window.matchMedia("(hover: none) and (pointer: coarse)");
+  const EMPTY_ANSWER = {
+    keys: "Type your answer first (or press Esc, then Space, to see the answer without a score).",
+    touch: "Type your answer first (or tap Show answer to see the answer without a score).",
+  };
 
   let current = null; // the card shown: the API's PracticeCard
   let busy = false;
@@ -58,6 +70,7 @@
     errorBox.textContent = message;
     errorBox.hidden = !message;
   }
+  const asksForAnAnswer = () => Object.values(EMPTY_ANSWER).includes(errorBox.textContent);
 
   async function request(url, options) {
     const response = await fetch(url, { headers: { Accept: "application/json" }, ...options });
@@ -85,7 +98,8 @@
   }
 
   function mocking() {
-    return mockMode.checked;
+    // The address says the mode, as it says the scope; the box shows it (after Back too: ui.js).
+    return new URLSearchParams(window.location.search).get("mode") === "mock";
   }
 
   function showMode() {
@@ -93,7 +107,33 @@
     const typing = mocking() && current !== null && answer.hidden;
     mockForm.hidden = !typing && mockResult.hidden;
     $("#hint-mock").hidden = !mocking();
+    $("#hint-mock-keys").hidden = touch.matches;
+    $("#hint-mock-touch").hidden = !touch.matches;
     $("#hint-recall").hidden = mocking();
+  }
+
+  const number = (n) => n.toLocaleString("en");
+
+  let cut = 0; // characters of the last paste or drop into the box that did not fit
+  function showCount() {
+    const limit = mockAnswer.maxLength;
+    const length = mockAnswer.value.length;
+    const full = length >= limit ? ": the limit, nothing more fits" : "";
+    mockCount.hidden = length < limit * COUNT_FROM;
+    // (empty while hidden: the box's description reads it, hidden or not)
+    mockCount.textContent = mockCount.hidden ? "" : `${number(length)} of ${number(limit)} characters${full}`;
+    mockCut.textContent = cut
+      ? `Your pasted text was cut to fit the ${number(limit)}-character limit: its last ${number(cut)} ` +
+        `character${cut === 1 ? " was" : "s were"} left out and will not be scored.`
+      : "";
+    mockCut.hidden = !cut;
+  }
+
+  function noteCut(text, replaced) {
+    // The box keeps what fits of a paste and drops the rest without a word: count what it dropped.
+    const room = mockAnswer.maxLength - mockAnswer.value.length + replaced;
+    cut = Math.max(0, text.replace(/\r\n?/g, "\n").length - room);
+    showCount(); // now: a paste that does not fit at all changes nothing, and says so
   }
 
   // A typed answer not scored yet is kept for its question across a reload (this tab only).
@@ -128,6 +168,8 @@
     mockAnswer.readOnly = false;
     mockScore.hidden = false;
     mockResult.hidden = true;
+    cut = 0;
+    showCount();
   }
 
   // The first card arrives after the page has loaded: if the learner has already moved to a
@@ -168,24 +210,28 @@
     announce.textContent = `Question: ${q.title}`;
   }
 
-  function showDone(next) {
+  function showDone(next, first = false) {
     current = null;
     cardBox.hidden = true;
     cardBox.dataset.questionId = "";
     done.hidden = false;
     let detail;
     const tomorrow = next.unseen > 0; // today's new cards are used up, more are waiting
+    // Tomorrow deals at most the daily limit of them; the rest wait their turn.
+    const comeTomorrow = `${Math.min(next.new_per_day, next.unseen)} new tomorrow (${next.unseen} not started yet)`;
     const soon = next.next_due && (!tomorrow || new Date(next.next_due) - Date.now() < 86400e3);
     if (!next.questions) detail = "No question matches this selection. Pick another one above.";
     else if (soon) {
-      const more = tomorrow ? ` (${next.unseen} new here after today's are used up: more tomorrow)` : "";
+      const more = tomorrow ? `; today's new cards are used up, ${comeTomorrow}` : "";
       detail = `The next card in this selection is due in ${inWords(next.next_due)}${more}. Come back then, or pick another selection above.`;
     } else if (tomorrow) {
-      detail = `Today's new cards are used up and nothing here is due; ${next.unseen} new question${next.unseen === 1 ? "" : "s"} here come${next.unseen === 1 ? "s" : ""} tomorrow. Come back then, or pick another selection above.`;
+      detail = `Today's new cards are used up and nothing here is due; ${comeTomorrow}. Come back then, or pick another selection above.`;
     } else if (next.next_due) {
       detail = `The next card in this selection is due in ${inWords(next.next_due)}. Come back then, or pick another selection above.`;
     } else detail = "Nothing here is due. Pick another selection above.";
     $("#done-detail").textContent = detail;
+    // The card that had the focus is gone: the focus goes to what replaced it, as it goes to a new card's title.
+    if (!first || focusIsFree()) done.querySelector("h1").focus();
     announce.textContent = "Nothing to practise right now";
   }
 
@@ -196,7 +242,7 @@
       showError("");
       showCounts(next);
       if (next.card) showCard(next.card, first);
-      else showDone(next);
+      else showDone(next, first);
     } catch (error) {
       showError(`Could not load the next card: ${error.message}`);
     } finally {
@@ -255,7 +301,7 @@
     if (!current || busy || !answer.hidden) return;
     const text = mockAnswer.value.trim();
     if (!text) {
-      showError("Type your answer first (or press Esc, then Space, to see the answer without a score).");
+      showError(touch.matches ? EMPTY_ANSWER.touch : EMPTY_ANSWER.keys);
       return;
     }
     busy = true;
@@ -305,7 +351,25 @@
     event.preventDefault();
     scoreAnswer();
   });
-  mockAnswer.addEventListener("input", keepDraft);
+  mockAnswer.addEventListener("input", (event) => {
+    keepDraft();
+    if (!event.inputType.startsWith("insertFrom")) cut = 0; // typed or deleted since: the note is old news
+    showCount();
+    if (asksForAnAnswer() && mockAnswer.value.trim()) showError(""); // it has one now
+  });
+  mockAnswer.addEventListener("paste", (event) => {
+    const replaced = mockAnswer.selectionEnd - mockAnswer.selectionStart;
+    noteCut(event.clipboardData?.getData("text/plain") || "", replaced);
+  });
+  let dragged = ""; // text dragged from the box itself: dropped back in, it moves and takes no room
+  mockAnswer.addEventListener("dragstart", () => {
+    dragged = mockAnswer.value.slice(mockAnswer.selectionStart, mockAnswer.selectionEnd);
+  });
+  mockAnswer.addEventListener("dragend", () => (dragged = ""));
+  mockAnswer.addEventListener("drop", (event) => {
+    const text = event.dataTransfer?.getData("text/plain") || "";
+    noteCut(text, text === dragged ? text.length : 0);
+  });
   mockAnswer.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       event.preventDefault();
@@ -318,12 +382,15 @@
   mockMode.addEventListener("change", () => {
     // The mode is part of the page's address, like the scope.
     const url = new URL(window.location.href);
-    if (mocking()) url.searchParams.set("mode", "mock");
+    if (mockMode.checked) url.searchParams.set("mode", "mock");
     else url.searchParams.delete("mode");
     window.history.replaceState(null, "", url);
+    mockMode.defaultChecked = mockMode.checked; // what the form goes back to after Back (ui.js)
     showMode();
     if (mocking() && !mockForm.hidden && !mockAnswer.readOnly) mockAnswer.focus();
   });
+  touch.addEventListener("change", showMode);
+  window.addEventListener("pageshow", showMode); // after Back: the mode the address says (ui.js resets the box)
   grades.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-rating]");
     if (button) grade(button.dataset.rating);

@@ -1,5 +1,5 @@
 // Shared by every page: the copy button on code blocks, and filter selects
-// that submit their form when changed.
+// that submit their form when changed and show the filters in effect after Back.
 (() => {
   "use strict";
 
@@ -72,5 +72,17 @@
   document.addEventListener("change", (event) => {
     const select = autoSelect(event.target);
     if (select && keyed !== select) select.form.requestSubmit();
+  });
+
+  // A filter form's boxes show the filters in effect: the page's address, which the server
+  // wrote into the form as its defaults.  After Back or Forward the browser may bring the page
+  // back showing what the boxes held when it was left (form restoration), or the whole page as
+  // it was (the back-forward cache: "pageshow" with persisted); a choice shown there that is not
+  // applied would be applied unseen with the next one.  So every filter form goes back to its
+  // defaults on each "pageshow" (a reset fires no "change": nothing is submitted).
+  // A script that changes the address without a navigation moves the defaults with it
+  // (practice.js, its mock-mode box).
+  window.addEventListener("pageshow", () => {
+    for (const form of document.querySelectorAll("form[data-autosubmit]")) form.reset();
   });
 })();
