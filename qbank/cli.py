@@ -269,6 +269,16 @@ def search(
         }
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
+    chosen = Filters(company, difficulty, tag, bank)
+    if not result.hits and not chosen.is_empty():
+        # "--bank nosuch" printed "closest matches:" over an empty list
+        from index.filters import filter_phrase
+
+        typer.secho(
+            f"(no question in the index is {filter_phrase(chosen)}: nothing to rank; check the filters)",
+            fg=typer.colors.YELLOW,
+        )
+        return
     if not result.answerable:
         typer.secho("(nothing in the bank clears the relevance floor; closest matches:)", fg=typer.colors.YELLOW)
     for rank, hit in enumerate(result.hits, 1):

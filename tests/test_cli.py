@@ -255,6 +255,13 @@ def test_search_options_reach_the_filters(
     assert {i for _, i in result_blocks(result.stdout)} == expected
 
 
+def test_search_with_filters_nothing_matches_says_so(cli: Invoke, built: IngestReport) -> None:
+    """A filter nothing matches ("--bank nosuch") printed "closest matches:" over an empty list (tester)."""
+    result = cli("search", "dropout", "--index", built.path, "--bank", "nosuch")
+    assert result.exit_code == 0
+    assert result.output == "(no question in the index is in the bank “nosuch”: nothing to rank; check the filters)\n"
+
+
 def test_search_mode_option(cli: Invoke, built: IngestReport, searcher: Searcher) -> None:
     result = cli("search", "dropout", "--mode", "bm25", "-k", "3", "--index", built.path)
     assert result.exit_code == 0, result.output
