@@ -174,7 +174,11 @@ def ingest_dir(content_dir: Path, chunker: Chunker | None = None) -> Corpus:
     linked_q, linked_r = link_quick_refs(questions, quick_refs)
     unmatched: list[tuple[str, str, str]] = []
     linked_q, linked_r = attach_companies(linked_q, linked_r, company_lists, unmatched=unmatched)
-    bank_paths = {bank.bank_slug: bank.path for bank, _ in merged_banks}
+    # the file the bank's company lists came from (a newer page's, when it has them), not the seed
+    bank_paths = {
+        bank.bank_slug: next((src.path for src in sources if src.company_lists), bank.path)
+        for bank, sources in merged_banks
+    }
     left_out: dict[tuple[str, str], list[str]] = {}
     for slug, company, title in unmatched:
         left_out.setdefault((slug, company), []).append(title)

@@ -547,3 +547,14 @@ def test_a_newer_page_with_a_shorter_name_changes_the_ids_and_ingest_says_so(
 
     again = ingest(content, index, embedder)  # the same ids as the index it replaces: nothing to say
     assert not [n for n in again.corpus.notices if "now gives its records ids" in str(n)]
+
+
+def test_a_listed_title_no_record_has_is_said_of_the_file_the_lists_came_from(content: Path) -> None:
+    """The note named the seed though the newer page supplied the lists (tester)."""
+    write(content, "git.md", OLD, NOW - DAY)
+    write(content, "git-2026.md", NEW + "## Questions asked in Meta interview\n- Git Worktrees\n", NOW)
+
+    corpus = ingest_dir(content)
+
+    (left_out,) = [n for n in corpus.notices if "left out of the list" in n.message]
+    assert left_out.path == "content/git-2026.md" and "'Git Worktrees'" in left_out.message
