@@ -97,6 +97,9 @@ def ingest(
 
     settings = _load_settings()
     _setup_logging("WARNING")
+    # The pipeline logs each file's problem as it reads it (for a server that builds its index on
+    # start); this command lists them all under the table, once (each was printed twice).
+    logging.getLogger("ingest.pipeline").setLevel(logging.ERROR)
     content_dir, index_dir = content or settings.content_dir, index or settings.index_dir
     fetch = settings.fetch_links if fetch_links is None else fetch_links
     expand = settings.expand_rows if expand_rows is None else expand_rows

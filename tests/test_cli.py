@@ -165,6 +165,7 @@ def test_ingest_prints_per_bank_counts(built: IngestReport, tmp_path: Path) -> N
     assert proc.stdout.split("\n")[0].split() == ["bank", "questions", "quick-ref", "chunks", "code", "warnings"]
     assert re.search(rf"indexed {429 + git_chunks} chunks \({git_chunks} embedded, 429 reused\)", proc.stdout)
     assert f"warning: {content / 'empty.md'}: empty file; skipped" in proc.stderr
+    assert proc.stderr.count("empty file; skipped") == 1  # not a log line as well (tester)
     assert (tmp_path / "index").resolve().name != ".index-v0"
 
 
