@@ -153,15 +153,19 @@ def mock(engine: Engine, question_id: str, answer: str) -> MockScore:
     record = engine.searcher.records.get(question_id)
     if isinstance(record, QuickRef):
         # /api/questions lists it, so "unknown" would send the caller round in a circle
-        linked = f"; its full question {record.question_id!r} has one" if record.question_id else ""
-        raise Invalid(
-            f"{question_id!r} is a quick-reference row: it has no interviewer's insight to score an answer "
-            f"against{linked}. Score a full question: an id /api/practice/next gives, or one /api/questions "
-            'lists with kind "question"'
-        )
+        raise Invalid(_row_refused(record, "has no interviewer's insight to score an answer against", "Score"))
     if not isinstance(record, Question):
         raise Invalid(f"unknown question_id {question_id!r}; use an id that /api/practice/next or /api/questions gives")
     return MockScorer(engine.searcher.embedder, engine.artifact.sparse).score(record, answer)
+
+
+def _row_refused(row: QuickRef, why: str, verb: str) -> str:
+    """Why a quick-reference row (which /api/questions lists) cannot be used here, and what can."""
+    linked = f"; its full question {row.question_id!r} has one" if row.question_id else ""
+    return (
+        f"{row.id!r} is a quick-reference row: it {why}{linked}. {verb} a full question: an id "
+        '/api/practice/next gives, or one /api/questions lists with kind "question"'
+    )
 
 
 def grade(
@@ -169,6 +173,8 @@ def grade(
 ) -> CardState:
     """Record ``rating`` for the learner's card on ``question_id`` and schedule it; the new card."""
     record = engine.searcher.records.get(question_id)
+    if isinstance(record, QuickRef):
+        raise Invalid(_row_refused(record, "has no curated answer to practise", "Practise"))
     if not isinstance(record, Question):
         raise Invalid(f"unknown question_id {question_id!r}; practise the ids /api/practice/next gives")
     given = RATINGS.get(rating)  # type: ignore[call-overload]
