@@ -97,9 +97,6 @@ def ingest(
 
     settings = _load_settings()
     _setup_logging("WARNING")
-    # The pipeline logs each file's problem as it reads it (for a server that builds its index on
-    # start); this command lists them all under the table, once (each was printed twice).
-    logging.getLogger("ingest.pipeline").setLevel(logging.ERROR)
     content_dir, index_dir = content or settings.content_dir, index or settings.index_dir
     fetch = settings.fetch_links if fetch_links is None else fetch_links
     expand = settings.expand_rows if expand_rows is None else expand_rows
@@ -115,6 +112,11 @@ def ingest(
         refresh=refresh,
         reuse=not drop_knowledge,
     )
+    # The pipeline logs each file's problem as it reads it (for a server that builds its index on
+    # start); this command lists them all under the table, once (each was printed twice).
+    pipeline_log = logging.getLogger("ingest.pipeline")
+    level = pipeline_log.level
+    pipeline_log.setLevel(logging.ERROR)
     try:
         embedder = offline_embedder(settings).load()
         report = run_ingest(
@@ -128,6 +130,8 @@ def ingest(
         )
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from exc
+    finally:
+        pipeline_log.setLevel(level)  # in-process callers (tests, scripts) keep their logging
     corpus = report.corpus
     typer.echo(f"{'bank':<40} {'questions':>9} {'quick-ref':>9} {'chunks':>7} {'code':>5} {'warnings':>8}")
     for b in corpus.banks:
