@@ -1256,3 +1256,27 @@ def test_a_long_run_of_follow_ups_keeps_the_topic_and_searches_with_the_question
     replies = talk(client, *said)
     assert all(r["sources"][0]["id"] == DROPOUT for r in replies)
     assert replies[-1]["rewritten_query"] == "what is dropout show me the code"
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [
+        (("ok, k means",), KMEANS),  # refused: searched with its "ok"
+        (("explain dropout", "ok, k means"), KMEANS),  # glued onto dropout
+        (("explain dropout", "ok, k means", "how do i pick k"), KMEANS),  # and the topic stuck there
+        (("ok, xgboost",), "machine-learning--what-is-xgboost-and-how-does-it-differ-from-random-forest"),
+        (("alright lstm",), "machine-learning--what-are-recurrent-neural-networks-rnns-and-lstms"),
+    ],
+)
+def test_an_acknowledgement_before_a_question_is_not_searched(
+    client: TestClient, said: tuple[str, ...], expected: str
+) -> None:
+    """An "ok, k means" was refused first and glued onto the topic mid-chat, and "ok, xgboost"
+    answered the LightGBM row (tester): the "ok" is no word of the question."""
+    *_, reply = talk(client, *said)
+    assert reply["abstained"] is False and reply["sources"][0]["id"] == expected
+
+
+def test_right_before_a_word_is_a_word_of_the_question(client: TestClient) -> None:
+    (reply,) = talk(client, "right skewed data")
+    assert reply["rewritten_query"] == "right skewed data"

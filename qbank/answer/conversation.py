@@ -134,8 +134,16 @@ NAMES_NEW = re.compile(r"^\W*(?:and\s+)?(?:(?:what|how)\s+about|for|in|with)\b",
 BACK_TO_LIST = re.compile(
     r"\b(?:back|return)\b.*\blist\b|\b(?:show|see)(?: me)? the (?:whole )?list\b|^\W*(?:go |take me )?back\W*$", re.I
 )
-# A sound at the start of a message, not a word of it ("hmm not sure i follow", "uh, and its code?").
-INTERJECTION = re.compile(r"^\W*(?:(?:h+m+|u+m+|u+h+|a+h+|o+h+)\b[\s,.!?-]*)+", re.I)
+# A sound at the start of a message, not a word of it ("hmm not sure i follow", "uh, and its code?"),
+# or an acknowledgement before the next question ("ok, k means", "alright xgboost", "cool. what is
+# pca"): searched with it, "ok, k means" was refused and "ok, xgboost" answered the LightGBM row
+# (tester).  "right", "great", "sure", "fine" and "nice" only with a mark after them: "right skewed
+# data" is a question about skew.
+INTERJECTION = re.compile(
+    r"^\W*(?:(?:h+m+|u+m+|u+h+|a+h+|o+h+|ok(?:ay)?|alright|gotcha|got it|thanks|thank you|thx|yeah|yep)"
+    r"\b[\s,.!?;:-]*|(?:right|great|cool|sure|fine|nice)[,.!?;:-]+\s*)+",
+    re.I,
+)
 # "then" ending a clause: "in that case" ("how should i split then"): about the topic so far, unless
 # the message alone clearly answers with another ("what is batch norm then?")
 THEN = re.compile(r"\b(?<!\band )(?<!\bbut )then\W*$", re.I)
