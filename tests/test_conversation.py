@@ -1280,3 +1280,20 @@ def test_an_acknowledgement_before_a_question_is_not_searched(
 def test_right_before_a_word_is_a_word_of_the_question(client: TestClient) -> None:
     (reply,) = talk(client, "right skewed data")
     assert reply["rewritten_query"] == "right skewed data"
+
+
+def test_a_follow_up_whose_parts_were_all_read_before_adds_one_not_read_yet(client: TestClient) -> None:
+    """After "code pls" in between, "and in production?" chose the first answer's parts and
+    repeated it word for word (tester)."""
+    *before, last = talk(
+        client, "what is data leakage", "how do i prevent it in cross validation", "code pls", "and in production?"
+    )
+    assert last["sources"][0]["id"] == before[0]["sources"][0]["id"] and last["answer"] != before[0]["answer"]
+    assert _section_headings(last) - set().union(*map(_section_headings, before))  # a part not shown before
+
+
+def test_a_follow_up_on_an_answer_shown_whole_says_it_starts_over(client: TestClient) -> None:
+    """It showed the same short answer again word for word, with no word of why (tester)."""
+    first, reply = talk(client, "random forest vs gradient boosting", "when would i not use boosting")
+    assert reply["sources"][0]["id"] == first["sources"][0]["id"]
+    assert f"That was all of “{first['sources'][0]['title']}”; here it is again from the start." in reply["answer"]

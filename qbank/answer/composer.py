@@ -176,8 +176,16 @@ class AnswerComposer:
             words = set(tokenize(message))
             overlap = [(len(words & set(tokenize(s.heading or ""))), s) for s in sections]
             best, named = max(overlap, key=lambda pair: pair[0], default=(0, None))
-            if set(sections) != set(before.sections) or not unread or named is None:
+            # the parts chosen are the ones just shown, or all read before (after "code pls" in
+            # between, "and in production?" chose the first answer's parts and repeated it word for
+            # word: tester)
+            repeated = set(sections) == set(before.sections) or set(sections) <= set(before.read)
+            if not repeated or named is None:
                 return sections, before.read, "on"
+            if not unread:
+                # nothing left to add ("when would i not use boosting" after a short answer shown
+                # whole): shown again, and the answer says it starts over
+                return sections, (), "again"
             # the part it names ("what is the update rule?"), and the next part not read yet; naming
             # none ("rmse vs mae" after the regression metrics, "what about for trees?" after
             # overfitting), the parts chosen for it again and the next part: not the same answer
