@@ -206,7 +206,7 @@ def check_target(target: Path) -> None:
         return
     if not target.is_dir():
         raise ValueError(f"{target} is a file, not an index folder: nothing was changed; build the index elsewhere")
-    if (target / "manifest.json").is_file():
+    if _holds_index(target):
         return
     entries = sorted(p.name for p in target.iterdir())
     if entries:
@@ -217,10 +217,19 @@ def check_target(target: Path) -> None:
         )
 
 
+def _holds_index(folder: Path) -> bool:
+    """``folder`` holds a qbank index: a manifest qbank wrote (a web app's manifest.json is none)."""
+    try:
+        read_manifest(folder)
+    except (IndexLoadError, OSError):
+        return False
+    return True
+
+
 def _point(target: Path, version_dir: Path) -> None:
     check_target(target)
     if target.is_dir() and not target.is_symlink():
-        if (target / "manifest.json").is_file():
+        if _holds_index(target):
             # An index of the older layout (a plain folder): move it aside, keep it as a version.
             os.rename(target, target.parent / f".{target.name}-legacy-{int(time.time())}")
         else:

@@ -276,7 +276,7 @@ def search(
         }
         typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
         return
-    chosen = Filters(company, difficulty, tag, bank)
+    chosen = result.filters  # the options' filters, and a company the query names ("slack svm questions")
     if not result.hits and not chosen.is_empty():
         # "--bank nosuch" printed "closest matches:" over an empty list
         from index.filters import filter_phrase

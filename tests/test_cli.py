@@ -190,6 +190,17 @@ def test_ingest_into_a_folder_of_other_files_refuses_and_changes_nothing(cli: In
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes"]  # no version written beside it
 
 
+def test_a_web_apps_manifest_json_does_not_make_a_folder_an_index(cli: Invoke, tmp_path: Path) -> None:
+    """Any manifest.json let a folder through, to be moved aside and pruned (review)."""
+    app = tmp_path / "webapp"
+    app.mkdir()
+    (app / "manifest.json").write_text('{"name": "my pwa"}')
+    (app / "index.html").write_text("<!doctype html>")
+    result = cli("ingest", "--content", ML_BANK.parent, "--index", app)
+    assert result.exit_code == 1 and "is not a qbank index and holds other files" in result.output
+    assert sorted(p.name for p in app.iterdir()) == ["index.html", "manifest.json"] and not app.is_symlink()
+
+
 def test_serve_passes_the_index_link_not_the_version_it_points_at(
     cli: Invoke, built: IngestReport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -261,6 +272,9 @@ def test_search_with_filters_nothing_matches_says_so(cli: Invoke, built: IngestR
     result = cli("search", "dropout", "--index", built.path, "--bank", "nosuch")
     assert result.exit_code == 0
     assert result.output == "(no question in the index is in the bank “nosuch”: nothing to rank; check the filters)\n"
+    # a company the query names is one of the filters said (it had said "marked Hard" alone: review)
+    named = cli("search", "slack svm questions", "--index", built.path, "--difficulty", "Hard")
+    assert named.output.startswith("(no question in the index is asked at Slack and marked Hard:")
 
 
 def test_search_mode_option(cli: Invoke, built: IngestReport, searcher: Searcher) -> None:
