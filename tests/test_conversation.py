@@ -1277,9 +1277,11 @@ def test_an_acknowledgement_before_a_question_is_not_searched(
     assert reply["abstained"] is False and reply["sources"][0]["id"] == expected
 
 
-def test_right_before_a_word_is_a_word_of_the_question(client: TestClient) -> None:
-    (reply,) = talk(client, "right skewed data")
-    assert reply["rewritten_query"] == "right skewed data"
+@pytest.mark.parametrize("said", ["right skewed data", "right-skewed data", "fine-tuning a pretrained model"])
+def test_a_word_like_an_acknowledgement_is_a_word_of_the_question(client: TestClient, said: str) -> None:
+    """A "fine-tuning" was searched as "tuning" and answered hyperparameter tuning (review)."""
+    (reply,) = talk(client, said)
+    assert reply["rewritten_query"] == said
 
 
 def test_a_follow_up_whose_parts_were_all_read_before_adds_one_not_read_yet(client: TestClient) -> None:
@@ -1294,6 +1296,10 @@ def test_a_follow_up_whose_parts_were_all_read_before_adds_one_not_read_yet(clie
 
 def test_a_follow_up_on_an_answer_shown_whole_says_it_starts_over(client: TestClient) -> None:
     """It showed the same short answer again word for word, with no word of why (tester)."""
-    first, reply = talk(client, "random forest vs gradient boosting", "when would i not use boosting")
+    first, reply, again = talk(
+        client, "random forest vs gradient boosting", "when would i not use boosting", "when would i not use boosting"
+    )
     assert reply["sources"][0]["id"] == first["sources"][0]["id"]
     assert f"That was all of “{first['sources'][0]['title']}”; here it is again from the start." in reply["answer"]
+    # asked once more, it is not shown a third time, starting over again (review)
+    assert again["answer"].startswith(f"That is all the bank has on “{first['sources'][0]['title']}”")

@@ -184,8 +184,10 @@ class AnswerComposer:
                 return sections, before.read, "on"
             if not unread:
                 # nothing left to add ("when would i not use boosting" after a short answer shown
-                # whole): shown again, and the answer says it starts over
-                return sections, (), "again"
+                # whole): shown again, and the answer says it starts over; asked once more, nothing
+                # more is shown (it started over on every ask: review)
+                through = before.restarted and set(before.sections) == set(sections)
+                return sections, (), "through" if through else "again"
             # the part it names ("what is the update rule?"), and the next part not read yet; naming
             # none ("rmse vs mae" after the regression metrics, "what about for trees?" after
             # overfitting), the parts chosen for it again and the next part: not the same answer

@@ -138,10 +138,10 @@ BACK_TO_LIST = re.compile(
 # or an acknowledgement before the next question ("ok, k means", "alright xgboost", "cool. what is
 # pca"): searched with it, "ok, k means" was refused and "ok, xgboost" answered the LightGBM row
 # (tester).  "right", "great", "sure", "fine" and "nice" only with a mark after them: "right skewed
-# data" is a question about skew.
+# data" is a question about skew; a hyphen joining a word is no mark ("fine-tuning bert": review).
 INTERJECTION = re.compile(
     r"^\W*(?:(?:h+m+|u+m+|u+h+|a+h+|o+h+|ok(?:ay)?|alright|gotcha|got it|thanks|thank you|thx|yeah|yep)"
-    r"\b[\s,.!?;:-]*|(?:right|great|cool|sure|fine|nice)[,.!?;:-]+\s*)+",
+    r"\b(?:[\s,.!?;:]|-(?!\w))*|(?:right|great|cool|sure|fine|nice)(?:[,.!?;:]|-(?!\w))+\s*)+",
     re.I,
 )
 # "then" ending a clause: "in that case" ("how should i split then"): about the topic so far, unless
