@@ -171,7 +171,16 @@ def _by_bank(
 
 
 # A title's closing phrase of purpose or setting: "Git Bisect for Debugging", "np.where() with Pandas".
-_CONTEXT = re.compile(r"\s+(?:for|with|in|using|on|via)\s+[^()]*$", re.I)
+_CONTEXT = re.compile(r"(?<=\s)(?:for|with|in|using|on|via)\s", re.I)
+
+
+def _head(title: str) -> str:
+    """``title`` without its closing phrase of purpose or setting (``_CONTEXT``), looked for after
+    its last bracket only: one pass, where a pattern anchored at the end took seconds on a long
+    title of spaces (review)."""
+    tail = max(title.rfind("("), title.rfind(")")) + 1
+    found = _CONTEXT.search(title, tail)
+    return title[: found.start()] if found else title
 
 
 def _apply_links(
@@ -277,7 +286,7 @@ def refine_links(
         # "for debugging", "with pandas"): a word it leaves out is the row's own domain
         # ("dictionary" memory usage is not a DataFrame's, a "timezone-aware" datetime in
         # Pandas is not Python's datetime answer).
-        head = title_terms(_CONTEXT.sub("", ref.title)) - common.get(ref.bank_slug, frozenset())
+        head = title_terms(_head(ref.title)) - common.get(ref.bank_slug, frozenset())
         named = [(qid, q_terms) for qid, q_terms, bank in other if head - common[bank] <= q_terms]
         links.append(best(ref, terms, own, own_bank) or best(ref, terms, named, other_bank))
     return _apply_links(questions, quick_refs, links)

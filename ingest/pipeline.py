@@ -101,13 +101,16 @@ def bank_files(content_dir: Path) -> tuple[list[Path], list[ParseWarning]]:
         dirs.sort()
         for name in files:
             path = Path(folder) / name
-            if not name.lower().endswith(".md") or name.lower() == "readme.md":
-                continue
-            if path.is_file():
+            if path.is_symlink() and not path.exists():  # a link to nothing, to a file or a folder
+                skipped.append(ParseWarning(str(path), 0, "a link to nothing; skipped"))
+            elif name.lower().endswith(".md") and name.lower() != "readme.md" and path.is_file():
                 found.append(path)
-            else:
-                skipped.append(ParseWarning(str(path), 0, "a link to nothing (or not a file); skipped"))
-    return sorted(found), skipped
+    # a file reached twice (a link beside it, or through two folders) is read once: at its own name
+    # before a link's, then at its first path
+    once: dict[Path, Path] = {}
+    for path in sorted(found, key=lambda p: (p.is_symlink(), p)):
+        once.setdefault(path.resolve(), path)
+    return sorted(once.values()), skipped
 
 
 def _version_date(bank: ParsedBank, text: str) -> tuple[datetime | None, ParseWarning | None]:

@@ -24,17 +24,17 @@ def slugify(text: str, max_len: int = 80) -> str:
 _COMPANY_SEP = re.compile(r",|\band\b|/|;")
 
 
-# A kind of company and the ones it means: "HFT Firms (Citadel, Jane Street)".
-_KIND_WITH_NAMES = re.compile(r"[^,;/()]*\(([^()]*)\)")
+# Names in brackets after a name: "HFT Firms (Citadel, Jane Street)", "Meta (Facebook, Instagram)".
+_BRACKETED = re.compile(r"\(([^()]*)\)")
 
 
 def split_companies(text: str) -> list[str]:
     """A list of names as the banks write it: 'Google, **Meta** and Uber/Lyft'
-    -> ['Google', 'Meta', 'Uber', 'Lyft'] (bold markers and blanks dropped).  A kind
-    followed by a list of names in brackets is those names: 'HFT Firms (Citadel, Jane
-    Street)' -> ['Citadel', 'Jane Street'] (it was split at the comma inside, into
-    "HFT Firms (Citadel" and "Jane Street)"); one name in brackets stays as written."""
-    text = _KIND_WITH_NAMES.sub(lambda m: m.group(1) if _COMPANY_SEP.search(m.group(1)) else m.group(0), text)
+    -> ['Google', 'Meta', 'Uber', 'Lyft'] (bold markers and blanks dropped).  A name
+    followed by a list of names in brackets is all of them: 'HFT Firms (Citadel, Jane
+    Street)' -> ['HFT Firms', 'Citadel', 'Jane Street'] (it was split at the comma inside,
+    into "HFT Firms (Citadel" and "Jane Street)"); one name in brackets stays as written."""
+    text = _BRACKETED.sub(lambda m: f", {m.group(1)}" if _COMPANY_SEP.search(m.group(1)) else m.group(0), text)
     parts = _COMPANY_SEP.split(text)
     return [p.strip().strip("*").strip() for p in parts if p.strip().strip("*").strip()]
 

@@ -442,9 +442,13 @@ def test_company_aliases_map_to_one_name(name: str, canonical: str) -> None:
     ("written", "names"),
     [
         ("Google, **Meta** and Uber/Lyft", ["Google", "Meta", "Uber", "Lyft"]),
-        # NumPy's bank: the firms a kind names, not "HFT Firms (Citadel" and "Jane Street)" (tester)
-        ("HFT Firms (Citadel, Jane Street), Google, Quant Firms", ["Citadel", "Jane Street", "Google", "Quant Firms"]),
-        ("Google, HFT Firms (Jane Street, Citadel, Two Sigma)", ["Google", "Jane Street", "Citadel", "Two Sigma"]),
+        # NumPy's bank: the firms in brackets too, not "HFT Firms (Citadel" and "Jane Street)" (tester)
+        ("HFT Firms (Citadel, Jane Street), Google", ["HFT Firms", "Citadel", "Jane Street", "Google"]),
+        (
+            "Google, HFT Firms (Jane Street, Citadel, Two Sigma)",
+            ["Google", "HFT Firms", "Jane Street", "Citadel", "Two Sigma"],
+        ),
+        ("Meta (Facebook, Instagram), Google", ["Meta", "Facebook", "Instagram", "Google"]),  # Meta kept (review)
         ("Meta (Facebook), Google", ["Meta (Facebook)", "Google"]),  # one name in brackets: as written
     ],
 )
@@ -804,8 +808,14 @@ def test_linked_folders_and_any_case_md_are_read_and_a_broken_link_is_said(tmp_p
     (content / "linked").symlink_to(elsewhere)
     (content / "sub" / "up").symlink_to("..")  # a loop: read once
     (content / "gone.md").symlink_to("nowhere.md")
+    (content / "gone-folder").symlink_to(tmp_path / "no-such-folder")  # said too (review)
+    (content / "ml-again.md").symlink_to("ml.md")  # one file, read once (review)
 
     corpus = ingest_dir(content)
 
     assert sorted(b.bank for b in corpus.banks) == ["Ml Bank", "NumPy Bank", "Upper Bank"]
-    assert [str(w) for w in corpus.warnings] == [f"{content / 'gone.md'}: a link to nothing (or not a file); skipped"]
+    assert [s.path for b in corpus.banks for s in b.sources if b.bank == "Ml Bank"] == ["content/ml.md"]
+    assert sorted(str(w) for w in corpus.warnings) == [
+        f"{content / 'gone-folder'}: a link to nothing; skipped",
+        f"{content / 'gone.md'}: a link to nothing; skipped",
+    ]
