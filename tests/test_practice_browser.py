@@ -508,6 +508,21 @@ def test_a_long_mock_answer_is_counted_near_the_limit_and_a_paste_that_is_cut_sa
     assert errors == []
 
 
+def test_an_input_event_without_an_input_type_still_counts(browser, server: Server) -> None:
+    """A plain "input" event (an extension's, an autofill tool's) has no inputType: the listener
+    threw, and the count after it never ran (review)."""
+    context = browser.new_context(viewport=DESKTOP, base_url=server.base_url)
+    page = context.new_page()
+    errors = watch(page)
+    page.goto(MOCK_SCOPE)
+    page.locator("#mock-answer").evaluate(
+        "box => { box.value = 'word '.repeat(900); box.dispatchEvent(new Event('input')); }"
+    )
+    expect(page.locator("#mock-count")).to_have_text("4,500 of 5,000 characters")
+    context.close()
+    assert errors == []
+
+
 def test_on_a_touch_screen_mock_mode_speaks_of_buttons_and_its_empty_answer_error_clears_on_typing(
     browser, server: Server
 ) -> None:

@@ -353,7 +353,7 @@
   });
   mockAnswer.addEventListener("input", (event) => {
     keepDraft();
-    if (!event.inputType.startsWith("insertFrom")) cut = 0; // typed or deleted since: the note is old news
+    if (!(event.inputType || "").startsWith("insertFrom")) cut = 0; // typed or deleted since: the note is old news
     showCount();
     if (asksForAnAnswer() && mockAnswer.value.trim()) showError(""); // it has one now
   });
