@@ -227,13 +227,13 @@ def _holds_index(folder: Path) -> bool:
 
 
 def _point(target: Path, version_dir: Path) -> None:
-    check_target(target)
+    """Point ``target`` at ``version_dir``; ``save_artifact`` checked the target first (``check_target``)."""
     if target.is_dir() and not target.is_symlink():
         if _holds_index(target):
             # An index of the older layout (a plain folder): move it aside, keep it as a version.
             os.rename(target, target.parent / f".{target.name}-legacy-{int(time.time())}")
         else:
-            target.rmdir()  # empty (check_target)
+            target.rmdir()  # empty (check_target); a file written since is an error, never removed
     link_tmp = target.parent / f".{target.name}.link-{os.getpid()}"
     if link_tmp.is_symlink() or link_tmp.exists():
         link_tmp.unlink()
