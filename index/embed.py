@@ -87,6 +87,7 @@ class Embedder:
         self.threads = threads
         self._model: Any = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._words: frozenset[str] = frozenset()  # words(), read on first use
         self._lock = threading.Lock()
         # Queries not in the cache, from concurrent requests, encoded together.
         self.batcher = QueryBatcher(self.encode, batch_wait_ms / 1000) if batch_wait_ms else None
@@ -129,15 +130,18 @@ class Embedder:
 
     def words(self) -> frozenset[str]:
         """The whole words of the model's vocabulary (``vocabulary_words``); empty, with a
-        warning, for a model that names no package or folder with a tokenizer."""
-        try:
-            path = self.tokenizer_file
-        except (ImportError, TypeError) as exc:
-            log.warning(
-                "no word list for model %r (%s): the spell corrector may change real words", self.model_name, exc
-            )
-            return frozenset()
-        return vocabulary_words(path)
+        warning, for a model that names no package or folder with a tokenizer.  Read once: each
+        searcher made over this embedder (a reload, the test suite's many) asks again; a list
+        not found (an ONNX export not made yet) is looked for again next time."""
+        if not self._words:
+            try:
+                self._words = vocabulary_words(self.tokenizer_file)
+            except (ImportError, TypeError) as exc:
+                log.warning(
+                    "no word list for model %r (%s): the spell corrector may change real words", self.model_name, exc
+                )
+                return frozenset()
+        return self._words
 
     def _require(self) -> Any:
         if self._model is None:
